@@ -1,0 +1,3 @@
+module github.com/cloudcx/cxzoho
+
+go 1.24.0
