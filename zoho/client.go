@@ -1,0 +1,351 @@
+package zoho
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/oauth2"
+)
+
+// Version is the SDK version sent in the User-Agent header.
+const Version = "0.1.0"
+
+// DefaultConcurrency is the per-org concurrency limit used when none is given: Zoho's Standard
+// edition allows 10 simultaneous calls (Free 5, Professional 15, Enterprise 20, Ultimate 25).
+const DefaultConcurrency = 10
+
+// API versions the client speaks. Later Zoho versions change semantics (mandatory `fields`,
+// search operators, response keys) and are refused until supported.
+const (
+	APIVersion2  = "v2"
+	APIVersion21 = "v2.1"
+)
+
+// Client talks to the Zoho CRM v2 API of one organisation. Create one per org (per connected
+// tenant) and share it: its concurrency limit and its token source are per org. A Client is safe
+// for concurrent use.
+type Client struct {
+	cfg     config
+	retry   *retryablehttp.Client
+	limiter *limiter
+	common  service
+
+	// Services, one per API area (go-github style).
+	Records     *RecordsService
+	Fields      *FieldsService
+	Attachments *AttachmentsService
+	Users       *UsersService
+	Org         *OrgService
+}
+
+type service struct{ client *Client }
+
+// CallInfo describes one HTTP attempt, as given to the hook of [WithCallHook].
+type CallInfo struct {
+	Method string
+	// Path is the URL path (no host, no query).
+	Path string
+	// Status is the HTTP status, or 0 when the attempt failed without an answer.
+	Status int
+	// Attempt counts from 1 within one call.
+	Attempt  int
+	Duration time.Duration
+	// Err is the transport error of a failed attempt.
+	Err error
+}
+
+// An Option configures a Client. Options validate their arguments: NewClient returns the first
+// error.
+type Option func(*config) error
+
+type config struct {
+	dc           DataCenter
+	ts           oauth2.TokenSource
+	base         http.RoundTripper
+	httpClient   *http.Client
+	baseURL      *url.URL // explicit override
+	allowedHosts map[string]bool
+	version      string
+	uaSuffix     string
+	logger       *slog.Logger
+	retry        RetryPolicy
+	concurrency  int
+	hook         func(ctx context.Context, info CallInfo)
+	timeout      time.Duration
+}
+
+// WithDataCenter selects the Zoho data centre (default [US]). The token's api_domain, when
+// present, still wins.
+func WithDataCenter(dc DataCenter) Option {
+	return func(c *config) error {
+		if !dc.Valid() {
+			return fmt.Errorf("zoho: WithDataCenter: unknown data centre %q", string(dc))
+		}
+		c.dc = dc
+		return nil
+	}
+}
+
+// WithTokenSource sets where access tokens come from. It is required. A source that also
+// implements [TokenRejecter] is told when Zoho rejects a token, and the call is retried once.
+// The source is called for every attempt, so it must cache (oauth2.ReuseTokenSource, or the
+// sources of this package's OAuth support).
+func WithTokenSource(ts oauth2.TokenSource) Option {
+	return func(c *config) error {
+		if ts == nil {
+			return errors.New("zoho: WithTokenSource: nil token source")
+		}
+		c.ts = ts
+		return nil
+	}
+}
+
+// WithHTTPClient uses hc's Transport as the base transport and its Timeout as the per-attempt
+// timeout. The client is copied, never modified; its CheckRedirect and Jar are not used.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("zoho: WithHTTPClient: nil client")
+		}
+		cp := *hc
+		c.httpClient = &cp
+		return nil
+	}
+}
+
+// WithTransport sets the base transport under the SDK's own layers (concurrency limit, token,
+// call hook). Tests inject an httpmock transport here.
+func WithTransport(rt http.RoundTripper) Option {
+	return func(c *config) error {
+		if rt == nil {
+			return errors.New("zoho: WithTransport: nil transport")
+		}
+		c.base = rt
+		return nil
+	}
+}
+
+// WithBaseURL overrides the API domain (for tests, proxies, the fake Zoho). It wins over the data
+// centre and over the token's api_domain, and is the explicit consent to send tokens to that host.
+// Give the domain only, such as "http://127.0.0.1:8089"; the client appends /crm/{version}/.
+func WithBaseURL(rawURL string) Option {
+	return func(c *config) error {
+		u, err := url.Parse(strings.TrimRight(strings.TrimSpace(rawURL), "/"))
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("zoho: WithBaseURL: %q is not an http(s) URL with a host", rawURL)
+		}
+		if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("zoho: WithBaseURL: %q must not carry user info, a query or a fragment", rawURL)
+		}
+		c.baseURL = u
+		return nil
+	}
+}
+
+// WithAllowedHosts lets the client follow a token's api_domain to hosts that are not Zoho's, such
+// as a fake Zoho on loopback ("127.0.0.1:8089"). Hosts are host[:port], compared exactly.
+func WithAllowedHosts(hosts ...string) Option {
+	return func(c *config) error {
+		for _, h := range hosts {
+			h = strings.ToLower(strings.TrimSpace(h))
+			if h == "" || strings.ContainsAny(h, "/?#@ ") {
+				return fmt.Errorf("zoho: WithAllowedHosts: %q is not a host[:port]", h)
+			}
+			if c.allowedHosts == nil {
+				c.allowedHosts = map[string]bool{}
+			}
+			c.allowedHosts[h] = true
+		}
+		return nil
+	}
+}
+
+// WithAPIVersion selects the API version: "v2" (default) or "v2.1".
+func WithAPIVersion(v string) Option {
+	return func(c *config) error {
+		switch v {
+		case APIVersion2, APIVersion21:
+			c.version = v
+			return nil
+		}
+		return fmt.Errorf("zoho: WithAPIVersion: %q is not supported (supported: v2, v2.1; later versions change semantics)", v)
+	}
+}
+
+// WithUserAgent appends suffix to the User-Agent header ("cxzoho/<version> <suffix>").
+func WithUserAgent(suffix string) Option {
+	return func(c *config) error {
+		if strings.ContainsAny(suffix, "\r\n") {
+			return errors.New("zoho: WithUserAgent: the suffix must be one line")
+		}
+		c.uaSuffix = strings.TrimSpace(suffix)
+		return nil
+	}
+}
+
+// WithLogger sets the logger for retries and failures (default: silent). Tokens and secrets are
+// never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("zoho: WithLogger: nil logger (leave the option out for silence)")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithRetryPolicy sets how failed attempts are retried; zero fields take the defaults of
+// [DefaultRetryPolicy].
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *config) error {
+		if err := p.validate(); err != nil {
+			return err
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// WithConcurrency sets how many calls this client has in flight at most (default
+// [DefaultConcurrency]). Zoho allows 5, 10, 15, 20 or 25 simultaneous calls per org by edition;
+// set it to the org's edition limit or lower when other applications share the org.
+func WithConcurrency(n int) Option {
+	return func(c *config) error {
+		if n < 1 || n > 100 {
+			return fmt.Errorf("zoho: WithConcurrency: %d is out of range 1..100", n)
+		}
+		c.concurrency = n
+		return nil
+	}
+}
+
+// WithCallHook registers a function called after every HTTP attempt, with the request's context,
+// so a caller can attribute API calls (and Zoho credits) to the work that caused them. It runs on
+// the calling goroutine and must be quick and safe for concurrent use.
+func WithCallHook(fn func(ctx context.Context, info CallInfo)) Option {
+	return func(c *config) error {
+		if fn == nil {
+			return errors.New("zoho: WithCallHook: nil hook")
+		}
+		c.hook = fn
+		return nil
+	}
+}
+
+// WithTimeout bounds each HTTP attempt (default 60s). The call's context bounds the whole call.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("zoho: WithTimeout: %v is not positive", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// NewClient returns a Client configured by opts. [WithTokenSource] is required.
+func NewClient(opts ...Option) (*Client, error) {
+	cfg := config{
+		dc:          US,
+		version:     APIVersion2,
+		retry:       DefaultRetryPolicy(),
+		concurrency: DefaultConcurrency,
+		timeout:     60 * time.Second,
+	}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.ts == nil {
+		return nil, errors.New("zoho: NewClient: a token source is required (WithTokenSource)")
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.retry = cfg.retry.withDefaults()
+	base := cfg.base
+	if base == nil && cfg.httpClient != nil {
+		base = cfg.httpClient.Transport
+		if cfg.httpClient.Timeout > 0 {
+			cfg.timeout = cfg.httpClient.Timeout
+		}
+	}
+	if base == nil {
+		base = defaultTransport()
+	}
+	c := &Client{cfg: cfg, limiter: newLimiter(cfg.concurrency)}
+	hc := &http.Client{
+		Transport:     &sdkTransport{client: c, base: base},
+		Timeout:       cfg.timeout,
+		CheckRedirect: sameHostRedirect,
+	}
+	c.retry = &retryablehttp.Client{
+		HTTPClient:   hc,
+		Logger:       nil, // silenced: retries are logged through our slog logger
+		RetryWaitMin: cfg.retry.MinWait,
+		RetryWaitMax: cfg.retry.MaxWait,
+		RetryMax:     cfg.retry.maxRetries(),
+		CheckRetry:   c.checkRetry,
+		Backoff:      c.backoff,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	c.common.client = c
+	c.Records = (*RecordsService)(&c.common)
+	c.Fields = (*FieldsService)(&c.common)
+	c.Attachments = (*AttachmentsService)(&c.common)
+	c.Users = (*UsersService)(&c.common)
+	c.Org = (*OrgService)(&c.common)
+	return c, nil
+}
+
+// DataCenter returns the client's data centre.
+func (c *Client) DataCenter() DataCenter { return c.cfg.dc }
+
+// APIVersion returns the API version the client speaks ("v2" or "v2.1").
+func (c *Client) APIVersion() string { return c.cfg.version }
+
+// Concurrency returns the client's concurrency limit.
+func (c *Client) Concurrency() int { return c.cfg.concurrency }
+
+// String describes the client without any secret.
+func (c *Client) String() string {
+	return fmt.Sprintf("zoho.Client{dc: %s, version: %s, concurrency: %d}", c.cfg.dc, c.cfg.version, c.cfg.concurrency)
+}
+
+func defaultTransport() http.RoundTripper {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   32,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: 1 * time.Second,
+	}
+}
+
+// sameHostRedirect refuses redirects that leave the original host: the token layer sits below the
+// http.Client and would otherwise send the token to the new host.
+func sameHostRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("zoho: stopped after 5 redirects")
+	}
+	if !strings.EqualFold(req.URL.Host, via[0].URL.Host) || req.URL.Scheme != via[0].URL.Scheme {
+		return fmt.Errorf("zoho: refusing a redirect from %s to another host %s", via[0].URL.Host, req.URL.Host)
+	}
+	return nil
+}

@@ -1,0 +1,43 @@
+// Package zoho is a typed client for the Zoho CRM v2 REST API.
+//
+// It knows Zoho, not chats: anyone may use it on its own. One [Client] talks to one Zoho
+// organisation; its services ([RecordsService], [FieldsService], [AttachmentsService],
+// [UsersService], [OrgService]) share the client's transport:
+//
+//	c, err := zoho.NewClient(
+//		zoho.WithDataCenter(zoho.EU),
+//		zoho.WithTokenSource(ts), // an oauth2.TokenSource; see the OAuth support in this package
+//	)
+//
+// # Transport
+//
+// Every call takes a context first. Under [Client.Do] sit, outer to inner: go-retryablehttp with
+// this package's retry decisions ([RetryPolicy]), an http.Client that refuses cross-host
+// redirects, a per-client concurrency limit ([WithConcurrency]; Zoho caps simultaneous calls per
+// org by edition), the access token (`Authorization: Zoho-oauthtoken …`, fetched for every attempt
+// so a refresh during a backoff is picked up), and the base transport.
+//
+// The API domain is, in order: [WithBaseURL]; the token's api_domain (Zoho tells each org where
+// its API lives); the data centre's default. Tokens are only ever sent to Zoho's API domains or to
+// hosts named explicitly ([WithBaseURL], [WithAllowedHosts]).
+//
+// # Retries
+//
+// 429 (concurrency), 5xx and broken connections are retried with capped exponential backoff and
+// jitter; Retry-After is honoured up to a cap. A POST that reached Zoho is not replayed unless it
+// is marked [Idempotent] (Zoho has no idempotency keys): it fails with an [*AmbiguousError] and
+// the caller must look before writing again. Credit exhaustion (the org's 24-hour API credits)
+// is never retried. A 401 INVALID_TOKEN makes a [TokenRejecter] token source refresh, and the
+// call is retried once.
+//
+// # Errors
+//
+// Zoho's error answers are [*APIError] values, usable with [errors.As] and, for the common codes,
+// with [errors.Is] and the sentinels ([ErrInvalidToken], [ErrRateLimited], [ErrCreditsExhausted],
+// [ErrInvalidData], …). No error, log line or String output contains a token or a client secret.
+//
+// # Accounting
+//
+// [WithCallHook] is called for every HTTP attempt with the request's context, so callers can count
+// API calls (Zoho credits) per unit of work.
+package zoho

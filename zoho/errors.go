@@ -1,0 +1,251 @@
+package zoho
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Sentinel errors for the common Zoho conditions. They are matched with [errors.Is] against any
+// error the client returns; the error itself is an [*APIError] (or wraps one) carrying the details:
+//
+//	if errors.Is(err, zoho.ErrInvalidData) { … }
+//	var apiErr *zoho.APIError
+//	if errors.As(err, &apiErr) { log(apiErr.Code, apiErr.Details) }
+var (
+	ErrInvalidToken     = errors.New("zoho: invalid or expired access token")           // 401 INVALID_TOKEN, AUTHENTICATION_FAILURE
+	ErrScopeMismatch    = errors.New("zoho: the token lacks the OAuth scope")           // 401 OAUTH_SCOPE_MISMATCH
+	ErrRateLimited      = errors.New("zoho: too many concurrent requests")              // 429, concurrency
+	ErrCreditsExhausted = errors.New("zoho: the organisation's API credits are used up") // 429, 24-hour credits
+	ErrInvalidData      = errors.New("zoho: invalid data")                               // INVALID_DATA
+	ErrMandatoryMissing = errors.New("zoho: mandatory field missing")                    // MANDATORY_NOT_FOUND
+	ErrDuplicateData    = errors.New("zoho: duplicate data")                             // DUPLICATE_DATA
+	ErrNoPermission     = errors.New("zoho: no permission")                              // NO_PERMISSION, AUTHORIZATION_FAILED
+	ErrInvalidModule    = errors.New("zoho: invalid module")                             // INVALID_MODULE
+	ErrNotFound         = errors.New("zoho: not found")                                  // 404, or 204 for a record by id
+)
+
+// RateLimitKind tells the two meanings of Zoho's HTTP 429 apart.
+type RateLimitKind int
+
+const (
+	// NotRateLimited: the error is not a 429.
+	NotRateLimited RateLimitKind = iota
+	// RateLimitConcurrency: too many simultaneous calls for the org (Zoho's concurrency or
+	// sub-concurrency limit). Retrying soon is right.
+	RateLimitConcurrency
+	// RateLimitCredits: the org's rolling 24-hour API credits are spent. Retrying within minutes
+	// only burns money; the client never retries it.
+	RateLimitCredits
+)
+
+// String names the kind.
+func (k RateLimitKind) String() string {
+	switch k {
+	case RateLimitConcurrency:
+		return "concurrency"
+	case RateLimitCredits:
+		return "credits"
+	}
+	return "none"
+}
+
+// APIError is an error answer from Zoho: any non-2xx response, and a 2xx whose body is Zoho's
+// error envelope `{"code","details","message","status":"error"}`. For a write that failed as a
+// whole with per-record error items (`{"data":[{…"status":"error"}]}`), Code, Message and
+// Details are the first item's.
+type APIError struct {
+	// HTTPStatus is the HTTP status code of the final attempt.
+	HTTPStatus int
+	// Code is Zoho's error code, such as "INVALID_DATA" or "INVALID_TOKEN"; "" if the body had none.
+	Code string
+	// Message is Zoho's human-readable message.
+	Message string
+	// Status is Zoho's status word, normally "error".
+	Status string
+	// Details holds Zoho's details object (api_name, json_path, maximum_length, …).
+	Details map[string]any
+	// Method and Path identify the call (path only: no query string, no host).
+	Method, Path string
+	// Attempts is how many HTTP attempts were made.
+	Attempts int
+	// RetryAfter is the server's Retry-After, when it sent one.
+	RetryAfter time.Duration
+	// Body is the raw response body (at most 1 MiB), for callers that need more than the above,
+	// such as the per-record items of a failed batch write.
+	Body []byte
+}
+
+// Error returns one line: the call, the status and Zoho's code and message. It never contains a
+// token or secret (requests carry those in headers, which are not part of the error).
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("zoho: ")
+	if e.Method != "" {
+		fmt.Fprintf(&b, "%s %s: ", e.Method, e.Path)
+	}
+	fmt.Fprintf(&b, "HTTP %d", e.HTTPStatus)
+	if e.Code != "" {
+		b.WriteString(" " + e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if len(e.Details) > 0 {
+		keys := make([]string, 0, len(e.Details))
+		for k := range e.Details {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			if s, ok := e.Details[k].(string); ok {
+				parts = append(parts, k+"="+s)
+			} else if f, ok := e.Details[k].(float64); ok {
+				parts = append(parts, fmt.Sprintf("%s=%v", k, f))
+			}
+		}
+		if len(parts) > 0 {
+			b.WriteString(" (" + strings.Join(parts, ", ") + ")")
+		}
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
+	return b.String()
+}
+
+// Is makes the sentinel errors match: errors.Is(err, ErrInvalidData) and so on.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrInvalidToken:
+		return e.Code == "INVALID_TOKEN" || e.Code == "AUTHENTICATION_FAILURE" || e.Code == "INVALID_OAUTHTOKEN" ||
+			(e.HTTPStatus == http.StatusUnauthorized && e.Code == "")
+	case ErrScopeMismatch:
+		return e.Code == "OAUTH_SCOPE_MISMATCH"
+	case ErrRateLimited:
+		return e.RateLimit() == RateLimitConcurrency
+	case ErrCreditsExhausted:
+		return e.RateLimit() == RateLimitCredits
+	case ErrInvalidData:
+		return e.Code == "INVALID_DATA"
+	case ErrMandatoryMissing:
+		return e.Code == "MANDATORY_NOT_FOUND"
+	case ErrDuplicateData:
+		return e.Code == "DUPLICATE_DATA"
+	case ErrNoPermission:
+		return e.Code == "NO_PERMISSION" || e.Code == "AUTHORIZATION_FAILED" || e.HTTPStatus == http.StatusForbidden
+	case ErrInvalidModule:
+		return e.Code == "INVALID_MODULE"
+	case ErrNotFound:
+		return e.HTTPStatus == http.StatusNotFound
+	}
+	return false
+}
+
+// RateLimit tells which 429 this is. Zoho answers both "too many concurrent calls" and "24-hour
+// credits used up" with HTTP 429 and documents no distinct code for either (TOO_MANY_REQUESTS,
+// RATE_LIMIT_EXCEEDED); the message decides: one that speaks of credits, the 24-hour period or
+// the day's API limit is credit exhaustion, anything else a concurrency limit.
+func (e *APIError) RateLimit() RateLimitKind {
+	if e.HTTPStatus != http.StatusTooManyRequests && e.Code != "TOO_MANY_REQUESTS" && e.Code != "RATE_LIMIT_EXCEEDED" {
+		return NotRateLimited
+	}
+	return classify429(e.Code, e.Message)
+}
+
+func classify429(code, message string) RateLimitKind {
+	m := strings.ToLower(code + " " + message)
+	for _, w := range []string{"credit", "24 hour", "24-hour", "per day", "daily", "api limit exceeded", "limit of the day"} {
+		if strings.Contains(m, w) {
+			return RateLimitCredits
+		}
+	}
+	return RateLimitConcurrency
+}
+
+// Temporary reports whether the same call may succeed later without any change: a concurrency
+// 429 or a server error. Credit exhaustion, invalid data, permissions and auth errors are not
+// temporary.
+func (e *APIError) Temporary() bool {
+	if e.RateLimit() == RateLimitConcurrency {
+		return true
+	}
+	return e.HTTPStatus >= 500 && e.HTTPStatus != http.StatusNotImplemented
+}
+
+// Auth reports whether the error is about authentication or authorisation of the token (401):
+// an expired or revoked token, or a missing scope.
+func (e *APIError) Auth() bool {
+	return e.HTTPStatus == http.StatusUnauthorized || errors.Is(e, ErrInvalidToken) || errors.Is(e, ErrScopeMismatch)
+}
+
+// CreditsExhausted reports whether the org's 24-hour API credits are spent.
+func (e *APIError) CreditsExhausted() bool { return e.RateLimit() == RateLimitCredits }
+
+// AmbiguousError is returned when a request that is not safe to replay (a POST not marked
+// idempotent) failed after it was sent: the connection broke, or Zoho answered with a server
+// error. Zoho may or may not have applied it. The client does not retry it; the caller must look
+// before it writes again (the sync package reconciles by the record's marker).
+type AmbiguousError struct {
+	Method, Path string
+	// StatusCode is the HTTP status of the answer, or 0 if the connection broke.
+	StatusCode int
+	// Err is the underlying failure (a transport error or an *APIError).
+	Err error
+}
+
+// Error describes the failure.
+func (e *AmbiguousError) Error() string {
+	return fmt.Sprintf("zoho: %s %s may or may not have been applied: %v", e.Method, e.Path, e.Err)
+}
+
+// Unwrap returns the underlying failure.
+func (e *AmbiguousError) Unwrap() error { return e.Err }
+
+// HostError is returned, before any request is sent, when the client would send a token to a host
+// that is neither a Zoho API domain nor explicitly allowed ([WithBaseURL], [WithAllowedHosts]).
+type HostError struct {
+	URL    string
+	Reason string
+}
+
+// Error describes the refused host.
+func (e *HostError) Error() string { return fmt.Sprintf("zoho: refusing host %q: %s", e.URL, e.Reason) }
+
+// errorEnvelope is Zoho's error body: top-level, or the first item of data[].
+type errorEnvelope struct {
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Status  string         `json:"status"`
+	Details map[string]any `json:"details"`
+	Data    []struct {
+		Code    string         `json:"code"`
+		Message string         `json:"message"`
+		Status  string         `json:"status"`
+		Details map[string]any `json:"details"`
+	} `json:"data"`
+}
+
+// parseErrorBody fills e's Zoho fields from body. It reports whether body held an error envelope.
+func (e *APIError) parseBody(body []byte) bool {
+	var env errorEnvelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return false
+	}
+	if env.Code != "" || env.Status == "error" {
+		e.Code, e.Message, e.Status, e.Details = env.Code, env.Message, env.Status, env.Details
+		return true
+	}
+	for _, it := range env.Data {
+		if it.Status == "error" || (it.Code != "" && it.Code != "SUCCESS") {
+			e.Code, e.Message, e.Status, e.Details = it.Code, it.Message, it.Status, it.Details
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,345 @@
+package zoho
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/go-querystring/query"
+	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/oauth2"
+)
+
+// maxJSONBody bounds a JSON response the client decodes (a page of 200 records with long
+// descriptions is a few MB).
+const maxJSONBody = 64 << 20
+
+// A Request is one Zoho API call before it is sent: built by [Client.NewRequest] (or by a
+// service), sent by [Client.Do]. Its body is held so that every retry sends the same bytes.
+type Request struct {
+	// Method is the HTTP method.
+	Method string
+	// Path is relative to /crm/{version}/, with each segment already escaped (see [PathJoin]).
+	Path string
+	// Query holds the query parameters.
+	Query url.Values
+	// Header holds extra request headers.
+	Header http.Header
+
+	body          []byte
+	open          func() (io.Reader, error)
+	contentLength int64
+	contentType   string
+	idempotent    bool
+}
+
+// A RequestOption adjusts one request.
+type RequestOption func(*Request)
+
+// Idempotent marks a POST as safe to replay (an upsert, say): it is retried after a server error
+// or a connection lost after sending, like GET, PUT and DELETE are. Without it, such a POST fails
+// with an [*AmbiguousError] instead, because Zoho may already have applied it.
+func Idempotent() RequestOption { return func(r *Request) { r.idempotent = true } }
+
+// WithHeader sets a request header.
+func WithHeader(key, value string) RequestOption {
+	return func(r *Request) { r.Header.Set(key, value) }
+}
+
+// IfModifiedSince sets Zoho's If-Modified-Since header; Zoho answers 304 when nothing changed.
+func IfModifiedSince(t time.Time) RequestOption {
+	return func(r *Request) {
+		if !t.IsZero() {
+			r.Header.Set("If-Modified-Since", t.Format(time.RFC3339))
+		}
+	}
+}
+
+// PathJoin escapes each segment for a URL path and joins them with "/". It refuses empty, "." and
+// ".." segments, so a hostile id cannot walk to another endpoint.
+func PathJoin(segments ...string) (string, error) {
+	parts := make([]string, len(segments))
+	for i, s := range segments {
+		if s == "" || s == "." || s == ".." {
+			return "", fmt.Errorf("zoho: invalid path segment %q", s)
+		}
+		parts[i] = url.PathEscape(s)
+	}
+	return strings.Join(parts, "/"), nil
+}
+
+// NewRequest builds a request. path is relative to /crm/{version}/ (escape ids with [PathJoin]);
+// params, when not nil, is a url.Values or a struct with `url` tags (go-querystring); body, when
+// not nil, is encoded as JSON (no HTML escaping).
+func (c *Client) NewRequest(method, path string, params any, body any, opts ...RequestOption) (*Request, error) {
+	if strings.HasPrefix(path, "/") || strings.Contains(path, "://") {
+		return nil, fmt.Errorf("zoho: request path %q must be relative", path)
+	}
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "." || seg == ".." {
+			return nil, fmt.Errorf("zoho: request path %q walks out of the API", path)
+		}
+	}
+	r := &Request{Method: method, Path: path, Header: http.Header{}}
+	switch p := params.(type) {
+	case nil:
+	case url.Values:
+		r.Query = p
+	default:
+		q, err := query.Values(params)
+		if err != nil {
+			return nil, fmt.Errorf("zoho: encoding query parameters: %w", err)
+		}
+		r.Query = q
+	}
+	if body != nil {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(body); err != nil {
+			return nil, fmt.Errorf("zoho: encoding request body: %w", err)
+		}
+		r.body = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		r.contentType = "application/json"
+		r.contentLength = int64(len(r.body))
+	}
+	for _, o := range opts {
+		o(r)
+	}
+	return r, nil
+}
+
+// NewStreamRequest builds a request whose body comes from open, called once per attempt so that a
+// retry sends the same complete body (a multipart upload over a seekable file, say). length is the
+// exact body size.
+func (c *Client) NewStreamRequest(method, path, contentType string, length int64, open func() (io.Reader, error), opts ...RequestOption) (*Request, error) {
+	r, err := c.NewRequest(method, path, nil, nil, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if open == nil || length < 0 {
+		return nil, errors.New("zoho: NewStreamRequest needs a body opener and its length")
+	}
+	r.open, r.contentLength, r.contentType = open, length, contentType
+	return r, nil
+}
+
+// Response is Zoho's answer to a call.
+type Response struct {
+	*http.Response
+	// Info is the paging info of list and search answers, nil otherwise.
+	Info *PageInfo
+	// Attempts is how many HTTP attempts the call took.
+	Attempts int
+}
+
+// PageInfo is the `info` object of Zoho's list and search answers.
+type PageInfo struct {
+	PerPage     int  `json:"per_page"`
+	Count       int  `json:"count"`
+	Page        int  `json:"page"`
+	MoreRecords bool `json:"more_records"`
+	// NextPageToken and PreviousPageToken are set by Zoho versions that page with tokens.
+	NextPageToken     string `json:"next_page_token,omitempty"`
+	PreviousPageToken string `json:"previous_page_token,omitempty"`
+	PageTokenExpiry   string `json:"page_token_expiry,omitempty"`
+}
+
+// Do sends req and decodes a JSON answer into v (a pointer), or copies the raw answer into v if it
+// is an io.Writer, or discards it if v is nil. 204 No Content and 304 Not Modified leave v
+// untouched. Any non-2xx answer, and a 2xx holding Zoho's error envelope, is an *APIError (see
+// also [AmbiguousError], [HostError]). When the context ends, Do returns the context's error.
+func (c *Client) Do(ctx context.Context, req *Request, v any) (*Response, error) {
+	resp, err := c.send(ctx, req)
+	if err != nil {
+		return resp, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified {
+		return resp, nil
+	}
+	if w, ok := v.(io.Writer); ok {
+		if _, err := io.Copy(w, resp.Body); err != nil {
+			return resp, ctxErr(ctx, fmt.Errorf("zoho: reading answer of %s %s: %w", req.Method, c.fullPath(req), err))
+		}
+		return resp, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxJSONBody+1))
+	if err != nil {
+		return resp, ctxErr(ctx, fmt.Errorf("zoho: reading answer of %s %s: %w", req.Method, c.fullPath(req), redactError(err)))
+	}
+	if len(data) > maxJSONBody {
+		return resp, fmt.Errorf("zoho: answer of %s %s exceeds %d bytes", req.Method, c.fullPath(req), maxJSONBody)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return resp, nil
+	}
+	var head struct {
+		Status string    `json:"status"`
+		Info   *PageInfo `json:"info"`
+	}
+	if err := json.Unmarshal(data, &head); err == nil {
+		resp.Info = head.Info
+		if head.Status == "error" {
+			e := c.newAPIError(req, resp, data)
+			return resp, e
+		}
+	}
+	if v != nil {
+		if err := json.Unmarshal(data, v); err != nil {
+			return resp, fmt.Errorf("zoho: decoding answer of %s %s: %w", req.Method, c.fullPath(req), err)
+		}
+	}
+	return resp, nil
+}
+
+// DoRaw sends req and returns the answer with its body open, for streaming (attachment
+// downloads). The caller must close resp.Body: until then the call holds one of the org's
+// concurrency slots. Non-2xx answers are returned as errors with the body closed.
+func (c *Client) DoRaw(ctx context.Context, req *Request) (*Response, error) {
+	return c.send(ctx, req)
+}
+
+// send performs the call with retries and the one retry after a rejected token. On error the
+// body is closed; on success the caller closes it.
+func (c *Client) send(ctx context.Context, req *Request) (*Response, error) {
+	if ctx == nil {
+		return nil, errors.New("zoho: nil context")
+	}
+	if req == nil {
+		return nil, errors.New("zoho: nil request")
+	}
+	resp, st, err := c.sendOnce(ctx, req)
+	var apiErr *APIError
+	if err != nil && errors.As(err, &apiErr) && errors.Is(apiErr, ErrInvalidToken) {
+		if rj, ok := c.cfg.ts.(TokenRejecter); ok {
+			if rerr := rj.TokenRejected(ctx, st.lastToken()); rerr != nil {
+				return resp, errors.Join(err, rerr)
+			}
+			resp, _, err = c.sendOnce(ctx, req)
+		}
+	}
+	return resp, err
+}
+
+func (c *Client) sendOnce(ctx context.Context, req *Request) (*Response, *callState, error) {
+	base, err := c.apiBase()
+	if err != nil {
+		return nil, nil, err
+	}
+	full := base + "/crm/" + c.cfg.version + "/" + req.Path
+	if len(req.Query) > 0 {
+		full += "?" + req.Query.Encode()
+	}
+	st := &callState{method: req.Method, path: c.fullPath(req), idempotent: req.idempotent}
+	var body any
+	switch {
+	case req.open != nil:
+		body = retryablehttp.ReaderFunc(req.open)
+	case req.body != nil:
+		body = req.body
+	}
+	rreq, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callStateKey{}, st), req.Method, full, body)
+	if err != nil {
+		return nil, st, fmt.Errorf("zoho: building %s %s: %w", req.Method, st.path, redactError(err))
+	}
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			rreq.Header.Add(k, v)
+		}
+	}
+	rreq.Header.Set("Accept", "application/json")
+	if req.contentType != "" {
+		rreq.Header.Set("Content-Type", req.contentType)
+		rreq.ContentLength = req.contentLength
+	}
+	hresp, err := c.retry.Do(rreq)
+	if err != nil && hresp == nil {
+		if ctx.Err() != nil {
+			return nil, st, ctx.Err()
+		}
+		var amb *AmbiguousError
+		if errors.As(err, &amb) {
+			amb.Err = redactError(amb.Err)
+			return nil, st, amb
+		}
+		if errors.Is(err, errTokenSource) {
+			return nil, st, err
+		}
+		var he *HostError
+		if errors.As(err, &he) {
+			return nil, st, he
+		}
+		return nil, st, fmt.Errorf("zoho: %s %s failed after %d attempt(s): %w", req.Method, st.path, st.attempts(), redactError(err))
+	}
+	resp := &Response{Response: hresp, Attempts: st.attempts()}
+	if hresp.StatusCode >= 200 && hresp.StatusCode < 300 || hresp.StatusCode == http.StatusNotModified {
+		return resp, st, nil
+	}
+	data, _ := io.ReadAll(io.LimitReader(hresp.Body, maxErrorBody))
+	hresp.Body.Close()
+	apiErr := c.newAPIError(req, resp, data)
+	if hresp.StatusCode >= 500 && !st.replaySafe() {
+		return resp, st, &AmbiguousError{Method: req.Method, Path: st.path, StatusCode: hresp.StatusCode, Err: apiErr}
+	}
+	return resp, st, apiErr
+}
+
+func (c *Client) newAPIError(req *Request, resp *Response, body []byte) *APIError {
+	e := &APIError{HTTPStatus: resp.StatusCode, Method: req.Method, Path: c.fullPath(req), Attempts: resp.Attempts, Body: body}
+	if ra, ok := retryAfter(resp.Response); ok {
+		e.RetryAfter = ra
+	}
+	if !e.parseBody(body) && e.Message == "" {
+		e.Message = http.StatusText(resp.StatusCode)
+	}
+	c.cfg.logger.LogAttrs(context.Background(), levelFor(e), "zoho: call failed",
+		slogString("method", e.Method), slogString("path", e.Path), slogInt("status", e.HTTPStatus), slogString("code", e.Code))
+	return e
+}
+
+// fullPath is the URL path of req, as errors and logs name it.
+func (c *Client) fullPath(req *Request) string { return "/crm/" + c.cfg.version + "/" + req.Path }
+
+// apiBase returns the API domain for the next call: the explicit base URL, else the token's
+// api_domain, else the data centre's default.
+func (c *Client) apiBase() (string, error) {
+	if c.cfg.baseURL != nil {
+		return strings.TrimRight(c.cfg.baseURL.String(), "/"), nil
+	}
+	tok, err := c.cfg.ts.Token()
+	if err != nil {
+		return "", &tokenError{err: err}
+	}
+	if d := APIDomain(tok); d != "" {
+		d = strings.TrimRight(d, "/")
+		if err := c.checkHost(d); err != nil {
+			return "", err
+		}
+		return d, nil
+	}
+	return c.cfg.dc.APIURL(), nil
+}
+
+// APIDomain returns the token's api_domain (Zoho's "use this domain in all API endpoints"), or "".
+func APIDomain(tok *oauth2.Token) string {
+	if tok == nil {
+		return ""
+	}
+	s, _ := tok.Extra("api_domain").(string)
+	return strings.TrimSpace(s)
+}
+
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}

@@ -1,0 +1,207 @@
+package zoho
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// TokenRejecter is implemented by token sources that want to hear when Zoho rejected one of their
+// access tokens (HTTP 401 INVALID_TOKEN). The client then calls TokenRejected with the token it
+// used and, if that returns nil, retries the call once with a fresh token. Implementations must
+// refresh only if rejected is still their current token, so that many concurrent 401s cause one
+// refresh.
+type TokenRejecter interface {
+	oauth2.TokenSource
+	TokenRejected(ctx context.Context, rejected *oauth2.Token) error
+}
+
+// errTokenSource marks a failure to obtain a token, so that the retry layer does not retry it.
+var errTokenSource = errors.New("zoho: could not obtain an access token")
+
+type tokenError struct{ err error }
+
+func (e *tokenError) Error() string { return errTokenSource.Error() + ": " + redactError(e.err).Error() }
+func (e *tokenError) Unwrap() []error {
+	return []error{errTokenSource, e.err}
+}
+
+// callState is the per-call state shared by the layers of one call, carried in the request
+// context.
+type callState struct {
+	method, path string
+	idempotent   bool
+	attempt      atomic.Int32
+	wrote        atomic.Bool
+	mu           sync.Mutex
+	token        *oauth2.Token // the token of the latest attempt
+}
+
+type callStateKey struct{}
+
+func callStateFrom(ctx context.Context) *callState {
+	st, _ := ctx.Value(callStateKey{}).(*callState)
+	return st
+}
+
+func (s *callState) written() bool { return s.wrote.Load() }
+func (s *callState) attempts() int { return int(s.attempt.Load()) }
+
+// replaySafe reports whether the request may be sent again after it reached Zoho.
+func (s *callState) replaySafe() bool {
+	return s.idempotent || s.method != http.MethodPost
+}
+
+func (s *callState) setToken(t *oauth2.Token) {
+	s.mu.Lock()
+	s.token = t
+	s.mu.Unlock()
+}
+
+func (s *callState) lastToken() *oauth2.Token {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.token
+}
+
+// sdkTransport is the SDK's layer under the http.Client: it waits for a concurrency slot, checks
+// the host, sets the token and headers, notes whether the request was written, and reports the
+// attempt to the call hook. The slot is held until the response body is closed.
+type sdkTransport struct {
+	client *Client
+	base   http.RoundTripper
+}
+
+func (t *sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	st := callStateFrom(ctx)
+	if st == nil { // not a request built by this client
+		st = &callState{method: req.Method, path: req.URL.Path}
+	}
+	st.attempt.Add(1)
+	st.wrote.Store(false)
+	closeBody := func() {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+	}
+	if err := t.client.checkHost(req.URL.Scheme + "://" + req.URL.Host); err != nil {
+		closeBody()
+		return nil, err
+	}
+	tok, err := t.client.cfg.ts.Token()
+	if err != nil {
+		closeBody()
+		return nil, &tokenError{err: err}
+	}
+	if tok == nil || tok.AccessToken == "" {
+		closeBody()
+		return nil, &tokenError{err: errors.New("the token source returned an empty token")}
+	}
+	st.setToken(tok)
+	if err := t.client.limiter.acquire(ctx); err != nil {
+		closeBody()
+		return nil, err
+	}
+	r2 := req.Clone(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { st.wrote.Store(true) },
+	}))
+	r2.Header.Set("Authorization", "Zoho-oauthtoken "+tok.AccessToken)
+	r2.Header.Set("User-Agent", t.client.userAgent())
+	start := time.Now()
+	resp, err := t.base.RoundTrip(r2)
+	info := CallInfo{Method: req.Method, Path: req.URL.Path, Attempt: st.attempts(), Duration: time.Since(start)}
+	if err != nil {
+		t.client.limiter.release()
+		info.Err = redactError(err)
+		t.client.report(ctx, info)
+		return nil, err
+	}
+	info.Status = resp.StatusCode
+	t.client.report(ctx, info)
+	resp.Body = &releasingBody{ReadCloser: resp.Body, release: t.client.limiter.release}
+	return resp, nil
+}
+
+func (c *Client) report(ctx context.Context, info CallInfo) {
+	if c.cfg.hook != nil {
+		c.cfg.hook(ctx, info)
+	}
+}
+
+func (c *Client) userAgent() string {
+	ua := "cxzoho/" + Version
+	if c.cfg.uaSuffix != "" {
+		ua += " " + c.cfg.uaSuffix
+	}
+	return ua
+}
+
+// releasingBody releases the concurrency slot once, when the body is closed.
+type releasingBody struct {
+	io.ReadCloser
+	once    sync.Once
+	release func()
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
+}
+
+// limiter is a counting semaphore that waits under a context.
+type limiter struct{ slots chan struct{} }
+
+func newLimiter(n int) *limiter { return &limiter{slots: make(chan struct{}, n)} }
+
+func (l *limiter) acquire(ctx context.Context) error {
+	select {
+	case l.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (l *limiter) release() { <-l.slots }
+
+// peekBody reads up to 1 MiB of resp.Body and puts it back, so the body can be read again.
+func peekBody(resp *http.Response) []byte {
+	if resp == nil || resp.Body == nil {
+		return nil
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	orig := resp.Body
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), orig), orig}
+	return b
+}
+
+const maxErrorBody = 1 << 20
+
+// checkHost refuses to send a token to a host that is neither Zoho's nor explicitly allowed.
+func (c *Client) checkHost(base string) error {
+	if c.cfg.baseURL != nil && strings.EqualFold(base, c.cfg.baseURL.Scheme+"://"+c.cfg.baseURL.Host) {
+		return nil
+	}
+	if IsZohoAPIDomain(base) {
+		return nil
+	}
+	host := strings.ToLower(base[strings.Index(base, "://")+3:])
+	if c.cfg.allowedHosts[host] {
+		return nil
+	}
+	return &HostError{URL: base, Reason: "not a Zoho API domain; allow it with WithBaseURL or WithAllowedHosts"}
+}
