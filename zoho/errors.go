@@ -17,9 +17,9 @@ import (
 //	var apiErr *zoho.APIError
 //	if errors.As(err, &apiErr) { log(apiErr.Code, apiErr.Details) }
 var (
-	ErrInvalidToken     = errors.New("zoho: invalid or expired access token")           // 401 INVALID_TOKEN, AUTHENTICATION_FAILURE
-	ErrScopeMismatch    = errors.New("zoho: the token lacks the OAuth scope")           // 401 OAUTH_SCOPE_MISMATCH
-	ErrRateLimited      = errors.New("zoho: too many concurrent requests")              // 429, concurrency
+	ErrInvalidToken     = errors.New("zoho: invalid or expired access token")            // 401 INVALID_TOKEN, AUTHENTICATION_FAILURE
+	ErrScopeMismatch    = errors.New("zoho: the token lacks the OAuth scope")            // 401 OAUTH_SCOPE_MISMATCH
+	ErrRateLimited      = errors.New("zoho: too many concurrent requests")               // 429, concurrency
 	ErrCreditsExhausted = errors.New("zoho: the organisation's API credits are used up") // 429, 24-hour credits
 	ErrInvalidData      = errors.New("zoho: invalid data")                               // INVALID_DATA
 	ErrMandatoryMissing = errors.New("zoho: mandatory field missing")                    // MANDATORY_NOT_FOUND

@@ -69,5 +69,5 @@ func levelFor(e *APIError) slog.Level {
 	return slog.LevelError
 }
 
-func slogString(k, v string) slog.Attr { return slog.String(k, v) }
-func slogInt(k string, v int) slog.Attr  { return slog.Int(k, v) }
+func slogString(k, v string) slog.Attr  { return slog.String(k, v) }
+func slogInt(k string, v int) slog.Attr { return slog.Int(k, v) }

@@ -30,7 +30,9 @@ var errTokenSource = errors.New("zoho: could not obtain an access token")
 
 type tokenError struct{ err error }
 
-func (e *tokenError) Error() string { return errTokenSource.Error() + ": " + redactError(e.err).Error() }
+func (e *tokenError) Error() string {
+	return errTokenSource.Error() + ": " + redactError(e.err).Error()
+}
 func (e *tokenError) Unwrap() []error {
 	return []error{errTokenSource, e.err}
 }
