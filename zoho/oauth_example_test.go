@@ -49,11 +49,16 @@ func ExampleOAuthConfig_Exchange() {
 	}
 	fmt.Println(tok.DataCenter, tok.APIDomain, tok.RefreshToken != "")
 
-	// 3. Store it (your database in production) and call Zoho through a token source.
+	// 3. Store it (your database in production), revoke what a reconnect replaced, and call Zoho
+	// through a token source.
 	store := zoho.NewMemoryTokenStore()
-	if _, err := store.SaveToken(ctx, "tenant-42", tok, 0); err != nil {
+	prev, _, err := zoho.ReplaceToken(ctx, store, "tenant-42", tok)
+	if err != nil {
 		fmt.Println(err)
 		return
+	}
+	if prev != nil && prev.RefreshToken != "" && prev.RefreshToken != tok.RefreshToken {
+		_ = cfg.RevokeToken(ctx, prev.AccountsServer, prev.RefreshToken)
 	}
 	ts, err := zoho.NewTokenSource(cfg, store, "tenant-42")
 	if err != nil {

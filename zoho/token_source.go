@@ -234,9 +234,9 @@ func (s *TokenSource) Revoke(ctx context.Context) error {
 	if err := s.cfg.RevokeToken(ctx, server, tok.RefreshToken); err != nil {
 		return err
 	}
+	_, ver, lerr := s.store.LoadToken(ctx, s.key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ver, lerr := s.store.LoadToken(ctx, s.key)
 	if lerr != nil {
 		ver = s.ver
 	}

@@ -564,3 +564,18 @@ func TestNewTokenSourceValidates(t *testing.T) {
 	var _ zoho.TokenRejecter = (*zoho.TokenSource)(nil)
 	var _ zoho.TokenLeaser = (*zoho.MemoryTokenStore)(nil)
 }
+
+func TestReplaceTokenReturnsThePreviousOne(t *testing.T) {
+	store := zoho.NewMemoryTokenStore()
+	prev, v, err := zoho.ReplaceToken(t.Context(), store, "k", &zoho.Token{RefreshToken: "first"})
+	if err != nil || prev != nil || v != 1 {
+		t.Fatalf("first: %v %d %v", prev, v, err)
+	}
+	prev, v, err = zoho.ReplaceToken(t.Context(), store, "k", &zoho.Token{RefreshToken: "second"})
+	if err != nil || prev == nil || prev.RefreshToken != "first" || v != 2 {
+		t.Fatalf("second: %v %d %v", prev, v, err)
+	}
+	if _, _, err := zoho.ReplaceToken(t.Context(), store, "", &zoho.Token{}); err == nil {
+		t.Fatal("empty key accepted")
+	}
+}

@@ -64,6 +64,33 @@ type TokenLeaser interface {
 	AcquireTokenLease(ctx context.Context, key string, ttl time.Duration) (release func(context.Context) error, err error)
 }
 
+// ReplaceToken stores tok under key whatever is stored there now (the end of a connect or
+// reconnect flow), retrying the compare-and-swap a few times if other processes save at the same
+// moment. It returns the token it replaced (nil if none) and the new version. After a reconnect,
+// revoke the replaced refresh token if it differs ([OAuthConfig.RevokeToken]): Zoho keeps only 20
+// refresh tokens per user and client, and the 21st silently deletes the oldest.
+func ReplaceToken(ctx context.Context, store TokenStore, key string, tok *Token) (*Token, int64, error) {
+	if store == nil || tok == nil {
+		return nil, 0, errors.New("zoho: ReplaceToken: nil store or token")
+	}
+	for range 5 {
+		prev, v, err := store.LoadToken(ctx, key)
+		if errors.Is(err, ErrNoToken) {
+			prev, v = nil, 0
+		} else if err != nil {
+			return nil, 0, &TokenError{Op: "load", Err: err}
+		}
+		nv, err := store.SaveToken(ctx, key, tok, v)
+		if err == nil {
+			return prev, nv, nil
+		}
+		if !errors.Is(err, ErrVersionConflict) {
+			return nil, 0, &TokenError{Op: "save", Err: err}
+		}
+	}
+	return nil, 0, &TokenError{Op: "save", Description: "the stored token kept changing", Err: ErrVersionConflict}
+}
+
 // MemoryTokenStore is a [TokenStore] and [TokenLeaser] in memory, for tests and single-process
 // hosts. The zero value is ready to use; it is safe for concurrent use.
 type MemoryTokenStore struct {
