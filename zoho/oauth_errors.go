@@ -57,8 +57,8 @@ var permanentTokenCodes = map[string]bool{
 // failure, a [TokenStore] failure, or one of the SDK's own refusals (the TokenCode… constants).
 // It never holds a secret: descriptions are scrubbed of the secrets of the request.
 type TokenError struct {
-	// Op is the operation: "exchange", "refresh", "client_credentials", "revoke", "load",
-	// "save" or "lease".
+	// Op is the operation: "authorize" (Zoho's callback, see [ParseOAuthCallback]), "exchange",
+	// "refresh", "client_credentials", "revoke", "load", "save" or "lease".
 	Op string
 	// AccountsServer is the accounts server's base URL (no secrets), when a request was made.
 	AccountsServer string
@@ -95,7 +95,7 @@ func (e *TokenError) Error() string {
 		b.WriteString(": " + e.Err.Error())
 	}
 	switch {
-	case e.Permanent() && (e.Op == "refresh" || e.Op == "load" || e.Op == "client_credentials"):
+	case e.Permanent() && e.Op != "exchange" && e.Op != "revoke":
 		b.WriteString(" (reconnect required)")
 	case e.Throttled():
 		b.WriteString(" (throttled)")
@@ -122,14 +122,17 @@ func (e *TokenError) Is(target error) bool {
 
 // Permanent reports whether repeating the operation cannot succeed: Zoho rejected the grant, the
 // client or the code (invalid_code, invalid_grant, invalid_client, …), or there is no token to
-// renew.
+// renew; and any error of Zoho's authorization callback (the user declined).
 func (e *TokenError) Permanent() bool {
-	return permanentTokenCodes[strings.ToLower(strings.TrimSpace(e.Code))]
+	return e.Op == "authorize" || permanentTokenCodes[strings.ToLower(strings.TrimSpace(e.Code))]
 }
 
 // Throttled reports whether Zoho refused because too many tokens were minted recently ("Access
 // Denied" with a throttle description, answered with HTTP 200).
 func (e *TokenError) Throttled() bool {
+	if e.Op == "authorize" { // the user declined consent (error=access_denied in the callback)
+		return false
+	}
 	c := strings.ToLower(strings.TrimSpace(e.Code))
 	if c == "access denied" || c == "access_denied" || e.HTTPStatus == http.StatusTooManyRequests {
 		return true

@@ -41,8 +41,15 @@ func ExampleOAuthConfig_Exchange() {
 	u, _ := url.Parse(consent)
 	fmt.Println(u.Path, u.Query().Get("access_type"), u.Query().Get("prompt"))
 
-	// 2. Zoho redirects to RedirectURL?state=…&code=…&location=eu&accounts-server=https://accounts.zoho.eu
-	tok, err := cfg.Exchange(ctx, "1000.grant-code", "https://accounts.zoho.eu")
+	// 2. Zoho redirects the user to RedirectURL with the code and the user's accounts server.
+	callback, _ := url.Parse(cfg.RedirectURL +
+		"?state=state-7f3a&code=1000.grant-code&location=eu&accounts-server=https%3A%2F%2Faccounts.zoho.eu")
+	cb, err := zoho.ParseOAuthCallback(callback.Query())
+	if err != nil || cb.State != "state-7f3a" { // check the state you issued
+		fmt.Println("bad callback", err)
+		return
+	}
+	tok, err := cfg.Exchange(ctx, cb.Code, cb.AccountsServer)
 	if err != nil {
 		fmt.Println(err)
 		return

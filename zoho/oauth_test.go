@@ -512,3 +512,30 @@ func TestNoSecretInErrorsLogsOrStringsOAuth(t *testing.T) {
 		t.Errorf("accounts calls were not logged: %s", logs.String())
 	}
 }
+
+func TestParseOAuthCallback(t *testing.T) {
+	q, _ := url.ParseQuery("state=st-1&code=" + oaGrantCode + "&location=eu&accounts-server=https%3A%2F%2Faccounts.zoho.eu")
+	cb, err := zoho.ParseOAuthCallback(q)
+	if err != nil || cb.Code != oaGrantCode || cb.State != "st-1" || cb.DataCenter != zoho.EU || cb.AccountsServer != "https://accounts.zoho.eu" {
+		t.Fatalf("%v %v", cb, err)
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%d"} {
+		oaNoSecret(t, fmt.Sprintf(verb, cb))
+	}
+	q, _ = url.ParseQuery("state=s&code=c&location=in")
+	if cb, err := zoho.ParseOAuthCallback(q); err != nil || cb.AccountsServer != "https://accounts.zoho.in" {
+		t.Fatalf("location only: %v %v", cb, err)
+	}
+	q, _ = url.ParseQuery("state=s&error=access_denied")
+	var te *zoho.TokenError
+	if _, err := zoho.ParseOAuthCallback(q); !errors.As(err, &te) || te.Code != "access_denied" || te.Op != "authorize" ||
+		errors.Is(err, zoho.ErrTokenThrottled) || te.Temporary() {
+		t.Fatalf("declined: %v", err)
+	}
+	for _, bad := range []string{"state=s", "code=c&location=xx", "code=c&location=us&accounts-server=https://accounts.zoho.eu"} {
+		q, _ = url.ParseQuery(bad)
+		if _, err := zoho.ParseOAuthCallback(q); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}

@@ -374,7 +374,7 @@ func TestThrottlingBacksOffAndKeepsAValidToken(t *testing.T) {
 	if m.calls.Load() != 1 {
 		t.Fatalf("%d token requests during the backoff", m.calls.Load())
 	}
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(150 * time.Millisecond)
 	m.body = ""
 	m.inner = func(n int32) (int, string) { return 200, `{"access_token":"after-throttle","expires_in":3600}` }
 	if got, err := ts.Token(); err != nil || got.AccessToken != "after-throttle" || m.calls.Load() != 2 {
