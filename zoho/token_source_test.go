@@ -579,3 +579,27 @@ func TestReplaceTokenReturnsThePreviousOne(t *testing.T) {
 		t.Fatal("empty key accepted")
 	}
 }
+
+func TestALeaseLeftByADeadProcessLapses(t *testing.T) {
+	m := &oaMinter{}
+	ts, store := oaSource(t, oaExpired(), m, zoho.WithRefreshTimeout(2*time.Second))
+	if _, err := store.AcquireTokenLease(t.Context(), "tenant-1", 150*time.Millisecond); err != nil {
+		t.Fatal(err)
+	} // never released: its holder "crashed"
+	start := time.Now()
+	got, err := ts.Token()
+	if err != nil || got.AccessToken != "fresh-1" || m.calls.Load() != 1 {
+		t.Fatalf("%v %v", got, err)
+	}
+	if waited := time.Since(start); waited < 100*time.Millisecond {
+		t.Fatalf("refreshed after %v while another process held the lease", waited)
+	}
+	// A lease that outlives the refresh timeout is a temporary error, not a hang.
+	ts, store = oaSource(t, oaExpired(), m, zoho.WithRefreshTimeout(100*time.Millisecond))
+	_, _ = store.AcquireTokenLease(t.Context(), "tenant-1", time.Hour)
+	_, err = ts.Token()
+	var te *zoho.TokenError
+	if !errors.As(err, &te) || te.Op != "lease" || !te.Temporary() || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+}
