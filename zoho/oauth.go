@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// DefaultScopes are the OAuth scopes the SDK needs, requested when [OAuthConfig.Scopes] is empty:
+// DefaultScopes returns the OAuth scopes the SDK needs (a new slice each call), requested when [OAuthConfig.Scopes] is empty:
 //
 //   - ZohoCRM.modules.ALL: read and write records (Leads, Contacts, Cases, Tasks, Notes, …).
 //   - ZohoCRM.modules.attachments.ALL: upload, list and download attachments (transcripts).
@@ -26,13 +26,15 @@ import (
 //
 // Zoho refuses a call outside the granted scopes with 401 OAUTH_SCOPE_MISMATCH (never retried),
 // and a refresh cannot widen the scopes: a new consent is needed.
-var DefaultScopes = []string{
-	"ZohoCRM.modules.ALL",
-	"ZohoCRM.modules.attachments.ALL",
-	"ZohoCRM.users.READ",
-	"ZohoCRM.org.READ",
-	"ZohoCRM.settings.fields.READ",
-	"ZohoSearch.securesearch.READ",
+func DefaultScopes() []string {
+	return []string{
+		"ZohoCRM.modules.ALL",
+		"ZohoCRM.modules.attachments.ALL",
+		"ZohoCRM.users.READ",
+		"ZohoCRM.org.READ",
+		"ZohoCRM.settings.fields.READ",
+		"ZohoSearch.securesearch.READ",
+	}
 }
 
 // OAuthConfig is a Zoho OAuth client (from Zoho's API console) and what the SDK needs to run its
@@ -53,7 +55,7 @@ type OAuthConfig struct {
 	// RedirectURL is the callback registered for the client. Required for AuthCodeURL and
 	// Exchange; not sent by ExchangeSelfClient.
 	RedirectURL string
-	// Scopes to request; nil means DefaultScopes. Zoho wants them comma-separated; the SDK joins
+	// Scopes to request; nil means DefaultScopes(). Zoho wants them comma-separated; the SDK joins
 	// them.
 	Scopes []string
 	// HTTPClient makes the accounts-server calls (default: a client with a 30-second timeout).
@@ -120,7 +122,7 @@ func (c *OAuthConfig) secretFor(dc DataCenter) (string, error) {
 
 func (c *OAuthConfig) scopes() []string {
 	if len(c.Scopes) == 0 {
-		return DefaultScopes
+		return DefaultScopes()
 	}
 	return c.Scopes
 }

@@ -370,7 +370,7 @@ func TestClientCredentialsGrant(t *testing.T) {
 	}
 	want := map[string]string{
 		"grant_type": "client_credentials", "client_id": "1000.CLIENTID", "client_secret": oaSecret,
-		"scope": strings.Join(zoho.DefaultScopes, ","), "soid": "ZohoCRM.4150868000000225013",
+		"scope": strings.Join(zoho.DefaultScopes(), ","), "soid": "ZohoCRM.4150868000000225013",
 	}
 	oaWantForm(t, rec.last(t), want)
 	if tok.AccessToken != "1000.b2caxxxxx3c6" || tok.RefreshToken != "" || tok.OrgID != "4150868000000225013" ||
