@@ -9,6 +9,20 @@
 //		zoho.WithTokenSource(ts), // an oauth2.TokenSource; see the OAuth support in this package
 //	)
 //
+// # OAuth 2.0
+//
+// [OAuthConfig] runs Zoho's flows for every data centre: [OAuthConfig.AuthCodeURL] (offline access,
+// forced consent, [DefaultScopes]), [OAuthConfig.Exchange] at the accounts server the callback
+// names ([ParseOAuthCallback]; unknown hosts are refused before anything is sent), the
+// client-credentials and self-client grants, refresh and [OAuthConfig.RevokeToken]. A [Token]
+// keeps api_domain and the granted scope through persistence.
+//
+// Zoho mints at most 10 access tokens per refresh token per 10 minutes, so refreshes must be rare:
+// [NewTokenSource] returns a source that refreshes once however many goroutines wait, and, through
+// a host-implemented [TokenStore] (compare-and-swap on a version, optional [TokenLeaser]), once
+// however many processes share the token. A refresh token Zoho rejects is a permanent
+// [ErrReconnectRequired], never a retry loop.
+//
 // # Transport
 //
 // Every call takes a context first. Under [Client.Do] sit, outer to inner: go-retryablehttp with
