@@ -57,9 +57,9 @@ type User struct {
 	Mobile        string    `json:"mobile"`
 	IsOnline      bool      `json:"Isonline"`
 	Type          string    `json:"type__s"` // "Regular User", …
-	ReportingTo   *UserRef  `json:"Reporting_To"`
-	CreatedBy     *UserRef  `json:"created_by"`
-	ModifiedBy    *UserRef  `json:"Modified_By"`
+	ReportingTo   *Lookup   `json:"Reporting_To"`
+	CreatedBy     *Lookup   `json:"created_by"`
+	ModifiedBy    *Lookup   `json:"Modified_By"`
 	CreatedTime   time.Time `json:"created_time"`
 	ModifiedTime  time.Time `json:"Modified_Time"`
 
@@ -77,13 +77,6 @@ type UserRole struct {
 type UserProfile struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
-}
-
-// UserRef names a user as Zoho embeds it in other objects (Owner, Created_By, Modified_By).
-type UserRef struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Email string `json:"email,omitempty"`
 }
 
 // UnmarshalJSON decodes the user and keeps the whole object in Raw. A time Zoho sends empty or
