@@ -404,3 +404,26 @@ func TestSearchIterPagesAndStopsAt2000(t *testing.T) {
 		}
 	})
 }
+
+// TestNoTokenInServiceErrors: the errors of search, users, org and attachments never carry the
+// access token.
+func TestNoTokenInServiceErrors(t *testing.T) {
+	c, mt := newMockClient(t, WithRetryPolicy(RetryPolicy{MaxRetries: -1}))
+	mt.RegisterNoResponder(httpmock.NewStringResponder(401, `{"code":"INVALID_TOKEN","message":"invalid oauth token","status":"error","details":{}}`))
+	var errs []error
+	_, _, err := c.Records.Search(t.Context(), "Leads", Equals("Email", "a@b.c"), nil)
+	errs = append(errs, err)
+	_, _, err = c.Users.List(t.Context(), nil)
+	errs = append(errs, err)
+	_, _, err = c.Org.Get(t.Context())
+	errs = append(errs, err)
+	_, _, err = c.Attachments.Upload(t.Context(), "Leads", "1", "a.txt", "", strings.NewReader("hi"), nil)
+	errs = append(errs, err)
+	_, _, err = c.Attachments.Download(t.Context(), "Leads", "1", "2")
+	errs = append(errs, err)
+	for i, err := range errs {
+		if err == nil || !errors.Is(err, ErrInvalidToken) || strings.Contains(fmt.Sprintf("%v %+v", err, err), testToken) {
+			t.Errorf("call %d: %v", i, err)
+		}
+	}
+}
