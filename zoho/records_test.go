@@ -509,7 +509,7 @@ func TestValidationFailsBeforeSending(t *testing.T) {
 	_, _, checks["fields"] = c.Records.List(ctx, "Leads", &ListOptions{Fields: []string{"a,b"}})
 	_, _, checks["page"] = c.Records.List(ctx, "Leads", &ListOptions{Page: -1})
 	//lint:ignore SA1012 a nil context is refused, not dereferenced
-	_, _, checks["nil ctx"] = c.Records.Insert(nil, "Leads", leadRecords(1), nil) //nolint:staticcheck
+	_, _, checks["nil ctx"] = c.Records.Insert(nil, "Leads", leadRecords(1), nil)
 	for name, err := range checks {
 		if err == nil || !strings.HasPrefix(err.Error(), "zoho: ") {
 			t.Errorf("%s: %v", name, err)
