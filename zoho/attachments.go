@@ -445,7 +445,7 @@ func (s *AttachmentsService) Download(ctx context.Context, module, recordID, att
 	if err != nil {
 		return nil, nil, err
 	}
-	req, err := s.client.NewRequest(http.MethodGet, path, nil, nil)
+	req, err := s.client.NewRequest(http.MethodGet, path, nil, nil, WithHeader("Accept", "*/*"))
 	if err != nil {
 		return nil, nil, err
 	}

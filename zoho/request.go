@@ -255,7 +255,9 @@ func (c *Client) sendOnce(ctx context.Context, req *Request) (*Response, *callSt
 			rreq.Header.Add(k, v)
 		}
 	}
-	rreq.Header.Set("Accept", "application/json")
+	if rreq.Header.Get("Accept") == "" {
+		rreq.Header.Set("Accept", "application/json")
+	}
 	if req.contentType != "" {
 		rreq.Header.Set("Content-Type", req.contentType)
 		rreq.ContentLength = req.contentLength
