@@ -57,7 +57,7 @@ func WithHeader(key, value string) RequestOption {
 func IfModifiedSince(t time.Time) RequestOption {
 	return func(r *Request) {
 		if !t.IsZero() {
-			r.Header.Set("If-Modified-Since", t.Format(time.RFC3339))
+			r.Header.Set("If-Modified-Since", t.Format("2006-01-02T15:04:05-07:00")) // Zoho wants a numeric offset, never Z
 		}
 	}
 }
