@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 )
@@ -226,4 +227,52 @@ func (r *Resolver) cachedTenants() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.lru.Len()
+}
+
+// Request asks who owns a record created for an agent of a tenant.
+type Request struct {
+	// Tenant is the host's tenant id: the cache key. Required.
+	Tenant string
+	// Directory reads the tenant's Zoho users; normally ZohoDirectory(the tenant's client).
+	// Required.
+	Directory Directory
+	// AgentEmail is the email of the chat's (last) agent; empty when the chat had no human agent.
+	AgentEmail string
+	// ConnectingUserID is the Zoho user id of the user who connected the tenant, when the
+	// connection recorded it. When empty, the resolver asks Zoho for the token's user once and
+	// remembers it.
+	ConnectingUserID string
+}
+
+// Resolve returns the owner of a record created for req.AgentEmail in req.Tenant: the active Zoho
+// user with that email (compared case-insensitively, trimmed), else the connecting user. The
+// [Result] says which rule chose it.
+//
+// An empty AgentEmail falls back without listing the users. Otherwise Resolve answers from the
+// tenant's cached listing when it is fresh; else it lists the users, or waits for the listing
+// already in flight for the tenant. An email missing from a fresh listing lists again only when
+// MinRefreshInterval has passed since the last listing (or a user was forgotten since).
+//
+// Resolve fails only when it cannot answer:
+//   - there is no fresh listing and listing failed: the error wraps Zoho's (test it with the
+//     zoho sentinels, such as [zoho.ErrScopeMismatch]); the failure is remembered and returned
+//     to callers without calling Zoho again until MinRefreshInterval has passed. A caller that
+//     prefers the fallback may resolve again with an empty AgentEmail;
+//   - the connecting user must be fetched and that fails (likewise remembered);
+//   - the fallback is needed and is known not to be usable: [ErrNoOwner];
+//   - ctx ends while waiting: ctx.Err(). The shared call goes on for the other callers.
+func (r *Resolver) Resolve(ctx context.Context, req Request) (Result, error) {
+	switch {
+	case ctx == nil:
+		return Result{}, errors.New("owner: Resolve: nil context")
+	case req.Tenant == "":
+		return Result{}, errors.New("owner: Resolve: empty Request.Tenant")
+	case req.Directory == nil:
+		return Result{}, errors.New("owner: Resolve: nil Request.Directory")
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	src := sourceOf(req.Directory, r.cfg.MaxUsersPerTenant)
+	return r.resolve(ctx, req.Tenant, src, req.AgentEmail, strings.TrimSpace(req.ConnectingUserID))
 }
