@@ -166,8 +166,8 @@ func EditionConcurrency(edition string) int {
 }
 
 // Get returns the organisation's details (GET /org; scope ZohoCRM.org.READ).
-func (s *OrgService) Get(ctx context.Context, opts ...RequestOption) (*Org, *Response, error) {
-	req, err := s.client.NewRequest(http.MethodGet, "org", nil, nil, opts...)
+func (s *OrgService) Get(ctx context.Context) (*Org, *Response, error) {
+	req, err := s.client.NewRequest(http.MethodGet, "org", nil, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -177,9 +177,6 @@ func (s *OrgService) Get(ctx context.Context, opts ...RequestOption) (*Org, *Res
 	resp, err := s.client.Do(ctx, req, &out)
 	if err != nil {
 		return nil, resp, err
-	}
-	if resp.StatusCode == http.StatusNotModified {
-		return nil, resp, nil
 	}
 	if len(out.Org) == 0 || out.Org[0] == nil {
 		return nil, resp, fmt.Errorf("zoho: GET %s: the answer holds no org", s.client.fullPath(req))

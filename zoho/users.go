@@ -109,6 +109,9 @@ type ListUsersOptions struct {
 	Page int `url:"page,omitempty"`
 	// PerPage is the page size, 1..200 (default 200).
 	PerPage int `url:"per_page,omitempty"`
+	// IfModifiedSince lists only users modified after this instant (the If-Modified-Since
+	// header). Zoho answers 304 when there are none; the list is then empty.
+	IfModifiedSince time.Time `url:"-"`
 }
 
 func (o *ListUsersOptions) validate() error {
@@ -130,15 +133,19 @@ func (o *ListUsersOptions) validate() error {
 }
 
 // List returns one page of users (GET /users; scope ZohoCRM.users.READ). resp.Info tells whether
-// more pages follow; [UsersService.ListIter] walks them all. With [IfModifiedSince], an unchanged
-// list gives no users and resp.StatusCode 304.
-func (s *UsersService) List(ctx context.Context, opts *ListUsersOptions, reqOpts ...RequestOption) ([]*User, *Response, error) {
+// more pages follow; [UsersService.ListIter] walks them all. With opts.IfModifiedSince, an
+// unchanged list gives no users and resp.StatusCode 304.
+func (s *UsersService) List(ctx context.Context, opts *ListUsersOptions) ([]*User, *Response, error) {
 	if err := opts.validate(); err != nil {
 		return nil, nil, err
 	}
 	var params any
+	var reqOpts []RequestOption
 	if opts != nil {
 		params = opts
+		if !opts.IfModifiedSince.IsZero() {
+			reqOpts = append(reqOpts, WithHeader("If-Modified-Since", opts.IfModifiedSince.Format(DateTimeLayout)))
+		}
 	}
 	req, err := s.client.NewRequest(http.MethodGet, "users", params, nil, reqOpts...)
 	if err != nil {
@@ -170,7 +177,7 @@ func compactUsers(us []*User) []*User {
 // ListIter returns every user of the selection, page after page, from opts.Page (default 1). It
 // does not modify opts. It stops at the first error, which it yields with a nil user, and stops
 // fetching when the loop breaks.
-func (s *UsersService) ListIter(ctx context.Context, opts *ListUsersOptions, reqOpts ...RequestOption) iter.Seq2[*User, error] {
+func (s *UsersService) ListIter(ctx context.Context, opts *ListUsersOptions) iter.Seq2[*User, error] {
 	return func(yield func(*User, error) bool) {
 		o := ListUsersOptions{}
 		if opts != nil {
@@ -180,7 +187,7 @@ func (s *UsersService) ListIter(ctx context.Context, opts *ListUsersOptions, req
 			o.Page = 1
 		}
 		for {
-			users, resp, err := s.List(ctx, &o, reqOpts...)
+			users, resp, err := s.List(ctx, &o)
 			if err != nil {
 				yield(nil, err)
 				return
@@ -200,7 +207,7 @@ func (s *UsersService) ListIter(ctx context.Context, opts *ListUsersOptions, req
 
 // Get returns the user with the given id (GET /users/{id}). A user that does not exist is an
 // error matching [ErrNotFound].
-func (s *UsersService) Get(ctx context.Context, id string, reqOpts ...RequestOption) (*User, *Response, error) {
+func (s *UsersService) Get(ctx context.Context, id string) (*User, *Response, error) {
 	if id == "" {
 		return nil, nil, errors.New("zoho: UsersService.Get: empty user id")
 	}
@@ -208,7 +215,7 @@ func (s *UsersService) Get(ctx context.Context, id string, reqOpts ...RequestOpt
 	if err != nil {
 		return nil, nil, err
 	}
-	req, err := s.client.NewRequest(http.MethodGet, path, nil, nil, reqOpts...)
+	req, err := s.client.NewRequest(http.MethodGet, path, nil, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -216,8 +223,8 @@ func (s *UsersService) Get(ctx context.Context, id string, reqOpts ...RequestOpt
 }
 
 // Current returns the user the access token belongs to (GET /users?type=CurrentUser).
-func (s *UsersService) Current(ctx context.Context, reqOpts ...RequestOption) (*User, *Response, error) {
-	req, err := s.client.NewRequest(http.MethodGet, "users", &ListUsersOptions{Type: CurrentUser}, nil, reqOpts...)
+func (s *UsersService) Current(ctx context.Context) (*User, *Response, error) {
+	req, err := s.client.NewRequest(http.MethodGet, "users", &ListUsersOptions{Type: CurrentUser}, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -231,9 +238,6 @@ func (s *UsersService) one(ctx context.Context, req *Request) (*User, *Response,
 	resp, err := s.client.Do(ctx, req, &out)
 	if err != nil {
 		return nil, resp, err
-	}
-	if resp.StatusCode == http.StatusNotModified {
-		return nil, resp, nil
 	}
 	users := compactUsers(out.Users)
 	if len(users) == 0 {

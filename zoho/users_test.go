@@ -106,18 +106,18 @@ func TestUsersFixtureFields(t *testing.T) {
 
 func TestUsersListRequestShape(t *testing.T) {
 	c, mt := newMockClient(t)
-	var got string
+	var got, ims string
 	mt.RegisterResponder("GET", usersURL, func(r *http.Request) (*http.Response, error) {
-		got = r.URL.RawQuery
+		got, ims = r.URL.RawQuery, r.Header.Get("If-Modified-Since")
 		return httpmock.NewStringResponse(200, `{"users":[],"info":{"more_records":false}}`), nil
 	})
-	users, _, err := c.Users.List(t.Context(), &ListUsersOptions{Type: ActiveUsers, Page: 3, PerPage: 50},
-		IfModifiedSince(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)))
+	users, _, err := c.Users.List(t.Context(), &ListUsersOptions{Type: ActiveUsers, Page: 3, PerPage: 50,
+		IfModifiedSince: time.Date(2024, 1, 2, 3, 4, 5, 0, time.FixedZone("IST", 19800))})
 	if err != nil || users != nil {
 		t.Fatalf("%v %v", users, err)
 	}
-	if got != "page=3&per_page=50&type=ActiveUsers" {
-		t.Errorf("query = %q", got)
+	if got != "page=3&per_page=50&type=ActiveUsers" || ims != "2024-01-02T03:04:05+05:30" {
+		t.Errorf("query = %q, If-Modified-Since %q", got, ims)
 	}
 	if _, _, err := c.Users.List(t.Context(), nil); err != nil || got != "" {
 		t.Errorf("nil options: query %q, err %v", got, err)
@@ -139,7 +139,7 @@ func TestUsersListBadOptions(t *testing.T) {
 func TestUsersNotModified(t *testing.T) {
 	c, mt := newMockClient(t)
 	mt.RegisterResponder("GET", usersURL, httpmock.NewStringResponder(304, ""))
-	users, resp, err := c.Users.List(t.Context(), nil, IfModifiedSince(time.Now()))
+	users, resp, err := c.Users.List(t.Context(), &ListUsersOptions{IfModifiedSince: time.Now()})
 	if err != nil || users != nil || resp.StatusCode != 304 {
 		t.Fatalf("%v %v %v", users, resp, err)
 	}
