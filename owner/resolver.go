@@ -27,8 +27,7 @@ const (
 // the agent matched no active user and the connecting user is known not to be usable either —
 // missing from a fresh, complete listing of the active users, or rejected by Zoho as an owner
 // (see [Resolver.ForgetUser]). Zoho would refuse that user as a record owner. A caller may then
-// fail the step, or write the record without an owner, in which case Zoho makes the user of the
-// token the owner.
+// fail the step, or write the record without an Owner and leave the choice to Zoho's default.
 var ErrNoOwner = errors.New("owner: no usable Zoho user to own the record")
 
 // Rule names the part of the owner rule that chose the owner.
@@ -176,11 +175,12 @@ func (r *Resolver) Forget(tenant string) {
 }
 
 // ForgetUser tells the resolver that Zoho rejected userID as the owner of a record of tenant
-// (the user was deactivated or deleted since the listing, say). The user is dropped from the
-// cache and is not chosen again for one TTL, even if a listing still shows it; and the next
-// resolve of an email that is no longer cached may list the users again at once, without waiting
-// for MinRefreshInterval (a new Zoho user may carry the agent's email now). When userID is the
-// connecting user, resolves that would fall back to it fail with [ErrNoOwner] for one TTL.
+// (the user was deactivated or deleted since the listing, say). The user is not chosen again
+// for one TTL, even if a listing still shows it; and when it was cached, the next resolve that
+// finds no usable user lists the users again at once, without waiting for MinRefreshInterval (a
+// new Zoho user may carry the agent's email now). Forgetting a user again does not list again.
+// When userID is the connecting user, resolves that would fall back to it fail with
+// [ErrNoOwner] for one TTL. An unknown tenant is ignored.
 func (r *Resolver) ForgetUser(tenant, userID string) {
 	if userID == "" {
 		return
