@@ -1,0 +1,160 @@
+package zohotest
+
+import (
+	"fmt"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Call is one request the server received, as [Server.Calls] reports it. It holds no secret:
+// secret query parameters are redacted and tokens are named by [Call.TokenID].
+type Call struct {
+	// Time is when the request arrived (by the server's clock).
+	Time time.Time
+	// Method and Path are the request's (path without query).
+	Method, Path string
+	// Query is the request's query with the values of token, refresh_token, access_token,
+	// client_secret, code and password replaced by "REDACTED".
+	Query url.Values
+	// Status is the HTTP status answered, or 0 when the connection was dropped (a fault, or the
+	// client went away).
+	Status int
+	// Org is the id of the org the call was for ("" when unknown, such as a bad token).
+	Org string
+	// TokenID names the access token the call used (API calls) or the refresh token or grant code
+	// it presented (token endpoint), such as "access#3"; "" when none was valid. See
+	// [Server.TokenID].
+	TokenID string
+	// Fault names the injected fault that hit the call ("" when none): "status", "drop-before",
+	// "drop-after" or "slow".
+	Fault string
+	// Duration is how long the server took, latency included.
+	Duration time.Duration
+}
+
+// String describes the call in one line, without secrets.
+func (c Call) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s", c.Method, c.Path)
+	if len(c.Query) > 0 {
+		b.WriteString("?" + c.Query.Encode())
+	}
+	fmt.Fprintf(&b, " -> %d", c.Status)
+	if c.Org != "" {
+		b.WriteString(" org=" + c.Org)
+	}
+	if c.TokenID != "" {
+		b.WriteString(" token=" + c.TokenID)
+	}
+	if c.Fault != "" {
+		b.WriteString(" fault=" + c.Fault)
+	}
+	return b.String()
+}
+
+type callKey struct{ method, path string }
+
+var secretParams = [...]string{"token", "refresh_token", "access_token", "client_secret", "code", "password"}
+
+// redactQuery copies q with secret values replaced.
+func redactQuery(q url.Values) url.Values {
+	if len(q) == 0 {
+		return nil
+	}
+	out := make(url.Values, len(q))
+	for k, vs := range q {
+		secret := false
+		for _, p := range secretParams {
+			if strings.EqualFold(k, p) {
+				secret = true
+			}
+		}
+		if secret {
+			r := make([]string, len(vs))
+			for i := range r {
+				r[i] = "REDACTED"
+			}
+			out[k] = r
+		} else {
+			out[k] = append([]string(nil), vs...)
+		}
+	}
+	return out
+}
+
+func (s *Server) logCall(c Call) {
+	s.mu.Lock()
+	s.counts[callKey{c.Method, c.Path}]++
+	s.calls = append(s.calls, c)
+	if over := len(s.calls) - s.opts.callLogLimit; over > 0 {
+		s.calls = append(s.calls[:0:0], s.calls[over:]...)
+		s.dropped += over
+	}
+	s.mu.Unlock()
+	s.opts.logger.Debug("zohotest: call", "call", c.String())
+}
+
+// Calls returns the calls received, oldest first (at most the call log limit, see
+// [WithCallLogLimit]).
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Call, len(s.calls))
+	copy(out, s.calls)
+	return out
+}
+
+// ResetCalls empties the call log and the counts.
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = nil
+	s.dropped = 0
+	s.counts = map[callKey]int{}
+}
+
+// CallCount counts the calls received whose method is method ("" for any) and whose path matches
+// pattern (a path.Match pattern: "/crm/v2/Leads", "/crm/v2/*/search", "/oauth/v2/token";
+// "" for any). It counts every call since the last [Server.ResetCalls], including those trimmed
+// from the log.
+func (s *Server) CallCount(method, pattern string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k, c := range s.counts {
+		if method != "" && !strings.EqualFold(method, k.method) {
+			continue
+		}
+		if pattern != "" {
+			if ok, _ := path.Match(pattern, k.path); !ok {
+				continue
+			}
+		}
+		n += c
+	}
+	return n
+}
+
+// CallCounts returns the number of calls per "METHOD /path", for reports.
+func (s *Server) CallCounts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.counts))
+	for k, c := range s.counts {
+		out[k.method+" "+k.path] += c
+	}
+	return out
+}
+
+// sortedKeys returns m's keys in order (for deterministic output).
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
