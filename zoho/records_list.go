@@ -124,10 +124,7 @@ type listAnswer struct {
 
 // listRaw fetches one page.
 func (s *RecordsService) listRaw(ctx context.Context, module string, opts *ListOptions) ([]json.RawMessage, *Response, error) {
-	if ctx == nil {
-		return nil, nil, errors.New("zoho: nil context")
-	}
-	if err := validateModule(module); err != nil {
+	if err := checkModuleCall(ctx, module); err != nil {
 		return nil, nil, err
 	}
 	if err := opts.validate(); err != nil {

@@ -208,10 +208,7 @@ func searchPage[T any](ctx context.Context, s *RecordsService, module string, q 
 
 // searchRaw fetches one page of search results.
 func (s *RecordsService) searchRaw(ctx context.Context, module string, q SearchQuery, opts *SearchOptions) ([]json.RawMessage, *Response, error) {
-	if ctx == nil {
-		return nil, nil, errors.New("zoho: nil context")
-	}
-	if err := validateModule(module); err != nil {
+	if err := checkModuleCall(ctx, module); err != nil {
 		return nil, nil, err
 	}
 	if err := opts.validate(); err != nil {
