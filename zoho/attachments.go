@@ -413,25 +413,10 @@ func (s *AttachmentsService) ListIter(ctx context.Context, module, recordID stri
 		if opts != nil {
 			o = *opts
 		}
-		if o.Page == 0 {
-			o.Page = 1
-		}
-		for {
-			atts, resp, err := s.List(ctx, module, recordID, &o)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, a := range atts {
-				if !yield(a, nil) {
-					return
-				}
-			}
-			if len(atts) == 0 || resp.Info == nil || !resp.Info.MoreRecords {
-				return
-			}
-			o.Page++
-		}
+		pages(ctx, paging{page: max(o.Page, 1)}, func(page int, _ string) ([]*Attachment, *Response, error) {
+			o.Page = page
+			return s.List(ctx, module, recordID, &o)
+		})(yield)
 	}
 }
 

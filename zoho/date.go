@@ -68,38 +68,18 @@ func (d Date) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes "yyyy-MM-dd"; null and "" give the zero Date.
 func (d *Date) UnmarshalJSON(data []byte) error {
-	s, null, err := jsonStringOrNull(data, "date")
+	s, err := jsonStringOrNull(data, "date")
 	if err != nil {
 		return err
 	}
-	if null || s == "" {
-		*d = Date{}
-		return nil
-	}
-	p, err := ParseDate(s)
-	if err != nil {
-		return err
-	}
-	*d = p
-	return nil
+	return setParsed(d, s, ParseDate)
 }
 
 // MarshalText encodes the date as yyyy-MM-dd ("" for the zero Date).
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 // UnmarshalText decodes yyyy-MM-dd; "" gives the zero Date.
-func (d *Date) UnmarshalText(text []byte) error {
-	if len(text) == 0 {
-		*d = Date{}
-		return nil
-	}
-	p, err := ParseDate(string(text))
-	if err != nil {
-		return err
-	}
-	*d = p
-	return nil
-}
+func (d *Date) UnmarshalText(text []byte) error { return setParsed(d, string(text), ParseDate) }
 
 // DateTime is the value of a Zoho date-time field (Created_Time, Modified_Time, Remind_At…):
 // an instant with the UTC offset Zoho wrote it in. Decoding keeps the offset, so a value read from
@@ -144,20 +124,11 @@ func (dt DateTime) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes a Zoho date-time; null and "" give the zero DateTime.
 func (dt *DateTime) UnmarshalJSON(data []byte) error {
-	s, null, err := jsonStringOrNull(data, "date-time")
+	s, err := jsonStringOrNull(data, "date-time")
 	if err != nil {
 		return err
 	}
-	if null || s == "" {
-		*dt = DateTime{}
-		return nil
-	}
-	p, err := ParseDateTime(s)
-	if err != nil {
-		return err
-	}
-	*dt = p
-	return nil
+	return setParsed(dt, s, ParseDateTime)
 }
 
 // MarshalText encodes the date-time in Zoho's format ("" for the zero DateTime).
@@ -165,27 +136,36 @@ func (dt DateTime) MarshalText() ([]byte, error) { return []byte(dt.String()), n
 
 // UnmarshalText decodes a Zoho date-time; "" gives the zero DateTime.
 func (dt *DateTime) UnmarshalText(text []byte) error {
-	if len(text) == 0 {
-		*dt = DateTime{}
+	return setParsed(dt, string(text), ParseDateTime)
+}
+
+// setParsed sets *dst to parse(s), or to the zero value when s is empty. On a parse error *dst is
+// left alone.
+func setParsed[T any](dst *T, s string, parse func(string) (T, error)) error {
+	if s == "" {
+		var zero T
+		*dst = zero
 		return nil
 	}
-	p, err := ParseDateTime(string(text))
+	v, err := parse(s)
 	if err != nil {
 		return err
 	}
-	*dt = p
+	*dst = v
 	return nil
 }
 
-func jsonStringOrNull(data []byte, what string) (s string, null bool, err error) {
+// jsonStringOrNull reads a JSON string, trimmed; null gives "".
+func jsonStringOrNull(data []byte, what string) (string, error) {
 	data = bytes.TrimSpace(data)
 	if bytes.Equal(data, jsonNull) {
-		return "", true, nil
+		return "", nil
 	}
+	var s string
 	if err := json.Unmarshal(data, &s); err != nil {
-		return "", false, fmt.Errorf("zoho: a %s must be a JSON string, got %s", what, truncateForError(string(data)))
+		return "", fmt.Errorf("zoho: a %s must be a JSON string, got %s", what, truncateForError(string(data)))
 	}
-	return strings.TrimSpace(s), false, nil
+	return strings.TrimSpace(s), nil
 }
 
 func truncateForError(s string) string {

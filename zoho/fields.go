@@ -226,10 +226,7 @@ func (fs *FieldSet) Mandatory() []string {
 // one request. The Response is nil when the answer came from the cache. Needs the scope
 // ZohoCRM.settings.fields.READ (or settings.ALL).
 func (s *FieldsService) List(ctx context.Context, module string) (*FieldSet, *Response, error) {
-	if ctx == nil {
-		return nil, nil, errors.New("zoho: nil context")
-	}
-	if err := validateModule(module); err != nil {
+	if err := checkModuleCall(ctx, module); err != nil {
 		return nil, nil, err
 	}
 	ttl := s.client.cfg.fieldsTTL

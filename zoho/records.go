@@ -149,6 +149,14 @@ func (s *RecordsService) Delete(ctx context.Context, module string, ids []string
 	return ForModule[Record](s, module).Delete(ctx, ids, opts)
 }
 
+// checkModuleCall refuses, before anything is sent, a nil context and an invalid module name.
+func checkModuleCall(ctx context.Context, module string) error {
+	if ctx == nil {
+		return errors.New("zoho: nil context")
+	}
+	return validateModule(module)
+}
+
 // validateModule checks a module API name: letters, digits and underscores, as Zoho's module API
 // names (standard and custom) are.
 func validateModule(module string) error {
@@ -216,9 +224,10 @@ type writeBody struct {
 	DuplicateCheckFields []string          `json:"duplicate_check_fields,omitempty"`
 }
 
-// writeAnswer is Zoho's answer to a write call.
+// writeAnswer is Zoho's answer to a write call, with the HTTP status and attempts it came with.
 type writeAnswer struct {
-	Data []resultItem `json:"data"`
+	Data             []resultItem `json:"data"`
+	status, attempts int
 }
 
 // notSentError is the Err of a record that was not sent because an earlier call failed.
@@ -231,10 +240,7 @@ func (e *notSentError) Unwrap() []error { return []error{ErrNotSent, e.cause} }
 // batchSize records and maxBody bytes, makes them in order, and maps Zoho's items back to the
 // caller's indexes. raws[i] is record i encoded, or nil with encErrs[i] set.
 func (s *RecordsService) write(ctx context.Context, module string, op writeOp, raws []json.RawMessage, encErrs []error) (RecordResults, *Response, error) {
-	if ctx == nil {
-		return nil, nil, errors.New("zoho: nil context")
-	}
-	if err := validateModule(module); err != nil {
+	if err := checkModuleCall(ctx, module); err != nil {
 		return nil, nil, err
 	}
 	if len(raws) == 0 {
@@ -333,34 +339,41 @@ func (s *RecordsService) writeBatch(ctx context.Context, op writeOp, path string
 	if err != nil {
 		return nil, err
 	}
-	var ans writeAnswer
-	resp, err := s.client.Do(ctx, req, &ans)
-	status, attempts := 0, 0
-	if resp != nil {
-		status, attempts = resp.StatusCode, resp.Attempts
-	}
+	ans, resp, err := s.doWrite(ctx, req, func(n int) bool { return n == len(batch) })
 	if err != nil {
-		// A write that failed for every record comes as a 4xx whose body still holds one item per
-		// record ({"data":[…]}): those are per-record results, not a failure of the call.
-		var apiErr *APIError
-		if !errors.As(err, &apiErr) || len(apiErr.Body) == 0 {
-			return resp, err
-		}
-		var failed writeAnswer
-		if json.Unmarshal(apiErr.Body, &failed) != nil || len(failed.Data) != len(batch) {
-			return resp, err
-		}
-		ans, status, attempts = failed, apiErr.HTTPStatus, apiErr.Attempts
+		return resp, err
 	}
 	method, fullPath := req.Method, s.client.fullPath(req)
 	for k, i := range batch {
 		if k >= len(ans.Data) {
-			results[i].Err = fmt.Errorf("zoho: %s %s: Zoho's answer (HTTP %d) holds no result for this record", method, fullPath, status)
+			results[i].Err = fmt.Errorf("zoho: %s %s: Zoho's answer (HTTP %d) holds no result for this record", method, fullPath, ans.status)
 			continue
 		}
-		results[i] = ans.Data[k].toResult(i, status, method, fullPath, attempts)
+		results[i] = ans.Data[k].toResult(i, ans.status, method, fullPath, ans.attempts)
 	}
 	return resp, nil
+}
+
+// doWrite sends a write or delete and returns Zoho's per-record answer. A call that failed for
+// every record comes as a 4xx whose body still holds the per-record items ({"data":[…]}): when
+// fits(number of items) holds, those are the answer, not a failure of the call.
+func (s *RecordsService) doWrite(ctx context.Context, req *Request, fits func(n int) bool) (*writeAnswer, *Response, error) {
+	var ans writeAnswer
+	resp, err := s.client.Do(ctx, req, &ans)
+	if err != nil {
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || len(apiErr.Body) == 0 {
+			return nil, resp, err
+		}
+		var failed writeAnswer
+		if json.Unmarshal(apiErr.Body, &failed) != nil || !fits(len(failed.Data)) {
+			return nil, resp, err
+		}
+		failed.status, failed.attempts = apiErr.HTTPStatus, apiErr.Attempts
+		return &failed, resp, nil
+	}
+	ans.status, ans.attempts = resp.StatusCode, resp.Attempts
+	return &ans, resp, nil
 }
 
 // encodeAll encodes each record; nil records and encoding failures become per-record errors.
@@ -413,10 +426,7 @@ func (s *RecordsService) writeOpFor(name string, o *WriteOptions) (writeOp, erro
 
 // deleteIDs deletes ids in calls of 100 and maps the answers to the ids' positions.
 func (s *RecordsService) deleteIDs(ctx context.Context, module string, ids []string, opts *DeleteOptions) (RecordResults, *Response, error) {
-	if ctx == nil {
-		return nil, nil, errors.New("zoho: nil context")
-	}
-	if err := validateModule(module); err != nil {
+	if err := checkModuleCall(ctx, module); err != nil {
 		return nil, nil, err
 	}
 	for _, id := range ids {
@@ -471,35 +481,22 @@ func (s *RecordsService) deleteBatch(ctx context.Context, path string, ids []str
 	if err != nil {
 		return nil, err
 	}
-	var ans writeAnswer
-	resp, err := s.client.Do(ctx, req, &ans)
-	status, attempts := 0, 0
-	if resp != nil {
-		status, attempts = resp.StatusCode, resp.Attempts
-	}
+	ans, resp, err := s.doWrite(ctx, req, func(n int) bool { return n > 0 && n <= end-start })
 	if err != nil {
-		var apiErr *APIError
-		if !errors.As(err, &apiErr) || len(apiErr.Body) == 0 {
-			return resp, err
-		}
-		var failed writeAnswer
-		if json.Unmarshal(apiErr.Body, &failed) != nil || len(failed.Data) == 0 || len(failed.Data) > end-start {
-			return resp, err
-		}
-		ans, status, attempts = failed, apiErr.HTTPStatus, apiErr.Attempts
+		return resp, err
 	}
 	method, fullPath := req.Method, s.client.fullPath(req)
 	n := end - start
 	if len(ans.Data) == n { // one item per id, in order
 		for k := range n {
-			results[start+k] = ans.Data[k].toResult(start+k, status, method, fullPath, attempts)
+			results[start+k] = ans.Data[k].toResult(start+k, ans.status, method, fullPath, ans.attempts)
 		}
 		return resp, nil
 	}
 	// Otherwise match items to ids by details.id.
 	got := make([]bool, n)
 	for _, it := range ans.Data {
-		r := it.toResult(0, status, method, fullPath, attempts)
+		r := it.toResult(0, ans.status, method, fullPath, ans.attempts)
 		for k := range n {
 			if !got[k] && r.ID != "" && ids[start+k] == r.ID {
 				r.Index = start + k
@@ -510,7 +507,7 @@ func (s *RecordsService) deleteBatch(ctx context.Context, path string, ids []str
 	}
 	for k := range n {
 		if !got[k] {
-			results[start+k].Err = fmt.Errorf("zoho: %s %s: Zoho's answer (HTTP %d) holds no result for id %s", method, fullPath, status, ids[start+k])
+			results[start+k].Err = fmt.Errorf("zoho: %s %s: Zoho's answer (HTTP %d) holds no result for id %s", method, fullPath, ans.status, ids[start+k])
 		}
 	}
 	return resp, nil

@@ -124,10 +124,7 @@ type listAnswer struct {
 
 // listRaw fetches one page.
 func (s *RecordsService) listRaw(ctx context.Context, module string, opts *ListOptions) ([]json.RawMessage, *Response, error) {
-	if ctx == nil {
-		return nil, nil, errors.New("zoho: nil context")
-	}
-	if err := validateModule(module); err != nil {
+	if err := checkModuleCall(ctx, module); err != nil {
 		return nil, nil, err
 	}
 	if err := opts.validate(); err != nil {
@@ -149,6 +146,12 @@ func (s *RecordsService) listRaw(ctx context.Context, module string, opts *ListO
 	if err != nil {
 		return nil, nil, err
 	}
+	return s.doListing(ctx, module, req)
+}
+
+// doListing sends one page of a listing or search of module and returns its records. Zoho's
+// LIMIT_REACHED (a page beyond the first 2,000 records) becomes a [*PagingLimitError].
+func (s *RecordsService) doListing(ctx context.Context, module string, req *Request) ([]json.RawMessage, *Response, error) {
 	var ans listAnswer
 	resp, err := s.client.Do(ctx, req, &ans)
 	if err != nil {
@@ -161,61 +164,32 @@ func (s *RecordsService) listRaw(ctx context.Context, module string, opts *ListO
 	return ans.Data, resp, nil
 }
 
-// listIter is the one implementation of record iteration, for any record type.
+// listIter iterates over the records of a listing, for any record type. opts is copied now; each
+// range walks the pages from its starting page (see [pages]).
 func listIter[T any](ctx context.Context, s *RecordsService, module string, opts *ListOptions) iter.Seq2[*T, error] {
 	o := opts.clone()
+	raws := pages(ctx, paging{module: module, capped: true, tokens: true, page: o.Page, perPage: o.PerPage, token: o.PageToken},
+		func(page int, token string) ([]json.RawMessage, *Response, error) {
+			po := o
+			po.Page, po.PageToken = page, token
+			return s.listRaw(ctx, module, &po)
+		})
 	return func(yield func(*T, error) bool) {
-		delivered := 0
-		for {
-			raws, resp, err := s.listRaw(ctx, module, &o)
+		for raw, err := range raws {
 			if err != nil {
-				var ple *PagingLimitError
-				if errors.As(err, &ple) {
-					ple.Delivered = delivered
-				}
 				yield(nil, err)
 				return
 			}
-			for _, raw := range raws {
-				v, err := decodeRecord[T](raw)
-				if err != nil {
-					yield(nil, fmt.Errorf("zoho: decoding a %s record: %w", module, err))
-					return
-				}
-				delivered++
-				if !yield(v, nil) {
-					return
-				}
-			}
-			if resp == nil || resp.Info == nil || !resp.Info.MoreRecords || len(raws) == 0 {
+			v, err := decodeRecord[T](raw)
+			if err != nil {
+				yield(nil, fmt.Errorf("zoho: decoding a %s record: %w", module, err))
 				return
 			}
-			if err := ctx.Err(); err != nil {
-				yield(nil, err)
+			if !yield(v, nil) {
 				return
 			}
-			if tok := resp.Info.NextPageToken; tok != "" {
-				o.PageToken, o.Page = tok, 0
-				continue
-			}
-			page := firstPositive(resp.Info.Page, o.Page, 1)
-			perPage := firstPositive(resp.Info.PerPage, o.PerPage, MaxPerPage)
-			if page*perPage >= PagingLimit {
-				yield(nil, &PagingLimitError{Module: module, Delivered: delivered, Limit: PagingLimit})
-				return
-			}
-			o.Page, o.PageToken = page+1, ""
 		}
 	}
-}
-
-func firstPositive(vs ...int) int {
-	for _, v := range vs {
-		if v > 0 {
-			return v
-		}
-	}
-	return 0
 }
 
 // decodeRecord decodes one record of Zoho's answer into a T.

@@ -91,10 +91,7 @@ func (m *ModuleService[T]) Get(ctx context.Context, id string) (*T, *Response, e
 	if m == nil || m.records == nil {
 		return nil, nil, errors.New("zoho: nil records service")
 	}
-	if ctx == nil {
-		return nil, nil, errors.New("zoho: nil context")
-	}
-	if err := validateModule(m.module); err != nil {
+	if err := checkModuleCall(ctx, m.module); err != nil {
 		return nil, nil, err
 	}
 	if err := validateRecordID(id); err != nil {

@@ -208,10 +208,7 @@ func searchPage[T any](ctx context.Context, s *RecordsService, module string, q 
 
 // searchRaw fetches one page of search results.
 func (s *RecordsService) searchRaw(ctx context.Context, module string, q SearchQuery, opts *SearchOptions) ([]json.RawMessage, *Response, error) {
-	if ctx == nil {
-		return nil, nil, errors.New("zoho: nil context")
-	}
-	if err := validateModule(module); err != nil {
+	if err := checkModuleCall(ctx, module); err != nil {
 		return nil, nil, err
 	}
 	if err := opts.validate(); err != nil {
@@ -248,56 +245,20 @@ func (s *RecordsService) searchRaw(ctx context.Context, module string, q SearchQ
 	if err != nil {
 		return nil, nil, err
 	}
-	var ans listAnswer
-	resp, err := s.client.Do(ctx, req, &ans)
-	if err != nil {
-		var apiErr *APIError
-		if errors.As(err, &apiErr) && apiErr.Code == "LIMIT_REACHED" {
-			err = &PagingLimitError{Module: module, Limit: PagingLimit, Err: err}
-		}
-		return nil, resp, err
-	}
-	return ans.Data, resp, nil
+	return s.doListing(ctx, module, req)
 }
 
-// searchIter walks the pages of a search.
+// searchIter walks the pages of a search. opts is copied now; each range walks the pages from its
+// starting page (see [pages]).
 func searchIter[T any](ctx context.Context, s *RecordsService, module string, q SearchQuery, opts *SearchOptions) iter.Seq2[*T, error] {
 	var o SearchOptions
 	if opts != nil {
 		o = *opts
 	}
-	return func(yield func(*T, error) bool) {
-		delivered := 0
-		for {
-			items, resp, err := searchPage[T](ctx, s, module, q, &o)
-			if err != nil {
-				var ple *PagingLimitError
-				if errors.As(err, &ple) {
-					ple.Delivered = delivered
-				}
-				yield(nil, err)
-				return
-			}
-			for _, it := range items {
-				delivered++
-				if !yield(it, nil) {
-					return
-				}
-			}
-			if resp == nil || resp.Info == nil || !resp.Info.MoreRecords || len(items) == 0 {
-				return
-			}
-			if err := ctx.Err(); err != nil {
-				yield(nil, err)
-				return
-			}
-			page := firstPositive(resp.Info.Page, o.Page, 1)
-			perPage := firstPositive(resp.Info.PerPage, o.PerPage, MaxPerPage)
-			if page*perPage >= PagingLimit {
-				yield(nil, &PagingLimitError{Module: module, Delivered: delivered, Limit: PagingLimit})
-				return
-			}
-			o.Page = page + 1
-		}
-	}
+	return pages(ctx, paging{module: module, capped: true, page: o.Page, perPage: o.PerPage},
+		func(page int, _ string) ([]*T, *Response, error) {
+			po := o
+			po.Page = page
+			return searchPage[T](ctx, s, module, q, &po)
+		})
 }

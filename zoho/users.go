@@ -183,25 +183,10 @@ func (s *UsersService) ListIter(ctx context.Context, opts *ListUsersOptions) ite
 		if opts != nil {
 			o = *opts
 		}
-		if o.Page == 0 {
-			o.Page = 1
-		}
-		for {
-			users, resp, err := s.List(ctx, &o)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, u := range users {
-				if !yield(u, nil) {
-					return
-				}
-			}
-			if len(users) == 0 || resp.Info == nil || !resp.Info.MoreRecords {
-				return
-			}
-			o.Page++
-		}
+		pages(ctx, paging{page: max(o.Page, 1)}, func(page int, _ string) ([]*User, *Response, error) {
+			o.Page = page
+			return s.List(ctx, &o)
+		})(yield)
 	}
 }
 

@@ -1,0 +1,82 @@
+package zoho
+
+import (
+	"context"
+	"errors"
+	"iter"
+)
+
+// paging describes how a Zoho listing walks its pages, for [pages].
+type paging struct {
+	// module names the listing in a [*PagingLimitError].
+	module string
+	// capped: Zoho serves only the first [PagingLimit] items by page number. The next page and
+	// the page size are then read from Zoho's info, and the walk ends with a *PagingLimitError
+	// rather than ask for a page beyond the limit. Uncapped listings count pages themselves.
+	capped bool
+	// tokens: follow info.next_page_token when Zoho sends one.
+	tokens bool
+	// page and token are the first page asked for (page 0: the parameter left out, Zoho's 1);
+	// perPage is the page size asked for (0: Zoho's default, MaxPerPage).
+	page, perPage int
+	token         string
+}
+
+// pages is the one implementation of Zoho's page walking. fetch gets one page: the page number
+// (0 when a token is given or the caller left it out) and the page token ("" for none). The
+// iterator fetches lazily and stops when the loop stops; on an error it yields (zero, err) once
+// and ends. Between pages it checks ctx. It ends after a page with more_records false (or no
+// info) and after an empty page. A [*PagingLimitError] from fetch, or the one the walk itself
+// ends with, carries the number of items delivered.
+func pages[T any](ctx context.Context, p paging, fetch func(page int, token string) ([]T, *Response, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		page, token, delivered := p.page, p.token, 0
+		for {
+			items, resp, err := fetch(page, token)
+			if err != nil {
+				var ple *PagingLimitError
+				if errors.As(err, &ple) {
+					ple.Delivered = delivered
+				}
+				yield(zero, err)
+				return
+			}
+			for _, it := range items {
+				delivered++
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if len(items) == 0 || resp == nil || resp.Info == nil || !resp.Info.MoreRecords {
+				return
+			}
+			if err := ctx.Err(); err != nil {
+				yield(zero, err)
+				return
+			}
+			if tok := resp.Info.NextPageToken; p.tokens && tok != "" {
+				page, token = 0, tok
+				continue
+			}
+			page, token = max(page, 1), ""
+			if p.capped {
+				page = firstPositive(resp.Info.Page, page)
+				if page*firstPositive(resp.Info.PerPage, p.perPage, MaxPerPage) >= PagingLimit {
+					yield(zero, &PagingLimitError{Module: p.module, Delivered: delivered, Limit: PagingLimit})
+					return
+				}
+			}
+			page++
+		}
+	}
+}
+
+func firstPositive(vs ...int) int {
+	for _, v := range vs {
+		if v > 0 {
+			return v
+		}
+	}
+	return 0
+}
