@@ -31,12 +31,12 @@ func main() {
 	}
 }
 
-// demoTime is the fake Zoho's clock: record times (and so the output) are the same on every run.
-var demoTime = time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC)
+// demoClock is the fake Zoho's clock: record times (and so the output) are the same on every run.
+func demoClock() time.Time { return time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC) }
 
 func run(ctx context.Context, out io.Writer) error {
 	// A fake Zoho CRM v2 on loopback, with a demo org (Zylker Demo: four users, a few records).
-	srv := zohotest.NewServer(zohotest.WithClock(func() time.Time { return demoTime }))
+	srv := zohotest.NewServer(zohotest.WithClock(demoClock))
 	if err := srv.Start(); err != nil {
 		return err
 	}

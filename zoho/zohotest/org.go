@@ -333,6 +333,12 @@ func (o *Org) String() string {
 	return fmt.Sprintf("zohotest.Org{id: %s, name: %q, edition: %s}", o.id, o.name, o.edition)
 }
 
+// GoString describes the org without secrets (the %#v verb).
+func (o *Org) GoString() string { return o.String() }
+
+// Format prints the description for every fmt verb.
+func (o *Org) Format(f fmt.State, verb rune) { fmt.Fprint(f, o.String()) }
+
 // newIDLocked returns a new 19-digit id, increasing within the org; o.mu must be held (or the org
 // not yet shared).
 func (o *Org) newIDLocked() string {
