@@ -48,8 +48,8 @@ type Fault struct {
 	// Path filters by a path.Match pattern, such as "/crm/v2/Leads" or "/crm/v2/*/search"
 	// ("" for any).
 	Path string
-	// Org filters by org id ("" for any). Token-endpoint calls have an org once their grant or
-	// refresh token is recognised.
+	// Org filters API calls by the org of their access token ("" for any). Calls to the token
+	// endpoints have no org when faults are chosen, so an Org filter never matches them.
 	Org string
 	// Match, when set, is an extra filter. It sees the call before it is answered (Status 0) and
 	// must not call the Server's methods.
@@ -118,6 +118,14 @@ func (s *Server) InjectFault(f Fault) (*FaultRule, error) {
 	s.mu.Unlock()
 	return r, nil
 }
+
+// String describes the rule.
+func (r *FaultRule) String() string {
+	return fmt.Sprintf("zohotest.FaultRule{kind: %s, method: %q, path: %q, org: %q, status: %d}", r.f.Kind, r.f.Method, r.f.Path, r.f.Org, r.f.Status)
+}
+
+// Format prints the description for every fmt verb.
+func (r *FaultRule) Format(f fmt.State, verb rune) { fmt.Fprint(f, r.String()) }
 
 // Hits reports how many calls the rule failed.
 func (r *FaultRule) Hits() int {

@@ -534,23 +534,23 @@ func (s *Server) handleRevoke(x *exchange) *reply {
 
 // authenticate finds the access token of an API request: 401 AUTHENTICATION_FAILURE without
 // one, 401 INVALID_TOKEN when it is unknown, expired or revoked.
-func (s *Server) authenticate(r *http.Request) (*accessToken, *reply) {
+func (s *Server) authenticate(r *http.Request) (*accessToken, time.Time, *reply) {
 	h := r.Header.Get("Authorization")
 	const prefix = "zoho-oauthtoken "
 	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
-		return nil, errAuthenticationFailure()
+		return nil, time.Time{}, errAuthenticationFailure()
 	}
 	tok := strings.TrimSpace(h[len(prefix):])
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	at, ok := s.access[tok]
 	if !ok || at.revoked || !s.now().Before(at.expires) {
-		return at, errInvalidToken()
+		return at, time.Time{}, errInvalidToken()
 	}
 	if at.evicted {
-		return at, errorReply(http.StatusUnauthorized, "INVALID_OAUTHTOKEN", "invalid oauth token", nil)
+		return at, time.Time{}, errorReply(http.StatusUnauthorized, "INVALID_OAUTHTOKEN", "invalid oauth token", nil)
 	}
-	return at, nil
+	return at, at.expires, nil
 }
 
 // scopeNeed is one scope requirement: the token needs a scope of service whose resource path is

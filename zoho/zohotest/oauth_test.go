@@ -510,3 +510,24 @@ func TestOptionsAndLifecycle(t *testing.T) {
 		t.Fatal("Start after Close")
 	}
 }
+
+func TestNoSecretsInFormatting(t *testing.T) {
+	f := newFixture(t)
+	rt := f.org.IssueRefreshToken()
+	rule, err := f.srv.InjectFault(Fault{Status: 500, Nth: 99})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.call("GET", "/crm/v2/org?access_token="+f.token, nil)
+	secrets := []string{f.srv.ClientSecret(), f.token, rt}
+	for _, v := range []any{f.srv, f.org, rule, f.srv.Calls()[0], f.srv.Calls()} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			s := fmt.Sprintf(verb, v)
+			for _, secret := range secrets {
+				if strings.Contains(s, secret) {
+					t.Errorf("%s of %T shows a secret: %s", verb, v, s)
+				}
+			}
+		}
+	}
+}

@@ -108,6 +108,7 @@ type Org struct {
 	window      creditWindow
 	caseNumber  int
 	names       map[string]string // role and profile ids
+	reserved    map[string]bool   // ids given by seeds and configs, never generated
 	created     time.Time
 }
 
@@ -151,6 +152,7 @@ func (s *Server) AddOrg(cfg OrgConfig) (*Org, error) {
 		attachments: map[string][]*attachment{},
 		window:      creditWindow{buckets: map[int64]int{}},
 		names:       map[string]string{},
+		reserved:    map[string]bool{},
 		created:     s.now().Truncate(time.Second),
 	}
 	o.longID = o.newIDLocked()
@@ -333,11 +335,22 @@ func (o *Org) String() string {
 	return fmt.Sprintf("zohotest.Org{id: %s, name: %q, edition: %s}", o.id, o.name, o.edition)
 }
 
+// GoString describes the org without secrets (the %#v verb).
+func (o *Org) GoString() string { return o.String() }
+
+// Format prints the description for every fmt verb.
+func (o *Org) Format(f fmt.State, verb rune) { fmt.Fprint(f, o.String()) }
+
 // newIDLocked returns a new 19-digit id, increasing within the org; o.mu must be held (or the org
 // not yet shared).
 func (o *Org) newIDLocked() string {
-	o.seq++
-	return fmt.Sprintf("%d%012d", o.prefix, o.seq)
+	for {
+		o.seq++
+		id := fmt.Sprintf("%d%012d", o.prefix, o.seq)
+		if !o.reserved[id] {
+			return id
+		}
+	}
 }
 
 func (o *Org) addUserLocked(u User, first bool) (*User, error) {
@@ -364,6 +377,8 @@ func (o *Org) addUserLocked(u User, first bool) (*User, error) {
 		u.ID = o.newIDLocked()
 	} else if _, err := strconv.ParseUint(u.ID, 10, 64); err != nil {
 		return nil, fmt.Errorf("user %s: id %q is not numeric", u.Email, u.ID)
+	} else {
+		o.reserved[u.ID] = true
 	}
 	if u.Role == "" {
 		u.Role = "Sales Representative"

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -445,5 +446,33 @@ func TestSeedAndReadBack(t *testing.T) {
 	}
 	if _, err := f.org.Seed("Nope", map[string]any{}); err == nil {
 		t.Error("Seed into an unknown module")
+	}
+}
+
+func TestSeededIDsAreNeverGenerated(t *testing.T) {
+	f := newFixture(t)
+	// The next ids the org would generate.
+	probe := str(details(f.call("POST", "/crm/v2/Accounts", leadBody(map[string]any{"Account_Name": "probe"})).data(t)[0])["id"])
+	n, err := strconv.ParseInt(probe, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var next []string
+	for i := int64(1); i <= 3; i++ {
+		next = append(next, strconv.FormatInt(n+i, 10))
+	}
+	for _, id := range next {
+		if _, err := f.org.Seed("Accounts", map[string]any{"id": id, "Account_Name": "seeded " + id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := str(details(f.call("POST", "/crm/v2/Accounts", leadBody(map[string]any{"Account_Name": "new"})).data(t)[0])["id"])
+	for _, n := range next {
+		if id == n {
+			t.Fatalf("generated id %s was seeded", id)
+		}
+	}
+	if n := len(f.org.Records("Accounts")); n != 5 {
+		t.Fatalf("%d accounts", n)
 	}
 }

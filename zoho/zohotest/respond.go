@@ -37,9 +37,11 @@ func jsonReply(status int, v any) *reply {
 }
 
 // noContent is Zoho's empty answer (HTTP 204, no body).
+// Zoho sends its JSON content type even then (a real v2 capture: testdata/README.md).
 func noContent() *reply {
 	r := newReply()
 	r.status = http.StatusNoContent
+	r.header.Set("Content-Type", "application/json;charset=UTF-8")
 	return r
 }
 

@@ -38,7 +38,7 @@ func (o *Org) Seed(moduleName string, records ...map[string]any) ([]string, erro
 		if _, err := strconv.ParseUint(id, 10, 64); id != "" && err != nil {
 			return ids, fmt.Errorf("zohotest: Seed %s[%d]: id %q is not numeric", mod.name, i, id)
 		}
-		if id != "" && o.recordByIDLocked(id) != nil {
+		if id != "" && (o.recordByIDLocked(id) != nil || o.reserved[id]) {
 			return ids, fmt.Errorf("zohotest: Seed %s[%d]: id %s already exists", mod.name, i, id)
 		}
 		created, modified := now, now
@@ -75,6 +75,7 @@ func (o *Org) Seed(moduleName string, records ...map[string]any) ([]string, erro
 			delete(mod.records, r.id)
 			r.id = id
 			mod.records[id] = r
+			o.reserved[id] = true
 		}
 		r.created, r.modified = created, modified
 		r.indexAt = time.Time{} // searchable at once

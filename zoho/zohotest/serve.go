@@ -14,8 +14,10 @@ type exchange struct {
 	call Call
 	org  *Org
 	tok  *accessToken
-	mod  string   // canonical module name, for module routes
-	segs []string // path segments after /crm/{version}/
+	// tokenReset is the access token's expiry, sent as X-Accesstoken-Reset like Zoho does.
+	tokenReset time.Time
+	mod        string   // canonical module name, for module routes
+	segs       []string // path segments after /crm/{version}/
 }
 
 // route is what a request resolved to.
@@ -112,6 +114,9 @@ func (s *Server) write(x *exchange, rep *reply, start time.Time) {
 	for k, v := range rep.header {
 		h[k] = v
 	}
+	if x.org != nil && !x.tokenReset.IsZero() {
+		h.Set("X-Accesstoken-Reset", x.org.format(x.tokenReset))
+	}
 	x.w.WriteHeader(rep.status)
 	if len(rep.body) > 0 && x.r.Method != http.MethodHead {
 		_, _ = x.w.Write(rep.body)
@@ -160,7 +165,7 @@ func (s *Server) route(x *exchange) (route, *reply) {
 	if version != "v2" && version != "v2.1" {
 		return route{}, errInvalidURL()
 	}
-	tok, rep := s.authenticate(x.r)
+	tok, reset, rep := s.authenticate(x.r)
 	if tok != nil {
 		x.call.TokenID = tok.label
 		x.call.Org = tok.org.id
@@ -168,7 +173,7 @@ func (s *Server) route(x *exchange) (route, *reply) {
 	if rep != nil {
 		return route{}, rep
 	}
-	x.tok, x.org = tok, tok.org
+	x.tok, x.org, x.tokenReset = tok, tok.org, reset
 	// Segments from the escaped path, so that an id holding "%2F" stays one segment.
 	escRest := strings.TrimPrefix(x.r.URL.EscapedPath(), "/crm/"+version+"/")
 	var segs []string

@@ -392,6 +392,21 @@ func (s *Server) Host() string {
 	return u.Host
 }
 
+// String describes the server without secrets.
+func (s *Server) String() string {
+	s.mu.Lock()
+	n := len(s.orgs)
+	s.mu.Unlock()
+	return fmt.Sprintf("zohotest.Server{url: %s, orgs: %d}", s.URL(), n)
+}
+
+// GoString describes the server without secrets (the %#v verb).
+func (s *Server) GoString() string { return s.String() }
+
+// Format prints the description for every fmt verb, so that no verb dumps the server's state
+// (which holds the client secret and every token).
+func (s *Server) Format(f fmt.State, verb rune) { fmt.Fprint(f, s.String()) }
+
 // Handler returns the server's HTTP handler, for mounting the fake Zoho on a server of one's own.
 // Its base URL (api_domain, accounts-server) is then unknown to it: prefer [Server.Start].
 func (s *Server) Handler() http.Handler { return s }

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestQuickstart(t *testing.T) {
+	var first, second bytes.Buffer
+	if err := run(t.Context(), &first); err != nil {
+		t.Fatalf("%v\n%s", err, first.String())
+	}
+	out := first.String()
+	for _, want := range []string{
+		`1. Connected through OAuth`,
+		`org "Zylker Demo" (enterprise edition: 20 simultaneous calls allowed)`,
+		`2. Inserted Lead `,
+		`3. Found the Lead by email (Ada Lovelace) and the Contact by phone (Grace Hopper)`,
+		`4. Opened Case `,
+		`attached transcript.txt (74 bytes`,
+		`5. 3 active users:`,
+		`API calls (8, each one Zoho credit):`,
+		`GET    /crm/v2/Leads/search -> 200`,
+		`Accounts-server calls: 2`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "1000.") || strings.Contains(out, "secret") {
+		t.Errorf("output shows a token or secret:\n%s", out)
+	}
+	// Deterministic: the same output on every run.
+	if err := run(t.Context(), &second); err != nil {
+		t.Fatal(err)
+	}
+	if second.String() != out {
+		t.Errorf("output differs between runs:\n%s\n---\n%s", out, second.String())
+	}
+}

@@ -1,0 +1,227 @@
+package zohotest_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/zohotest"
+	"golang.org/x/oauth2"
+)
+
+// TestFullSequenceThroughTheZohoClient runs the real zoho client against the fake: the OAuth
+// connect flow (consent redirect, code exchange), insert, search, attach, list users, then a
+// revocation at Zoho, after which the API answers 401 and the refresh fails.
+func TestFullSequenceThroughTheZohoClient(t *testing.T) {
+	ctx := t.Context()
+	srv := zohotest.New(t)
+	org, err := srv.AddDemoOrg()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &zoho.OAuthConfig{
+		ClientID:            srv.ClientID(),
+		ClientSecret:        srv.ClientSecret(),
+		RedirectURL:         "https://app.example/zoho/callback",
+		AccountsURLOverride: srv.URL(),
+	}
+
+	// Consent: the fake approves at once and redirects with code, location and accounts-server.
+	consent, err := cfg.AuthCodeURL(zoho.US, "state-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(consent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || !strings.HasPrefix(loc.String(), cfg.RedirectURL) {
+		t.Fatalf("redirect %q: %v", resp.Header.Get("Location"), err)
+	}
+	cb, err := zoho.ParseOAuthCallback(loc.Query())
+	if err != nil || cb.State != "state-1" {
+		t.Fatalf("callback %v: %v", cb, err)
+	}
+	tok, err := cfg.Exchange(ctx, cb.Code, cb.AccountsServer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.RefreshToken == "" || tok.APIDomain != srv.URL() {
+		t.Fatalf("token %v", tok)
+	}
+
+	store := zoho.NewMemoryTokenStore()
+	if _, _, err := zoho.ReplaceToken(ctx, store, "tenant-1", tok); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := zoho.NewTokenSource(cfg, store, "tenant-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The client follows the token's api_domain, allowed explicitly (it is not Zoho's).
+	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithAllowedHosts(srv.Host()),
+		zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Insert a Lead and a Contact, find them, open a Case with an attachment.
+	res, _, err := client.Records.Leads().Insert(ctx, []*zoho.Lead{{LastName: zoho.Some("Maclead"), Company: zoho.Some("Chapman"),
+		Email: zoho.Some("chris@chapman.example")}}, nil)
+	if err != nil || res.Err() != nil {
+		t.Fatalf("insert lead: %v %v", err, res)
+	}
+	leadID := res[0].ID
+	found, _, err := client.Records.Leads().SearchEmail(ctx, "CHRIS@chapman.example", nil)
+	if err != nil || len(found) != 1 || found[0].ID != leadID {
+		t.Fatalf("search: %v %v", err, found)
+	}
+	res, _, err = client.Records.Contacts().Insert(ctx, []*zoho.Contact{{LastName: zoho.Some("Kingsley"), Email: zoho.Some("anna@bentley.example")}}, nil)
+	if err != nil || res.Err() != nil {
+		t.Fatalf("insert contact: %v %v", err, res)
+	}
+	contactID := res[0].ID
+	res, _, err = client.Records.Cases().Insert(ctx, []*zoho.Case{{Subject: zoho.Some("Chat 42"), Status: zoho.Some("New"),
+		CaseOrigin: zoho.Some("Chat"), RelatedTo: zoho.Some(zoho.Lookup{ID: contactID})}}, nil)
+	if err != nil || res.Err() != nil {
+		t.Fatalf("insert case: %v %v", err, res)
+	}
+	caseID := res[0].ID
+	att, _, err := client.Attachments.Upload(ctx, "Cases", caseID, "transcript.txt", "text/plain", strings.NewReader("[10:00] Anna: hello"), nil)
+	if err != nil || att.ID == "" {
+		t.Fatalf("upload: %v %v", err, att)
+	}
+	stored := org.Attachments("Cases", caseID)
+	if len(stored) != 1 || string(stored[0].Data) != "[10:00] Anna: hello" || stored[0].FileName != "transcript.txt" {
+		t.Fatalf("stored attachments %+v", stored)
+	}
+	rc, _, err := client.Attachments.Download(ctx, "Cases", caseID, att.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(body) != "[10:00] Anna: hello" {
+		t.Fatalf("download %q", body)
+	}
+	users, _, err := client.Users.List(ctx, &zoho.ListUsersOptions{Type: zoho.ActiveUsers})
+	if err != nil || len(users) != 3 {
+		t.Fatalf("users: %v %d", err, len(users))
+	}
+	o, _, err := client.Org.Get(ctx)
+	if err != nil || o.CompanyName != "Zylker Demo" || o.ConcurrencyLimit() != 20 {
+		t.Fatalf("org: %v %v", err, o)
+	}
+	fields, _, err := client.Fields.List(ctx, "Cases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rt, ok := fields.Get("Related_To"); !ok || rt.LookupModule != "Contacts" {
+		t.Fatalf("Related_To %v", rt)
+	}
+	if subject, ok := fields.Get("Subject"); !ok || subject.MaxLength() != 255 || !subject.Mandatory() {
+		t.Fatalf("Subject %v", subject)
+	}
+	if got := strings.Join(fields.Mandatory(), ","); got != "Subject,Status,Case_Origin" {
+		t.Fatalf("mandatory %s", got)
+	}
+
+	// The user revokes the app at Zoho: the API answers 401 INVALID_TOKEN and the client tells
+	// the token source, which cannot get a new token (the one it has is less than a minute old,
+	// and the refresh token is dead: invalid_code).
+	if err := cfg.RevokeToken(ctx, tok.AccountsServer, tok.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = client.Org.Get(ctx)
+	var te *zoho.TokenError
+	if !errors.Is(err, zoho.ErrInvalidToken) || !errors.As(err, &te) {
+		t.Fatalf("after revocation: %v", err)
+	}
+	if _, err := cfg.Refresh(ctx, tok); !errors.As(err, &te) || te.Code != "invalid_code" {
+		t.Fatalf("refresh after revocation: %v", err)
+	}
+	calls := srv.Calls()
+	var saw401 bool
+	for _, c := range calls {
+		if c.Path == "/crm/v2/org" && c.Status == http.StatusUnauthorized {
+			saw401 = true
+		}
+		if c.Org != org.ID() && c.Org != "" {
+			t.Fatalf("call for another org: %v", c)
+		}
+	}
+	if !saw401 {
+		t.Fatalf("no 401 in the call log: %v", calls)
+	}
+	for _, want := range []string{"POST /oauth/v2/token", "POST /crm/v2/Leads", "GET /crm/v2/Leads/search",
+		"POST /crm/v2/Cases/" + caseID + "/Attachments", "POST /oauth/v2/token/revoke"} {
+		if srv.CallCounts()[want] == 0 {
+			t.Errorf("no %s in %v", want, srv.CallCounts())
+		}
+	}
+}
+
+// TestClientAgainstLimitsAndFaults checks that the fake's 429s, expired tokens and dropped
+// connections reach the zoho client as the client's typed errors.
+func TestClientAgainstLimitsAndFaults(t *testing.T) {
+	ctx := t.Context()
+	srv := zohotest.New(t)
+	org, err := srv.AddOrg(zohotest.OrgConfig{DailyCredits: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
+	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()),
+		zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A concurrency 429 is retried by the client; the call succeeds.
+	if _, err := srv.InjectFault(zohotest.Fault{Path: "/crm/v2/org", Status: 429, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := client.Org.Get(ctx); err != nil {
+		t.Fatalf("after one concurrency 429: %v", err)
+	}
+	// Credits spent: 429 with the 24-hour message, classified as credit exhaustion, not retried.
+	_, _, _ = client.Org.Get(ctx)
+	before := srv.CallCount("GET", "/crm/v2/org")
+	_, _, err = client.Org.Get(ctx)
+	var apiErr *zoho.APIError
+	if !errors.Is(err, zoho.ErrCreditsExhausted) || !errors.As(err, &apiErr) || apiErr.RateLimit() != zoho.RateLimitCredits {
+		t.Fatalf("credits: %v", err)
+	}
+	if n := srv.CallCount("GET", "/crm/v2/org") - before; n != 1 {
+		t.Fatalf("credit exhaustion retried: %d calls", n)
+	}
+	org.SetDailyCredits(-1)
+
+	// A POST whose connection drops after the write: the client reports an ambiguous failure,
+	// and the record exists.
+	if _, err := srv.InjectFault(zohotest.Fault{Method: "POST", Kind: zohotest.FaultDropAfterApply, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	res, _, err := client.Records.Accounts().Insert(ctx, []*zoho.Account{{AccountName: zoho.Some("Zylker")}}, nil)
+	var amb *zoho.AmbiguousError
+	if !errors.As(err, &amb) && !errors.As(res.Err(), &amb) {
+		t.Fatalf("drop after apply: %v %v", err, res)
+	}
+	if n := len(org.Records("Accounts")); n != 1 {
+		t.Fatalf("%d accounts after a dropped-after-apply insert", n)
+	}
+
+	// Expired tokens: 401 INVALID_TOKEN.
+	org.ExpireTokens()
+	_, _, err = client.Org.Get(ctx)
+	if !errors.Is(err, zoho.ErrInvalidToken) {
+		t.Fatalf("expired: %v", err)
+	}
+}
