@@ -1,0 +1,154 @@
+package zoho
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// jsonEqual reports whether a and b hold the same JSON value (whitespace and key order aside).
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var va, vb any
+	if err := json.Unmarshal(a, &va); err != nil {
+		t.Fatalf("unmarshal %s: %v", a, err)
+	}
+	if err := json.Unmarshal(b, &vb); err != nil {
+		t.Fatalf("unmarshal %s: %v", b, err)
+	}
+	return reflect.DeepEqual(va, vb)
+}
+
+func TestRecordKeepsOrderAndValues(t *testing.T) {
+	in := `{"Last_Name":"Boyle", "id":"554023000000527003","No_of_Employees":1791,"Annual_Revenue":136.670,
+		"Email":null,"Owner":{"name":"Patricia Boyle","id":"1","email":"p@x.io"},"Tag":[{"name":"A"}],"$approved":true,
+		"Modified_Time":"2021-05-02T11:17:33+05:30","Custom__c":"<b>&</b>"}`
+	r, err := ParseRecord([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := marshalNoEscape(r) // as request bodies are encoded: no HTML escaping
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"Last_Name":"Boyle","id":"554023000000527003","No_of_Employees":1791,"Annual_Revenue":136.670,"Email":null,"Owner":{"name":"Patricia Boyle","id":"1","email":"p@x.io"},"Tag":[{"name":"A"}],"$approved":true,"Modified_Time":"2021-05-02T11:17:33+05:30","Custom__c":"<b>&</b>"}`
+	if string(out) != want {
+		t.Fatalf("got  %s\nwant %s", out, want)
+	}
+	if r.ID() != "554023000000527003" || r.String("Last_Name") != "Boyle" || r.String("No_of_Employees") != "1791" ||
+		r.String("Email") != "" || !r.IsNull("Email") || r.Has("Nope") || r.String("$approved") != "true" {
+		t.Fatalf("accessors: %q %q %q", r.ID(), r.String("Last_Name"), r.String("No_of_Employees"))
+	}
+	owner, ok := r.Lookup("Owner")
+	if !ok || owner.ID != "1" || owner.Name != "Patricia Boyle" || owner.Extra.String("email") != "p@x.io" {
+		t.Fatalf("Owner = %+v %v", owner, ok)
+	}
+	if _, ok := r.Lookup("Last_Name"); ok {
+		t.Fatal("a string is not a lookup")
+	}
+	mt := r.ModifiedTime()
+	if want := time.Date(2021, 5, 2, 5, 47, 33, 0, time.UTC); !mt.Equal(want) {
+		t.Fatalf("ModifiedTime = %v", mt)
+	}
+	if _, off := mt.Zone(); off != 5*3600+1800 {
+		t.Fatalf("offset lost: %v", mt)
+	}
+	if !r.CreatedTime().IsZero() {
+		t.Fatal("no Created_Time")
+	}
+}
+
+func TestRecordSetClearDelete(t *testing.T) {
+	var r Record // the zero value is usable
+	if err := r.Set("Last_Name", "O'Brien <x>"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Set("Account_Name", Lookup{ID: "42"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Set("Due_Date", Date{2026, 8, 28}); err != nil {
+		t.Fatal(err)
+	}
+	r.Clear("Phone")
+	r.SetID("9")
+	if err := r.Set("Last_Name", "Smith"); err != nil { // keeps its place
+		t.Fatal(err)
+	}
+	if err := r.Set("", 1); err == nil {
+		t.Fatal("empty name accepted")
+	}
+	if err := r.Set("Bad", func() {}); err == nil {
+		t.Fatal("unencodable value accepted")
+	}
+	if err := r.SetRaw("Bad", json.RawMessage("{")); err == nil {
+		t.Fatal("invalid raw accepted")
+	}
+	out, _ := marshalNoEscape(&r)
+	want := `{"Last_Name":"Smith","Account_Name":{"id":"42"},"Due_Date":"2026-08-28","Phone":null,"id":"9"}`
+	if string(out) != want {
+		t.Fatalf("got  %s\nwant %s", out, want)
+	}
+	c := r.Clone()
+	r.Delete("Phone")
+	r.Delete("Nope")
+	out, _ = marshalNoEscape(&r)
+	if string(out) != `{"Last_Name":"Smith","Account_Name":{"id":"42"},"Due_Date":"2026-08-28","id":"9"}` {
+		t.Fatalf("after Delete: %s", out)
+	}
+	if !c.IsNull("Phone") || c.Len() != 5 {
+		t.Fatal("Clone shares state")
+	}
+	var d Date
+	if ok, err := c.Decode("Due_Date", &d); !ok || err != nil || d.String() != "2026-08-28" {
+		t.Fatalf("Decode: %v %v %v", d, ok, err)
+	}
+	if ok, err := c.Decode("Phone", &d); ok || err != nil {
+		t.Fatal("Decode of null")
+	}
+	var n int
+	if _, err := c.Decode("Last_Name", &n); err == nil {
+		t.Fatal("Decode type mismatch accepted")
+	}
+}
+
+func TestRecordRejectsNonObjects(t *testing.T) {
+	for _, bad := range []string{`[]`, `"x"`, `{"a":}`, `{"a":1} {}`, `{1:2}`, ``} {
+		if _, err := ParseRecord([]byte(bad)); err == nil {
+			t.Errorf("ParseRecord(%q) accepted", bad)
+		}
+	}
+	var r Record
+	if err := json.Unmarshal([]byte(`null`), &r); err != nil || r.Len() != 0 {
+		t.Fatal("null")
+	}
+	var nilRec *Record
+	if nilRec.Len() != 0 || nilRec.Has("x") || nilRec.ID() != "" || nilRec.Keys() != nil {
+		t.Fatal("nil record accessors")
+	}
+}
+
+func TestRecordResultsHelpers(t *testing.T) {
+	apiErr := &APIError{Code: "INVALID_DATA", Status: "error"}
+	rs := RecordResults{
+		{Index: 0, Code: "SUCCESS", ID: "a"},
+		{Index: 1, Code: "INVALID_DATA", Err: apiErr},
+		{Index: 2, Code: "SUCCESS", ID: "c", Action: "insert"},
+	}
+	if got := rs.IDs(); !reflect.DeepEqual(got, []string{"a", "", "c"}) {
+		t.Fatalf("IDs = %q", got)
+	}
+	if f := rs.Failed(); len(f) != 1 || f[0].Index != 1 {
+		t.Fatalf("Failed = %v", f)
+	}
+	if s := rs.Succeeded(); len(s) != 2 {
+		t.Fatalf("Succeeded = %v", s)
+	}
+	if err := rs.Err(); !errors.Is(err, ErrInvalidData) {
+		t.Fatalf("Err = %v", err)
+	}
+	if (RecordResults{{Index: 0}}).Err() != nil {
+		t.Fatal("no failures, no error")
+	}
+}
