@@ -1,0 +1,517 @@
+package zoho
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Limits of Zoho's record APIs that the service enforces or works within.
+const (
+	// MaxWriteBatch is the most records Zoho takes in one insert, update, upsert or delete call.
+	// Larger writes are split into calls of at most this many records.
+	MaxWriteBatch = 100
+	// DefaultMaxBodyBytes is the default budget for one write call's JSON body. Zoho documents no
+	// limit for JSON bodies; calls are kept well under a few MB.
+	DefaultMaxBodyBytes = 4 << 20
+	// MaxPerPage is the largest page Zoho serves when listing records.
+	MaxPerPage = 200
+	// PagingLimit is how far Zoho pages without a page token: records beyond the 2,000th cannot be
+	// reached with page and per_page.
+	PagingLimit = 2000
+)
+
+// Trigger names for [WriteOptions.Trigger]: the automation a write may run.
+const (
+	TriggerWorkflow  = "workflow"
+	TriggerApproval  = "approval"
+	TriggerBlueprint = "blueprint"
+)
+
+// NoTriggers returns an empty, non-nil trigger list: with it, a write runs no workflow, approval
+// or blueprint. (A nil list runs them all.)
+func NoTriggers() []string { return []string{} }
+
+// WriteOptions tune an insert or an update.
+type WriteOptions struct {
+	// Trigger lists the automation the write runs. nil (the default) leaves `trigger` out, and
+	// Zoho runs all of them; an empty non-nil slice ([NoTriggers]) sends `"trigger": []`, and Zoho
+	// runs none. Allowed names: [TriggerWorkflow], [TriggerApproval], [TriggerBlueprint].
+	Trigger []string
+	// BatchSize is how many records go in one call, 1..100 (default 100). Zoho counts writes of
+	// more than 10 records against a lower "sub-concurrency" limit; 10 avoids that at the price of
+	// more calls.
+	BatchSize int
+	// MaxBodyBytes is the budget for one call's body (default [DefaultMaxBodyBytes]). Batches are
+	// cut so that no body exceeds it; a record that alone exceeds it fails with
+	// [ErrRecordTooLarge] and is not sent.
+	MaxBodyBytes int
+}
+
+// UpsertOptions tune an upsert.
+type UpsertOptions struct {
+	WriteOptions
+	// DuplicateCheckFields are the API names of the fields Zoho checks, in order, to find the
+	// record to update (system duplicate-check fields such as Leads' Email, or unique fields).
+	// Empty: Zoho's default order, system-defined then user-defined unique fields.
+	DuplicateCheckFields []string
+}
+
+// DeleteOptions tune a delete.
+type DeleteOptions struct {
+	// SkipWorkflow sends wf_trigger=false, so that the deletion runs no workflow rule. By default
+	// Zoho runs them.
+	SkipWorkflow bool
+}
+
+// ErrPagingLimit is matched (errors.Is) by the error that ends a listing at Zoho's paging limit:
+// see [PagingLimitError].
+var ErrPagingLimit = errors.New("zoho: paging limit reached")
+
+// PagingLimitError ends a record listing that would go past Zoho's paging limit: without a page
+// token, Zoho serves only the first [PagingLimit] records of a listing. The records before it were
+// delivered; narrow the listing (If-Modified-Since, a custom view, sorting by Modified_Time and
+// resuming from the last one seen) to reach the rest.
+type PagingLimitError struct {
+	Module string
+	// Delivered is how many records the listing delivered before it stopped.
+	Delivered int
+	// Limit is the limit in records (2,000).
+	Limit int
+	// Err is Zoho's own error, when Zoho refused the page (nil when the client stopped first).
+	Err error
+}
+
+// Error describes the limit.
+func (e *PagingLimitError) Error() string {
+	s := fmt.Sprintf("zoho: listing %s stopped after %d records: Zoho pages at most %d records without a page token", e.Module, e.Delivered, e.Limit)
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is matches [ErrPagingLimit].
+func (e *PagingLimitError) Is(target error) bool { return target == ErrPagingLimit }
+
+// Unwrap returns Zoho's error, if any.
+func (e *PagingLimitError) Unwrap() error { return e.Err }
+
+// Insert creates records in module (POST /{module}). Writes of more than 100 records, or of more
+// than the body budget, are split into several calls, made one after the other.
+//
+// The results hold one [RecordResult] per input record, in input order, with Index set to the
+// record's position: a record Zoho refused has its Err set (an *[APIError]; errors.Is(res.Err,
+// ErrInvalidData) and so on) while the others are written — as in Zoho's 207 answers. The error
+// return is for failures of a whole call (auth, rate limit, server error, invalid module…): the
+// calls before it were made and their results are returned with it; the records of the failed
+// call carry its error (an *[AmbiguousError] when Zoho may have written them), and later records
+// carry [ErrNotSent]. The Response is the last call's. Insert is not retried after it reached
+// Zoho (Zoho has no idempotency keys): use Upsert for writes that must be safe to repeat.
+func (s *RecordsService) Insert(ctx context.Context, module string, records []*Record, opts *WriteOptions) (RecordResults, *Response, error) {
+	return ForModule[Record](s, module).Insert(ctx, records, opts)
+}
+
+// Update changes records in module (PUT /{module}); each record must carry its id (see
+// [Record.SetID]) and only the fields to change. Splitting and results are as for [Insert].
+//
+// [Insert]: RecordsService.Insert
+func (s *RecordsService) Update(ctx context.Context, module string, records []*Record, opts *WriteOptions) (RecordResults, *Response, error) {
+	return ForModule[Record](s, module).Update(ctx, records, opts)
+}
+
+// Upsert updates the record that matches each input on the duplicate-check fields, or inserts it
+// when none matches (POST /{module}/upsert). Each result's Action says which ("insert" or
+// "update") and DuplicateField which field matched. The call is marked [Idempotent]: the retry
+// policy replays it after a server error or a lost connection. Splitting and results are as for
+// [Insert].
+//
+// [Insert]: RecordsService.Insert
+func (s *RecordsService) Upsert(ctx context.Context, module string, records []*Record, opts *UpsertOptions) (RecordResults, *Response, error) {
+	return ForModule[Record](s, module).Upsert(ctx, records, opts)
+}
+
+// Get reads one record by id (GET /{module}/{id}). A record that does not exist (Zoho answers 204
+// or an empty list) is an error matching [ErrNotFound].
+func (s *RecordsService) Get(ctx context.Context, module, id string) (*Record, *Response, error) {
+	return ForModule[Record](s, module).Get(ctx, id)
+}
+
+// Delete deletes records by id (DELETE /{module}?ids=…), 100 ids per call. Results are one per
+// id, in the order given, as for [Insert].
+//
+// [Insert]: RecordsService.Insert
+func (s *RecordsService) Delete(ctx context.Context, module string, ids []string, opts *DeleteOptions) (RecordResults, *Response, error) {
+	return ForModule[Record](s, module).Delete(ctx, ids, opts)
+}
+
+// validateModule checks a module API name: letters, digits and underscores, as Zoho's module API
+// names (standard and custom) are.
+func validateModule(module string) error {
+	if module == "" {
+		return errors.New("zoho: empty module name")
+	}
+	if len(module) > 100 {
+		return fmt.Errorf("zoho: module name %q is too long", module[:100])
+	}
+	for _, r := range module {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return fmt.Errorf("zoho: %q is not a module API name (letters, digits and _ only)", module)
+		}
+	}
+	return nil
+}
+
+func validateRecordID(id string) error {
+	if id == "" {
+		return errors.New("zoho: empty record id")
+	}
+	if strings.ContainsAny(id, ",/?#") || strings.TrimSpace(id) != id || len(id) > 100 {
+		return fmt.Errorf("zoho: %q is not a record id", id)
+	}
+	return nil
+}
+
+func (o *WriteOptions) validate() error {
+	if o == nil {
+		return nil
+	}
+	if o.BatchSize < 0 || o.BatchSize > MaxWriteBatch {
+		return fmt.Errorf("zoho: WriteOptions.BatchSize %d is out of range 1..%d", o.BatchSize, MaxWriteBatch)
+	}
+	if o.MaxBodyBytes < 0 {
+		return fmt.Errorf("zoho: WriteOptions.MaxBodyBytes %d is negative", o.MaxBodyBytes)
+	}
+	for _, t := range o.Trigger {
+		switch t {
+		case TriggerWorkflow, TriggerApproval, TriggerBlueprint:
+		default:
+			return fmt.Errorf("zoho: WriteOptions.Trigger: unknown trigger %q (known: workflow, approval, blueprint)", t)
+		}
+	}
+	return nil
+}
+
+// writeOp describes one kind of batch write.
+type writeOp struct {
+	name       string // for errors: "insert", "update", "upsert"
+	method     string
+	suffix     string // path after the module: "" or "upsert"
+	needID     bool
+	idempotent bool
+	trigger    []string
+	dupFields  []string
+	batchSize  int
+	maxBody    int
+}
+
+// writeBody is the JSON body of a write call.
+type writeBody struct {
+	Data                 []json.RawMessage `json:"data"`
+	Trigger              []string          `json:"trigger,omitzero"`
+	DuplicateCheckFields []string          `json:"duplicate_check_fields,omitempty"`
+}
+
+// writeAnswer is Zoho's answer to a write call.
+type writeAnswer struct {
+	Data []resultItem `json:"data"`
+}
+
+// notSentError is the Err of a record that was not sent because an earlier call failed.
+type notSentError struct{ cause error }
+
+func (e *notSentError) Error() string   { return ErrNotSent.Error() + ": " + e.cause.Error() }
+func (e *notSentError) Unwrap() []error { return []error{ErrNotSent, e.cause} }
+
+// write is the one implementation of batch writes: it encodes every record, plans calls of at most
+// batchSize records and maxBody bytes, makes them in order, and maps Zoho's items back to the
+// caller's indexes. raws[i] is record i encoded, or nil with encErrs[i] set.
+func (s *RecordsService) write(ctx context.Context, module string, op writeOp, raws []json.RawMessage, encErrs []error) (RecordResults, *Response, error) {
+	if ctx == nil {
+		return nil, nil, errors.New("zoho: nil context")
+	}
+	if err := validateModule(module); err != nil {
+		return nil, nil, err
+	}
+	if len(raws) == 0 {
+		return nil, nil, nil
+	}
+	path, err := PathJoin(module)
+	if err != nil {
+		return nil, nil, err
+	}
+	if op.suffix != "" {
+		path += "/" + op.suffix
+	}
+	results := make(RecordResults, len(raws))
+	for i := range results {
+		results[i].Index = i
+		if encErrs[i] != nil {
+			results[i].Err = encErrs[i]
+		}
+	}
+	// The envelope without records: its size plus each record and a comma must fit the budget.
+	envelope, err := marshalNoEscape(writeBody{Data: []json.RawMessage{}, Trigger: op.trigger, DuplicateCheckFields: op.dupFields})
+	if err != nil {
+		return nil, nil, fmt.Errorf("zoho: encoding %s options: %w", op.name, err)
+	}
+	var batches [][]int
+	var cur []int
+	curSize := len(envelope)
+	for i, raw := range raws {
+		if results[i].Err != nil {
+			continue
+		}
+		if op.needID {
+			if rec, err := ParseRecord(raw); err != nil || rec.String("id") == "" {
+				results[i].Err = fmt.Errorf("%w: an %s needs the record's id", ErrInvalidRecord, op.name)
+				continue
+			}
+		}
+		size := len(raw) + 1
+		if len(envelope)+len(raw) > op.maxBody {
+			results[i].Err = fmt.Errorf("%w: %d bytes, the budget is %d", ErrRecordTooLarge, len(raw), op.maxBody)
+			continue
+		}
+		if len(cur) == op.batchSize || (len(cur) > 0 && curSize+size > op.maxBody) {
+			batches = append(batches, cur)
+			cur, curSize = nil, len(envelope)
+		}
+		cur = append(cur, i)
+		curSize += size
+	}
+	if len(cur) > 0 {
+		batches = append(batches, cur)
+	}
+
+	var last *Response
+	for b, batch := range batches {
+		unsent := b + 1
+		var callErr error
+		if err := ctx.Err(); err != nil {
+			callErr, unsent = err, b // cancelled before this call: it was not sent
+		} else {
+			var resp *Response
+			resp, callErr = s.writeBatch(ctx, op, path, raws, batch, results)
+			if resp != nil {
+				last = resp
+			}
+		}
+		if callErr != nil {
+			if unsent > b {
+				for _, i := range batch {
+					results[i].Err = callErr
+				}
+			}
+			for _, later := range batches[unsent:] {
+				for _, i := range later {
+					results[i].Err = &notSentError{cause: callErr}
+				}
+			}
+			return results, last, callErr
+		}
+	}
+	return results, last, nil
+}
+
+// writeBatch makes one call and fills the results of its records. It returns an error only when
+// the call failed as a whole.
+func (s *RecordsService) writeBatch(ctx context.Context, op writeOp, path string, raws []json.RawMessage, batch []int, results RecordResults) (*Response, error) {
+	body := writeBody{Data: make([]json.RawMessage, len(batch)), Trigger: op.trigger, DuplicateCheckFields: op.dupFields}
+	for k, i := range batch {
+		body.Data[k] = raws[i]
+	}
+	var ropts []RequestOption
+	if op.idempotent {
+		ropts = append(ropts, Idempotent())
+	}
+	req, err := s.client.NewRequest(op.method, path, nil, body, ropts...)
+	if err != nil {
+		return nil, err
+	}
+	var ans writeAnswer
+	resp, err := s.client.Do(ctx, req, &ans)
+	status, attempts := 0, 0
+	if resp != nil {
+		status, attempts = resp.StatusCode, resp.Attempts
+	}
+	if err != nil {
+		// A write that failed for every record comes as a 4xx whose body still holds one item per
+		// record ({"data":[…]}): those are per-record results, not a failure of the call.
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || len(apiErr.Body) == 0 {
+			return resp, err
+		}
+		var failed writeAnswer
+		if json.Unmarshal(apiErr.Body, &failed) != nil || len(failed.Data) != len(batch) {
+			return resp, err
+		}
+		ans, status, attempts = failed, apiErr.HTTPStatus, apiErr.Attempts
+	}
+	method, fullPath := req.Method, s.client.fullPath(req)
+	for k, i := range batch {
+		if k >= len(ans.Data) {
+			results[i].Err = fmt.Errorf("zoho: %s %s: Zoho's answer (HTTP %d) holds no result for this record", method, fullPath, status)
+			continue
+		}
+		results[i] = ans.Data[k].toResult(i, status, method, fullPath, attempts)
+	}
+	return resp, nil
+}
+
+// encodeAll encodes each record; nil records and encoding failures become per-record errors.
+func encodeAll[T any](records []*T) ([]json.RawMessage, []error) {
+	raws := make([]json.RawMessage, len(records))
+	errs := make([]error, len(records))
+	for i, r := range records {
+		if r == nil {
+			errs[i] = fmt.Errorf("%w: nil record", ErrInvalidRecord)
+			continue
+		}
+		b, err := marshalNoEscape(r)
+		if err != nil {
+			errs[i] = fmt.Errorf("%w: %w", ErrInvalidRecord, err)
+			continue
+		}
+		if len(b) == 0 || b[0] != '{' {
+			errs[i] = fmt.Errorf("%w: it does not encode as a JSON object", ErrInvalidRecord)
+			continue
+		}
+		raws[i] = b
+	}
+	return raws, errs
+}
+
+func (s *RecordsService) writeOpFor(name string, o *WriteOptions) (writeOp, error) {
+	if err := o.validate(); err != nil {
+		return writeOp{}, err
+	}
+	op := writeOp{name: name, batchSize: MaxWriteBatch, maxBody: DefaultMaxBodyBytes}
+	switch name {
+	case "insert":
+		op.method = http.MethodPost
+	case "update":
+		op.method, op.needID = http.MethodPut, true
+	case "upsert":
+		op.method, op.suffix, op.idempotent = http.MethodPost, "upsert", true
+	}
+	if o != nil {
+		op.trigger = o.Trigger
+		if o.BatchSize > 0 {
+			op.batchSize = o.BatchSize
+		}
+		if o.MaxBodyBytes > 0 {
+			op.maxBody = o.MaxBodyBytes
+		}
+	}
+	return op, nil
+}
+
+// deleteIDs deletes ids in calls of 100 and maps the answers to the ids' positions.
+func (s *RecordsService) deleteIDs(ctx context.Context, module string, ids []string, opts *DeleteOptions) (RecordResults, *Response, error) {
+	if ctx == nil {
+		return nil, nil, errors.New("zoho: nil context")
+	}
+	if err := validateModule(module); err != nil {
+		return nil, nil, err
+	}
+	for _, id := range ids {
+		if err := validateRecordID(id); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	path, err := PathJoin(module)
+	if err != nil {
+		return nil, nil, err
+	}
+	results := make(RecordResults, len(ids))
+	for i := range results {
+		results[i].Index = i
+	}
+	var last *Response
+	for start := 0; start < len(ids); start += MaxWriteBatch {
+		end := min(start+MaxWriteBatch, len(ids))
+		if err := ctx.Err(); err != nil { // cancelled: this call and the later ones are not sent
+			for i := start; i < len(ids); i++ {
+				results[i].Err = &notSentError{cause: err}
+			}
+			return results, last, err
+		}
+		resp, callErr := s.deleteBatch(ctx, path, ids, start, end, opts, results)
+		if resp != nil {
+			last = resp
+		}
+		if callErr == nil {
+			continue
+		}
+		for i := start; i < end; i++ {
+			results[i].Err = callErr
+		}
+		for i := end; i < len(ids); i++ {
+			results[i].Err = &notSentError{cause: callErr}
+		}
+		return results, last, callErr
+	}
+	return results, last, nil
+}
+
+func (s *RecordsService) deleteBatch(ctx context.Context, path string, ids []string, start, end int, opts *DeleteOptions, results RecordResults) (*Response, error) {
+	q := url.Values{"ids": {strings.Join(ids[start:end], ",")}}
+	if opts != nil && opts.SkipWorkflow {
+		q.Set("wf_trigger", "false")
+	}
+	req, err := s.client.NewRequest(http.MethodDelete, path, q, nil)
+	if err != nil {
+		return nil, err
+	}
+	var ans writeAnswer
+	resp, err := s.client.Do(ctx, req, &ans)
+	status, attempts := 0, 0
+	if resp != nil {
+		status, attempts = resp.StatusCode, resp.Attempts
+	}
+	if err != nil {
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || len(apiErr.Body) == 0 {
+			return resp, err
+		}
+		var failed writeAnswer
+		if json.Unmarshal(apiErr.Body, &failed) != nil || len(failed.Data) == 0 || len(failed.Data) > end-start {
+			return resp, err
+		}
+		ans, status, attempts = failed, apiErr.HTTPStatus, apiErr.Attempts
+	}
+	method, fullPath := req.Method, s.client.fullPath(req)
+	n := end - start
+	if len(ans.Data) == n { // one item per id, in order
+		for k := range n {
+			results[start+k] = ans.Data[k].toResult(start+k, status, method, fullPath, attempts)
+		}
+		return resp, nil
+	}
+	// Otherwise match items to ids by details.id.
+	got := make([]bool, n)
+	for _, it := range ans.Data {
+		r := it.toResult(0, status, method, fullPath, attempts)
+		for k := range n {
+			if !got[k] && r.ID != "" && ids[start+k] == r.ID {
+				r.Index = start + k
+				results[start+k], got[k] = r, true
+				break
+			}
+		}
+	}
+	for k := range n {
+		if !got[k] {
+			results[start+k].Err = fmt.Errorf("zoho: %s %s: Zoho's answer (HTTP %d) holds no result for id %s", method, fullPath, status, ids[start+k])
+		}
+	}
+	return resp, nil
+}

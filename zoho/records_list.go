@@ -1,0 +1,228 @@
+package zoho
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"time"
+)
+
+// BoolFilter selects records by a boolean system state in a listing (Zoho's `converted` and
+// `approved` parameters). The empty value leaves the parameter out (Zoho's default).
+type BoolFilter string
+
+// The values of a [BoolFilter].
+const (
+	FilterTrue  BoolFilter = "true"
+	FilterFalse BoolFilter = "false"
+	FilterBoth  BoolFilter = "both"
+)
+
+// Sort orders for [ListOptions.SortOrder].
+const (
+	SortAsc  = "asc"
+	SortDesc = "desc"
+)
+
+// ListOptions select and page the records of a listing (GET /{module}). The zero value lists the
+// first page of 200 with Zoho's defaults.
+type ListOptions struct {
+	// Fields limits the answer to these field API names (at most 50; v2 returns all fields when
+	// empty).
+	Fields []string `url:"fields,omitempty,comma"`
+	// SortBy is the API name of the field to sort by (Zoho v2 sorts by id, Created_Time or
+	// Modified_Time); SortOrder is [SortAsc] or [SortDesc] (Zoho's default).
+	SortBy    string `url:"sort_by,omitempty"`
+	SortOrder string `url:"sort_order,omitempty"`
+	// Converted selects converted leads (Leads only); Approved selects approved records.
+	Converted BoolFilter `url:"converted,omitempty"`
+	Approved  BoolFilter `url:"approved,omitempty"`
+	// CustomViewID lists the records of a custom view (cvid).
+	CustomViewID string `url:"cvid,omitempty"`
+	// Page is the page number from 1 (0 means 1); PerPage the page size, at most 200 (0 means
+	// Zoho's default, 200).
+	Page    int `url:"page,omitempty"`
+	PerPage int `url:"per_page,omitempty"`
+	// PageToken continues a listing from a next_page_token Zoho returned (API versions that page
+	// with tokens); Page is then ignored.
+	PageToken string `url:"page_token,omitempty"`
+	// IfModifiedSince lists only records modified after this instant (the If-Modified-Since
+	// header, written as yyyy-MM-ddTHH:mm:ss±HH:mm in the instant's own offset). Zoho answers 304
+	// when there are none; the listing is then empty.
+	IfModifiedSince time.Time `url:"-"`
+}
+
+func (o *ListOptions) validate() error {
+	if o == nil {
+		return nil
+	}
+	if o.PerPage < 0 || o.PerPage > MaxPerPage {
+		return fmt.Errorf("zoho: ListOptions.PerPage %d is out of range 1..%d", o.PerPage, MaxPerPage)
+	}
+	if o.Page < 0 {
+		return fmt.Errorf("zoho: ListOptions.Page %d is negative", o.Page)
+	}
+	if len(o.Fields) > 50 {
+		return fmt.Errorf("zoho: ListOptions.Fields names %d fields; Zoho takes at most 50", len(o.Fields))
+	}
+	for _, f := range o.Fields {
+		if err := validateFieldName(f); err != nil {
+			return fmt.Errorf("zoho: ListOptions.Fields: %w", err)
+		}
+	}
+	switch o.SortOrder {
+	case "", SortAsc, SortDesc:
+	default:
+		return fmt.Errorf("zoho: ListOptions.SortOrder %q is not asc or desc", o.SortOrder)
+	}
+	for _, f := range []struct {
+		name string
+		v    BoolFilter
+	}{{"Converted", o.Converted}, {"Approved", o.Approved}} {
+		switch f.v {
+		case "", FilterTrue, FilterFalse, FilterBoth:
+		default:
+			return fmt.Errorf("zoho: ListOptions.%s %q is not true, false or both", f.name, string(f.v))
+		}
+	}
+	return nil
+}
+
+func (o *ListOptions) clone() ListOptions {
+	if o == nil {
+		return ListOptions{}
+	}
+	c := *o
+	c.Fields = append([]string(nil), o.Fields...)
+	return c
+}
+
+// List reads one page of the records of module (GET /{module}). resp.Info tells whether more
+// records follow (MoreRecords) and, in API versions that page with tokens, the NextPageToken. An
+// empty module (HTTP 204) and "nothing modified" (HTTP 304, with IfModifiedSince) give no records
+// and no error. Use [RecordsService.ListIter] to read every page.
+func (s *RecordsService) List(ctx context.Context, module string, opts *ListOptions) ([]*Record, *Response, error) {
+	return ForModule[Record](s, module).List(ctx, opts)
+}
+
+// ListIter returns an iterator over all the records of module, page after page, from opts'
+// starting page (opts is copied, never modified). It fetches lazily, stops when the loop stops,
+// and on an error yields (nil, err) once and ends; the context's end is such an error. Without a
+// page token, Zoho serves only the first 2,000 records of a listing: the iterator then ends with a
+// [*PagingLimitError] rather than stopping silently.
+func (s *RecordsService) ListIter(ctx context.Context, module string, opts *ListOptions) iter.Seq2[*Record, error] {
+	return ForModule[Record](s, module).ListIter(ctx, opts)
+}
+
+// listAnswer is Zoho's answer to a listing or a get by id.
+type listAnswer struct {
+	Data []json.RawMessage `json:"data"`
+}
+
+// listRaw fetches one page.
+func (s *RecordsService) listRaw(ctx context.Context, module string, opts *ListOptions) ([]json.RawMessage, *Response, error) {
+	if ctx == nil {
+		return nil, nil, errors.New("zoho: nil context")
+	}
+	if err := validateModule(module); err != nil {
+		return nil, nil, err
+	}
+	if err := opts.validate(); err != nil {
+		return nil, nil, err
+	}
+	path, err := PathJoin(module)
+	if err != nil {
+		return nil, nil, err
+	}
+	o := opts.clone()
+	if o.PageToken != "" {
+		o.Page = 0
+	}
+	var ropts []RequestOption
+	if !o.IfModifiedSince.IsZero() {
+		ropts = append(ropts, WithHeader("If-Modified-Since", o.IfModifiedSince.Format(DateTimeLayout)))
+	}
+	req, err := s.client.NewRequest(http.MethodGet, path, &o, nil, ropts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ans listAnswer
+	resp, err := s.client.Do(ctx, req, &ans)
+	if err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.Code == "LIMIT_REACHED" {
+			err = &PagingLimitError{Module: module, Limit: PagingLimit, Err: err}
+		}
+		return nil, resp, err
+	}
+	return ans.Data, resp, nil
+}
+
+// listIter is the one implementation of record iteration, for any record type.
+func listIter[T any](ctx context.Context, s *RecordsService, module string, opts *ListOptions) iter.Seq2[*T, error] {
+	o := opts.clone()
+	return func(yield func(*T, error) bool) {
+		delivered := 0
+		for {
+			raws, resp, err := s.listRaw(ctx, module, &o)
+			if err != nil {
+				var ple *PagingLimitError
+				if errors.As(err, &ple) {
+					ple.Delivered = delivered
+				}
+				yield(nil, err)
+				return
+			}
+			for _, raw := range raws {
+				v, err := decodeRecord[T](raw)
+				if err != nil {
+					yield(nil, fmt.Errorf("zoho: decoding a %s record: %w", module, err))
+					return
+				}
+				delivered++
+				if !yield(v, nil) {
+					return
+				}
+			}
+			if resp == nil || resp.Info == nil || !resp.Info.MoreRecords || len(raws) == 0 {
+				return
+			}
+			if err := ctx.Err(); err != nil {
+				yield(nil, err)
+				return
+			}
+			if tok := resp.Info.NextPageToken; tok != "" {
+				o.PageToken, o.Page = tok, 0
+				continue
+			}
+			page := firstPositive(resp.Info.Page, o.Page, 1)
+			perPage := firstPositive(resp.Info.PerPage, o.PerPage, MaxPerPage)
+			if page*perPage >= PagingLimit {
+				yield(nil, &PagingLimitError{Module: module, Delivered: delivered, Limit: PagingLimit})
+				return
+			}
+			o.Page, o.PageToken = page+1, ""
+		}
+	}
+}
+
+func firstPositive(vs ...int) int {
+	for _, v := range vs {
+		if v > 0 {
+			return v
+		}
+	}
+	return 0
+}
+
+// decodeRecord decodes one record of Zoho's answer into a T.
+func decodeRecord[T any](raw json.RawMessage) (*T, error) {
+	v := new(T)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
