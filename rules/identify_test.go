@@ -10,7 +10,7 @@ import (
 )
 
 // describe renders a search as one line for table tests.
-func describe(s Search) string {
+func describeSearch(s Search) string {
 	switch s.Kind {
 	case SearchCriteria:
 		txt, err := s.Criteria.Build()
@@ -26,7 +26,7 @@ func describe(s Search) string {
 func describeAll(ss []Search) string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
-		out[i] = describe(s)
+		out[i] = describeSearch(s)
 	}
 	return strings.Join(out, " | ")
 }
@@ -319,7 +319,7 @@ func FuzzIdentify(f *testing.F) {
 					}
 				}
 				if !Matches(s, r) {
-					t.Fatalf("record with the visitor's own values does not match %s", describe(s))
+					t.Fatalf("record with the visitor's own values does not match %s", describeSearch(s))
 				}
 			}
 		}

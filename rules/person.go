@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/zoho"
@@ -18,6 +19,16 @@ type Owner struct {
 
 // lookup returns the Owner as a Zoho lookup value.
 func (o Owner) lookup() zoho.Lookup { return zoho.Lookup{ID: o.ID} }
+
+// Metadata is what the rules need to know about one module's fields in the org, taken from
+// Zoho's field metadata. The zero value knows nothing: Zoho's standard lengths apply and
+// picklist values are not checked.
+type Metadata struct {
+	// Lengths maps a field's API name to its maximum length in characters (UTF-16 units).
+	Lengths map[string]int
+	// Picklists maps a picklist field's API name to its allowed (actual) values.
+	Picklists map[string][]string
+}
 
 // Default lengths of the person fields the mapping writes, in UTF-16 units, used when the org's
 // field metadata is not given (Zoho's standard lengths).
@@ -40,6 +51,7 @@ var defaultLengths = map[string]int{
 	"Mobile":      LenPhone,
 	"Reported_By": 120,
 	"Subject":     LenSingleLine,
+	"Description": 32000,
 }
 
 // PersonInput is what [PersonFields] needs.
@@ -63,9 +75,9 @@ type PersonInput struct {
 	// AccountID is the Zoho Account the identification rules found, if any. A new Contact is
 	// linked to it (Account_Name); Accounts are never created.
 	AccountID string
-	// Limits are the org's field lengths (API name → maximum length), from the field metadata;
-	// missing fields use Zoho's standard lengths.
-	Limits map[string]int
+	// Metadata is what the org's field metadata says of the module's fields; fields it does not
+	// know use Zoho's standard lengths.
+	Metadata Metadata
 }
 
 // Person is the Lead or Contact to create for a visitor.
@@ -97,7 +109,8 @@ type Person struct {
 // no Last Name uses its display name, as Web Chat does). A missing Last_Name becomes the
 // Last_Name fallback ("Visitor <visitor id>"), a Lead's missing Company the Company fallback
 // ("Unknown"). An email that does not look like an address, or a phone without digits, is not
-// sent (Zoho would refuse the whole record); a note says so. Text is stripped of control characters and cut to the field's
+// sent (Zoho would refuse the whole record); a note says so. A phone keeps only digits (as
+// ASCII) and "+ ( ) - . / x", single spaces between. Text is stripped of control characters and cut to the field's
 // length in UTF-16 units (the org's when given in Limits, else Zoho's standard length) without
 // splitting a character. An email too long for its field is left out rather than cut.
 //
@@ -111,7 +124,7 @@ func PersonFields(in PersonInput) (Person, error) {
 		return Person{}, fmt.Errorf("rules: PersonFields: module %q is not %s or %s", module, ModuleLeads, ModuleContacts)
 	}
 	p := Person{Module: module, Record: zoho.NewRecord(), Values: zoho.NewRecord()}
-	lim := limiter{limits: in.Limits, notes: &p.Notes}
+	lim := limiter{limits: in.Metadata.Lengths, notes: &p.Notes}
 	v := in.Visitor
 
 	if in.Owner.ID != "" {
@@ -140,8 +153,8 @@ func PersonFields(in PersonInput) (Person, error) {
 	}
 
 	// Phone.
-	if phone := lim.text("Phone", v.PhoneFor(in.Section)); phone != "" {
-		if phoneDigits(phone) == "" {
+	if raw := oneLine(v.PhoneFor(in.Section)); raw != "" {
+		if phone := lim.text("Phone", zohoPhone(raw)); phone == "" {
 			p.Notes = append(p.Notes, "Phone: the visitor's phone has no digits; not sent")
 		} else {
 			_ = p.Values.Set("Phone", phone)
@@ -277,6 +290,28 @@ func (l limiter) text(field, s string) string {
 		}
 	}
 	return s
+}
+
+// zohoPhone cleans a phone number for a Zoho phone field: digits become ASCII, the characters
+// people write in numbers ("+ ( ) - . / x" and spaces) stay, anything else goes; "" when no digit
+// is left.
+func zohoPhone(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9', strings.ContainsRune("+()-./xX ", r):
+			b.WriteRune(r)
+		case digitValue(r) >= 0:
+			b.WriteByte(byte('0' + digitValue(r)))
+		case unicode.IsSpace(r):
+			b.WriteByte(' ')
+		}
+	}
+	out := strings.Join(strings.Fields(b.String()), " ")
+	if phoneDigits(out) == "" {
+		return ""
+	}
+	return out
 }
 
 // oneLine turns s into one clean line: invalid UTF-8 becomes U+FFFD, control, separator and

@@ -256,10 +256,67 @@ type Creation struct {
 	// RequireIdentity is the least a visitor must have for a person to be created. A visitor
 	// below it is still looked up, and a found person is still used.
 	RequireIdentity Identity `json:"require_identity"`
-	// SkipMissed: missed or refused chats create no Case/Task (and no person).
+	// SkipMissed: missed or refused chats create no Case or Task.
 	SkipMissed bool `json:"skip_missed"`
-	// SkipBotOnly: chats no human agent took part in create no Case/Task (and no person).
+	// SkipBotOnly: chats that only a bot answered create no Case or Task.
 	SkipBotOnly bool `json:"skip_bot_only"`
+}
+
+// MayCreatePerson reports whether a person may be created for the visitor under
+// Creation.RequireIdentity, and if not, why. Emails must look like an address and phones have
+// at least [MinPhoneDigits] digits to count; section picks the phone as in [Identify].
+func (s Settings) MayCreatePerson(v cloudcx.Visitor, section cloudcx.Section) (bool, string) {
+	hasEmail := looksLikeEmail(strings.TrimSpace(v.Email))
+	hasPhone := len(phoneDigits(v.PhoneFor(section))) >= MinPhoneDigits
+	switch s.Creation.RequireIdentity {
+	case IdentityEmail:
+		if !hasEmail {
+			return false, "the visitor has no email address, which the settings require to create a person"
+		}
+	case IdentityPhone:
+		if !hasPhone {
+			return false, "the visitor has no phone number, which the settings require to create a person"
+		}
+	case IdentityEmailOrPhone:
+		if !hasEmail && !hasPhone {
+			return false, "the visitor has neither an email address nor a phone number, one of which the settings require to create a person"
+		}
+	}
+	return true, ""
+}
+
+// MayRecord reports whether a Case or Task may be created for the chat or conversation under
+// Creation.SkipMissed and Creation.SkipBotOnly, and if not, why. Offline messages are never
+// skipped as missed.
+func (s Settings) MayRecord(i cloudcx.Interaction) (bool, string) {
+	if i == nil || i.Base() == nil {
+		return false, "no chat or conversation"
+	}
+	t := i.Base()
+	if s.Creation.SkipMissed && (t.Status == cloudcx.StatusMissed || t.Status == cloudcx.StatusRefused) {
+		return false, fmt.Sprintf("the chat was %s, and the settings skip missed chats", t.Status)
+	}
+	if s.Creation.SkipBotOnly {
+		if _, human := i.LastAgent(); !human && botTookPart(t) {
+			return false, "only a bot answered, and the settings skip bot-only chats"
+		}
+	}
+	return true, ""
+}
+
+// botTookPart reports whether a bot is listed among the agents or sent a message.
+func botTookPart(t *cloudcx.Thread) bool {
+	for _, a := range t.Agents {
+		if a.IsBot {
+			return true
+		}
+	}
+	for _, m := range t.Messages {
+		if m.SenderKind == cloudcx.SenderBot {
+			return true
+		}
+	}
+	return false
 }
 
 // The default subject templates: the channel and the tenant (the guide's Case subject), and for

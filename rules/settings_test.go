@@ -257,3 +257,66 @@ func TestLocation(t *testing.T) {
 		t.Error("path as a zone accepted")
 	}
 }
+
+func TestMayCreatePerson(t *testing.T) {
+	email := cloudcx.Visitor{Email: "jane@example.com"}
+	badEmail := cloudcx.Visitor{Email: "jane"}
+	phone := cloudcx.Visitor{Phone: "+1 555 0100"}
+	cell := cloudcx.Visitor{CellPhone: "+1 555 0100"}
+	none := cloudcx.Visitor{Name: "Jane"}
+	for _, tc := range []struct {
+		id      Identity
+		v       cloudcx.Visitor
+		section cloudcx.Section
+		want    bool
+	}{
+		{IdentityNone, none, cloudcx.SectionWebChat, true},
+		{IdentityEmail, email, cloudcx.SectionWebChat, true},
+		{IdentityEmail, badEmail, cloudcx.SectionWebChat, false},
+		{IdentityEmail, phone, cloudcx.SectionWebChat, false},
+		{IdentityPhone, phone, cloudcx.SectionWebChat, true},
+		{IdentityPhone, cell, cloudcx.SectionWebChat, false},
+		{IdentityPhone, cell, cloudcx.SectionInbox, true},
+		{IdentityEmailOrPhone, email, cloudcx.SectionInbox, true},
+		{IdentityEmailOrPhone, phone, cloudcx.SectionInbox, true},
+		{IdentityEmailOrPhone, none, cloudcx.SectionInbox, false},
+	} {
+		s := DefaultSettings()
+		s.Creation.RequireIdentity = tc.id
+		ok, why := s.MayCreatePerson(tc.v, tc.section)
+		if ok != tc.want || (ok == (why != "")) {
+			t.Errorf("%s %+v %s: %v %q", tc.id, tc.v, tc.section, ok, why)
+		}
+	}
+}
+
+func TestMayRecord(t *testing.T) {
+	human := []cloudcx.Agent{{ID: "a", Name: "Alice"}}
+	bot := []cloudcx.Agent{{ID: "b", Name: "Ava", IsBot: true}}
+	for _, tc := range []struct {
+		name            string
+		skipMissed, bot bool
+		thread          cloudcx.Thread
+		want            bool
+	}{
+		{"defaults record a missed chat", false, false, cloudcx.Thread{Status: cloudcx.StatusMissed}, true},
+		{"missed skipped", true, false, cloudcx.Thread{Status: cloudcx.StatusMissed}, false},
+		{"refused skipped", true, false, cloudcx.Thread{Status: cloudcx.StatusRefused}, false},
+		{"offline message kept", true, true, cloudcx.Thread{Status: cloudcx.StatusOfflineMessage}, true},
+		{"normal kept", true, true, cloudcx.Thread{Status: cloudcx.StatusNormal, Agents: human}, true},
+		{"bot only skipped", false, true, cloudcx.Thread{Agents: bot}, false},
+		{"bot message only skipped", false, true, cloudcx.Thread{Messages: []cloudcx.Message{{SenderKind: cloudcx.SenderBot}}}, false},
+		{"bot then human kept", false, true, cloudcx.Thread{Agents: append(bot, human...)}, true},
+		{"bot only kept by default", false, false, cloudcx.Thread{Agents: bot}, true},
+	} {
+		s := DefaultSettings()
+		s.Creation.SkipMissed, s.Creation.SkipBotOnly = tc.skipMissed, tc.bot
+		ok, why := s.MayRecord(&cloudcx.Chat{Thread: tc.thread})
+		if ok != tc.want || (ok == (why != "")) {
+			t.Errorf("%s: %v %q", tc.name, ok, why)
+		}
+	}
+	if ok, _ := DefaultSettings().MayRecord(nil); ok {
+		t.Error("nil interaction recorded")
+	}
+}
