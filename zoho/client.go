@@ -37,6 +37,7 @@ type Client struct {
 	retry   *retryablehttp.Client
 	limiter *limiter
 	common  service
+	fields  fieldCache // field metadata per module (fields.go)
 
 	// Services, one per API area (go-github style).
 	Records     *RecordsService
@@ -80,6 +81,7 @@ type config struct {
 	concurrency  int
 	hook         func(ctx context.Context, info CallInfo)
 	timeout      time.Duration
+	fieldsTTL    time.Duration // 0: default; < 0: no caching (fields.go)
 }
 
 // WithDataCenter selects the Zoho data centre (default [US]). The token's api_domain, when

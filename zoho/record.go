@@ -18,7 +18,9 @@ import (
 // (sent as JSON null: Zoho clears it). [Record.Set] sets a value, [Record.Clear] sets null and
 // [Record.Delete] makes the field absent again.
 //
-// A Record is not safe for concurrent modification.
+// Reading methods have value receivers, so they work on any Record value (a lookup's Extra
+// returned by value, say); the methods that change a record need a pointer. A Record is not safe
+// for concurrent modification.
 type Record struct {
 	keys   []string
 	values map[string]json.RawMessage
@@ -100,52 +102,36 @@ func (r Record) MarshalJSON() ([]byte, error) {
 }
 
 // Len returns the number of fields, null ones included.
-func (r *Record) Len() int {
-	if r == nil {
-		return 0
-	}
-	return len(r.keys)
-}
+func (r Record) Len() int { return len(r.keys) }
 
 // Keys returns the API names of the record's fields, in order.
-func (r *Record) Keys() []string {
-	if r == nil {
-		return nil
-	}
-	return append([]string(nil), r.keys...)
-}
+func (r Record) Keys() []string { return append([]string(nil), r.keys...) }
 
 // Has reports whether the field is present (with a value or null).
-func (r *Record) Has(name string) bool {
-	if r == nil {
-		return false
-	}
+func (r Record) Has(name string) bool {
 	_, ok := r.values[name]
 	return ok
 }
 
 // IsNull reports whether the field is present and JSON null.
-func (r *Record) IsNull(name string) bool {
+func (r Record) IsNull(name string) bool {
 	raw, ok := r.Raw(name)
 	return ok && bytes.Equal(raw, jsonNull)
 }
 
 // Raw returns the field's JSON value as Zoho sent it (or as set). The returned bytes must not be
 // modified.
-func (r *Record) Raw(name string) (json.RawMessage, bool) {
-	if r == nil {
-		return nil, false
-	}
+func (r Record) Raw(name string) (json.RawMessage, bool) {
 	raw, ok := r.values[name]
 	return raw, ok
 }
 
 // ID returns the record id (the "id" field), or "" if it has none.
-func (r *Record) ID() string { return r.String("id") }
+func (r Record) ID() string { return r.String("id") }
 
 // String returns a field as text: a JSON string's value, or the literal text of a number or a
 // boolean. It returns "" for an absent or null field and for objects and arrays.
-func (r *Record) String(name string) string {
+func (r Record) String(name string) string {
 	raw, ok := r.Raw(name)
 	if !ok || len(raw) == 0 {
 		return ""
@@ -165,7 +151,7 @@ func (r *Record) String(name string) string {
 
 // Decode decodes the field's value into v (a pointer). It reports false, and leaves v alone, when
 // the field is absent or null.
-func (r *Record) Decode(name string, v any) (bool, error) {
+func (r Record) Decode(name string, v any) (bool, error) {
 	raw, ok := r.Raw(name)
 	if !ok || bytes.Equal(raw, jsonNull) {
 		return false, nil
@@ -178,7 +164,7 @@ func (r *Record) Decode(name string, v any) (bool, error) {
 
 // Lookup returns a lookup (or user) field such as "Owner" or "Account_Name" as {id, name}. It
 // reports false when the field is absent, null or not an object.
-func (r *Record) Lookup(name string) (Lookup, bool) {
+func (r Record) Lookup(name string) (Lookup, bool) {
 	raw, ok := r.Raw(name)
 	if !ok || len(raw) == 0 || raw[0] != '{' {
 		return Lookup{}, false
@@ -192,7 +178,7 @@ func (r *Record) Lookup(name string) (Lookup, bool) {
 
 // DateTime returns a date-time field (such as "Modified_Time") parsed. It reports false when the
 // field is absent, null, empty or not a Zoho date-time.
-func (r *Record) DateTime(name string) (DateTime, bool) {
+func (r Record) DateTime(name string) (DateTime, bool) {
 	var dt DateTime
 	ok, err := r.Decode(name, &dt)
 	if !ok || err != nil || dt.IsZero() {
@@ -203,7 +189,7 @@ func (r *Record) DateTime(name string) (DateTime, bool) {
 
 // Date returns a date field (such as "Due_Date") parsed. It reports false when the field is
 // absent, null, empty or not a yyyy-MM-dd date.
-func (r *Record) Date(name string) (Date, bool) {
+func (r Record) Date(name string) (Date, bool) {
 	var d Date
 	ok, err := r.Decode(name, &d)
 	if !ok || err != nil || d.IsZero() {
@@ -213,13 +199,13 @@ func (r *Record) Date(name string) (Date, bool) {
 }
 
 // CreatedTime returns the record's Created_Time, or the zero time if it has none.
-func (r *Record) CreatedTime() time.Time {
+func (r Record) CreatedTime() time.Time {
 	dt, _ := r.DateTime("Created_Time")
 	return dt.Time
 }
 
 // ModifiedTime returns the record's Modified_Time, or the zero time if it has none.
-func (r *Record) ModifiedTime() time.Time {
+func (r Record) ModifiedTime() time.Time {
 	dt, _ := r.DateTime("Modified_Time")
 	return dt.Time
 }
@@ -264,7 +250,7 @@ func (r *Record) Clear(name string) {
 
 // Delete removes the field, so it is not sent at all (Zoho leaves it unchanged).
 func (r *Record) Delete(name string) {
-	if r == nil || !r.Has(name) {
+	if !r.Has(name) {
 		return
 	}
 	delete(r.values, name)
@@ -277,11 +263,8 @@ func (r *Record) Delete(name string) {
 }
 
 // Clone returns a deep copy of the record.
-func (r *Record) Clone() *Record {
+func (r Record) Clone() *Record {
 	c := &Record{}
-	if r == nil {
-		return c
-	}
 	for _, k := range r.keys {
 		c.setRaw(k, append(json.RawMessage(nil), r.values[k]...))
 	}

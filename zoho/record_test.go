@@ -123,9 +123,12 @@ func TestRecordRejectsNonObjects(t *testing.T) {
 	if err := json.Unmarshal([]byte(`null`), &r); err != nil || r.Len() != 0 {
 		t.Fatal("null")
 	}
-	var nilRec *Record
-	if nilRec.Len() != 0 || nilRec.Has("x") || nilRec.ID() != "" || nilRec.Keys() != nil {
-		t.Fatal("nil record accessors")
+	var zero Record
+	if zero.Len() != 0 || zero.Has("x") || zero.ID() != "" || zero.Keys() != nil || zero.Clone().Len() != 0 {
+		t.Fatal("zero record accessors")
+	}
+	if out, _ := json.Marshal(zero); string(out) != "{}" {
+		t.Fatal(string(out))
 	}
 }
 
@@ -151,4 +154,29 @@ func TestRecordResultsHelpers(t *testing.T) {
 	if (RecordResults{{Index: 0}}).Err() != nil {
 		t.Fatal("no failures, no error")
 	}
+}
+
+// Any JSON object survives Record decode → encode as the same JSON value, and never panics.
+func FuzzRecordRoundTrip(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1}`, `{"a":{"b":[1,2,{"c":null}]},"$x":"\u00e9<>"}`, `{"a":1,"a":2}`, `[1]`, `{"a":`, `{"n":1e400}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ParseRecord(data)
+		var v map[string]any
+		if json.Unmarshal(data, &v) != nil || v == nil {
+			return // not an object: only "no panic" is checked
+		}
+		if err != nil {
+			t.Fatalf("valid object refused: %q: %v", data, err)
+		}
+		out, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back map[string]any
+		if err := json.Unmarshal(out, &back); err != nil || !reflect.DeepEqual(v, back) {
+			t.Fatalf("%q → %s", data, out)
+		}
+	})
 }
