@@ -972,9 +972,9 @@ func (d Comm100Decoder) textMessages(s string, t *Thread, def SenderKind) []Mess
 		}
 		if clock != "" {
 			if h, mi, sec, ok := parseClock(clock); ok {
-				if !ref.IsZero() {
-					m.SentAt = atClock(ref, h, mi, sec, loc)
-					ref = m.SentAt
+				if at := atClock(ref, h, mi, sec, loc); !ref.IsZero() && jsonSafeTime(at) {
+					m.SentAt = at
+					ref = at
 				}
 			} else if at, err := parseTime(clock, loc); err == nil {
 				m.SentAt = at

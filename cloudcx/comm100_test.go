@@ -1,6 +1,7 @@
 package cloudcx
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -278,6 +279,8 @@ func TestParseTime(t *testing.T) {
 		{in: "/Date(1584415749307-0130)/", want: time.UnixMilli(1584415749307).In(time.FixedZone("", -90*60))},
 		{in: "/Date(-1000)/", want: time.Unix(-1000, 0).UTC()},
 		{in: "/Date(1584415749307+08)/", err: true},
+		{in: "/Date(1584415749307-4000)/", err: true},
+		{in: "2019-01-01T00:00:00+24:00", err: true},
 		{in: "/Date(abc)/", err: true},
 		{in: "/Date(99999999999999999999)/", err: true},
 		{in: "1536738453010", want: time.UnixMilli(1536738453010).UTC()},
@@ -644,5 +647,18 @@ func TestComm100Lists(t *testing.T) {
 	ws, err := DecodeComm100Webhooks([]byte(`{"webhooks":[{"id":1,"event":"chat_ended","target_url":"u"}]}`))
 	if err != nil || ws[0].TargetURL != "u" || ws[0].ID != "1" {
 		t.Errorf("webhooks: %+v %v", ws, err)
+	}
+}
+
+func TestComm100ClockAtTheEndOfTime(t *testing.T) {
+	c, err := DecodeComm100Chat([]byte(`{"id":1,"start_time":"9999-12-31T23:00:00Z","chat_transcript":"[00:30:00] A: x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Messages[0].SentAt.IsZero() {
+		t.Errorf("SentAt %v", c.Messages[0].SentAt)
+	}
+	if _, err := json.Marshal(c); err != nil {
+		t.Error(err)
 	}
 }

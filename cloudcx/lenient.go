@@ -127,18 +127,6 @@ func isMemberFragment(b []byte) bool {
 	return false
 }
 
-// decodeLenient unmarshals lenient JSON into v.
-func decodeLenient(what string, data []byte, v any) error {
-	clean := lenientJSON(data)
-	if len(clean) == 0 {
-		return &DecodeError{What: what, Err: errors.New("empty input")}
-	}
-	if err := json.Unmarshal(clean, v); err != nil {
-		return &DecodeError{What: what, Err: err}
-	}
-	return nil
-}
-
 // members decodes an object into its raw members; it fails on anything
 // but an object.
 func members(b []byte) (map[string]json.RawMessage, error) {
@@ -263,7 +251,8 @@ func valueText(b []byte) (string, error) {
 		if err := json.Compact(&buf, b); err != nil {
 			return "", err
 		}
-		return buf.String(), nil
+		// Compact keeps the bytes of strings as they were.
+		return strings.ToValidUTF8(buf.String(), "\uFFFD"), nil
 	}
 	return string(b), nil
 }
@@ -500,10 +489,18 @@ func parseTime(raw string, loc *time.Location) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	if y := t.Year(); y < 1 || y > 9999 {
-		return time.Time{}, fmt.Errorf("time %q is outside the years 1 to 9999", clip(s, 40))
+	if !jsonSafeTime(t) {
+		return time.Time{}, fmt.Errorf("time %q is out of range", clip(s, 40))
 	}
 	return t, nil
+}
+
+// jsonSafeTime reports whether t can be written as RFC 3339 (and so as
+// JSON): a year from 1 to 9999 and a zone offset under 24 hours.
+func jsonSafeTime(t time.Time) bool {
+	y := t.Year()
+	_, off := t.Zone()
+	return y >= 1 && y <= 9999 && off > -24*3600 && off < 24*3600
 }
 
 func dotNetDate(s string) (string, bool) {
@@ -534,6 +531,9 @@ func parseDotNet(inner string) (time.Time, error) {
 		}
 		h, _ := strconv.Atoi(offset[1:3])
 		m, _ := strconv.Atoi(offset[3:5])
+		if h > 23 || m > 59 {
+			return time.Time{}, fmt.Errorf("bad offset %q in /Date()/", offset)
+		}
 		secs := h*3600 + m*60
 		if offset[0] == '-' {
 			secs = -secs
