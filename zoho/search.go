@@ -1,0 +1,303 @@
+package zoho
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// SearchQuery is what a search looks for: exactly one of Criteria, Email, Phone or Word.
+//
+//   - Criteria: conditions on fields (`criteria=`), built with [Equals], [StartsWith], [And], [Or].
+//   - Email: the value in any email field of the module (`email=`).
+//   - Phone: the value in any phone field of the module (`phone=`).
+//   - Word: the word anywhere in the record (`word=`).
+//
+// Values must have at least 2 characters ([CheckSearchValue]); shorter ones are refused before
+// anything is sent, as Zoho would refuse them.
+type SearchQuery struct {
+	Criteria Criteria
+	Email    string
+	Phone    string
+	Word     string
+}
+
+// values validates q and returns its query parameter.
+func (q SearchQuery) values() (url.Values, error) {
+	set := 0
+	v := url.Values{}
+	if !q.Criteria.IsZero() {
+		set++
+		s, err := q.Criteria.Build()
+		if err != nil {
+			return nil, err
+		}
+		v.Set("criteria", s)
+	}
+	for _, p := range []struct{ key, val string }{{"email", q.Email}, {"phone", q.Phone}, {"word", q.Word}} {
+		if p.val == "" {
+			continue
+		}
+		set++
+		if err := CheckSearchValue(p.val); err != nil {
+			var ce *CriteriaError
+			if errors.As(err, &ce) {
+				ce.Field = p.key
+			}
+			return nil, err
+		}
+		v.Set(p.key, p.val)
+	}
+	switch set {
+	case 0:
+		return nil, errors.New("zoho: search: the query is empty (set one of Criteria, Email, Phone, Word)")
+	case 1:
+		return v, nil
+	}
+	return nil, errors.New("zoho: search: set only one of Criteria, Email, Phone, Word (Zoho would use only one)")
+}
+
+// SearchOptions filter and page a search. The zero value asks for the first page of 200.
+type SearchOptions struct {
+	// Converted selects converted leads (Leads only); Approved selects approved records.
+	Converted BoolFilter
+	Approved  BoolFilter
+	// Page is the page number from 1 (0 means 1); PerPage the page size, at most 200 (0 means
+	// Zoho's default, 200). Zoho serves at most the first 2,000 results of a search.
+	Page    int
+	PerPage int
+}
+
+func (o *SearchOptions) validate() error {
+	if o == nil {
+		return nil
+	}
+	if o.PerPage < 0 || o.PerPage > MaxPerPage {
+		return fmt.Errorf("zoho: SearchOptions.PerPage %d is out of range 1..%d", o.PerPage, MaxPerPage)
+	}
+	if o.Page < 0 {
+		return fmt.Errorf("zoho: SearchOptions.Page %d is negative", o.Page)
+	}
+	for _, f := range []struct {
+		name string
+		v    BoolFilter
+	}{{"Converted", o.Converted}, {"Approved", o.Approved}} {
+		switch f.v {
+		case "", FilterTrue, FilterFalse, FilterBoth:
+		default:
+			return fmt.Errorf("zoho: SearchOptions.%s %q is not true, false or both", f.name, safeField(string(f.v)))
+		}
+	}
+	return nil
+}
+
+// Search finds records of module matching crit (GET /{module}/search?criteria=…; scope
+// ZohoCRM.modules.{module}.READ, and ZohoSearch.securesearch.READ for some orgs). It returns one
+// page; resp.Info tells whether more follow, [RecordsService.SearchIter] walks them all. No match
+// (HTTP 204) gives no records and no error.
+//
+// The criteria text is escaped as Zoho requires (`\(`, `\)`, `\,`, `\\` inside values) and then
+// URL-encoded, so that `+`, `&`, `#`, `%`, `/`, `?`, `:` and non-ASCII reach Zoho intact (Zoho's
+// own Node SDK sends `+` raw, so "jane+crm@example.com" arrives as "jane crm@example.com").
+//
+// Zoho's v2 search is approximate, so treat the results as candidates:
+//   - with several conditions, `equals` behaves like "contains" ("ABC" matches "ABC Inc"), and
+//     comparisons ignore case;
+//   - records created or edited moments ago may not be found until Zoho has indexed them.
+//
+// Callers that need exact matches re-check each result on the client ([Criteria.Matches] does
+// exact comparisons), and must not conclude from an empty result that a just-written record does
+// not exist.
+//
+// Zoho serves at most the first 2,000 results of a search: a page beyond them fails with a
+// [*PagingLimitError] (errors.Is(err, ErrPagingLimit)), before sending when the page is known to
+// lie beyond, and when Zoho answers LIMIT_REACHED.
+func (s *RecordsService) Search(ctx context.Context, module string, crit Criteria, opts *SearchOptions) ([]*Record, *Response, error) {
+	return searchPage[Record](ctx, s, module, SearchQuery{Criteria: crit}, opts)
+}
+
+// SearchEmail finds records of module with email in any of their email fields
+// (GET /{module}/search?email=…). See [RecordsService.Search] for paging and approximations.
+func (s *RecordsService) SearchEmail(ctx context.Context, module, email string, opts *SearchOptions) ([]*Record, *Response, error) {
+	return searchPage[Record](ctx, s, module, SearchQuery{Email: email}, opts)
+}
+
+// SearchPhone finds records of module with phone in any of their phone fields
+// (GET /{module}/search?phone=…). Zoho compares the value as written: normalise phone numbers the
+// way they are stored. See [RecordsService.Search] for paging and approximations.
+func (s *RecordsService) SearchPhone(ctx context.Context, module, phone string, opts *SearchOptions) ([]*Record, *Response, error) {
+	return searchPage[Record](ctx, s, module, SearchQuery{Phone: phone}, opts)
+}
+
+// SearchWord finds records of module containing word (GET /{module}/search?word=…). See
+// [RecordsService.Search] for paging and approximations.
+func (s *RecordsService) SearchWord(ctx context.Context, module, word string, opts *SearchOptions) ([]*Record, *Response, error) {
+	return searchPage[Record](ctx, s, module, SearchQuery{Word: word}, opts)
+}
+
+// SearchIter returns every record of module matching q, page after page, from opts' starting page
+// (opts is copied, never modified). It fetches lazily, stops when the loop stops, and on an error
+// yields (nil, err) once and ends. Past Zoho's 2,000 results it ends with a [*PagingLimitError]
+// instead of stopping silently. See [RecordsService.Search] for the approximations of Zoho's
+// search.
+func (s *RecordsService) SearchIter(ctx context.Context, module string, q SearchQuery, opts *SearchOptions) iter.Seq2[*Record, error] {
+	return searchIter[Record](ctx, s, module, q, opts)
+}
+
+// Search finds records matching crit; see [RecordsService.Search].
+func (m *ModuleService[T]) Search(ctx context.Context, crit Criteria, opts *SearchOptions) ([]*T, *Response, error) {
+	if m == nil || m.records == nil {
+		return nil, nil, errors.New("zoho: nil records service")
+	}
+	return searchPage[T](ctx, m.records, m.module, SearchQuery{Criteria: crit}, opts)
+}
+
+// SearchEmail finds records by email; see [RecordsService.SearchEmail].
+func (m *ModuleService[T]) SearchEmail(ctx context.Context, email string, opts *SearchOptions) ([]*T, *Response, error) {
+	if m == nil || m.records == nil {
+		return nil, nil, errors.New("zoho: nil records service")
+	}
+	return searchPage[T](ctx, m.records, m.module, SearchQuery{Email: email}, opts)
+}
+
+// SearchPhone finds records by phone; see [RecordsService.SearchPhone].
+func (m *ModuleService[T]) SearchPhone(ctx context.Context, phone string, opts *SearchOptions) ([]*T, *Response, error) {
+	if m == nil || m.records == nil {
+		return nil, nil, errors.New("zoho: nil records service")
+	}
+	return searchPage[T](ctx, m.records, m.module, SearchQuery{Phone: phone}, opts)
+}
+
+// SearchWord finds records by word; see [RecordsService.SearchWord].
+func (m *ModuleService[T]) SearchWord(ctx context.Context, word string, opts *SearchOptions) ([]*T, *Response, error) {
+	if m == nil || m.records == nil {
+		return nil, nil, errors.New("zoho: nil records service")
+	}
+	return searchPage[T](ctx, m.records, m.module, SearchQuery{Word: word}, opts)
+}
+
+// SearchIter iterates over all matching records; see [RecordsService.SearchIter].
+func (m *ModuleService[T]) SearchIter(ctx context.Context, q SearchQuery, opts *SearchOptions) iter.Seq2[*T, error] {
+	if m == nil || m.records == nil {
+		return func(yield func(*T, error) bool) { yield(nil, errors.New("zoho: nil records service")) }
+	}
+	return searchIter[T](ctx, m.records, m.module, q, opts)
+}
+
+// searchPage fetches and decodes one page.
+func searchPage[T any](ctx context.Context, s *RecordsService, module string, q SearchQuery, opts *SearchOptions) ([]*T, *Response, error) {
+	raws, resp, err := s.searchRaw(ctx, module, q, opts)
+	if err != nil {
+		return nil, resp, err
+	}
+	var out []*T
+	for _, raw := range raws {
+		v, err := decodeRecord[T](raw)
+		if err != nil {
+			return nil, resp, fmt.Errorf("zoho: decoding a %s search result: %w", module, err)
+		}
+		out = append(out, v)
+	}
+	return out, resp, nil
+}
+
+// searchRaw fetches one page of search results.
+func (s *RecordsService) searchRaw(ctx context.Context, module string, q SearchQuery, opts *SearchOptions) ([]json.RawMessage, *Response, error) {
+	if ctx == nil {
+		return nil, nil, errors.New("zoho: nil context")
+	}
+	if err := validateModule(module); err != nil {
+		return nil, nil, err
+	}
+	if err := opts.validate(); err != nil {
+		return nil, nil, err
+	}
+	params, err := q.values()
+	if err != nil {
+		return nil, nil, err
+	}
+	var o SearchOptions
+	if opts != nil {
+		o = *opts
+	}
+	if page, per := max(o.Page, 1), firstPositive(o.PerPage, MaxPerPage); (page-1)*per >= PagingLimit {
+		return nil, nil, &PagingLimitError{Module: module, Limit: PagingLimit}
+	}
+	if o.Converted != "" {
+		params.Set("converted", string(o.Converted))
+	}
+	if o.Approved != "" {
+		params.Set("approved", string(o.Approved))
+	}
+	if o.Page > 0 {
+		params.Set("page", strconv.Itoa(o.Page))
+	}
+	if o.PerPage > 0 {
+		params.Set("per_page", strconv.Itoa(o.PerPage))
+	}
+	path, err := PathJoin(module, "search")
+	if err != nil {
+		return nil, nil, err
+	}
+	req, err := s.client.NewRequest(http.MethodGet, path, params, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ans listAnswer
+	resp, err := s.client.Do(ctx, req, &ans)
+	if err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.Code == "LIMIT_REACHED" {
+			err = &PagingLimitError{Module: module, Limit: PagingLimit, Err: err}
+		}
+		return nil, resp, err
+	}
+	return ans.Data, resp, nil
+}
+
+// searchIter walks the pages of a search.
+func searchIter[T any](ctx context.Context, s *RecordsService, module string, q SearchQuery, opts *SearchOptions) iter.Seq2[*T, error] {
+	var o SearchOptions
+	if opts != nil {
+		o = *opts
+	}
+	return func(yield func(*T, error) bool) {
+		delivered := 0
+		for {
+			items, resp, err := searchPage[T](ctx, s, module, q, &o)
+			if err != nil {
+				var ple *PagingLimitError
+				if errors.As(err, &ple) {
+					ple.Delivered = delivered
+				}
+				yield(nil, err)
+				return
+			}
+			for _, it := range items {
+				delivered++
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if resp == nil || resp.Info == nil || !resp.Info.MoreRecords || len(items) == 0 {
+				return
+			}
+			if err := ctx.Err(); err != nil {
+				yield(nil, err)
+				return
+			}
+			page := firstPositive(resp.Info.Page, o.Page, 1)
+			perPage := firstPositive(resp.Info.PerPage, o.PerPage, MaxPerPage)
+			if page*perPage >= PagingLimit {
+				yield(nil, &PagingLimitError{Module: module, Delivered: delivered, Limit: PagingLimit})
+				return
+			}
+			o.Page = page + 1
+		}
+	}
+}
