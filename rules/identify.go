@@ -43,6 +43,17 @@ type Search struct {
 	Checks []Check
 }
 
+// Query returns the search as a zoho.SearchQuery, for RecordsService.Search* methods.
+func (s Search) Query() zoho.SearchQuery {
+	switch s.Kind {
+	case SearchEmail:
+		return zoho.SearchQuery{Email: s.Value}
+	case SearchPhone:
+		return zoho.SearchQuery{Phone: s.Value}
+	}
+	return zoho.SearchQuery{Criteria: s.Criteria}
+}
+
 // Check is one condition of a rule with the visitor's value: it holds when one of ZohoFields of
 // a record has a value equal to Value, compared according to CloudCXField (emails ignoring case,
 // phones by their digits, other text ignoring case and runs of spaces).

@@ -325,3 +325,19 @@ func FuzzIdentify(f *testing.F) {
 		}
 	})
 }
+
+func TestSearchQuery(t *testing.T) {
+	v := cloudcx.Visitor{Email: "jane@example.com", Phone: "+1 555 0100", Company: "Acme"}
+	def := DefaultSettings().Identification
+	ss := Identify(ModuleContacts, def.Contact, v, cloudcx.SectionWebChat)
+	if q := ss[0].Query(); q.Email != "jane@example.com" || q.Phone != "" || !q.Criteria.IsZero() {
+		t.Errorf("email query %+v", q)
+	}
+	if q := ss[1].Query(); q.Phone != "15550100" || q.Email != "" {
+		t.Errorf("phone query %+v", q)
+	}
+	acc := Identify(ModuleAccounts, def.Account, v, cloudcx.SectionWebChat)[0]
+	if q := acc.Query(); q.Criteria.String() != "(Account_Name:equals:Acme)" || q.Email != "" || q.Phone != "" {
+		t.Errorf("criteria query %+v", q)
+	}
+}

@@ -20,16 +20,6 @@ type Owner struct {
 // lookup returns the Owner as a Zoho lookup value.
 func (o Owner) lookup() zoho.Lookup { return zoho.Lookup{ID: o.ID} }
 
-// Metadata is what the rules need to know about one module's fields in the org, taken from
-// Zoho's field metadata. The zero value knows nothing: Zoho's standard lengths apply and
-// picklist values are not checked.
-type Metadata struct {
-	// Lengths maps a field's API name to its maximum length in characters (UTF-16 units).
-	Lengths map[string]int
-	// Picklists maps a picklist field's API name to its allowed (actual) values.
-	Picklists map[string][]string
-}
-
 // Default lengths of the person fields the mapping writes, in UTF-16 units, used when the org's
 // field metadata is not given (Zoho's standard lengths).
 const (
@@ -75,9 +65,10 @@ type PersonInput struct {
 	// AccountID is the Zoho Account the identification rules found, if any. A new Contact is
 	// linked to it (Account_Name); Accounts are never created.
 	AccountID string
-	// Metadata is what the org's field metadata says of the module's fields; fields it does not
-	// know use Zoho's standard lengths.
-	Metadata Metadata
+	// Fields is the org's field metadata of the module (zoho FieldsService.List), when known:
+	// values are cut to its lengths. Fields it does not list, or a nil Fields, use Zoho's
+	// standard lengths.
+	Fields *zoho.FieldSet
 }
 
 // Person is the Lead or Contact to create for a visitor.
@@ -124,7 +115,7 @@ func PersonFields(in PersonInput) (Person, error) {
 		return Person{}, fmt.Errorf("rules: PersonFields: module %q is not %s or %s", module, ModuleLeads, ModuleContacts)
 	}
 	p := Person{Module: module, Record: zoho.NewRecord(), Values: zoho.NewRecord()}
-	lim := limiter{limits: in.Metadata.Lengths, notes: &p.Notes}
+	lim := limiter{fields: in.Fields, notes: &p.Notes}
 	v := in.Visitor
 
 	if in.Owner.ID != "" {
@@ -264,13 +255,14 @@ func applyExtraMappings(r *zoho.Record, ms []ExtraMapping, module string, value 
 
 // limiter cuts one-line values to their field's length and notes it.
 type limiter struct {
-	limits map[string]int
+	fields *zoho.FieldSet
 	notes  *[]string
 }
 
+// limit is the field's length: the org's, else Zoho's standard one, else a single line's.
 func (l limiter) limit(field string) int {
-	if n, ok := l.limits[field]; ok && n > 0 {
-		return n
+	if f, ok := l.fields.Get(field); ok && f.MaxLength() > 0 {
+		return f.MaxLength()
 	}
 	if n, ok := defaultLengths[field]; ok {
 		return n

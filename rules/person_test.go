@@ -217,7 +217,7 @@ func TestPersonLengthsAndHostileText(t *testing.T) {
 		Company: strings.Repeat("Ω", 120),
 	}
 	p, err := PersonFields(PersonInput{Settings: DefaultSettings(), Module: ModuleLeads, Visitor: v,
-		Metadata: Metadata{Lengths: map[string]int{"Company": 50, "Phone": 0 /* unknown: default */}}})
+		Fields: zoho.NewFieldSet(ModuleLeads, []zoho.Field{{APIName: "Company", Length: 50}, {APIName: "Phone" /* no length: default */}})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func TestPersonLengthsAndHostileText(t *testing.T) {
 	}
 	// The org's metadata may allow more than Zoho's defaults.
 	p, _ = PersonFields(PersonInput{Settings: DefaultSettings(), Module: ModuleLeads, Visitor: cloudcx.Visitor{Company: strings.Repeat("x", 150)},
-		Metadata: Metadata{Lengths: map[string]int{"Company": 200}}})
+		Fields: zoho.NewFieldSet(ModuleLeads, []zoho.Field{{APIName: "Company", Length: 200}})})
 	if n := len(p.Record.String("Company")); n != 150 {
 		t.Errorf("Company cut to %d with a 200 limit", n)
 	}

@@ -80,9 +80,9 @@ type RenderInput struct {
 	// Attachments are the outcomes of opening the interaction's attachments. An attachment of
 	// the interaction with no outcome here is planned as not uploaded ("not fetched").
 	Attachments []AttachmentOutcome
-	// Metadata is the org's field metadata of the module rendered, when known: lengths and the
-	// allowed picklist values (Status, Case_Origin).
-	Metadata Metadata
+	// Fields is the org's field metadata of the module rendered ("Cases" or "Tasks"), when
+	// known: lengths, and the allowed picklist values of Status and Case_Origin.
+	Fields *zoho.FieldSet
 }
 
 // Rendered is a Case or Task ready to insert, and the files to attach to it.
@@ -142,7 +142,7 @@ func render(module string, in RenderInput) (*Rendered, error) {
 	t := i.Base()
 	section := i.Section()
 	out := &Rendered{Module: module, Record: zoho.NewRecord()}
-	lim := limiter{limits: in.Metadata.Lengths, notes: &out.Notes}
+	lim := limiter{fields: in.Fields, notes: &out.Notes}
 	key := KeyOf(i)
 	out.Marker = Marker(key)
 
@@ -171,8 +171,8 @@ func render(module string, in RenderInput) (*Rendered, error) {
 	_ = r.Set("Subject", out.Subject)
 	switch module {
 	case ModuleCases:
-		status := picklistValue("Status", in.Settings.Case.Status, "New", in.Metadata, &out.Notes)
-		origin := picklistValue("Case_Origin", caseOrigin(in.Settings.Case, section, t.Channel), caseOriginDefault(section, t.Channel), in.Metadata, &out.Notes)
+		status := picklistValue("Status", in.Settings.Case.Status, "New", in.Fields, &out.Notes)
+		origin := picklistValue("Case_Origin", caseOrigin(in.Settings.Case, section, t.Channel), caseOriginDefault(section, t.Channel), in.Fields, &out.Notes)
 		_ = r.Set("Status", status)
 		_ = r.Set("Case_Origin", origin)
 		last, first := personNames(t.Visitor, section)
@@ -196,7 +196,7 @@ func render(module string, in RenderInput) (*Rendered, error) {
 			out.Notes = append(out.Notes, fmt.Sprintf("Related_To: a Case links to a Contact, not to %s; not linked", in.Person.Module))
 		}
 	case ModuleTasks:
-		_ = r.Set("Status", picklistValue("Status", in.Settings.Task.Status, "Completed", in.Metadata, &out.Notes))
+		_ = r.Set("Status", picklistValue("Status", in.Settings.Task.Status, "Completed", in.Fields, &out.Notes))
 		if end := endTime(t); !end.IsZero() {
 			_ = r.Set("Due_Date", zoho.DateOf(end.In(loc)))
 		}
@@ -271,21 +271,29 @@ func caseOriginDefault(section cloudcx.Section, ch cloudcx.Channel) string {
 }
 
 // picklistValue returns want when the field's picklist (if known) allows it; else the allowed
-// value equal to it ignoring case, else fallback if allowed, else the picklist's first value,
-// with a note. Without metadata it returns want (or fallback when want is blank).
-func picklistValue(field, want, fallback string, md Metadata, notes *[]string) string {
+// value equal to it ignoring case, else fallback if allowed (ignoring case), else the picklist's
+// first value, with a note. Without picklist metadata it returns want (or fallback when want is
+// blank).
+func picklistValue(field, want, fallback string, fields *zoho.FieldSet, notes *[]string) string {
 	want = oneLine(want)
 	if want == "" {
 		want = fallback
 	}
-	allowed, ok := md.Picklists[field]
-	if !ok || len(allowed) == 0 {
+	f, ok := fields.Get(field)
+	if !ok || len(f.PickListValues) == 0 {
 		return want
 	}
-	for _, a := range allowed {
-		if a == want {
-			return a
+	if f.AcceptsPickListValue(want) {
+		return want
+	}
+	var allowed []string
+	for _, p := range f.PickListValues {
+		if p.ActualValue != "" {
+			allowed = append(allowed, p.ActualValue)
 		}
+	}
+	if len(allowed) == 0 {
+		return want
 	}
 	for _, a := range allowed {
 		if strings.EqualFold(a, want) {

@@ -510,12 +510,29 @@ func TestCaseOrigin(t *testing.T) {
 	}
 }
 
+// picklists builds field metadata with the given picklist values (display = actual).
+func picklists(module string, values map[string][]string) *zoho.FieldSet {
+	var fields []zoho.Field
+	for _, name := range sortedKeys(map[string]string{"Status": "", "Case_Origin": ""}) {
+		vs, ok := values[name]
+		if !ok {
+			continue
+		}
+		f := zoho.Field{APIName: name, DataType: "picklist"}
+		for _, v := range vs {
+			f.PickListValues = append(f.PickListValues, zoho.PickListValue{DisplayValue: v, ActualValue: v})
+		}
+		fields = append(fields, f)
+	}
+	return zoho.NewFieldSet(module, fields)
+}
+
 func TestPicklistFallback(t *testing.T) {
 	s := DefaultSettings()
 	s.Case.Status = "Open"
 	s.Case.OriginWebChat = "live chat"
-	md := Metadata{Picklists: map[string][]string{"Status": {"Escalated", "New", "Closed"}, "Case_Origin": {"Email", "Live Chat", "Web"}}}
-	r, err := RenderCase(RenderInput{Interaction: shortChat(), Settings: s, Metadata: md})
+	r, err := RenderCase(RenderInput{Interaction: shortChat(), Settings: s, Fields: picklists(ModuleCases, map[string][]string{
+		"Status": {"Escalated", "New", "Closed"}, "Case_Origin": {"Email", "Live Chat", "Web"}})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -526,14 +543,14 @@ func TestPicklistFallback(t *testing.T) {
 		t.Errorf("notes %q", r.Notes)
 	}
 	// Neither the setting nor the default is allowed: the first value, noted.
-	md.Picklists["Status"] = []string{"Nouveau", "Fermé"}
-	r, _ = RenderCase(RenderInput{Interaction: shortChat(), Settings: s, Metadata: md})
+	r, _ = RenderCase(RenderInput{Interaction: shortChat(), Settings: s, Fields: picklists(ModuleCases, map[string][]string{
+		"Status": {"Nouveau", "Fermé"}, "Case_Origin": {"Live Chat"}})})
 	if r.Record.String("Status") != "Nouveau" || len(r.Notes) != 1 {
 		t.Errorf("Status %q notes %q", r.Record.String("Status"), r.Notes)
 	}
 	// Task status likewise.
 	s.Task.Status = "Done"
-	r, _ = RenderTask(RenderInput{Interaction: shortChat(), Settings: s, Metadata: Metadata{Picklists: map[string][]string{"Status": {"Not Started", "Completed"}}}})
+	r, _ = RenderTask(RenderInput{Interaction: shortChat(), Settings: s, Fields: picklists(ModuleTasks, map[string][]string{"Status": {"Not Started", "Completed"}})})
 	if r.Record.String("Status") != "Completed" || len(r.Notes) != 1 {
 		t.Errorf("task Status %q notes %q", r.Record.String("Status"), r.Notes)
 	}
@@ -592,12 +609,12 @@ func TestRenderSubjectCutKeepsMarker(t *testing.T) {
 		t.Errorf("cut inside an emoji: %q", text[len(text)-20:])
 	}
 	// The org's metadata may shorten Subject further.
-	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Metadata: Metadata{Lengths: map[string]int{"Subject": 40}}})
+	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Fields: zoho.NewFieldSet(ModuleTasks, []zoho.Field{{APIName: "Subject", Length: 40}})})
 	if n := zoho.UTF16Len(r.Subject); n > 40 || !strings.HasSuffix(r.Subject, r.Marker) {
 		t.Errorf("subject %q (%d units)", r.Subject, n)
 	}
 	// A Subject too short even for the marker keeps the marker.
-	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Metadata: Metadata{Lengths: map[string]int{"Subject": 5}}})
+	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Fields: zoho.NewFieldSet(ModuleTasks, []zoho.Field{{APIName: "Subject", Length: 5}})})
 	if r.Subject != r.Marker {
 		t.Errorf("subject %q", r.Subject)
 	}
