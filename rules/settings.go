@@ -132,12 +132,15 @@ type Settings struct {
 
 // Sections holds the action of each CloudCX section.
 type Sections struct {
+	// WebChat covers Web Chat chats and offline messages.
 	WebChat SectionSettings `json:"web_chat"`
-	Inbox   SectionSettings `json:"inbox"`
+	// Inbox covers Inbox conversations (email, SMS, WhatsApp, …).
+	Inbox SectionSettings `json:"inbox"`
 }
 
 // SectionSettings is one section's choice.
 type SectionSettings struct {
+	// Action is sales, support or off.
 	Action Action `json:"action"`
 }
 
@@ -452,6 +455,7 @@ type VersionError struct {
 	Version int
 }
 
+// Error says which version was found and what to do.
 func (e *VersionError) Error() string {
 	if e.Version > SettingsVersion {
 		return fmt.Sprintf("rules: settings version %d is newer than this SDK reads (%d); upgrade the SDK", e.Version, SettingsVersion)
@@ -519,6 +523,9 @@ func decodeV1(data []byte) (Settings, error) {
 	if p.ExtraMappings == nil {
 		p.ExtraMappings = []ExtraMapping{}
 	}
+	if len(p.Case.OriginByChannel) == 0 {
+		p.Case.OriginByChannel = nil // "{}" and a missing key mean the same
+	}
 	return Settings(p), nil
 }
 
@@ -540,6 +547,7 @@ type Problem struct {
 	Message string
 }
 
+// String returns "path: message".
 func (p Problem) String() string { return p.Path + ": " + p.Message }
 
 // ValidationError lists every problem found by [Settings.Validate]. Use [errors.As] to get it.
@@ -547,6 +555,7 @@ type ValidationError struct {
 	Problems []Problem
 }
 
+// Error lists every problem, separated by "; ".
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	if len(e.Problems) == 1 {

@@ -320,3 +320,29 @@ func TestMayRecord(t *testing.T) {
 		t.Error("nil interaction recorded")
 	}
 }
+
+func FuzzParseSettings(f *testing.F) {
+	def, _ := json.Marshal(DefaultSettings())
+	f.Add(def)
+	f.Add([]byte(`{"version":1,"identification":{"contact":null},"case":{"origin_by_channel":{"sms":"x"}}}`))
+	f.Add([]byte(`{"version":2}`))
+	f.Add([]byte(`{"version":1,"templates":{"case_subject":"{{{tenant_id}}}}"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ParseSettings(data)
+		if err != nil {
+			return
+		}
+		_ = s.Validate() // never panics
+		again, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2, err := ParseSettings(again)
+		if err != nil {
+			t.Fatalf("re-parse: %v", err)
+		}
+		if !reflect.DeepEqual(s, s2) {
+			t.Fatalf("round trip differs:\n%+v\n%+v", s, s2)
+		}
+	})
+}
