@@ -1,0 +1,331 @@
+package rules
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/cloudcx/cxzoho/cloudcx"
+	"github.com/cloudcx/cxzoho/zoho"
+)
+
+// SearchKind says which Zoho search runs a [Search].
+type SearchKind string
+
+// The search kinds.
+const (
+	// SearchCriteria: GET /{module}/search?criteria=… with Search.Criteria.
+	SearchCriteria SearchKind = "criteria"
+	// SearchEmail: GET /{module}/search?email=… with Search.Value (searches every email field).
+	SearchEmail SearchKind = "email"
+	// SearchPhone: GET /{module}/search?phone=… with Search.Value (searches every phone field).
+	SearchPhone SearchKind = "phone"
+)
+
+// MinPhoneDigits is the fewest digits a phone number needs to be searched or compared; shorter
+// numbers (extensions, "0", junk) would match unrelated people.
+const MinPhoneDigits = 6
+
+// Search is one Zoho search an identification rule asks for. Run it, then give what Zoho
+// returned to [Choose], which re-checks every condition exactly.
+type Search struct {
+	// Module is the Zoho module searched: "Accounts", "Contacts" or "Leads".
+	Module string
+	// RuleIndex is the rule's position in the module's rules (its JSON index).
+	RuleIndex int
+	// Kind is the search to run.
+	Kind SearchKind
+	// Criteria is set for SearchCriteria.
+	Criteria zoho.Criteria
+	// Value is the email address (trimmed) for SearchEmail, the digits for SearchPhone.
+	Value string
+	// Checks are the rule's conditions with the visitor's values, as Choose re-checks them.
+	Checks []Check
+}
+
+// Query returns the search as a zoho.SearchQuery, for RecordsService.Search* methods.
+func (s Search) Query() zoho.SearchQuery {
+	switch s.Kind {
+	case SearchEmail:
+		return zoho.SearchQuery{Email: s.Value}
+	case SearchPhone:
+		return zoho.SearchQuery{Phone: s.Value}
+	}
+	return zoho.SearchQuery{Criteria: s.Criteria}
+}
+
+// Check is one condition of a rule with the visitor's value: it holds when one of ZohoFields of
+// a record has a value equal to Value, compared according to CloudCXField (emails ignoring case,
+// phones by their digits, other text ignoring case and runs of spaces).
+type Check struct {
+	CloudCXField string
+	ZohoFields   []string
+	// Value is the visitor's value, trimmed.
+	Value string
+}
+
+// Identify returns the searches that look for the visitor in module ("Accounts", "Contacts" or
+// "Leads"), in rule order, one per rule. A rule is skipped when one of its values is empty or
+// cannot be searched: shorter than 2 characters or with control characters (Zoho refuses them),
+// an email without the shape of an address, a phone with fewer than [MinPhoneDigits] digits.
+//
+// A rule with a single email condition becomes Zoho's email search, one with a single phone
+// condition Zoho's phone search (digits only); any other rule becomes criteria with `equals`
+// (the conditions and-ed, the Zoho fields of one condition or-ed), values escaped by the zoho
+// criteria builder. A phone inside criteria is searched as the visitor wrote it, trimmed, because
+// criteria compare text.
+//
+// section picks which of the visitor's phones is "phone" (Inbox: the cell phone).
+func Identify(module string, rules []Rule, v cloudcx.Visitor, section cloudcx.Section) []Search {
+	var out []Search
+	for i, r := range rules {
+		if s, ok := searchFor(module, i, r, v, section); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func searchFor(module string, index int, r Rule, v cloudcx.Visitor, section cloudcx.Section) (Search, bool) {
+	if len(r.Conditions) == 0 {
+		return Search{}, false
+	}
+	s := Search{Module: module, RuleIndex: index}
+	for _, c := range r.Conditions {
+		if len(c.ZohoFields) == 0 {
+			return Search{}, false
+		}
+		for _, f := range c.ZohoFields {
+			if !zoho.ValidFieldName(f) {
+				return Search{}, false
+			}
+		}
+		val := strings.TrimSpace(visitorValue(c.CloudCXField, v, section))
+		if !searchable(kindOf(c.CloudCXField), val) {
+			return Search{}, false
+		}
+		s.Checks = append(s.Checks, Check{CloudCXField: c.CloudCXField, ZohoFields: append([]string(nil), c.ZohoFields...), Value: val})
+	}
+	if len(s.Checks) == 1 {
+		switch c := s.Checks[0]; kindOf(c.CloudCXField) {
+		case kindEmail:
+			s.Kind, s.Value = SearchEmail, c.Value
+			return s, true
+		case kindPhone:
+			s.Kind, s.Value = SearchPhone, phoneDigits(c.Value)
+			return s, true
+		}
+	}
+	terms := make([]zoho.Criteria, 0, len(s.Checks))
+	for _, c := range s.Checks {
+		alts := make([]zoho.Criteria, 0, len(c.ZohoFields))
+		for _, f := range c.ZohoFields {
+			alts = append(alts, zoho.Equals(f, c.Value))
+		}
+		terms = append(terms, zoho.Or(alts...))
+	}
+	s.Kind, s.Criteria = SearchCriteria, zoho.And(terms...)
+	if s.Criteria.Validate() != nil {
+		return Search{}, false
+	}
+	return s, true
+}
+
+// searchable reports whether a trimmed value can be searched.
+func searchable(k fieldKind, val string) bool {
+	if zoho.CheckSearchValue(val) != nil {
+		return false
+	}
+	switch k {
+	case kindEmail:
+		return looksLikeEmail(val)
+	case kindPhone:
+		return len(phoneDigits(val)) >= MinPhoneDigits
+	}
+	return true
+}
+
+// looksLikeEmail is a deliberately loose shape check: one "@" with text on both sides, a dot in
+// the domain, no spaces or control characters, at most 254 bytes.
+func looksLikeEmail(s string) bool {
+	if len(s) > 254 || !utf8.ValidString(s) {
+		return false
+	}
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at != strings.LastIndexByte(s, '@') || at == len(s)-1 {
+		return false
+	}
+	domain := s[at+1:]
+	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || isControl(r) || r == ',' || r == ';' || r == '<' || r == '>' || r == '"' {
+			return false
+		}
+	}
+	return true
+}
+
+// phoneDigits returns the digits of s as ASCII (Arabic-Indic, Devanagari, fullwidth… digits are
+// mapped to ASCII); everything else is dropped.
+func phoneDigits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else if d := digitValue(r); d >= 0 {
+			b.WriteByte(byte('0' + d))
+		}
+	}
+	return b.String()
+}
+
+// digitZeros are the zeros of the non-ASCII decimal digit sets phone numbers are written in:
+// Arabic-Indic, Extended Arabic-Indic (Persian, Urdu), NKo, Devanagari, Bengali, fullwidth.
+var digitZeros = []rune{0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0xFF10}
+
+// digitValue returns the value of a digit of one of digitZeros' sets, or -1.
+func digitValue(r rune) int {
+	for _, z := range digitZeros {
+		if r >= z && r <= z+9 {
+			return int(r - z)
+		}
+	}
+	return -1
+}
+
+// visitorValue returns the visitor's value of a CloudCX field.
+func visitorValue(field string, v cloudcx.Visitor, section cloudcx.Section) string {
+	switch field {
+	case FieldName:
+		return v.DisplayName()
+	case FieldFirstName:
+		return v.FirstName
+	case FieldLastName:
+		if section == cloudcx.SectionInbox || strings.TrimSpace(v.LastName) != "" {
+			return v.LastName
+		}
+		return v.DisplayName()
+	case FieldEmail:
+		return v.Email
+	case FieldPhone:
+		return v.PhoneFor(section)
+	case FieldCompany:
+		return v.Company
+	case FieldVisitorID:
+		return v.ID
+	case FieldContactID:
+		return v.ContactID
+	}
+	if name, ok := strings.CutPrefix(field, PrefixCustom); ok {
+		return fieldValue(v.CustomFields, name)
+	}
+	if name, ok := strings.CutPrefix(field, PrefixVariable); ok {
+		return fieldValue(v.CustomVariables, name)
+	}
+	return ""
+}
+
+// fieldValue returns the value of the first field named name: an exact match first, else one
+// equal ignoring case and surrounding spaces.
+func fieldValue(fs cloudcx.Fields, name string) string {
+	if v, ok := fs.Get(name); ok {
+		return v
+	}
+	name = strings.TrimSpace(name)
+	for _, f := range fs {
+		if strings.EqualFold(strings.TrimSpace(f.Name), name) {
+			return f.Value
+		}
+	}
+	return ""
+}
+
+// ---------------------------------------------------------------------------------------------
+// Choose
+
+// Choose returns the record that search found, checked exactly: Zoho's v2 search is approximate
+// (with several conditions `equals` acts like "contains"; email and phone searches look at every
+// email or phone field), so every condition of the rule is re-checked on each candidate, emails
+// ignoring case, phones by their digits, other text ignoring case and runs of spaces. Among
+// several true matches the most recently modified wins (Modified_Time), then the greatest id.
+// It reports false when no candidate truly matches. Nil candidates are ignored.
+func Choose(search Search, candidates []*zoho.Record) (*zoho.Record, bool) {
+	var best *zoho.Record
+	for _, c := range candidates {
+		if c == nil || !Matches(search, c) {
+			continue
+		}
+		if best == nil || newer(c, best) {
+			best = c
+		}
+	}
+	return best, best != nil
+}
+
+// Matches reports whether record r satisfies every check of the search exactly (see [Choose]).
+func Matches(search Search, r *zoho.Record) bool {
+	if r == nil || len(search.Checks) == 0 {
+		return false
+	}
+	for _, c := range search.Checks {
+		if !checkHolds(c, r) {
+			return false
+		}
+	}
+	return true
+}
+
+func checkHolds(c Check, r *zoho.Record) bool {
+	k := kindOf(c.CloudCXField)
+	for _, f := range c.ZohoFields {
+		if valuesEqual(k, c.Value, recordText(r, f)) {
+			return true
+		}
+	}
+	return false
+}
+
+// recordText returns a field as text; a lookup (Account_Name on a Contact) gives its name.
+func recordText(r *zoho.Record, field string) string {
+	if s := r.String(field); s != "" {
+		return s
+	}
+	if l, ok := r.Lookup(field); ok {
+		return l.Name
+	}
+	return ""
+}
+
+// valuesEqual compares a visitor's value with a Zoho value the way the field's kind says.
+// Empty values never match.
+func valuesEqual(k fieldKind, a, b string) bool {
+	switch k {
+	case kindEmail:
+		a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+		return a != "" && strings.EqualFold(a, b)
+	case kindPhone:
+		da := phoneDigits(a)
+		return len(da) >= MinPhoneDigits && da == phoneDigits(b)
+	}
+	a, b = normText(a), normText(b)
+	return a != "" && strings.EqualFold(a, b)
+}
+
+// normText trims and collapses runs of white space to one space.
+func normText(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// newer reports whether a should win over b: later Modified_Time, then the greater id (ids are
+// numeric strings: a longer one is greater).
+func newer(a, b *zoho.Record) bool {
+	ta, tb := a.ModifiedTime(), b.ModifiedTime()
+	if !ta.Equal(tb) {
+		return ta.After(tb)
+	}
+	ia, ib := a.ID(), b.ID()
+	if len(ia) != len(ib) {
+		return len(ia) > len(ib)
+	}
+	return ia > ib
+}

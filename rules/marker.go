@@ -1,0 +1,100 @@
+package rules
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"github.com/cloudcx/cxzoho/cloudcx"
+)
+
+// SourceKey names the chat or conversation a Case or Task was made from: the tenant, the section
+// (chat ids and conversation ids may collide) and the id.
+type SourceKey struct {
+	TenantID string
+	Section  cloudcx.Section
+	ID       string
+}
+
+// KeyOf returns the source key of a chat or conversation.
+func KeyOf(i cloudcx.Interaction) SourceKey {
+	if i == nil || i.Base() == nil {
+		return SourceKey{}
+	}
+	b := i.Base()
+	return SourceKey{TenantID: b.TenantID, Section: i.Section(), ID: b.ID}
+}
+
+// maxMarkerBytes bounds a readable marker; longer keys are hashed.
+const maxMarkerBytes = 80
+
+// Marker returns the fixed machine marker that ends the subject of every Case and Task the
+// integration creates, so that a record whose creation was interrupted can be found again in a
+// listing of recent records. It is "[cx:<tenant>:chat:<id>]" for a Web Chat chat and
+// "[cx:<tenant>:conv:<id>]" for an Inbox conversation, where the tenant and id keep ASCII
+// letters, digits, '.', '_' and '-' and percent-encode every other byte (so ':', ']' and
+// spaces cannot confuse it). A marker that would be longer than 80 bytes becomes
+// "[cx:h:<32 hex digits of SHA-256 of the key>]". Marker is deterministic and never empty.
+func Marker(k SourceKey) string {
+	section := "chat"
+	switch k.Section {
+	case cloudcx.SectionWebChat:
+	case cloudcx.SectionInbox:
+		section = "conv"
+	default:
+		section = "x-" + markerEscape(string(k.Section))
+	}
+	m := "[cx:" + markerEscape(k.TenantID) + ":" + section + ":" + markerEscape(k.ID) + "]"
+	if len(m) <= maxMarkerBytes {
+		return m
+	}
+	sum := sha256.Sum256([]byte(k.TenantID + "\x00" + string(k.Section) + "\x00" + k.ID))
+	return "[cx:h:" + hex.EncodeToString(sum[:16]) + "]"
+}
+
+// HasMarker reports whether subject ends with the marker of k (surrounding white space
+// ignored). Only the end counts: the rendered subject text before the marker cannot contain
+// "[cx:" (a visitor named like another chat's marker is neutralised), so a marker can only be
+// the one the integration wrote.
+func HasMarker(subject string, k SourceKey) bool {
+	return strings.HasSuffix(strings.TrimSpace(subject), Marker(k))
+}
+
+// defuseMarkers rewrites anything in s that could be read as a marker.
+func defuseMarkers(s string) string {
+	return strings.ReplaceAll(s, "[cx:", "(cx:")
+}
+
+func markerEscape(s string) string {
+	const hexdig = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexdig[c>>4])
+		b.WriteByte(hexdig[c&15])
+	}
+	return b.String()
+}
+
+// safeFileName turns an id into a file-name part: ASCII letters, digits, '.', '_' and '-' are
+// kept, anything else becomes '_', at most 64 bytes; empty gives "unknown".
+func safeFileName(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s) && b.Len() < 64; i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || (c == '.' && b.Len() > 0) {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 {
+		return "unknown"
+	}
+	return b.String()
+}

@@ -1,0 +1,139 @@
+package rules
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	"github.com/cloudcx/cxzoho/zoho"
+)
+
+// unmergedFields are never part of an update: the record's identity and ownership.
+var unmergedFields = map[string]bool{"id": true, "Owner": true, "Layout": true}
+
+// Merge returns the update to send for a person the identification rules found, or (nil, false)
+// when nothing would change. existing is the record as Zoho has it; incoming holds the values
+// CloudCX has ([Person.Values]), which are the only fields considered (id, Owner and Layout are
+// never updated).
+//
+//   - Never: nothing is updated.
+//   - FillEmpty: a field is written only when it is empty in Zoho (absent, null, blank text, a
+//     lookup without an id); a non-empty Zoho value is never overwritten.
+//   - Overwrite: a field is written when its value differs from Zoho's; a Zoho value is never
+//     blanked because CloudCX has none (empty incoming values are skipped).
+//
+// Values are compared normalised, so that no update is sent for a difference Zoho would not
+// show: text trimmed with runs of spaces collapsed, emails ignoring case, phones by their
+// digits, lookups by id, other JSON values by their compact form. The update carries the
+// existing record's id and the changed fields, in incoming's order.
+func Merge(policy UpdatePolicy, existing, incoming *zoho.Record) (*zoho.Record, bool) {
+	if existing == nil || incoming == nil || (policy != FillEmpty && policy != Overwrite) {
+		return nil, false
+	}
+	update := zoho.NewRecord()
+	changed := false
+	for _, k := range incoming.Keys() {
+		if unmergedFields[k] {
+			continue
+		}
+		in, _ := incoming.Raw(k)
+		if isEmptyValue(in) {
+			continue
+		}
+		cur, has := existing.Raw(k)
+		switch policy {
+		case FillEmpty:
+			if has && !isEmptyValue(cur) {
+				continue
+			}
+		case Overwrite:
+			if has && sameValue(k, cur, in) {
+				continue
+			}
+		}
+		if err := update.SetRaw(k, in); err != nil {
+			continue
+		}
+		changed = true
+	}
+	if !changed {
+		return nil, false
+	}
+	if id := existing.ID(); id != "" {
+		update.SetID(id)
+	}
+	return update, true
+}
+
+// isEmptyValue reports an absent, null, blank-string, empty-array or id-less lookup value.
+func isEmptyValue(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return true
+	}
+	switch raw[0] {
+	case 'n':
+		return true
+	case '"':
+		var s string
+		return json.Unmarshal(raw, &s) == nil && strings.TrimSpace(s) == ""
+	case '[':
+		var a []json.RawMessage
+		return json.Unmarshal(raw, &a) == nil && len(a) == 0
+	case '{':
+		var l struct {
+			ID *string `json:"id"`
+		}
+		if json.Unmarshal(raw, &l) == nil && l.ID != nil {
+			return strings.TrimSpace(*l.ID) == ""
+		}
+		var m map[string]json.RawMessage
+		return json.Unmarshal(raw, &m) == nil && len(m) == 0
+	}
+	return false
+}
+
+// sameValue compares two JSON values of field name, normalised.
+func sameValue(name string, a, b json.RawMessage) bool {
+	a, b = bytes.TrimSpace(a), bytes.TrimSpace(b)
+	if len(a) > 0 && len(b) > 0 && a[0] == '"' && b[0] == '"' {
+		var sa, sb string
+		if json.Unmarshal(a, &sa) != nil || json.Unmarshal(b, &sb) != nil {
+			return bytes.Equal(a, b)
+		}
+		switch fieldKindOfZoho(name) {
+		case kindEmail:
+			return strings.EqualFold(strings.TrimSpace(sa), strings.TrimSpace(sb))
+		case kindPhone:
+			da, db := phoneDigits(sa), phoneDigits(sb)
+			if da != "" || db != "" {
+				return da == db
+			}
+		}
+		return normText(sa) == normText(sb)
+	}
+	if len(a) > 0 && len(b) > 0 && a[0] == '{' && b[0] == '{' {
+		var la, lb struct {
+			ID *string `json:"id"`
+		}
+		if json.Unmarshal(a, &la) == nil && json.Unmarshal(b, &lb) == nil && la.ID != nil && lb.ID != nil {
+			return *la.ID == *lb.ID
+		}
+	}
+	var ca, cb bytes.Buffer
+	if json.Compact(&ca, a) != nil || json.Compact(&cb, b) != nil {
+		return bytes.Equal(a, b)
+	}
+	return bytes.Equal(ca.Bytes(), cb.Bytes())
+}
+
+// fieldKindOfZoho guesses how a Zoho field's values compare from its API name.
+func fieldKindOfZoho(name string) fieldKind {
+	switch name {
+	case "Email", "Secondary_Email":
+		return kindEmail
+	case "Phone", "Mobile", "Home_Phone", "Other_Phone", "Asst_Phone", "Fax":
+		return kindPhone
+	}
+	return kindText
+}

@@ -1,0 +1,133 @@
+package rules
+
+import (
+	"testing"
+
+	"github.com/cloudcx/cxzoho/zoho"
+)
+
+// TestMergePolicies covers every policy × (Zoho value empty, equal, different) for each kind of
+// mapped field.
+func TestMergePolicies(t *testing.T) {
+	type state struct {
+		name     string
+		existing string // JSON of the existing record besides its id
+	}
+	fields := []struct {
+		field, incoming string   // incoming JSON value
+		states          []state  // empty, equal, different
+		emptyVariants   []string // other spellings of "empty" in Zoho
+	}{
+		{"Last_Name", `"Jane Doe"`, []state{
+			{"empty", `{}`},
+			{"equal", `{"Last_Name":"  Jane   Doe "}`},
+			{"different", `{"Last_Name":"Janet Doe"}`},
+		}, []string{`{"Last_Name":null}`, `{"Last_Name":""}`, `{"Last_Name":"   "}`}},
+		{"Email", `"Jane@Example.com"`, []state{
+			{"empty", `{"Email":null}`},
+			{"equal", `{"Email":"jane@example.COM"}`},
+			{"different", `{"Email":"jane@example.org"}`},
+		}, []string{`{}`, `{"Email":""}`}},
+		{"Phone", `"+1 (555) 010-0100"`, []state{
+			{"empty", `{"Phone":""}`},
+			{"equal", `{"Phone":"15550100100"}`},
+			{"different", `{"Phone":"+1 555 010 0101"}`},
+		}, []string{`{}`, `{"Phone":null}`}},
+		{"Account_Name", `{"id":"acc-1"}`, []state{
+			{"empty", `{"Account_Name":null}`},
+			{"equal", `{"Account_Name":{"name":"Acme","id":"acc-1"}}`},
+			{"different", `{"Account_Name":{"name":"Other","id":"acc-2"}}`},
+		}, []string{`{}`, `{"Account_Name":{"id":""}}`, `{"Account_Name":{}}`}},
+	}
+	for _, f := range fields {
+		incoming := zoho.NewRecord()
+		if err := incoming.SetRaw(f.field, []byte(f.incoming)); err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range f.states {
+			for _, policy := range []UpdatePolicy{Never, FillEmpty, Overwrite} {
+				existing, err := zoho.ParseRecord([]byte(st.existing))
+				if err != nil {
+					t.Fatal(err)
+				}
+				existing.SetID("42")
+				update, changed := Merge(policy, existing, incoming)
+				wantChange := policy == FillEmpty && st.name == "empty" ||
+					policy == Overwrite && (st.name == "empty" || st.name == "different")
+				if changed != wantChange || (update != nil) != wantChange {
+					t.Errorf("%s %s/%s: changed=%v update=%v, want change %v", f.field, policy, st.name, changed, update, wantChange)
+					continue
+				}
+				if changed {
+					want := `{"` + f.field + `":` + f.incoming + `,"id":"42"}`
+					if got := mustJSON(t, update); got != want {
+						t.Errorf("%s %s/%s: update %s, want %s", f.field, policy, st.name, got, want)
+					}
+				}
+			}
+		}
+		for _, e := range f.emptyVariants {
+			existing, _ := zoho.ParseRecord([]byte(e))
+			if _, changed := Merge(FillEmpty, existing, incoming); !changed {
+				t.Errorf("%s: FillEmpty does not fill %s", f.field, e)
+			}
+		}
+	}
+}
+
+func TestMergeNeverBlanks(t *testing.T) {
+	existing := rec(t, "id", "1", "Last_Name", "Doe", "Email", "jane@example.com")
+	incoming, _ := zoho.ParseRecord([]byte(`{"Last_Name":"","Email":null,"Phone":"  "}`))
+	for _, p := range []UpdatePolicy{Never, FillEmpty, Overwrite} {
+		if u, changed := Merge(p, existing, incoming); changed || u != nil {
+			t.Errorf("%s: blanked with %s", p, mustJSON(t, u))
+		}
+	}
+}
+
+func TestMergeSkipsIdentityAndOwner(t *testing.T) {
+	existing := rec(t, "id", "1", "Owner", `{"id":"u-1"}`, "Last_Name", "Doe")
+	incoming := rec(t, "id", "999", "Owner", `{"id":"u-2"}`, "Layout", `{"id":"l"}`, "Last_Name", "Doe")
+	if u, changed := Merge(Overwrite, existing, incoming); changed {
+		t.Errorf("update %s", mustJSON(t, u))
+	}
+}
+
+func TestMergeSeveralFieldsKeepsOrder(t *testing.T) {
+	existing := rec(t, "id", "7", "Email", "jane@example.com", "Phone", "", "Company", "Old Co")
+	incoming := rec(t, "Last_Name", "Doe", "Company", "New Co", "Phone", "555 0100 22", "Email", "JANE@example.com")
+	u, changed := Merge(FillEmpty, existing, incoming)
+	if !changed || mustJSON(t, u) != `{"Last_Name":"Doe","Phone":"555 0100 22","id":"7"}` {
+		t.Errorf("fill empty: %s", mustJSON(t, u))
+	}
+	u, changed = Merge(Overwrite, existing, incoming)
+	if !changed || mustJSON(t, u) != `{"Last_Name":"Doe","Company":"New Co","Phone":"555 0100 22","id":"7"}` {
+		t.Errorf("overwrite: %s", mustJSON(t, u))
+	}
+}
+
+func TestMergeOtherValues(t *testing.T) {
+	// Numbers and booleans from extra mappings compare by their compact JSON.
+	existing, _ := zoho.ParseRecord([]byte(`{"id":"1","Score":10,"Opt_In":true,"Tags":[]}`))
+	incoming, _ := zoho.ParseRecord([]byte(`{"Score":10,"Opt_In":false,"Tags":["a"]}`))
+	u, changed := Merge(Overwrite, existing, incoming)
+	if !changed || mustJSON(t, u) != `{"Opt_In":false,"Tags":["a"],"id":"1"}` {
+		t.Errorf("overwrite: %s", mustJSON(t, u))
+	}
+	u, changed = Merge(FillEmpty, existing, incoming)
+	if !changed || mustJSON(t, u) != `{"Tags":["a"],"id":"1"}` {
+		t.Errorf("fill empty: %s", mustJSON(t, u))
+	}
+}
+
+func TestMergeNilAndUnknownPolicy(t *testing.T) {
+	r := rec(t, "Last_Name", "Doe")
+	for _, tc := range []struct {
+		p    UpdatePolicy
+		a, b *zoho.Record
+	}{{Overwrite, nil, r}, {Overwrite, zoho.NewRecord(), nil}, {"bogus", zoho.NewRecord(), r}} {
+		if u, changed := Merge(tc.p, tc.a, tc.b); changed || u != nil {
+			t.Errorf("%s: %v", tc.p, u)
+		}
+	}
+}

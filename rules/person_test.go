@@ -1,0 +1,269 @@
+package rules
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/cloudcx/cxzoho/cloudcx"
+	"github.com/cloudcx/cxzoho/zoho"
+)
+
+func mustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// webVisitor and inboxVisitor carry every column of the person mapping table.
+var (
+	webVisitor = cloudcx.Visitor{
+		ID: "v-1", Name: "Jane Doe", Email: "jane@example.com",
+		Phone: "+1 555 0100", CellPhone: "+1 555 0199", Company: "Acme",
+	}
+	inboxVisitor = cloudcx.Visitor{
+		ID: "c-1", Name: "J. Doe (WhatsApp)", FirstName: "Jane", LastName: "Doe", Email: "jane@example.com",
+		Phone: "+1 555 0100", CellPhone: "+1 555 0199", Company: "Acme",
+	}
+)
+
+// TestPersonMappingTable has one case per row of mission.md §5's person table, for each section
+// and each module.
+func TestPersonMappingTable(t *testing.T) {
+	type row struct {
+		name    string
+		section cloudcx.Section
+		module  string
+		field   string // Zoho field checked
+		want    string // its JSON value, "" for absent
+	}
+	rows := []row{
+		// agent → Owner
+		{"owner", cloudcx.SectionWebChat, ModuleContacts, "Owner", `{"id":"u-1"}`},
+		{"owner", cloudcx.SectionWebChat, ModuleLeads, "Owner", `{"id":"u-1"}`},
+		{"owner", cloudcx.SectionInbox, ModuleContacts, "Owner", `{"id":"u-1"}`},
+		{"owner", cloudcx.SectionInbox, ModuleLeads, "Owner", `{"id":"u-1"}`},
+		// Name / Last Name → Last_Name
+		{"name", cloudcx.SectionWebChat, ModuleContacts, "Last_Name", `"Jane Doe"`},
+		{"name", cloudcx.SectionWebChat, ModuleLeads, "Last_Name", `"Jane Doe"`},
+		{"name", cloudcx.SectionInbox, ModuleContacts, "Last_Name", `"Doe"`},
+		{"name", cloudcx.SectionInbox, ModuleLeads, "Last_Name", `"Doe"`},
+		{"first name", cloudcx.SectionWebChat, ModuleContacts, "First_Name", ``},
+		{"first name", cloudcx.SectionInbox, ModuleContacts, "First_Name", `"Jane"`},
+		{"first name", cloudcx.SectionInbox, ModuleLeads, "First_Name", `"Jane"`},
+		// Email → Email
+		{"email", cloudcx.SectionWebChat, ModuleContacts, "Email", `"jane@example.com"`},
+		{"email", cloudcx.SectionWebChat, ModuleLeads, "Email", `"jane@example.com"`},
+		{"email", cloudcx.SectionInbox, ModuleContacts, "Email", `"jane@example.com"`},
+		{"email", cloudcx.SectionInbox, ModuleLeads, "Email", `"jane@example.com"`},
+		// Phone / Cell Phone → Phone
+		{"phone", cloudcx.SectionWebChat, ModuleContacts, "Phone", `"+1 555 0100"`},
+		{"phone", cloudcx.SectionWebChat, ModuleLeads, "Phone", `"+1 555 0100"`},
+		{"phone", cloudcx.SectionInbox, ModuleContacts, "Phone", `"+1 555 0199"`},
+		{"phone", cloudcx.SectionInbox, ModuleLeads, "Phone", `"+1 555 0199"`},
+		// Company / Company Name → linked Account (Contact) or Company (Lead)
+		{"company", cloudcx.SectionWebChat, ModuleContacts, "Account_Name", `{"id":"acc-9"}`},
+		{"company", cloudcx.SectionWebChat, ModuleContacts, "Company", ``},
+		{"company", cloudcx.SectionWebChat, ModuleLeads, "Company", `"Acme"`},
+		{"company", cloudcx.SectionWebChat, ModuleLeads, "Account_Name", ``},
+		{"company", cloudcx.SectionInbox, ModuleContacts, "Account_Name", `{"id":"acc-9"}`},
+		{"company", cloudcx.SectionInbox, ModuleLeads, "Company", `"Acme"`},
+	}
+	for _, r := range rows {
+		t.Run(r.name+"/"+string(r.section)+"/"+r.module, func(t *testing.T) {
+			v := webVisitor
+			if r.section == cloudcx.SectionInbox {
+				v = inboxVisitor
+			}
+			p, err := PersonFields(PersonInput{Settings: DefaultSettings(), Module: r.module, Section: r.section,
+				Visitor: v, Owner: Owner{ID: "u-1"}, AccountID: "acc-9"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, ok := p.Record.Raw(r.field)
+			got := ""
+			if ok {
+				got = string(raw)
+			}
+			if got != r.want {
+				t.Errorf("%s = %s, want %s", r.field, got, r.want)
+			}
+			if p.Module != r.module {
+				t.Errorf("module %q", p.Module)
+			}
+		})
+	}
+}
+
+func TestPersonRecordShape(t *testing.T) {
+	p, err := PersonFields(PersonInput{Settings: DefaultSettings(), Section: cloudcx.SectionWebChat,
+		Visitor: webVisitor, Owner: Owner{ID: "u-1", Name: "Agent"}, AccountID: "acc-9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := mustJSON(t, p.Record), `{"Owner":{"id":"u-1"},"Last_Name":"Jane Doe","Email":"jane@example.com","Phone":"+1 555 0100","Account_Name":{"id":"acc-9"}}`; got != want {
+		t.Errorf("record\n got %s\nwant %s", got, want)
+	}
+	if got, want := mustJSON(t, p.Values), `{"Last_Name":"Jane Doe","Email":"jane@example.com","Phone":"+1 555 0100","Account_Name":{"id":"acc-9"}}`; got != want {
+		t.Errorf("values\n got %s\nwant %s", got, want)
+	}
+	if p.Module != ModuleContacts || len(p.Notes) != 0 {
+		t.Errorf("module %q notes %v", p.Module, p.Notes)
+	}
+}
+
+func TestPersonFallbacks(t *testing.T) {
+	s := DefaultSettings()
+	for _, tc := range []struct {
+		name   string
+		s      Settings
+		module string
+		in     PersonInput
+		want   string
+		values string
+	}{
+		{"bare lead", s, ModuleLeads, PersonInput{Visitor: cloudcx.Visitor{ID: "v-77"}},
+			`{"Last_Name":"Visitor v-77","Company":"Unknown"}`, `{}`},
+		{"bare contact, no account", s, ModuleContacts, PersonInput{Visitor: cloudcx.Visitor{ID: "v-77", Company: "Acme"}},
+			`{"Last_Name":"Visitor v-77"}`, `{}`},
+		{"configured fallbacks", func() Settings {
+			c := s.Clone()
+			c.Fallbacks = Fallbacks{LastName: "{channel} visitor {visitor_id} of {tenant_id}", Company: "{section} lead"}
+			return c
+		}(), ModuleLeads, PersonInput{Visitor: cloudcx.Visitor{ID: "v-1"}, TenantID: "acme", Channel: cloudcx.ChannelWhatsApp, Section: cloudcx.SectionInbox},
+			`{"Last_Name":"WhatsApp visitor v-1 of acme","Company":"Inbox lead"}`, `{}`},
+		{"fallback from the interaction", func() Settings {
+			c := s.Clone()
+			c.Fallbacks.LastName = "{tenant_id}/{channel}/{visitor_id}"
+			return c
+		}(), ModuleContacts, PersonInput{Visitor: cloudcx.Visitor{ID: "v-1"}, TenantID: "ignored",
+			Interaction: &cloudcx.Chat{Thread: cloudcx.Thread{TenantID: "t-9", Channel: cloudcx.ChannelOfflineMessage}}},
+			`{"Last_Name":"t-9/Offline Message/v-1"}`, `{}`},
+		{"braces in the visitor id are not expanded", s, ModuleLeads, PersonInput{Visitor: cloudcx.Visitor{ID: "{tenant_id}"}},
+			`{"Last_Name":"Visitor {tenant_id}","Company":"Unknown"}`, `{}`},
+		{"whitespace-only values are missing", s, ModuleLeads, PersonInput{Visitor: cloudcx.Visitor{ID: "v", Name: " \t\n", Company: "  ", Email: " ", Phone: "\u200b"}},
+			`{"Last_Name":"Visitor v","Company":"Unknown"}`, `{}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.in
+			in.Settings, in.Module = tc.s, tc.module
+			p, err := PersonFields(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := mustJSON(t, p.Record); got != tc.want {
+				t.Errorf("record\n got %s\nwant %s", got, tc.want)
+			}
+			if got := mustJSON(t, p.Values); got != tc.values {
+				t.Errorf("values\n got %s\nwant %s", got, tc.values)
+			}
+		})
+	}
+}
+
+func TestPersonModuleFromSettings(t *testing.T) {
+	s := DefaultSettings()
+	s.Sections.Inbox.Action = Sales
+	p, err := PersonFields(PersonInput{Settings: s, Section: cloudcx.SectionInbox, Visitor: inboxVisitor})
+	if err != nil || p.Module != ModuleLeads {
+		t.Errorf("inbox sales: %q %v", p.Module, err)
+	}
+	s.Sections.Inbox.Action = Off
+	if _, err := PersonFields(PersonInput{Settings: s, Section: cloudcx.SectionInbox, Visitor: inboxVisitor}); err == nil {
+		t.Error("section off: no error")
+	}
+	if _, err := PersonFields(PersonInput{Settings: s, Module: "Deals"}); err == nil || !strings.Contains(err.Error(), `"Deals"`) {
+		t.Errorf("Deals: %v", err)
+	}
+}
+
+func TestPersonEmailChecks(t *testing.T) {
+	for _, tc := range []struct {
+		email, want, note string
+	}{
+		{" jane@example.com ", `"jane@example.com"`, ""},
+		{"jane at example dot com", "", "not an address"},
+		{"jane@example.com, bob@example.com", "", "not an address"},
+		{strings.Repeat("a", 95) + "@example.com", "", "longer than the field's 100 characters"},
+	} {
+		p, err := PersonFields(PersonInput{Settings: DefaultSettings(), Module: ModuleLeads, Visitor: cloudcx.Visitor{ID: "v", Email: tc.email}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := p.Record.Raw("Email")
+		if string(raw) != tc.want {
+			t.Errorf("%q: Email = %s, want %s", tc.email, raw, tc.want)
+		}
+		notes := strings.Join(p.Notes, "; ")
+		if tc.note == "" && notes != "" || !strings.Contains(notes, tc.note) {
+			t.Errorf("%q: notes %q, want %q", tc.email, notes, tc.note)
+		}
+		if strings.Contains(notes, "example") {
+			t.Errorf("notes leak the address: %q", notes)
+		}
+	}
+}
+
+func TestPersonLengthsAndHostileText(t *testing.T) {
+	long := strings.Repeat("é", 79) + "👩‍💻" + "tail"
+	v := cloudcx.Visitor{
+		ID:      "v",
+		Name:    "  Jane\n\tDoe\u202e evil \x00 " + long,
+		Phone:   strings.Repeat("9", 40),
+		Company: strings.Repeat("Ω", 120),
+	}
+	p, err := PersonFields(PersonInput{Settings: DefaultSettings(), Module: ModuleLeads, Visitor: v,
+		Fields: zoho.NewFieldSet(ModuleLeads, []zoho.Field{{APIName: "Company", Length: 50}, {APIName: "Phone" /* no length: default */}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for field, max := range map[string]int{"Last_Name": LenLastName, "Phone": LenPhone, "Company": 50} {
+		s := p.Record.String(field)
+		if n := zoho.UTF16Len(s); n > max || n == 0 {
+			t.Errorf("%s has %d units (max %d): %q", field, n, max, s)
+		}
+		if !utf8.ValidString(s) || strings.ContainsAny(s, "\n\t\x00\u202e") {
+			t.Errorf("%s not clean: %q", field, s)
+		}
+	}
+	if got := p.Record.String("Last_Name"); !strings.HasPrefix(got, "Jane Doe evil é") {
+		t.Errorf("Last_Name = %q", got)
+	}
+	if len(p.Notes) != 3 {
+		t.Errorf("notes = %q", p.Notes)
+	}
+	// The org's metadata may allow more than Zoho's defaults.
+	p, _ = PersonFields(PersonInput{Settings: DefaultSettings(), Module: ModuleLeads, Visitor: cloudcx.Visitor{Company: strings.Repeat("x", 150)},
+		Fields: zoho.NewFieldSet(ModuleLeads, []zoho.Field{{APIName: "Company", Length: 200}})})
+	if n := len(p.Record.String("Company")); n != 150 {
+		t.Errorf("Company cut to %d with a 200 limit", n)
+	}
+}
+
+func TestPersonExtraMappings(t *testing.T) {
+	s := DefaultSettings()
+	s.ExtraMappings = []ExtraMapping{
+		{Module: ModuleLeads, CloudCXField: "variable:plan", ZohoField: "Plan__c"},
+		{Module: ModuleLeads, CloudCXField: "custom:Order", ZohoField: "Order__c"},
+		{Module: ModuleLeads, CloudCXField: "custom:missing", ZohoField: "Missing__c"},
+		{Module: ModuleContacts, CloudCXField: "variable:plan", ZohoField: "Contact_Plan"},
+		{Module: ModuleLeads, CloudCXField: FieldVisitorID, ZohoField: "CX_Visitor_ID"},
+		{Module: ModuleLeads, CloudCXField: FieldCompany, ZohoField: "Company"}, // reserved: ignored
+	}
+	v := cloudcx.Visitor{ID: "v-5", Name: "Jane", Company: "Acme",
+		CustomVariables: cloudcx.Fields{{Name: "plan", Value: "visitor-plan"}},
+		CustomFields:    cloudcx.Fields{{Name: "order", Value: "visitor-order"}}}
+	chat := &cloudcx.Chat{Thread: cloudcx.Thread{CustomVariables: cloudcx.Fields{{Name: "Plan", Value: " chat-plan "}}}}
+	p, err := PersonFields(PersonInput{Settings: s, Module: ModuleLeads, Visitor: v, Interaction: chat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"Last_Name":"Jane","Company":"Acme","Plan__c":"chat-plan","Order__c":"visitor-order","CX_Visitor_ID":"v-5"}`
+	if got := mustJSON(t, p.Record); got != want {
+		t.Errorf("record\n got %s\nwant %s", got, want)
+	}
+}

@@ -1,0 +1,775 @@
+package rules
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cloudcx/cxzoho/cloudcx"
+	"github.com/cloudcx/cxzoho/zoho"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+var t0 = time.Date(2024, 5, 1, 21, 45, 5, 0, time.UTC) // 23:45 in Paris: the end crosses midnight there
+
+func parisSettings() Settings {
+	s := DefaultSettings()
+	s.TimeZone = "Europe/Paris"
+	return s
+}
+
+// shortChat is a two-message Web Chat.
+func shortChat() *cloudcx.Chat {
+	return &cloudcx.Chat{Thread: cloudcx.Thread{
+		ID: "4711", TenantID: "acme", Channel: cloudcx.ChannelWebChat,
+		Visitor: cloudcx.Visitor{ID: "v-1", Name: "Jane Doe", Email: "jane@example.com", Phone: "+1 555 0100", Company: "Acme"},
+		Agents:  []cloudcx.Agent{{ID: "a1", Name: "Alice Agent", Email: "alice@acme.test"}},
+		Messages: []cloudcx.Message{
+			{SentAt: t0, SenderKind: cloudcx.SenderVisitor, SenderName: "Jane Doe", Text: "Hello, my order has not arrived."},
+			{SentAt: t0.Add(40 * time.Second), SenderKind: cloudcx.SenderAgent, SenderID: "a1", SenderName: "Alice Agent", Text: "Let me check."},
+		},
+		StartedAt: t0, EndedAt: t0.Add(20 * time.Minute),
+	}}
+}
+
+// fullChat has every section of the description.
+func fullChat() *cloudcx.Chat {
+	c := shortChat()
+	c.Agents = append(c.Agents, cloudcx.Agent{ID: "b1", Name: "Ava", IsBot: true}, cloudcx.Agent{ID: "a2", Name: "Bob", Email: "bob@acme.test"})
+	c.Messages = append(c.Messages,
+		cloudcx.Message{SentAt: t0.Add(50 * time.Second), SenderKind: cloudcx.SenderAgent, SenderID: "a1", SenderName: "Alice Agent", Text: "Transferring you to billing.", InternalNote: true},
+		cloudcx.Message{SentAt: t0.Add(time.Minute), SenderKind: cloudcx.SenderSystem, Text: "Bob joined the chat."},
+		cloudcx.Message{SentAt: t0.Add(2 * time.Minute), SenderKind: cloudcx.SenderAgent, SenderID: "a2", SenderName: "Bob",
+			HTML:        `<p>Here is the <a href="https://acme.test/refund">refund form</a>.</p><ul><li>Step one</li><li>Step two</li></ul>`,
+			Attachments: []cloudcx.Attachment{{ID: "f3", Name: "form.pdf", Size: 2048}}},
+		cloudcx.Message{SentAt: t0.Add(3 * time.Minute), SenderKind: cloudcx.SenderVisitor, SenderName: "Jane Doe", Text: "Thanks!\nBye."},
+	)
+	c.WrapUp = &cloudcx.WrapUp{Categories: []string{"Billing", "Refund"}, Comment: "Refund issued.\r\nFollow up Monday.", Fields: cloudcx.Fields{{Name: "Priority", Value: "High"}}}
+	c.Notes = []cloudcx.Note{
+		{AgentName: "Bob", CreatedAt: t0.Add(25 * time.Minute), Text: "Customer was polite."},
+		{AgentName: "Alice Agent", CreatedAt: t0.Add(21 * time.Minute), Text: "VIP customer;\nhandle with care."},
+	}
+	c.CustomFields = cloudcx.Fields{{Name: "Order number", Value: "A-1001"}}
+	c.CustomVariables = cloudcx.Fields{{Name: "plan", Value: "gold"}, {Name: "cart", Value: "3 items"}}
+	c.Visitor.CustomVariables = cloudcx.Fields{{Name: "plan", Value: "ignored: the chat's value wins"}, {Name: "country", Value: "FR"}}
+	c.Attachments = []cloudcx.Attachment{
+		{ID: "f1", Name: "screenshot.png", Size: 1000},
+		{ID: "f2", Name: "installer.exe", Size: 50},
+		{ID: "f4", Name: "video.mp4", Size: 150 << 20},
+		{ID: "f5", Name: "gone.txt", Unavailable: true, UnavailableReason: "deleted by retention policy"},
+		{ID: "f6", Name: "../../etc/passwd"},
+		{ID: "f7", Name: "missing.doc"},
+	}
+	return c
+}
+
+// outcomesFor opens every attachment but f6 (not found) and f7 (no outcome at all).
+func outcomesFor(c *cloudcx.Chat) []AttachmentOutcome {
+	var out []AttachmentOutcome
+	for _, a := range c.AllAttachments() {
+		switch a.ID {
+		case "f6":
+			out = append(out, AttachmentOutcome{Attachment: a, Err: fmt.Errorf("open: %w", cloudcx.ErrNotFound)})
+		case "f7":
+		default:
+			out = append(out, AttachmentOutcome{Attachment: a, Info: cloudcx.AttachmentInfo{Size: a.Size, ContentType: "application/octet-stream"}})
+		}
+	}
+	return out
+}
+
+// bigChat has n messages: far more than a description holds.
+func bigChat(n int) *cloudcx.Chat {
+	c := shortChat()
+	c.ID = "big-1"
+	c.Messages = make([]cloudcx.Message, n)
+	for i := range c.Messages {
+		m := cloudcx.Message{SentAt: t0.Add(time.Duration(i) * time.Second), SenderKind: cloudcx.SenderVisitor, SenderName: "Jane Doe",
+			Text: fmt.Sprintf("Message %d: the quick brown fox jumps over the lazy dog. ÄÖÜ 日本語 😀", i)}
+		if i%2 == 1 {
+			m.SenderKind, m.SenderID, m.SenderName = cloudcx.SenderAgent, "a1", "Alice Agent"
+		}
+		c.Messages[i] = m
+	}
+	c.EndedAt = t0.Add(time.Duration(n) * time.Second)
+	return c
+}
+
+// hostileChat is an Inbox conversation full of hostile Unicode and HTML.
+func hostileConversation() *cloudcx.Conversation {
+	return &cloudcx.Conversation{Thread: cloudcx.Thread{
+		ID: "conv 7/[cx:x]", TenantID: "t:e\nnant", Channel: cloudcx.ChannelWhatsApp,
+		Visitor: cloudcx.Visitor{ID: "{tenant_id}", Name: "Mallory\u202e gnp.exe\x00", FirstName: "{chat_id}", LastName: "[cx:acme:chat:1]\r\nDrop",
+			Email: "not-an-email", CellPhone: "+49 ١٢٣ ٤٥٦ ٧٨٩", Company: "<script>alert(1)</script> Ltd"},
+		Agents: []cloudcx.Agent{{Name: "Zoë \U0001F469\u200D\U0001F4BB", Email: "zoe@acme.test"}},
+		Messages: []cloudcx.Message{
+			{SentAt: t0, SenderKind: cloudcx.SenderContact, SenderName: "Mallory\u202e", Text: "\xff\xfeinvalid bytes\x07 bell"},
+			{SentAt: t0.Add(time.Second), SenderKind: cloudcx.SenderAgent, SenderName: "Zoë \U0001F469\u200D\U0001F4BB",
+				HTML: `<script>steal()</script><style>p{}</style><p>Hi &amp; welcome &#8364;5 <img alt="logo" src="x"></p><!-- c --><a href="javascript:evil()">click</a>`},
+			{SentAt: t0.Add(2 * time.Second), SenderKind: cloudcx.SenderContact, SenderName: "Mallory", Text: "👨‍👩‍👧‍👦🇫🇷🏳️‍🌈 e\u0301 \u0000 ﷽"},
+		},
+		Notes:     []cloudcx.Note{{AgentName: "Zoë", Text: "\u2028line sep\u2029para sep"}},
+		StartedAt: t0, EndedAt: t0.Add(time.Hour),
+	}, State: cloudcx.ConversationResolved}
+}
+
+// emojiChat's single message is one enormous line of ZWJ emoji, so the cut falls inside a run
+// of emoji: it must not split one.
+func emojiChat() *cloudcx.Chat {
+	c := shortChat()
+	c.ID = "emoji"
+	c.Messages = []cloudcx.Message{{SentAt: t0, SenderKind: cloudcx.SenderVisitor, SenderName: "Jane Doe",
+		Text: strings.Repeat("👩‍💻", 9000)}}
+	return c
+}
+
+// dump renders a result as text for golden files.
+func dump(t testing.TB, r *Rendered) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	rec := r.Record.Clone()
+	rec.Set("Description", fmt.Sprintf("<%d UTF-16 units, below>", zoho.UTF16Len(r.Description)))
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	fmt.Fprintf(&b, "== module %s\n== record\n", r.Module)
+	if err := enc.Encode(rec); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&b, "== marker %s\n== attachments\n", r.Marker)
+	for _, a := range r.Attachments {
+		fmt.Fprintf(&b, "%s upload=%v reason=%q\n", a.FileName, a.Upload, a.Reason)
+	}
+	if f := r.TranscriptAttachment; f != nil {
+		fmt.Fprintf(&b, "== transcript attachment %s %s %d bytes sha256 %x\n", f.Name, f.ContentType, len(f.Content), sha256.Sum256(f.Content))
+	}
+	fmt.Fprintf(&b, "== notes\n%s\n", strings.Join(r.Notes, "\n"))
+	fmt.Fprintf(&b, "== description\n%s", r.Description)
+	return b.Bytes()
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./rules -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for i := 0; i < len(gl) || i < len(wl); i++ {
+			var g, w string
+			if i < len(gl) {
+				g = gl[i]
+			}
+			if i < len(wl) {
+				w = wl[i]
+			}
+			if g != w {
+				t.Fatalf("%s differs at line %d:\n got %.200q\nwant %.200q\n(run go test ./rules -update if the change is intended)", path, i+1, g, w)
+			}
+		}
+	}
+}
+
+// checkLimits asserts the invariants every rendering keeps.
+func checkLimits(t testing.TB, r *Rendered, key SourceKey) {
+	t.Helper()
+	if n := zoho.UTF16Len(r.Subject); n > MaxSubject {
+		t.Errorf("subject has %d units", n)
+	}
+	if n := zoho.UTF16Len(r.Description); n > MaxDescription {
+		t.Errorf("description has %d units", n)
+	}
+	if !utf8.ValidString(r.Subject) || !utf8.ValidString(r.Description) {
+		t.Error("invalid UTF-8")
+	}
+	if !HasMarker(r.Subject, key) || !strings.HasSuffix(r.Subject, r.Marker) || r.Marker != Marker(key) {
+		t.Errorf("subject %q lacks marker %q", r.Subject, Marker(key))
+	}
+	if strings.ContainsAny(r.Subject, "\n\r\t\x00\u202e") {
+		t.Errorf("subject not one clean line: %q", r.Subject)
+	}
+	if strings.Count(r.Subject, "[cx:") != 1 {
+		t.Errorf("subject has more than one marker: %q", r.Subject)
+	}
+	if r.Record.String("Subject") != r.Subject || r.Record.String("Description") != r.Description {
+		t.Error("record and result differ")
+	}
+	for _, c := range r.Description {
+		if c < 0x20 && c != '\n' && c != '\t' {
+			t.Fatalf("control character %U in description", c)
+		}
+	}
+	if r.TranscriptAttachment != nil && !strings.Contains(r.Description, "[transcript truncated: full transcript attached as "+r.TranscriptAttachment.Name+"]") {
+		t.Error("cut transcript without its marker line")
+	}
+}
+
+func TestRenderGolden(t *testing.T) {
+	sets := parisSettings()
+	for _, tc := range []struct {
+		name   string
+		task   bool
+		in     RenderInput
+		cut    bool
+		person Link
+	}{
+		{name: "short-case.txt", in: RenderInput{Interaction: shortChat()}},
+		{name: "short-task.txt", task: true, in: RenderInput{Interaction: shortChat(), Person: Link{Module: ModuleLeads, ID: "lead-1"}}},
+		{name: "every-section-case.txt", in: func() RenderInput {
+			c := fullChat()
+			return RenderInput{Interaction: c, Attachments: outcomesFor(c), Account: Link{Module: ModuleAccounts, ID: "acc-1"}}
+		}()},
+		{name: "every-section-task.txt", task: true, in: func() RenderInput {
+			c := fullChat()
+			return RenderInput{Interaction: c, Attachments: outcomesFor(c), Account: Link{Module: ModuleAccounts, ID: "acc-1"}}
+		}()},
+		{name: "overflow-10000.txt", cut: true, in: RenderInput{Interaction: bigChat(10000)}},
+		{name: "hostile-inbox-case.txt", in: RenderInput{Interaction: hostileConversation()}},
+		{name: "hostile-inbox-task.txt", task: true, in: RenderInput{Interaction: hostileConversation()}},
+		{name: "emoji-cut.txt", cut: true, in: RenderInput{Interaction: emojiChat()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.in
+			in.Settings = sets
+			in.Owner = Owner{ID: "owner-1"}
+			if in.Person.ID == "" {
+				in.Person = Link{Module: ModuleContacts, ID: "contact-1"}
+			}
+			render := RenderCase
+			if tc.task {
+				render = RenderTask
+			}
+			r, err := render(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkLimits(t, r, KeyOf(in.Interaction))
+			if (r.TranscriptAttachment != nil) != tc.cut {
+				t.Errorf("transcript attachment = %v, want cut %v", r.TranscriptAttachment != nil, tc.cut)
+			}
+			again, _ := render(in)
+			if !bytes.Equal(dump(t, r), dump(t, again)) {
+				t.Error("not deterministic")
+			}
+			golden(t, tc.name, dump(t, r))
+		})
+	}
+}
+
+func TestRenderOverflowKeepsSectionsAndWholeLines(t *testing.T) {
+	c := bigChat(10000)
+	c.WrapUp = &cloudcx.WrapUp{Categories: []string{"Billing"}, Comment: "Long chat."}
+	c.Notes = []cloudcx.Note{{AgentName: "Alice", Text: "note"}}
+	start := time.Now()
+	r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("rendering 10,000 messages took %v", d)
+	}
+	checkLimits(t, r, KeyOf(c))
+	d := r.Description
+	for _, want := range []string{"Chat ID: big-1\n", "\nWrap-up\nCategory: Billing\nComment: Long chat.\n", "\nNotes\n", "\nTranscript\n[2024-05-01 23:45:05] Jane Doe: Message 0:"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("description lacks %q", want)
+		}
+	}
+	if !strings.HasSuffix(d, "😀\n[transcript truncated: full transcript attached as transcript-big-1.txt]") {
+		t.Errorf("description does not end with a whole line and the marker: %q", d[len(d)-120:])
+	}
+	if zoho.UTF16Len(d) < MaxDescription-200 {
+		t.Errorf("description uses only %d units", zoho.UTF16Len(d))
+	}
+	f := r.TranscriptAttachment
+	if f == nil || f.Name != "transcript-big-1.txt" || f.ContentType != "text/plain; charset=utf-8" {
+		t.Fatalf("transcript attachment %+v", f)
+	}
+	if lines := strings.Count(string(f.Content), "\n"); lines != 10000 {
+		t.Errorf("attached transcript has %d lines", lines)
+	}
+	// The description's transcript is a prefix of the attached one.
+	body := d[strings.Index(d, "\nTranscript\n")+len("\nTranscript\n") : strings.LastIndex(d, "[transcript truncated")]
+	if !bytes.HasPrefix(f.Content, []byte(body)) {
+		t.Error("description transcript is not a prefix of the full transcript")
+	}
+}
+
+func TestRenderAbsurdSections(t *testing.T) {
+	// Sections alone far beyond the limit: they are shortened with markers, never exceeding it.
+	c := shortChat()
+	c.Notes = []cloudcx.Note{{AgentName: "Alice", Text: strings.Repeat("note 📝 ", 10000)}}
+	c.CustomFields = cloudcx.Fields{{Name: "blob", Value: strings.Repeat("x", 50000)}}
+	c.WrapUp = &cloudcx.WrapUp{Comment: strings.Repeat("wrap ", 2000)}
+	c.ID = strings.Repeat("i", 5000)
+	r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLimits(t, r, KeyOf(c))
+	d := r.Description
+	if !strings.Contains(d, "[section truncated]") || !strings.Contains(d, "\nWrap-up\nComment: wrap wrap") || !strings.Contains(d, "\nTranscript\n") {
+		t.Errorf("sections lost: %.300q", d)
+	}
+	if !strings.Contains(d, "Chat ID: iiii") || strings.Contains(d, strings.Repeat("i", 600)) {
+		t.Error("long id not cut in the header")
+	}
+	if r.TranscriptAttachment == nil {
+		t.Error("transcript not attached")
+	}
+	if !strings.HasPrefix(r.Marker, "[cx:h:") {
+		t.Errorf("long id marker %q", r.Marker)
+	}
+}
+
+// TestCaseMappingTable has one case per row of mission.md §5's Case/Task table, for Web Chat and
+// Inbox.
+func TestCaseMappingTable(t *testing.T) {
+	web := fullChat()
+	inbox := &cloudcx.Conversation{Thread: web.Thread, State: cloudcx.ConversationClosed}
+	inbox.Channel = cloudcx.ChannelEmail
+	inbox.Visitor = cloudcx.Visitor{ID: "c-1", Name: "J. D.", FirstName: "Jane", LastName: "Doe", Email: "jane@example.com",
+		Phone: "+1 555 0100", CellPhone: "+1 555 0199", Company: "Acme"}
+	inbox.WrapUp = nil
+	s := parisSettings()
+	s.ExtraMappings = []ExtraMapping{{Module: ModuleCases, CloudCXField: "variable:plan", ZohoField: "Plan__c"}, {Module: ModuleTasks, CloudCXField: "custom:Order number", ZohoField: "Order__c"}}
+	in := func(i cloudcx.Interaction, person Link) RenderInput {
+		return RenderInput{Interaction: i, Settings: s, Owner: Owner{ID: "u-1"}, Person: person, Account: Link{Module: ModuleAccounts, ID: "acc-9"}}
+	}
+	contact := Link{Module: ModuleContacts, ID: "ct-1"}
+	lead := Link{Module: ModuleLeads, ID: "ld-1"}
+	type check func(t *testing.T, r *Rendered)
+	field := func(name, want string) check {
+		return func(t *testing.T, r *Rendered) {
+			raw, ok := r.Record.Raw(name)
+			got := ""
+			if ok {
+				got = string(raw)
+			}
+			if got != want {
+				t.Errorf("%s = %s, want %s", name, got, want)
+			}
+		}
+	}
+	subjectHas := func(s string) check {
+		return func(t *testing.T, r *Rendered) {
+			if !strings.Contains(strings.TrimSuffix(r.Subject, r.Marker), s) {
+				t.Errorf("subject %q lacks %q", r.Subject, s)
+			}
+		}
+	}
+	descHas := func(s string) check {
+		return func(t *testing.T, r *Rendered) {
+			if !strings.Contains(r.Description, s) {
+				t.Errorf("description lacks %q", s)
+			}
+		}
+	}
+	descLacks := func(s string) check {
+		return func(t *testing.T, r *Rendered) {
+			if strings.Contains(r.Description, s) {
+				t.Errorf("description has %q", s)
+			}
+		}
+	}
+	plan := func(t *testing.T, r *Rendered) {
+		if len(r.Attachments) != 7 { // 6 of the chat + 1 of a message
+			t.Errorf("%d attachments planned", len(r.Attachments))
+		}
+	}
+	rows := []struct {
+		row                  string
+		webCase, webTask     []check
+		inboxCase, inboxTask []check
+	}{
+		{"agent → Owner",
+			[]check{field("Owner", `{"id":"u-1"}`)}, []check{field("Owner", `{"id":"u-1"}`)},
+			[]check{field("Owner", `{"id":"u-1"}`)}, []check{field("Owner", `{"id":"u-1"}`)}},
+		{"Name / Last Name → Reported_By / Subject",
+			[]check{field("Reported_By", `"Jane Doe"`)}, []check{subjectHas("Jane Doe")},
+			[]check{field("Reported_By", `"Jane Doe"`)}, []check{subjectHas("J. D.")}},
+		{"Email → Email / (Subject)",
+			[]check{field("Email", `"jane@example.com"`)}, []check{subjectHas("<jane@example.com>"), field("Email", ``)},
+			[]check{field("Email", `"jane@example.com"`)}, []check{subjectHas("<jane@example.com>")}},
+		{"Phone / Cell Phone → Phone / (on the person)",
+			[]check{field("Phone", `"+1 555 0100"`)}, []check{field("Phone", ``)},
+			[]check{field("Phone", `"+1 555 0199"`)}, []check{field("Phone", ``)}},
+		{"Company → Account_Name when identified / —",
+			[]check{field("Account_Name", `{"id":"acc-9"}`)}, []check{field("Account_Name", ``)},
+			[]check{field("Account_Name", `{"id":"acc-9"}`)}, []check{field("Account_Name", ``)}},
+		{"Tenant ID → Subject",
+			[]check{subjectHas("(acme)")}, []check{subjectHas("(acme)")},
+			[]check{subjectHas("(acme)")}, []check{subjectHas("(acme)")}},
+		{"Chat Channel → Subject",
+			[]check{subjectHas("Web Chat")}, []check{subjectHas("Web Chat")},
+			[]check{subjectHas("Email")}, []check{subjectHas("Email")}},
+		{"Chat / Conversation Content → Description",
+			[]check{descHas("\nTranscript\n[2024-05-01 23:45:05] Jane Doe: Hello")}, []check{descHas("] Bob: Here is the refund form (https://acme.test/refund).")},
+			[]check{descHas("\nTranscript\n[2024-05-01 23:45:05] Jane Doe: Hello")}, []check{descHas("  - Step one")}},
+		{"Chat / Conversation ID → Description",
+			[]check{descHas("Chat ID: 4711\n")}, []check{descHas("Chat ID: 4711\n")},
+			[]check{descHas("Conversation ID: 4711\n")}, []check{descHas("Conversation ID: 4711\n")}},
+		{"Note → Description",
+			[]check{descHas("\nNotes\n[2024-05-02 00:06:05 +02:00] Alice Agent: VIP customer;\n  handle with care.\n[2024-05-02 00:10:05 +02:00] Bob: Customer was polite.\n")}, []check{descHas("Bob: Customer was polite.")},
+			[]check{descHas("Alice Agent: VIP customer;")}, []check{descHas("Bob: Customer was polite.")}},
+		{"Agent Wrap-up → Description (Web Chat only)",
+			[]check{descHas("\nWrap-up\nCategory: Billing, Refund\nComment: Refund issued.\n  Follow up Monday.\nPriority: High\n")}, []check{descHas("Category: Billing, Refund")},
+			[]check{descLacks("Wrap-up")}, []check{descLacks("Wrap-up")}},
+		{"Start Time → Description",
+			[]check{descHas("Start time: 2024-05-01 23:45:05 +02:00\n")}, []check{descHas("Start time: 2024-05-01 23:45:05 +02:00\n")},
+			[]check{descHas("Start time: 2024-05-01 23:45:05 +02:00\n")}, []check{descHas("Start time: 2024-05-01 23:45:05 +02:00\n")}},
+		{"End Time → Description (and Due_Date)",
+			[]check{descHas("End time: 2024-05-02 00:05:05 +02:00\n")}, []check{descHas("End time: 2024-05-02 00:05:05 +02:00\n"), field("Due_Date", `"2024-05-02"`)},
+			[]check{descHas("End time: 2024-05-02 00:05:05 +02:00\n")}, []check{field("Due_Date", `"2024-05-02"`)}},
+		{"Custom Fields and Custom Variables → Description (and extra mappings)",
+			[]check{descHas("\nCustom fields\nOrder number: A-1001\n\nCustom variables\nplan: gold\ncart: 3 items\ncountry: FR\n"), field("Plan__c", `"gold"`)},
+			[]check{descHas("Order number: A-1001"), field("Order__c", `"A-1001"`)},
+			[]check{descHas("Order number: A-1001")}, []check{descHas("plan: gold")}},
+		{"Attachments → attachments of the record",
+			[]check{plan, descHas("\nAttachments not uploaded\n")}, []check{plan},
+			[]check{plan}, []check{plan}},
+		{"Status / Case_Origin",
+			[]check{field("Status", `"New"`), field("Case_Origin", `"Chat"`)}, []check{field("Status", `"Completed"`), field("Case_Origin", ``)},
+			[]check{field("Status", `"New"`), field("Case_Origin", `"Email"`)}, []check{field("Status", `"Completed"`)}},
+		{"links",
+			[]check{field("Related_To", `{"id":"ct-1"}`)}, []check{field("What_Id", `{"id":"ld-1"}`), field("$se_module", `"Leads"`), field("Who_Id", ``)},
+			[]check{field("Related_To", `{"id":"ct-1"}`)}, []check{field("Who_Id", `{"id":"ct-1"}`), field("What_Id", `{"id":"acc-9"}`), field("$se_module", `"Accounts"`)}},
+	}
+	for _, row := range rows {
+		for _, v := range []struct {
+			name   string
+			render func(RenderInput) (*Rendered, error)
+			in     RenderInput
+			checks []check
+		}{
+			{"web chat case", RenderCase, in(web, contact), row.webCase},
+			{"web chat task", RenderTask, in(web, lead), row.webTask},
+			{"inbox case", RenderCase, in(inbox, contact), row.inboxCase},
+			{"inbox task", RenderTask, in(inbox, contact), row.inboxTask},
+		} {
+			t.Run(row.row+"/"+v.name, func(t *testing.T) {
+				r, err := v.render(v.in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range v.checks {
+					c(t, r)
+				}
+			})
+		}
+	}
+}
+
+func TestCaseOrigin(t *testing.T) {
+	s := DefaultSettings()
+	s.Case.OriginByChannel = map[string]string{"whatsapp": "WhatsApp", "sms": "Text"}
+	for _, tc := range []struct {
+		i    cloudcx.Interaction
+		set  Settings
+		want string
+	}{
+		{&cloudcx.Chat{Thread: cloudcx.Thread{ID: "1", Channel: cloudcx.ChannelWebChat}}, DefaultSettings(), "Chat"},
+		{&cloudcx.Chat{Thread: cloudcx.Thread{ID: "1", Channel: cloudcx.ChannelOfflineMessage, Status: cloudcx.StatusOfflineMessage}}, DefaultSettings(), "Chat"},
+		{&cloudcx.Conversation{Thread: cloudcx.Thread{ID: "1", Channel: cloudcx.ChannelEmail}}, DefaultSettings(), "Email"},
+		{&cloudcx.Conversation{Thread: cloudcx.Thread{ID: "1", Channel: cloudcx.ChannelPhone}}, DefaultSettings(), "Phone"},
+		{&cloudcx.Conversation{Thread: cloudcx.Thread{ID: "1", Channel: cloudcx.ChannelSMS}}, DefaultSettings(), "Phone"},
+		{&cloudcx.Conversation{Thread: cloudcx.Thread{ID: "1", Channel: cloudcx.ChannelWhatsApp}}, DefaultSettings(), "Web"},
+		{&cloudcx.Conversation{Thread: cloudcx.Thread{ID: "1", Channel: "carrier-pigeon"}}, DefaultSettings(), "Web"},
+		{&cloudcx.Conversation{Thread: cloudcx.Thread{ID: "1", Channel: cloudcx.ChannelWhatsApp}}, s, "WhatsApp"},
+		{&cloudcx.Conversation{Thread: cloudcx.Thread{ID: "1", Channel: cloudcx.ChannelSMS}}, s, "Text"},
+		{&cloudcx.Conversation{Thread: cloudcx.Thread{ID: "1", Channel: cloudcx.ChannelEmail}}, s, "Email"},
+	} {
+		r, err := RenderCase(RenderInput{Interaction: tc.i, Settings: tc.set})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Record.String("Case_Origin"); got != tc.want {
+			t.Errorf("%s %s: Case_Origin %q, want %q", tc.i.Section(), tc.i.Base().Channel, got, tc.want)
+		}
+	}
+}
+
+// picklists builds field metadata with the given picklist values (display = actual).
+func picklists(module string, values map[string][]string) *zoho.FieldSet {
+	var fields []zoho.Field
+	for _, name := range sortedKeys(map[string]string{"Status": "", "Case_Origin": ""}) {
+		vs, ok := values[name]
+		if !ok {
+			continue
+		}
+		f := zoho.Field{APIName: name, DataType: "picklist"}
+		for _, v := range vs {
+			f.PickListValues = append(f.PickListValues, zoho.PickListValue{DisplayValue: v, ActualValue: v})
+		}
+		fields = append(fields, f)
+	}
+	return zoho.NewFieldSet(module, fields)
+}
+
+func TestPicklistFallback(t *testing.T) {
+	s := DefaultSettings()
+	s.Case.Status = "Open"
+	s.Case.OriginWebChat = "live chat"
+	r, err := RenderCase(RenderInput{Interaction: shortChat(), Settings: s, Fields: picklists(ModuleCases, map[string][]string{
+		"Status": {"Escalated", "New", "Closed"}, "Case_Origin": {"Email", "Live Chat", "Web"}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Record.String("Status") != "New" || r.Record.String("Case_Origin") != "Live Chat" {
+		t.Errorf("Status %q Case_Origin %q", r.Record.String("Status"), r.Record.String("Case_Origin"))
+	}
+	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], `Status: "Open" is not a value of the org's picklist; used "New"`) {
+		t.Errorf("notes %q", r.Notes)
+	}
+	// Neither the setting nor the default is allowed: the first value, noted.
+	r, _ = RenderCase(RenderInput{Interaction: shortChat(), Settings: s, Fields: picklists(ModuleCases, map[string][]string{
+		"Status": {"Nouveau", "Fermé"}, "Case_Origin": {"Live Chat"}})})
+	if r.Record.String("Status") != "Nouveau" || len(r.Notes) != 1 {
+		t.Errorf("Status %q notes %q", r.Record.String("Status"), r.Notes)
+	}
+	// Task status likewise.
+	s.Task.Status = "Done"
+	r, _ = RenderTask(RenderInput{Interaction: shortChat(), Settings: s, Fields: picklists(ModuleTasks, map[string][]string{"Status": {"Not Started", "Completed"}})})
+	if r.Record.String("Status") != "Completed" || len(r.Notes) != 1 {
+		t.Errorf("task Status %q notes %q", r.Record.String("Status"), r.Notes)
+	}
+}
+
+func TestRenderSubject(t *testing.T) {
+	c := shortChat()
+	for _, tc := range []struct {
+		name, tmpl string
+		visitor    cloudcx.Visitor
+		want       string
+	}{
+		{"values are not re-expanded", "{visitor_name} / {tenant_id}", cloudcx.Visitor{Name: "{tenant_id}"}, "{tenant_id} / acme [cx:acme:chat:4711]"},
+		{"literal braces", "{{x}} {chat_id} }}", cloudcx.Visitor{}, "{x} 4711 } [cx:acme:chat:4711]"},
+		{"newlines and controls stripped", "{visitor_name}", cloudcx.Visitor{Name: "Jane\n\r\tDoe\x00\u202e"}, "Jane Doe [cx:acme:chat:4711]"},
+		{"a visitor named like a marker is defused", "{visitor_name}", cloudcx.Visitor{Name: "[cx:acme:chat:1]"}, "(cx:acme:chat:1] [cx:acme:chat:4711]"},
+		{"visitor without a name", "{visitor_name}|{visitor}", cloudcx.Visitor{Email: "j@example.com"}, "j@example.com|j@example.com [cx:acme:chat:4711]"},
+		{"visitor with nothing", "{visitor_name}", cloudcx.Visitor{ID: "v-9"}, "Visitor v-9 [cx:acme:chat:4711]"},
+		{"empty expansion gives the marker alone", "{company}", cloudcx.Visitor{}, "[cx:acme:chat:4711]"},
+		{"every placeholder", "{tenant_id}|{section}|{kind}|{channel}|{chat_id}|{visitor_id}|{visitor}|{visitor_email}|{visitor_phone}|{company}|{agent_name}|{start_time}|{end_time}|{start_date}|{end_date}|{wrap_up}",
+			cloudcx.Visitor{ID: "v", Name: "N", Email: "e@x.io", Phone: "123", Company: "Co"},
+			"acme|Web Chat|chat|Web Chat|4711|v|N <e@x.io>|e@x.io|123|Co|Alice Agent|2024-05-01 23:45|2024-05-02 00:05|2024-05-01|2024-05-02| [cx:acme:chat:4711]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := parisSettings()
+			s.Templates.CaseSubject = tc.tmpl
+			cc := c.Clone()
+			cc.Visitor = tc.visitor
+			r, err := RenderCase(RenderInput{Interaction: cc, Settings: s})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Subject != tc.want {
+				t.Errorf("subject %q, want %q", r.Subject, tc.want)
+			}
+			checkLimits(t, r, KeyOf(cc))
+		})
+	}
+}
+
+func TestRenderSubjectCutKeepsMarker(t *testing.T) {
+	s := parisSettings()
+	s.Templates.TaskSubject = "{visitor_name} {visitor_name}"
+	c := shortChat()
+	c.Visitor.Name = strings.Repeat("🇫🇷👩‍💻", 40) // 40 × 7 units
+	r, err := RenderTask(RenderInput{Interaction: c, Settings: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLimits(t, r, KeyOf(c))
+	if !strings.HasSuffix(r.Subject, "… [cx:acme:chat:4711]") {
+		t.Errorf("subject %q", r.Subject)
+	}
+	text := strings.TrimSuffix(r.Subject, "… [cx:acme:chat:4711]")
+	if strings.TrimSuffix(strings.TrimSuffix(text, "🇫🇷"), "👩‍💻") == text {
+		t.Errorf("cut inside an emoji: %q", text[len(text)-20:])
+	}
+	// The org's metadata may shorten Subject further.
+	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Fields: zoho.NewFieldSet(ModuleTasks, []zoho.Field{{APIName: "Subject", Length: 40}})})
+	if n := zoho.UTF16Len(r.Subject); n > 40 || !strings.HasSuffix(r.Subject, r.Marker) {
+		t.Errorf("subject %q (%d units)", r.Subject, n)
+	}
+	// A Subject too short even for the marker keeps the marker.
+	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Fields: zoho.NewFieldSet(ModuleTasks, []zoho.Field{{APIName: "Subject", Length: 5}})})
+	if r.Subject != r.Marker {
+		t.Errorf("subject %q", r.Subject)
+	}
+}
+
+func TestMarker(t *testing.T) {
+	for _, tc := range []struct {
+		k    SourceKey
+		want string
+	}{
+		{SourceKey{"acme", cloudcx.SectionWebChat, "4711"}, "[cx:acme:chat:4711]"},
+		{SourceKey{"acme", cloudcx.SectionInbox, "4711"}, "[cx:acme:conv:4711]"},
+		{SourceKey{"a:b", cloudcx.SectionInbox, "x]y z/é"}, "[cx:a%3Ab:conv:x%5Dy%20z%2F%C3%A9]"},
+		{SourceKey{"", "", ""}, "[cx::x-:]"},
+		{SourceKey{"t", cloudcx.SectionWebChat, "550e8400-e29b-41d4-a716-446655440000"}, "[cx:t:chat:550e8400-e29b-41d4-a716-446655440000]"},
+	} {
+		if got := Marker(tc.k); got != tc.want {
+			t.Errorf("Marker(%+v) = %q, want %q", tc.k, got, tc.want)
+		}
+	}
+	long := SourceKey{"tenant", cloudcx.SectionWebChat, strings.Repeat("ü", 100)}
+	m := Marker(long)
+	if !strings.HasPrefix(m, "[cx:h:") || len(m) != len("[cx:h:]")+32 {
+		t.Errorf("long marker %q", m)
+	}
+	if Marker(SourceKey{"tenant", cloudcx.SectionInbox, strings.Repeat("ü", 100)}) == m {
+		t.Error("hashed markers of two sections are equal")
+	}
+	if !HasMarker("  Something "+m+"  ", long) || HasMarker(m+" edited after", long) {
+		t.Error("HasMarker end handling")
+	}
+	if HasMarker("x [cx:acme:chat:47111]", SourceKey{"acme", cloudcx.SectionWebChat, "4711"}) ||
+		HasMarker("x [cx:acme:chat:14711]", SourceKey{"acme", cloudcx.SectionWebChat, "4711"}) ||
+		HasMarker("x [cx:acme:conv:4711]", SourceKey{"acme", cloudcx.SectionWebChat, "4711"}) {
+		t.Error("HasMarker matches another key")
+	}
+	if KeyOf(nil) != (SourceKey{}) {
+		t.Error("KeyOf(nil)")
+	}
+}
+
+func TestAttachmentPlan(t *testing.T) {
+	c := fullChat()
+	r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings(), Attachments: outcomesFor(c)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range r.Attachments {
+		got = append(got, fmt.Sprintf("%s %s %v %s", a.Attachment.ID, a.FileName, a.Upload, a.Reason))
+	}
+	want := []string{
+		"f1 screenshot.png true ",
+		"f2 installer.exe false Zoho does not accept .exe files",
+		"f4 video.mp4 false larger than Zoho's 100 MB limit",
+		"f5 gone.txt false not available in CloudCX (deleted by retention policy)",
+		"f6 passwd false no longer found in CloudCX",
+		"f7 missing.doc false not fetched from CloudCX",
+		"f3 form.pdf true ",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("plan\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, w := range want {
+		if parts := strings.SplitN(w, " ", 4); parts[2] == "false" && !strings.Contains(r.Description, parts[1]) {
+			t.Errorf("description does not list %s", parts[1])
+		}
+	}
+	// The opener's size wins over the declared one; other errors have a generic reason.
+	a := cloudcx.Attachment{ID: "z", Name: "z.bin", Size: 10}
+	c2 := &cloudcx.Chat{Thread: cloudcx.Thread{ID: "1", Attachments: []cloudcx.Attachment{a, {ID: "y", Name: "y.bin"}}}}
+	r, _ = RenderCase(RenderInput{Interaction: c2, Settings: DefaultSettings(), Attachments: []AttachmentOutcome{
+		{Attachment: a, Info: cloudcx.AttachmentInfo{Size: MaxAttachmentBytes + 1}},
+		{Attachment: cloudcx.Attachment{ID: "y"}, Err: errors.New("secret-token=abc: connection refused")},
+	}})
+	if r.Attachments[0].Upload || r.Attachments[1].Reason != "could not be fetched from CloudCX" {
+		t.Errorf("plan %+v", r.Attachments)
+	}
+	if strings.Contains(r.Description, "secret-token") {
+		t.Error("an opener's error text reached the description")
+	}
+}
+
+func TestRenderErrors(t *testing.T) {
+	if _, err := RenderCase(RenderInput{Settings: DefaultSettings()}); err == nil {
+		t.Error("nil interaction accepted")
+	}
+	s := DefaultSettings()
+	s.TimeZone = "Nowhere/Never"
+	if _, err := RenderTask(RenderInput{Interaction: shortChat(), Settings: s}); err == nil || !strings.Contains(err.Error(), "Nowhere/Never") {
+		t.Errorf("bad zone: %v", err)
+	}
+	// A Case cannot link a Lead: noted, not linked.
+	r, err := RenderCase(RenderInput{Interaction: shortChat(), Settings: DefaultSettings(), Person: Link{Module: ModuleLeads, ID: "l"}})
+	if err != nil || r.Record.Has("Related_To") || len(r.Notes) != 1 {
+		t.Errorf("case with lead: %v %v", r.Notes, err)
+	}
+}
+
+func TestRenderDueDateFallbacks(t *testing.T) {
+	c := shortChat()
+	c.EndedAt = time.Time{}
+	r, _ := RenderTask(RenderInput{Interaction: c, Settings: parisSettings()})
+	if got := r.Record.String("Due_Date"); got != "2024-05-01" { // the last message, 23:45:45 in Paris
+		t.Errorf("Due_Date %q", got)
+	}
+	c.Messages = nil
+	c.StartedAt = time.Time{}
+	r, _ = RenderTask(RenderInput{Interaction: c, Settings: parisSettings()})
+	if r.Record.Has("Due_Date") {
+		t.Error("Due_Date without any time")
+	}
+	if !strings.Contains(r.Description, "Start time: unknown\nEnd time: unknown\nAgents: Alice Agent <alice@acme.test>\n") || !strings.Contains(r.Description, "Transcript\n(no messages)\n") {
+		t.Errorf("description %q", r.Description)
+	}
+}
+
+func FuzzRender(f *testing.F) {
+	f.Add("4711", "Jane", "hello", "<p>hi</p>", "note", "{visitor_name} {chat_id}", 3, 100)
+	f.Add("[cx:x]", "{tenant_id}\n", "\xff\x00", "<script>", "\u202e", "{{}}", 0, 0)
+	f.Add(strings.Repeat("é", 300), "👩‍💻", strings.Repeat("😀", 200), "", "", "{visitor}", 1, 200)
+	f.Fuzz(func(t *testing.T, id, name, text, html, note, tmpl string, n, repeat int) {
+		// Bound the work: up to 50 messages and about 80 KB of transcript (enough to overflow).
+		n, repeat = min(max(n, 0), 50), min(max(repeat, 0), 5000)
+		if len(text)*repeat*n > 80<<10 {
+			repeat = (80 << 10) / (len(text)*n + 1)
+		}
+		c := &cloudcx.Chat{Thread: cloudcx.Thread{ID: id, TenantID: name, Channel: cloudcx.Channel(text),
+			Visitor:   cloudcx.Visitor{ID: id, Name: name, Email: text, Phone: text, Company: html},
+			Notes:     []cloudcx.Note{{AgentName: name, Text: strings.Repeat(note, repeat%100)}},
+			WrapUp:    &cloudcx.WrapUp{Categories: []string{name, text}, Comment: note},
+			StartedAt: t0, EndedAt: t0.Add(time.Duration(n) * time.Minute)}}
+		for i := range n {
+			c.Messages = append(c.Messages, cloudcx.Message{SentAt: t0.Add(time.Duration(i) * time.Second), SenderKind: cloudcx.SenderAgent,
+				SenderName: name, Text: strings.Repeat(text, repeat), HTML: html})
+		}
+		s := DefaultSettings()
+		s.Templates.CaseSubject, s.Templates.TaskSubject = tmpl, tmpl
+		var conv cloudcx.Interaction = &cloudcx.Conversation{Thread: c.Thread}
+		for _, i := range []cloudcx.Interaction{c, conv} {
+			for _, render := range []func(RenderInput) (*Rendered, error){RenderCase, RenderTask} {
+				in := RenderInput{Interaction: i, Settings: s, Person: Link{Module: ModuleContacts, ID: "1"}}
+				r, err := render(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkLimits(t, r, KeyOf(i))
+				if _, err := json.Marshal(r.Record); err != nil {
+					t.Fatal(err)
+				}
+				r2, _ := render(in)
+				if r2.Subject != r.Subject || r2.Description != r.Description {
+					t.Fatal("not deterministic")
+				}
+			}
+		}
+	})
+}
