@@ -5,14 +5,17 @@
 //
 //   - zoho: a typed Zoho CRM v2 client (records, search, attachments, users, org, field metadata,
 //     OAuth 2.0 for every Zoho data centre). It knows Zoho, not chats, and imports nothing else of
-//     the module: use it on its own as a general Zoho CRM client. zoho/zohotest is a stateful fake
-//     Zoho server for tests and local runs.
+//     the module but its own subpackage zoho/crm: use it on its own as a general Zoho CRM client.
+//     zoho/crm holds Zoho CRM's data without I/O (records, lookups, dates, optional fields, the
+//     typed Lead, Contact, Account, Case and Task, search criteria, field metadata, UTF-16
+//     lengths), so that pure code can use Zoho's types without the client. zoho/zohotest is a
+//     stateful fake Zoho server for tests and local runs.
 //   - cloudcx: the chat side's vocabulary: Chat, Conversation, Visitor, Agent, Message, events, the
 //     host seams that load chats and open attachments, and transcript text. It imports nothing
 //     else of the module.
 //   - rules: the integration's decisions as pure functions: tenant settings, identification rules,
 //     field mapping, the update policy for a matching person, and the rendering of a Case or Task
-//     from a chat. No I/O, no clock.
+//     from a chat. No I/O, no clock: it uses zoho/crm's types, never the zoho client.
 //   - owner: the Zoho user who owns what an agent created (same email, else the connecting user).
 //   - sync: the orchestrator, the only place that sequences I/O. It reads settings and state
 //     from the storage the host supplies, asks rules what to do and owner who owns it, and calls
@@ -23,5 +26,6 @@
 // Build a zoho.Client per connected tenant, describe a chat with cloudcx types, and hand CloudCX
 // events to the sync orchestrator; examples/quickstart runs the whole path on a fake Zoho.
 //
-// Imports run downward only: examples → sync → rules, owner → cloudcx, zoho.
+// Imports run downward only: examples → sync → rules, owner → cloudcx, zoho → zoho/crm (rules
+// takes only cloudcx and zoho/crm).
 package cxzoho

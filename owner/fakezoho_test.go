@@ -12,6 +12,7 @@ import (
 
 	"github.com/cloudcx/cxzoho/owner"
 	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 	"github.com/cloudcx/cxzoho/zoho/zohotest"
 	"golang.org/x/oauth2"
 )
@@ -244,8 +245,8 @@ func TestFakeZohoInvalidation(t *testing.T) {
 	}
 	insert := func(ownerID string) zoho.RecordResult {
 		t.Helper()
-		lead := &zoho.Lead{LastName: zoho.Some("Visitor"), Company: zoho.Some("Unknown"), Owner: zoho.Some(zoho.Lookup{ID: ownerID})}
-		results, _, err := f.client.Records.Leads().Insert(t.Context(), []*zoho.Lead{lead}, nil)
+		lead := &crm.Lead{LastName: crm.Some("Visitor"), Company: crm.Some("Unknown"), Owner: crm.Some(crm.Lookup{ID: ownerID})}
+		results, _, err := f.client.Records.Leads().Insert(t.Context(), []*crm.Lead{lead}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,8 +2,8 @@
 // identification of existing Zoho records, the mapping of a visitor to a Lead or Contact, the
 // update policy for a person found, and the rendering of a chat or conversation as a Case or
 // Task. It does no I/O and reads no clock: times come from the chat, ids and owners from the
-// caller. It imports only the cloudcx and zoho packages of this module (for their types and pure
-// helpers), so everything here is table-testable.
+// caller. It imports only the cloudcx and zoho/crm packages of this module (for their types and
+// pure helpers; never the zoho client itself), so everything here is table-testable.
 //
 // # Per event
 //

@@ -9,7 +9,7 @@ import (
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/rules"
-	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // The default settings, as the host stores them.
@@ -161,13 +161,13 @@ func ExampleIdentify() {
 	}
 
 	// What Zoho's phone search returned: it looks at every phone field, loosely.
-	found := []*zoho.Record{}
+	found := []*crm.Record{}
 	for _, doc := range []string{
 		`{"id":"1","Phone":"555 0100","Modified_Time":"2024-06-01T10:00:00+00:00"}`,
 		`{"id":"2","Mobile":"+1 555 010 0100","Modified_Time":"2024-05-01T10:00:00+00:00"}`,
 		`{"id":"3","Phone":"1-555-010-0100","Modified_Time":"2024-04-01T10:00:00+00:00"}`,
 	} {
-		r, _ := zoho.ParseRecord([]byte(doc))
+		r, _ := crm.ParseRecord([]byte(doc))
 		found = append(found, r)
 	}
 	if r, ok := rules.Choose(searches[1], found); ok {
@@ -234,7 +234,7 @@ func ExampleRenderCase() {
 
 // The update a found Contact gets under "fill empty": only what Zoho lacks.
 func ExampleMerge() {
-	existing, _ := zoho.ParseRecord([]byte(`{"id":"1000000042001","Last_Name":"Doe","Email":"JANE@example.com","Phone":null}`))
+	existing, _ := crm.ParseRecord([]byte(`{"id":"1000000042001","Last_Name":"Doe","Email":"JANE@example.com","Phone":null}`))
 	p, _ := rules.PersonFields(rules.PersonInput{
 		Settings: rules.DefaultSettings(),
 		Section:  cloudcx.SectionWebChat,

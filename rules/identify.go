@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
-	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // SearchKind says which Zoho search runs a [Search].
@@ -36,22 +36,23 @@ type Search struct {
 	// Kind is the search to run.
 	Kind SearchKind
 	// Criteria is set for SearchCriteria.
-	Criteria zoho.Criteria
+	Criteria crm.Criteria
 	// Value is the email address (trimmed) for SearchEmail, the digits for SearchPhone.
 	Value string
 	// Checks are the rule's conditions with the visitor's values, as Choose re-checks them.
 	Checks []Check
 }
 
-// Query returns the search as a zoho.SearchQuery, for RecordsService.Search* methods.
-func (s Search) Query() zoho.SearchQuery {
+// Query returns the search as a crm.SearchQuery, for the zoho client's RecordsService.Search*
+// methods.
+func (s Search) Query() crm.SearchQuery {
 	switch s.Kind {
 	case SearchEmail:
-		return zoho.SearchQuery{Email: s.Value}
+		return crm.SearchQuery{Email: s.Value}
 	case SearchPhone:
-		return zoho.SearchQuery{Phone: s.Value}
+		return crm.SearchQuery{Phone: s.Value}
 	}
-	return zoho.SearchQuery{Criteria: s.Criteria}
+	return crm.SearchQuery{Criteria: s.Criteria}
 }
 
 // Check is one condition of a rule with the visitor's value: it holds when one of ZohoFields of
@@ -71,7 +72,7 @@ type Check struct {
 //
 // A rule with a single email condition becomes Zoho's email search, one with a single phone
 // condition Zoho's phone search (digits only); any other rule becomes criteria with `equals`
-// (the conditions and-ed, the Zoho fields of one condition or-ed), values escaped by the zoho
+// (the conditions and-ed, the Zoho fields of one condition or-ed), values escaped by the crm
 // criteria builder. A phone inside criteria is searched as the visitor wrote it, trimmed, because
 // criteria compare text.
 //
@@ -96,7 +97,7 @@ func searchFor(module string, index int, r Rule, v cloudcx.Visitor, section clou
 			return Search{}, false
 		}
 		for _, f := range c.ZohoFields {
-			if !zoho.ValidFieldName(f) {
+			if !crm.ValidFieldName(f) {
 				return Search{}, false
 			}
 		}
@@ -116,15 +117,15 @@ func searchFor(module string, index int, r Rule, v cloudcx.Visitor, section clou
 			return s, true
 		}
 	}
-	terms := make([]zoho.Criteria, 0, len(s.Checks))
+	terms := make([]crm.Criteria, 0, len(s.Checks))
 	for _, c := range s.Checks {
-		alts := make([]zoho.Criteria, 0, len(c.ZohoFields))
+		alts := make([]crm.Criteria, 0, len(c.ZohoFields))
 		for _, f := range c.ZohoFields {
-			alts = append(alts, zoho.Equals(f, c.Value))
+			alts = append(alts, crm.Equals(f, c.Value))
 		}
-		terms = append(terms, zoho.Or(alts...))
+		terms = append(terms, crm.Or(alts...))
 	}
-	s.Kind, s.Criteria = SearchCriteria, zoho.And(terms...)
+	s.Kind, s.Criteria = SearchCriteria, crm.And(terms...)
 	if s.Criteria.Validate() != nil {
 		return Search{}, false
 	}
@@ -133,7 +134,7 @@ func searchFor(module string, index int, r Rule, v cloudcx.Visitor, section clou
 
 // searchable reports whether a trimmed value can be searched.
 func searchable(k fieldKind, val string) bool {
-	if zoho.CheckSearchValue(val) != nil {
+	if crm.CheckSearchValue(val) != nil {
 		return false
 	}
 	switch k {
@@ -251,8 +252,8 @@ func fieldValue(fs cloudcx.Fields, name string) string {
 // ignoring case, phones by their digits, other text ignoring case and runs of spaces. Among
 // several true matches the most recently modified wins (Modified_Time), then the greatest id.
 // It reports false when no candidate truly matches. Nil candidates are ignored.
-func Choose(search Search, candidates []*zoho.Record) (*zoho.Record, bool) {
-	var best *zoho.Record
+func Choose(search Search, candidates []*crm.Record) (*crm.Record, bool) {
+	var best *crm.Record
 	for _, c := range candidates {
 		if c == nil || !Matches(search, c) {
 			continue
@@ -265,7 +266,7 @@ func Choose(search Search, candidates []*zoho.Record) (*zoho.Record, bool) {
 }
 
 // Matches reports whether record r satisfies every check of the search exactly (see [Choose]).
-func Matches(search Search, r *zoho.Record) bool {
+func Matches(search Search, r *crm.Record) bool {
 	if r == nil || len(search.Checks) == 0 {
 		return false
 	}
@@ -277,7 +278,7 @@ func Matches(search Search, r *zoho.Record) bool {
 	return true
 }
 
-func checkHolds(c Check, r *zoho.Record) bool {
+func checkHolds(c Check, r *crm.Record) bool {
 	k := kindOf(c.CloudCXField)
 	for _, f := range c.ZohoFields {
 		if valuesEqual(k, c.Value, recordText(r, f)) {
@@ -288,7 +289,7 @@ func checkHolds(c Check, r *zoho.Record) bool {
 }
 
 // recordText returns a field as text; a lookup (Account_Name on a Contact) gives its name.
-func recordText(r *zoho.Record, field string) string {
+func recordText(r *crm.Record, field string) string {
 	if s := r.String(field); s != "" {
 		return s
 	}
@@ -318,7 +319,7 @@ func normText(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // newer reports whether a should win over b: later Modified_Time, then the greater id (ids are
 // numeric strings: a longer one is greater).
-func newer(a, b *zoho.Record) bool {
+func newer(a, b *crm.Record) bool {
 	ta, tb := a.ModifiedTime(), b.ModifiedTime()
 	if !ta.Equal(tb) {
 		return ta.After(tb)

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
-	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // describe renders a search as one line for table tests.
@@ -130,9 +130,9 @@ func TestIdentifyLastNameBySection(t *testing.T) {
 }
 
 // rec builds a record from alternating field names and values; values that start with '{' are raw JSON.
-func rec(t testing.TB, kv ...string) *zoho.Record {
+func rec(t testing.TB, kv ...string) *crm.Record {
 	t.Helper()
-	r := zoho.NewRecord()
+	r := crm.NewRecord()
 	for i := 0; i+1 < len(kv); i += 2 {
 		var err error
 		if strings.HasPrefix(kv[i+1], "{") {
@@ -157,47 +157,47 @@ func TestChooseRechecksExactly(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		search Search
-		cands  []*zoho.Record
+		cands  []*crm.Record
 		want   string // id, or "" for no match
 	}{
-		{"email differs in case and spaces", emailSearch, []*zoho.Record{
+		{"email differs in case and spaces", emailSearch, []*crm.Record{
 			rec(t, "id", "1", "Email", " jane@example.COM "),
 		}, "1"},
-		{"email found in Secondary_Email only", emailSearch, []*zoho.Record{
+		{"email found in Secondary_Email only", emailSearch, []*crm.Record{
 			rec(t, "id", "1", "Email", "other@example.com", "Secondary_Email", "jane@example.com"),
 		}, ""},
-		{"email contains the address", emailSearch, []*zoho.Record{
+		{"email contains the address", emailSearch, []*crm.Record{
 			rec(t, "id", "1", "Email", "mary.jane@example.com"),
 		}, ""},
-		{"phone by digits in Mobile", phoneSearch, []*zoho.Record{
+		{"phone by digits in Mobile", phoneSearch, []*crm.Record{
 			rec(t, "id", "1", "Phone", "555 0109", "Mobile", "(1) 555-010-9999"),
 		}, "1"},
-		{"phone found in Home_Phone only", phoneSearch, []*zoho.Record{
+		{"phone found in Home_Phone only", phoneSearch, []*crm.Record{
 			rec(t, "id", "1", "Home_Phone", "+1 555 010 9999"),
 		}, ""},
-		{"phone with a longer number", phoneSearch, []*zoho.Record{
+		{"phone with a longer number", phoneSearch, []*crm.Record{
 			rec(t, "id", "1", "Phone", "+1 555 010 99991"),
 		}, ""},
-		{"company: contains is not equals", accountSearch, []*zoho.Record{
+		{"company: contains is not equals", accountSearch, []*crm.Record{
 			rec(t, "id", "1", "Account_Name", "ABC Inc"),
 			rec(t, "id", "2", "Account_Name", "abc"),
 		}, "2"},
-		{"most recently modified wins", emailSearch, []*zoho.Record{
+		{"most recently modified wins", emailSearch, []*crm.Record{
 			rec(t, "id", "10", "Email", "jane@example.com", "Modified_Time", "2024-01-01T10:00:00+00:00"),
 			rec(t, "id", "11", "Email", "jane@example.com", "Modified_Time", "2024-03-01T10:00:00+01:00"),
 			rec(t, "id", "12", "Email", "jane@example.com", "Modified_Time", "2024-02-01T10:00:00+00:00"),
 			rec(t, "id", "13", "Email", "x@example.com", "Modified_Time", "2025-01-01T10:00:00+00:00"),
 		}, "11"},
-		{"same instant in two zones: greatest id", emailSearch, []*zoho.Record{
+		{"same instant in two zones: greatest id", emailSearch, []*crm.Record{
 			rec(t, "id", "99", "Email", "jane@example.com", "Modified_Time", "2024-01-01T10:00:00+00:00"),
 			rec(t, "id", "100", "Email", "jane@example.com", "Modified_Time", "2024-01-01T11:00:00+01:00"),
 			rec(t, "id", "98", "Email", "jane@example.com", "Modified_Time", "2024-01-01T10:00:00+00:00"),
 		}, "100"},
-		{"no Modified_Time loses", emailSearch, []*zoho.Record{
+		{"no Modified_Time loses", emailSearch, []*crm.Record{
 			rec(t, "id", "5", "Email", "jane@example.com"),
 			rec(t, "id", "4", "Email", "jane@example.com", "Modified_Time", "2020-01-01T00:00:00+00:00"),
 		}, "4"},
-		{"nil candidates", emailSearch, []*zoho.Record{nil, nil}, ""},
+		{"nil candidates", emailSearch, []*crm.Record{nil, nil}, ""},
 		{"no candidates", emailSearch, nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -212,7 +212,7 @@ func TestChooseRechecksExactly(t *testing.T) {
 				t.Errorf("chose %v, want id %s", got, tc.want)
 			}
 			// Deterministic whatever the order of candidates.
-			rev := make([]*zoho.Record, len(tc.cands))
+			rev := make([]*crm.Record, len(tc.cands))
 			for i, c := range tc.cands {
 				rev[len(rev)-1-i] = c
 			}
@@ -231,7 +231,7 @@ func TestChooseCompoundRule(t *testing.T) {
 	v := cloudcx.Visitor{Name: "Burns", Company: "ABC"}
 	s := Identify(ModuleLeads, rules, v, cloudcx.SectionWebChat)[0]
 	// Zoho's multi-condition `equals` behaves like "contains": all of these come back.
-	cands := []*zoho.Record{
+	cands := []*crm.Record{
 		rec(t, "id", "1", "Last_Name", "Burnside", "Company", "ABC"),
 		rec(t, "id", "2", "Last_Name", "Burns", "Company", "ABC Inc"),
 		rec(t, "id", "3", "Last_Name", " burns ", "Company", "abc"),
@@ -253,7 +253,7 @@ func TestChooseContactLookupText(t *testing.T) {
 	// A rule comparing company with a Contact's Account_Name lookup compares the lookup's name.
 	rules := []Rule{{Conditions: []Condition{{CloudCXField: FieldCompany, ZohoFields: []string{"Account_Name"}}}}}
 	s := Identify(ModuleContacts, rules, cloudcx.Visitor{Company: "Acme"}, cloudcx.SectionWebChat)[0]
-	got, ok := Choose(s, []*zoho.Record{rec(t, "id", "1", "Account_Name", `{"name":"ACME","id":"9"}`)})
+	got, ok := Choose(s, []*crm.Record{rec(t, "id", "1", "Account_Name", `{"name":"ACME","id":"9"}`)})
 	if !ok || got.ID() != "1" {
 		t.Errorf("chose %v", got)
 	}
@@ -290,7 +290,7 @@ func FuzzIdentify(f *testing.F) {
 					if err != nil {
 						t.Fatalf("unbuildable criteria: %v", err)
 					}
-					back, err := zoho.ParseCriteria(txt)
+					back, err := crm.ParseCriteria(txt)
 					if err != nil {
 						t.Fatalf("criteria %q does not parse back: %v", txt, err)
 					}
@@ -308,11 +308,11 @@ func FuzzIdentify(f *testing.F) {
 				default:
 					t.Fatalf("kind %q", s.Kind)
 				}
-				if zoho.CheckSearchValue(s.Value) != nil && s.Kind != SearchCriteria {
+				if crm.CheckSearchValue(s.Value) != nil && s.Kind != SearchCriteria {
 					t.Fatalf("unsearchable value %q", s.Value)
 				}
 				// A record holding exactly the visitor's values is found.
-				r := zoho.NewRecord()
+				r := crm.NewRecord()
 				for _, c := range s.Checks {
 					for _, f := range c.ZohoFields {
 						_ = r.Set(f, c.Value)

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // unmergedFields are never part of an update: the record's identity and ownership.
@@ -26,11 +26,11 @@ var unmergedFields = map[string]bool{"id": true, "Owner": true, "Layout": true}
 // show: text trimmed with runs of spaces collapsed, emails ignoring case, phones by their
 // digits, lookups by id, other JSON values by their compact form. The update carries the
 // existing record's id and the changed fields, in incoming's order.
-func Merge(policy UpdatePolicy, existing, incoming *zoho.Record) (*zoho.Record, bool) {
+func Merge(policy UpdatePolicy, existing, incoming *crm.Record) (*crm.Record, bool) {
 	if existing == nil || incoming == nil || (policy != FillEmpty && policy != Overwrite) {
 		return nil, false
 	}
-	update := zoho.NewRecord()
+	update := crm.NewRecord()
 	changed := false
 	for _, k := range incoming.Keys() {
 		if unmergedFields[k] {

@@ -3,7 +3,7 @@ package rules
 import (
 	"testing"
 
-	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // TestMergePolicies covers every policy × (Zoho value empty, equal, different) for each kind of
@@ -40,13 +40,13 @@ func TestMergePolicies(t *testing.T) {
 		}, []string{`{}`, `{"Account_Name":{"id":""}}`, `{"Account_Name":{}}`}},
 	}
 	for _, f := range fields {
-		incoming := zoho.NewRecord()
+		incoming := crm.NewRecord()
 		if err := incoming.SetRaw(f.field, []byte(f.incoming)); err != nil {
 			t.Fatal(err)
 		}
 		for _, st := range f.states {
 			for _, policy := range []UpdatePolicy{Never, FillEmpty, Overwrite} {
-				existing, err := zoho.ParseRecord([]byte(st.existing))
+				existing, err := crm.ParseRecord([]byte(st.existing))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -67,7 +67,7 @@ func TestMergePolicies(t *testing.T) {
 			}
 		}
 		for _, e := range f.emptyVariants {
-			existing, _ := zoho.ParseRecord([]byte(e))
+			existing, _ := crm.ParseRecord([]byte(e))
 			if _, changed := Merge(FillEmpty, existing, incoming); !changed {
 				t.Errorf("%s: FillEmpty does not fill %s", f.field, e)
 			}
@@ -77,7 +77,7 @@ func TestMergePolicies(t *testing.T) {
 
 func TestMergeNeverBlanks(t *testing.T) {
 	existing := rec(t, "id", "1", "Last_Name", "Doe", "Email", "jane@example.com")
-	incoming, _ := zoho.ParseRecord([]byte(`{"Last_Name":"","Email":null,"Phone":"  "}`))
+	incoming, _ := crm.ParseRecord([]byte(`{"Last_Name":"","Email":null,"Phone":"  "}`))
 	for _, p := range []UpdatePolicy{Never, FillEmpty, Overwrite} {
 		if u, changed := Merge(p, existing, incoming); changed || u != nil {
 			t.Errorf("%s: blanked with %s", p, mustJSON(t, u))
@@ -108,8 +108,8 @@ func TestMergeSeveralFieldsKeepsOrder(t *testing.T) {
 
 func TestMergeOtherValues(t *testing.T) {
 	// Numbers and booleans from extra mappings compare by their compact JSON.
-	existing, _ := zoho.ParseRecord([]byte(`{"id":"1","Score":10,"Opt_In":true,"Tags":[]}`))
-	incoming, _ := zoho.ParseRecord([]byte(`{"Score":10,"Opt_In":false,"Tags":["a"]}`))
+	existing, _ := crm.ParseRecord([]byte(`{"id":"1","Score":10,"Opt_In":true,"Tags":[]}`))
+	incoming, _ := crm.ParseRecord([]byte(`{"Score":10,"Opt_In":false,"Tags":["a"]}`))
 	u, changed := Merge(Overwrite, existing, incoming)
 	if !changed || mustJSON(t, u) != `{"Opt_In":false,"Tags":["a"],"id":"1"}` {
 		t.Errorf("overwrite: %s", mustJSON(t, u))
@@ -124,8 +124,8 @@ func TestMergeNilAndUnknownPolicy(t *testing.T) {
 	r := rec(t, "Last_Name", "Doe")
 	for _, tc := range []struct {
 		p    UpdatePolicy
-		a, b *zoho.Record
-	}{{Overwrite, nil, r}, {Overwrite, zoho.NewRecord(), nil}, {"bogus", zoho.NewRecord(), r}} {
+		a, b *crm.Record
+	}{{Overwrite, nil, r}, {Overwrite, crm.NewRecord(), nil}, {"bogus", crm.NewRecord(), r}} {
 		if u, changed := Merge(tc.p, tc.a, tc.b); changed || u != nil {
 			t.Errorf("%s: %v", tc.p, u)
 		}

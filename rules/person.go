@@ -6,7 +6,7 @@ import (
 	"unicode"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
-	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // Owner is the Zoho user who owns a record the integration creates, resolved elsewhere (the
@@ -18,7 +18,7 @@ type Owner struct {
 }
 
 // lookup returns the Owner as a Zoho lookup value.
-func (o Owner) lookup() zoho.Lookup { return zoho.Lookup{ID: o.ID} }
+func (o Owner) lookup() crm.Lookup { return crm.Lookup{ID: o.ID} }
 
 // Default lengths of the person fields the mapping writes, in UTF-16 units, used when the org's
 // field metadata is not given (Zoho's standard lengths).
@@ -68,7 +68,7 @@ type PersonInput struct {
 	// Fields is the org's field metadata of the module (zoho FieldsService.List), when known:
 	// values are cut to its lengths. Fields it does not list, or a nil Fields, use Zoho's
 	// standard lengths.
-	Fields *zoho.FieldSet
+	Fields *crm.FieldSet
 }
 
 // Person is the Lead or Contact to create for a visitor.
@@ -78,10 +78,10 @@ type Person struct {
 	// Record is the record to insert: Owner, Last_Name (or its fallback), Email, Phone, Company
 	// (Leads; or its fallback) or Account_Name (Contacts, when an Account was identified), and
 	// the extra mappings.
-	Record *zoho.Record
+	Record *crm.Record
 	// Values holds only the mapped values CloudCX actually has, without Owner and without
 	// fallbacks: what [Merge] applies to a person the identification rules found.
-	Values *zoho.Record
+	Values *crm.Record
 	// Notes explain values that were changed or left out (an email that is not an address, a
 	// value cut to the field's length). They contain no personal data.
 	Notes []string
@@ -114,7 +114,7 @@ func PersonFields(in PersonInput) (Person, error) {
 	if module != ModuleLeads && module != ModuleContacts {
 		return Person{}, fmt.Errorf("rules: PersonFields: module %q is not %s or %s", module, ModuleLeads, ModuleContacts)
 	}
-	p := Person{Module: module, Record: zoho.NewRecord(), Values: zoho.NewRecord()}
+	p := Person{Module: module, Record: crm.NewRecord(), Values: crm.NewRecord()}
 	lim := limiter{fields: in.Fields, notes: &p.Notes}
 	v := in.Visitor
 
@@ -136,7 +136,7 @@ func PersonFields(in PersonInput) (Person, error) {
 		switch {
 		case !looksLikeEmail(email):
 			p.Notes = append(p.Notes, "Email: the visitor's email is not an address; not sent")
-		case zoho.UTF16Len(email) > lim.limit("Email"):
+		case crm.UTF16Len(email) > lim.limit("Email"):
 			p.Notes = append(p.Notes, fmt.Sprintf("Email: longer than the field's %d characters; not sent", lim.limit("Email")))
 		default:
 			_ = p.Values.Set("Email", email)
@@ -160,7 +160,7 @@ func PersonFields(in PersonInput) (Person, error) {
 		}
 	case ModuleContacts:
 		if in.AccountID != "" {
-			_ = p.Values.Set("Account_Name", zoho.Lookup{ID: in.AccountID})
+			_ = p.Values.Set("Account_Name", crm.Lookup{ID: in.AccountID})
 		}
 	}
 
@@ -242,9 +242,9 @@ func mappedValue(field string, v cloudcx.Visitor, section cloudcx.Section, i clo
 
 // applyExtraMappings sets the extra mappings of module on r, in order, skipping empty values and
 // fields already set.
-func applyExtraMappings(r *zoho.Record, ms []ExtraMapping, module string, value func(string) string, lim limiter) {
+func applyExtraMappings(r *crm.Record, ms []ExtraMapping, module string, value func(string) string, lim limiter) {
 	for _, m := range ms {
-		if m.Module != module || !zoho.ValidFieldName(m.ZohoField) || r.Has(m.ZohoField) || contains(reservedFields[module], m.ZohoField) {
+		if m.Module != module || !crm.ValidFieldName(m.ZohoField) || r.Has(m.ZohoField) || contains(reservedFields[module], m.ZohoField) {
 			continue
 		}
 		if val := lim.text(m.ZohoField, value(m.CloudCXField)); val != "" {
@@ -255,7 +255,7 @@ func applyExtraMappings(r *zoho.Record, ms []ExtraMapping, module string, value 
 
 // limiter cuts one-line values to their field's length and notes it.
 type limiter struct {
-	fields *zoho.FieldSet
+	fields *crm.FieldSet
 	notes  *[]string
 }
 
@@ -275,8 +275,8 @@ func (l limiter) limit(field string) int {
 func (l limiter) text(field, s string) string {
 	s = oneLine(s)
 	n := l.limit(field)
-	if zoho.UTF16Len(s) > n {
-		s = strings.TrimSpace(zoho.TruncateUTF16(s, n))
+	if crm.UTF16Len(s) > n {
+		s = strings.TrimSpace(crm.TruncateUTF16(s, n))
 		if l.notes != nil {
 			*l.notes = append(*l.notes, fmt.Sprintf("%s: cut to the field's %d characters", field, n))
 		}

@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
-	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 func mustJSON(t testing.TB, v any) string {
@@ -217,13 +217,13 @@ func TestPersonLengthsAndHostileText(t *testing.T) {
 		Company: strings.Repeat("Ω", 120),
 	}
 	p, err := PersonFields(PersonInput{Settings: DefaultSettings(), Module: ModuleLeads, Visitor: v,
-		Fields: zoho.NewFieldSet(ModuleLeads, []zoho.Field{{APIName: "Company", Length: 50}, {APIName: "Phone" /* no length: default */}})})
+		Fields: crm.NewFieldSet(ModuleLeads, []crm.Field{{APIName: "Company", Length: 50}, {APIName: "Phone" /* no length: default */}})})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for field, max := range map[string]int{"Last_Name": LenLastName, "Phone": LenPhone, "Company": 50} {
 		s := p.Record.String(field)
-		if n := zoho.UTF16Len(s); n > max || n == 0 {
+		if n := crm.UTF16Len(s); n > max || n == 0 {
 			t.Errorf("%s has %d units (max %d): %q", field, n, max, s)
 		}
 		if !utf8.ValidString(s) || strings.ContainsAny(s, "\n\t\x00\u202e") {
@@ -238,7 +238,7 @@ func TestPersonLengthsAndHostileText(t *testing.T) {
 	}
 	// The org's metadata may allow more than Zoho's defaults.
 	p, _ = PersonFields(PersonInput{Settings: DefaultSettings(), Module: ModuleLeads, Visitor: cloudcx.Visitor{Company: strings.Repeat("x", 150)},
-		Fields: zoho.NewFieldSet(ModuleLeads, []zoho.Field{{APIName: "Company", Length: 200}})})
+		Fields: crm.NewFieldSet(ModuleLeads, []crm.Field{{APIName: "Company", Length: 200}})})
 	if n := len(p.Record.String("Company")); n != 150 {
 		t.Errorf("Company cut to %d with a 200 limit", n)
 	}

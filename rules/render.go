@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
-	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // Zoho's limits the rendering keeps.
@@ -82,7 +82,7 @@ type RenderInput struct {
 	Attachments []AttachmentOutcome
 	// Fields is the org's field metadata of the module rendered ("Cases" or "Tasks"), when
 	// known: lengths, and the allowed picklist values of Status and Case_Origin.
-	Fields *zoho.FieldSet
+	Fields *crm.FieldSet
 }
 
 // Rendered is a Case or Task ready to insert, and the files to attach to it.
@@ -91,7 +91,7 @@ type Rendered struct {
 	Module string
 	// Record holds every field to send: Subject, Description, Status, Case_Origin or Due_Date,
 	// Owner, the links, the person's details on a Case, and the extra mappings.
-	Record *zoho.Record
+	Record *crm.Record
 	// Subject and Description are also in Record.
 	Subject     string
 	Description string
@@ -141,7 +141,7 @@ func render(module string, in RenderInput) (*Rendered, error) {
 	i := in.Interaction
 	t := i.Base()
 	section := i.Section()
-	out := &Rendered{Module: module, Record: zoho.NewRecord()}
+	out := &Rendered{Module: module, Record: crm.NewRecord()}
 	lim := limiter{fields: in.Fields, notes: &out.Notes}
 	key := KeyOf(i)
 	out.Marker = Marker(key)
@@ -179,36 +179,36 @@ func render(module string, in RenderInput) (*Rendered, error) {
 		if name := lim.text("Reported_By", strings.TrimSpace(first+" "+last)); name != "" {
 			_ = r.Set("Reported_By", name)
 		}
-		if email := oneLine(t.Visitor.Email); email != "" && looksLikeEmail(email) && zoho.UTF16Len(email) <= lim.limit("Email") {
+		if email := oneLine(t.Visitor.Email); email != "" && looksLikeEmail(email) && crm.UTF16Len(email) <= lim.limit("Email") {
 			_ = r.Set("Email", email)
 		}
 		if phone := lim.text("Phone", zohoPhone(i.ContactPhone())); phone != "" {
 			_ = r.Set("Phone", phone)
 		}
 		if in.Account.ID != "" {
-			_ = r.Set("Account_Name", zoho.Lookup{ID: in.Account.ID})
+			_ = r.Set("Account_Name", crm.Lookup{ID: in.Account.ID})
 		}
 		switch {
 		case in.Person.ID == "":
 		case in.Person.Module == ModuleContacts || in.Person.Module == "":
-			_ = r.Set("Related_To", zoho.Lookup{ID: in.Person.ID})
+			_ = r.Set("Related_To", crm.Lookup{ID: in.Person.ID})
 		default:
 			out.Notes = append(out.Notes, fmt.Sprintf("Related_To: a Case links to a Contact, not to %s; not linked", in.Person.Module))
 		}
 	case ModuleTasks:
 		_ = r.Set("Status", picklistValue("Status", in.Settings.Task.Status, "Completed", in.Fields, &out.Notes))
 		if end := endTime(t); !end.IsZero() {
-			_ = r.Set("Due_Date", zoho.DateOf(end.In(loc)))
+			_ = r.Set("Due_Date", crm.DateOf(end.In(loc)))
 		}
 		switch {
 		case in.Person.ID == "":
 		case in.Person.Module == ModuleLeads:
-			_ = r.Set("What_Id", zoho.Lookup{ID: in.Person.ID})
+			_ = r.Set("What_Id", crm.Lookup{ID: in.Person.ID})
 			_ = r.Set("$se_module", ModuleLeads)
 		default:
-			_ = r.Set("Who_Id", zoho.Lookup{ID: in.Person.ID})
+			_ = r.Set("Who_Id", crm.Lookup{ID: in.Person.ID})
 			if in.Account.ID != "" {
-				_ = r.Set("What_Id", zoho.Lookup{ID: in.Account.ID})
+				_ = r.Set("What_Id", crm.Lookup{ID: in.Account.ID})
 				_ = r.Set("$se_module", ModuleAccounts)
 			}
 		}
@@ -274,7 +274,7 @@ func caseOriginDefault(section cloudcx.Section, ch cloudcx.Channel) string {
 // value equal to it ignoring case, else fallback if allowed (ignoring case), else the picklist's
 // first value, with a note. Without picklist metadata it returns want (or fallback when want is
 // blank).
-func picklistValue(field, want, fallback string, fields *zoho.FieldSet, notes *[]string) string {
+func picklistValue(field, want, fallback string, fields *crm.FieldSet, notes *[]string) string {
 	want = oneLine(want)
 	if want == "" {
 		want = fallback
@@ -391,12 +391,12 @@ func formatTime(t time.Time, loc *time.Location, layout string) string {
 func renderSubject(tmpl string, values map[string]string, marker string, max int) string {
 	max = min(max, MaxSubject)
 	text := defuseMarkers(oneLine(expandTemplate(tmpl, SubjectPlaceholders(), values)))
-	room := max - zoho.UTF16Len(marker) - 1
+	room := max - crm.UTF16Len(marker) - 1
 	if room <= 0 {
 		return marker
 	}
-	if zoho.UTF16Len(text) > room {
-		text = strings.TrimSpace(zoho.TruncateUTF16(text, room-1)) + "…"
+	if crm.UTF16Len(text) > room {
+		text = strings.TrimSpace(crm.TruncateUTF16(text, room-1)) + "…"
 	}
 	if text == "" || text == "…" {
 		return marker
@@ -479,7 +479,7 @@ func attachmentFileName(a cloudcx.Attachment) string {
 			name += "-" + safeFileName(a.ID)
 		}
 	}
-	return zoho.TruncateUTF16(name, 255)
+	return crm.TruncateUTF16(name, 255)
 }
 
 func formatSize(n int64) string {
@@ -494,10 +494,10 @@ func formatSize(n int64) string {
 
 // cutText cuts a one-line value to n units, marking the cut.
 func cutText(s string, n int) string {
-	if zoho.UTF16Len(s) <= n {
+	if crm.UTF16Len(s) <= n {
 		return s
 	}
-	return strings.TrimSpace(zoho.TruncateUTF16(s, n-1)) + "…"
+	return strings.TrimSpace(crm.TruncateUTF16(s, n-1)) + "…"
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -517,33 +517,33 @@ func renderDescription(i cloudcx.Interaction, loc *time.Location, plan []Planned
 	head := joinSections(sections)
 
 	full := head + "Transcript\n" + transcript
-	if zoho.UTF16Len(full) <= max {
+	if crm.UTF16Len(full) <= max {
 		return full, transcript, false
 	}
 
 	marker := "[transcript truncated: full transcript attached as " + transcriptName + "]"
 	fixed := "Transcript\n" + marker
 	// Absurd input: the other sections alone leave no room. Shorten the longest first.
-	for zoho.UTF16Len(head)+zoho.UTF16Len(fixed) > max {
-		if !shortenLongest(sections, zoho.UTF16Len(head)+zoho.UTF16Len(fixed)-max) {
+	for crm.UTF16Len(head)+crm.UTF16Len(fixed) > max {
+		if !shortenLongest(sections, crm.UTF16Len(head)+crm.UTF16Len(fixed)-max) {
 			break
 		}
 		head = joinSections(sections)
 	}
-	budget := max - zoho.UTF16Len(head) - zoho.UTF16Len(fixed)
+	budget := max - crm.UTF16Len(head) - crm.UTF16Len(fixed)
 	cut := ""
 	if budget > 0 {
-		cut = zoho.TruncateUTF16(transcript, budget)
+		cut = crm.TruncateUTF16(transcript, budget)
 		if nl := strings.LastIndexByte(cut, '\n'); nl >= 0 {
 			cut = cut[:nl+1] // whole lines only
 		} else if cut != "" {
 			// The first line alone is longer than the room: keep what fits of it, on its own line.
-			cut = zoho.TruncateUTF16(transcript, budget-1) + "\n"
+			cut = crm.TruncateUTF16(transcript, budget-1) + "\n"
 		}
 	}
 	desc := head + "Transcript\n" + cut + marker
-	if zoho.UTF16Len(desc) > max { // cannot happen; never send more than Zoho keeps
-		desc = zoho.TruncateUTF16(desc, max)
+	if crm.UTF16Len(desc) > max { // cannot happen; never send more than Zoho keeps
+		desc = crm.TruncateUTF16(desc, max)
 	}
 	return desc, transcript, true
 }
@@ -575,21 +575,21 @@ func shortenLongest(ss []section, excess int) bool {
 	for i, s := range ss {
 		n := 0
 		for _, l := range s.lines {
-			n += zoho.UTF16Len(l) + 1
+			n += crm.UTF16Len(l) + 1
 		}
 		if n > bestLen {
 			best, bestLen = i, n
 		}
 	}
-	if best < 0 || bestLen <= zoho.UTF16Len(note)+1 {
+	if best < 0 || bestLen <= crm.UTF16Len(note)+1 {
 		return false
 	}
 	body := strings.Join(ss[best].lines, "\n")
-	keep := bestLen - excess - zoho.UTF16Len(note) - 2
+	keep := bestLen - excess - crm.UTF16Len(note) - 2
 	if keep < 0 {
 		keep = 0
 	}
-	cut := zoho.TruncateUTF16(body, keep)
+	cut := crm.TruncateUTF16(body, keep)
 	var lines []string
 	if cut != "" {
 		lines = strings.Split(cut, "\n")

@@ -15,7 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
-	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -138,7 +138,7 @@ func dump(t testing.TB, r *Rendered) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	rec := r.Record.Clone()
-	rec.Set("Description", fmt.Sprintf("<%d UTF-16 units, below>", zoho.UTF16Len(r.Description)))
+	rec.Set("Description", fmt.Sprintf("<%d UTF-16 units, below>", crm.UTF16Len(r.Description)))
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
@@ -194,10 +194,10 @@ func golden(t *testing.T, name string, got []byte) {
 // checkLimits asserts the invariants every rendering keeps.
 func checkLimits(t testing.TB, r *Rendered, key SourceKey) {
 	t.Helper()
-	if n := zoho.UTF16Len(r.Subject); n > MaxSubject {
+	if n := crm.UTF16Len(r.Subject); n > MaxSubject {
 		t.Errorf("subject has %d units", n)
 	}
-	if n := zoho.UTF16Len(r.Description); n > MaxDescription {
+	if n := crm.UTF16Len(r.Description); n > MaxDescription {
 		t.Errorf("description has %d units", n)
 	}
 	if !utf8.ValidString(r.Subject) || !utf8.ValidString(r.Description) {
@@ -299,8 +299,8 @@ func TestRenderOverflowKeepsSectionsAndWholeLines(t *testing.T) {
 	if !strings.HasSuffix(d, "😀\n[transcript truncated: full transcript attached as transcript-big-1.txt]") {
 		t.Errorf("description does not end with a whole line and the marker: %q", d[len(d)-120:])
 	}
-	if zoho.UTF16Len(d) < MaxDescription-200 {
-		t.Errorf("description uses only %d units", zoho.UTF16Len(d))
+	if crm.UTF16Len(d) < MaxDescription-200 {
+		t.Errorf("description uses only %d units", crm.UTF16Len(d))
 	}
 	f := r.TranscriptAttachment
 	if f == nil || f.Name != "transcript-big-1.txt" || f.ContentType != "text/plain; charset=utf-8" {
@@ -511,20 +511,20 @@ func TestCaseOrigin(t *testing.T) {
 }
 
 // picklists builds field metadata with the given picklist values (display = actual).
-func picklists(module string, values map[string][]string) *zoho.FieldSet {
-	var fields []zoho.Field
+func picklists(module string, values map[string][]string) *crm.FieldSet {
+	var fields []crm.Field
 	for _, name := range sortedKeys(map[string]string{"Status": "", "Case_Origin": ""}) {
 		vs, ok := values[name]
 		if !ok {
 			continue
 		}
-		f := zoho.Field{APIName: name, DataType: "picklist"}
+		f := crm.Field{APIName: name, DataType: "picklist"}
 		for _, v := range vs {
-			f.PickListValues = append(f.PickListValues, zoho.PickListValue{DisplayValue: v, ActualValue: v})
+			f.PickListValues = append(f.PickListValues, crm.PickListValue{DisplayValue: v, ActualValue: v})
 		}
 		fields = append(fields, f)
 	}
-	return zoho.NewFieldSet(module, fields)
+	return crm.NewFieldSet(module, fields)
 }
 
 func TestPicklistFallback(t *testing.T) {
@@ -609,12 +609,12 @@ func TestRenderSubjectCutKeepsMarker(t *testing.T) {
 		t.Errorf("cut inside an emoji: %q", text[len(text)-20:])
 	}
 	// The org's metadata may shorten Subject further.
-	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Fields: zoho.NewFieldSet(ModuleTasks, []zoho.Field{{APIName: "Subject", Length: 40}})})
-	if n := zoho.UTF16Len(r.Subject); n > 40 || !strings.HasSuffix(r.Subject, r.Marker) {
+	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Fields: crm.NewFieldSet(ModuleTasks, []crm.Field{{APIName: "Subject", Length: 40}})})
+	if n := crm.UTF16Len(r.Subject); n > 40 || !strings.HasSuffix(r.Subject, r.Marker) {
 		t.Errorf("subject %q (%d units)", r.Subject, n)
 	}
 	// A Subject too short even for the marker keeps the marker.
-	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Fields: zoho.NewFieldSet(ModuleTasks, []zoho.Field{{APIName: "Subject", Length: 5}})})
+	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Fields: crm.NewFieldSet(ModuleTasks, []crm.Field{{APIName: "Subject", Length: 5}})})
 	if r.Subject != r.Marker {
 		t.Errorf("subject %q", r.Subject)
 	}

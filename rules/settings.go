@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
-	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // SettingsVersion is the version of the Settings JSON this package writes. [ParseSettings] reads
@@ -637,7 +637,7 @@ func (s Settings) Validate() error {
 					add(cp+".zoho_fields", "name at least one Zoho field")
 				}
 				for k, f := range c.ZohoFields {
-					if !zoho.ValidFieldName(f) {
+					if !crm.ValidFieldName(f) {
 						add(fmt.Sprintf("%s.zoho_fields[%d]", cp, k), "%q is not a Zoho field API name", f)
 					}
 				}
@@ -659,7 +659,7 @@ func (s Settings) Validate() error {
 			add(p+".cloudcx_field", "%s", msg)
 		}
 		switch {
-		case !zoho.ValidFieldName(em.ZohoField):
+		case !crm.ValidFieldName(em.ZohoField):
 			add(p+".zoho_field", "%q is not a Zoho field API name", em.ZohoField)
 		case contains(reserved, em.ZohoField):
 			add(p+".zoho_field", "%s.%s is written by the integration itself", em.Module, em.ZohoField)

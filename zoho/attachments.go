@@ -19,6 +19,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // Limits of Zoho CRM v2 attachments.
@@ -100,13 +102,13 @@ type Attachment struct {
 	// Module is the parent record's module ($se_module).
 	Module string `json:"$se_module"`
 	// Parent is the record the attachment belongs to (Parent_Id), when Zoho says.
-	Parent       *Lookup   `json:"Parent_Id"`
-	Owner        *Lookup   `json:"Owner"`
-	CreatedBy    *Lookup   `json:"Created_By"`
-	ModifiedBy   *Lookup   `json:"Modified_By"`
-	CreatedTime  time.Time `json:"Created_Time"`
-	ModifiedTime time.Time `json:"Modified_Time"`
-	Editable     bool      `json:"$editable"`
+	Parent       *crm.Lookup `json:"Parent_Id"`
+	Owner        *crm.Lookup `json:"Owner"`
+	CreatedBy    *crm.Lookup `json:"Created_By"`
+	ModifiedBy   *crm.Lookup `json:"Modified_By"`
+	CreatedTime  time.Time   `json:"Created_Time"`
+	ModifiedTime time.Time   `json:"Modified_Time"`
+	Editable     bool        `json:"$editable"`
 
 	// Raw is the attachment object as Zoho sent it (for an upload, the result's details).
 	Raw json.RawMessage `json:"-"`
@@ -143,9 +145,9 @@ func looseInt(raw json.RawMessage) int64 {
 	return n
 }
 
-func looseLookup(raw json.RawMessage) *Lookup {
+func looseLookup(raw json.RawMessage) *crm.Lookup {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, jsonNull) {
+	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
 	var id string
@@ -153,9 +155,9 @@ func looseLookup(raw json.RawMessage) *Lookup {
 		if id == "" {
 			return nil
 		}
-		return &Lookup{ID: id}
+		return &crm.Lookup{ID: id}
 	}
-	var l Lookup
+	var l crm.Lookup
 	if json.Unmarshal(raw, &l) != nil {
 		return nil
 	}
@@ -357,8 +359,8 @@ func (o *ListAttachmentsOptions) validate() error {
 		return nil
 	}
 	for _, f := range o.Fields {
-		if !ValidFieldName(f) {
-			return fmt.Errorf("zoho: ListAttachmentsOptions.Fields: %q is not a field API name", safeField(f))
+		if !crm.ValidFieldName(f) {
+			return fmt.Errorf("zoho: ListAttachmentsOptions.Fields: %+.64q is not a field API name", f)
 		}
 	}
 	if o.Page < 0 {

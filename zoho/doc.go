@@ -9,6 +9,19 @@
 //		zoho.WithTokenSource(ts), // an oauth2.TokenSource; see the OAuth support in this package
 //	)
 //
+// # Data types
+//
+// The values the services send and receive are defined in package
+// [github.com/cloudcx/cxzoho/zoho/crm], which does no I/O: records ([crm.Record], [crm.Lookup]),
+// the typed records of the standard modules ([crm.Lead], [crm.Contact], [crm.Account],
+// [crm.Case], [crm.Task]) with their [crm.Optional] fields, dates ([crm.Date], [crm.DateTime]),
+// search criteria ([crm.Criteria], [crm.SearchQuery]), field metadata ([crm.FieldSet]) and
+// lengths in UTF-16 units ([crm.UTF16Len]). This package holds what talks to Zoho: the client,
+// its services and options, and the outcomes of calls ([RecordResults], [*APIError], [Response]).
+// Code that only needs Zoho's data, such as pure decision code, imports crm without the client:
+//
+//	res, _, err := c.Records.Leads().Insert(ctx, []*crm.Lead{{LastName: crm.Some("Boyle")}}, nil)
+//
 // # OAuth 2.0
 //
 // [OAuthConfig] runs Zoho's flows for every data centre: [OAuthConfig.AuthCodeURL] (offline access,

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // Limits of Zoho's record APIs that the service enforces or works within.
@@ -112,16 +114,16 @@ func (e *PagingLimitError) Unwrap() error { return e.Err }
 // call carry its error (an *[AmbiguousError] when Zoho may have written them), and later records
 // carry [ErrNotSent]. The Response is the last call's. Insert is not retried after it reached
 // Zoho (Zoho has no idempotency keys): use Upsert for writes that must be safe to repeat.
-func (s *RecordsService) Insert(ctx context.Context, module string, records []*Record, opts *WriteOptions) (RecordResults, *Response, error) {
-	return ForModule[Record](s, module).Insert(ctx, records, opts)
+func (s *RecordsService) Insert(ctx context.Context, module string, records []*crm.Record, opts *WriteOptions) (RecordResults, *Response, error) {
+	return ForModule[crm.Record](s, module).Insert(ctx, records, opts)
 }
 
 // Update changes records in module (PUT /{module}); each record must carry its id (see
-// [Record.SetID]) and only the fields to change. Splitting and results are as for [Insert].
+// [crm.Record.SetID]) and only the fields to change. Splitting and results are as for [Insert].
 //
 // [Insert]: RecordsService.Insert
-func (s *RecordsService) Update(ctx context.Context, module string, records []*Record, opts *WriteOptions) (RecordResults, *Response, error) {
-	return ForModule[Record](s, module).Update(ctx, records, opts)
+func (s *RecordsService) Update(ctx context.Context, module string, records []*crm.Record, opts *WriteOptions) (RecordResults, *Response, error) {
+	return ForModule[crm.Record](s, module).Update(ctx, records, opts)
 }
 
 // Upsert updates the record that matches each input on the duplicate-check fields, or inserts it
@@ -131,14 +133,14 @@ func (s *RecordsService) Update(ctx context.Context, module string, records []*R
 // [Insert].
 //
 // [Insert]: RecordsService.Insert
-func (s *RecordsService) Upsert(ctx context.Context, module string, records []*Record, opts *UpsertOptions) (RecordResults, *Response, error) {
-	return ForModule[Record](s, module).Upsert(ctx, records, opts)
+func (s *RecordsService) Upsert(ctx context.Context, module string, records []*crm.Record, opts *UpsertOptions) (RecordResults, *Response, error) {
+	return ForModule[crm.Record](s, module).Upsert(ctx, records, opts)
 }
 
 // Get reads one record by id (GET /{module}/{id}). A record that does not exist (Zoho answers 204
 // or an empty list) is an error matching [ErrNotFound].
-func (s *RecordsService) Get(ctx context.Context, module, id string) (*Record, *Response, error) {
-	return ForModule[Record](s, module).Get(ctx, id)
+func (s *RecordsService) Get(ctx context.Context, module, id string) (*crm.Record, *Response, error) {
+	return ForModule[crm.Record](s, module).Get(ctx, id)
 }
 
 // Delete deletes records by id (DELETE /{module}?ids=…), 100 ids per call. Results are one per
@@ -146,7 +148,7 @@ func (s *RecordsService) Get(ctx context.Context, module, id string) (*Record, *
 //
 // [Insert]: RecordsService.Insert
 func (s *RecordsService) Delete(ctx context.Context, module string, ids []string, opts *DeleteOptions) (RecordResults, *Response, error) {
-	return ForModule[Record](s, module).Delete(ctx, ids, opts)
+	return ForModule[crm.Record](s, module).Delete(ctx, ids, opts)
 }
 
 // checkModuleCall refuses, before anything is sent, a nil context and an invalid module name.
@@ -273,7 +275,7 @@ func (s *RecordsService) write(ctx context.Context, module string, op writeOp, r
 			continue
 		}
 		if op.needID {
-			if rec, err := ParseRecord(raw); err != nil || rec.String("id") == "" {
+			if rec, err := crm.ParseRecord(raw); err != nil || rec.String("id") == "" {
 				results[i].Err = fmt.Errorf("%w: an %s needs the record's id", ErrInvalidRecord, op.name)
 				continue
 			}

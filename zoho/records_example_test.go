@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 	"golang.org/x/oauth2"
 )
 
@@ -42,13 +43,13 @@ func ExampleRecordsService_Insert() {
 	client, done := exampleClient(mux)
 	defer done()
 
-	first, second := zoho.NewRecord(), zoho.NewRecord()
+	first, second := crm.NewRecord(), crm.NewRecord()
 	_ = first.Set("Last_Name", "Boyle")
 	_ = first.Set("Company", "Zylker")
 	_ = second.Set("Last_Name", "Kingsley")
 	_ = second.Set("Email", "not an email")
 
-	results, _, err := client.Records.Insert(context.Background(), "Leads", []*zoho.Record{first, second}, nil)
+	results, _, err := client.Records.Insert(context.Background(), "Leads", []*crm.Record{first, second}, nil)
 	if err != nil {
 		fmt.Println("the call failed:", err)
 		return
@@ -80,16 +81,16 @@ func ExampleModuleService_Upsert() {
 	client, done := exampleClient(mux)
 	defer done()
 
-	contact := &zoho.Contact{
-		LastName: zoho.Some("Kingsley"),
-		Email:    zoho.Some("anna@bentley.example"),
-		Phone:    zoho.Null[string](), // clear the phone number
+	contact := &crm.Contact{
+		LastName: crm.Some("Kingsley"),
+		Email:    crm.Some("anna@bentley.example"),
+		Phone:    crm.Null[string](), // clear the phone number
 	}
 	opts := &zoho.UpsertOptions{
 		DuplicateCheckFields: []string{"Email"},
 		WriteOptions:         zoho.WriteOptions{Trigger: zoho.NoTriggers()},
 	}
-	results, _, err := client.Records.Contacts().Upsert(context.Background(), []*zoho.Contact{contact}, opts)
+	results, _, err := client.Records.Contacts().Upsert(context.Background(), []*crm.Contact{contact}, opts)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -183,15 +184,15 @@ func ExampleRecordsService_Delete() {
 
 // A typed field has three states: left out, set, or cleared with JSON null.
 func ExampleOptional() {
-	lead := zoho.Lead{
-		LastName: zoho.Some("Boyle"),      // sent
-		Phone:    zoho.Null[string](),     // sent as null: Zoho empties the field
-		Email:    zoho.Optional[string]{}, // the zero value: not sent, Zoho leaves it alone
+	lead := crm.Lead{
+		LastName: crm.Some("Boyle"),      // sent
+		Phone:    crm.Null[string](),     // sent as null: Zoho empties the field
+		Email:    crm.Optional[string]{}, // the zero value: not sent, Zoho leaves it alone
 	}
 	out, _ := json.Marshal(lead)
 	fmt.Println(string(out))
 
-	var back zoho.Lead
+	var back crm.Lead
 	_ = json.Unmarshal([]byte(`{"Last_Name":"Boyle","Phone":null,"Score__c":7}`), &back)
 	name, ok := back.LastName.Get()
 	fmt.Println(name, ok, back.Phone.IsNull(), back.Email.IsZero(), back.Extra.String("Score__c"))

@@ -8,6 +8,8 @@ import (
 	"iter"
 	"net/http"
 	"time"
+
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // BoolFilter selects records by a boolean system state in a listing (Zoho's `converted` and
@@ -104,8 +106,8 @@ func (o *ListOptions) clone() ListOptions {
 // records follow (MoreRecords) and, in API versions that page with tokens, the NextPageToken. An
 // empty module (HTTP 204) and "nothing modified" (HTTP 304, with IfModifiedSince) give no records
 // and no error. Use [RecordsService.ListIter] to read every page.
-func (s *RecordsService) List(ctx context.Context, module string, opts *ListOptions) ([]*Record, *Response, error) {
-	return ForModule[Record](s, module).List(ctx, opts)
+func (s *RecordsService) List(ctx context.Context, module string, opts *ListOptions) ([]*crm.Record, *Response, error) {
+	return ForModule[crm.Record](s, module).List(ctx, opts)
 }
 
 // ListIter returns an iterator over all the records of module, page after page, from opts'
@@ -113,8 +115,8 @@ func (s *RecordsService) List(ctx context.Context, module string, opts *ListOpti
 // and on an error yields (nil, err) once and ends; the context's end is such an error. Without a
 // page token, Zoho serves only the first 2,000 records of a listing: the iterator then ends with a
 // [*PagingLimitError] rather than stopping silently.
-func (s *RecordsService) ListIter(ctx context.Context, module string, opts *ListOptions) iter.Seq2[*Record, error] {
-	return ForModule[Record](s, module).ListIter(ctx, opts)
+func (s *RecordsService) ListIter(ctx context.Context, module string, opts *ListOptions) iter.Seq2[*crm.Record, error] {
+	return ForModule[crm.Record](s, module).ListIter(ctx, opts)
 }
 
 // listAnswer is Zoho's answer to a listing or a get by id.
@@ -140,7 +142,7 @@ func (s *RecordsService) listRaw(ctx context.Context, module string, opts *ListO
 	}
 	var ropts []RequestOption
 	if !o.IfModifiedSince.IsZero() {
-		ropts = append(ropts, WithHeader("If-Modified-Since", o.IfModifiedSince.Format(DateTimeLayout)))
+		ropts = append(ropts, WithHeader("If-Modified-Since", o.IfModifiedSince.Format(crm.DateTimeLayout)))
 	}
 	req, err := s.client.NewRequest(http.MethodGet, path, &o, nil, ropts...)
 	if err != nil {

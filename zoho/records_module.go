@@ -6,15 +6,17 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
-// ModuleService reads and writes the records of one module as values of type T: [Lead],
-// [Contact], [Account], [Case], [Task], [Record], or a caller's own struct (which should keep
-// unknown fields the way the typed records do, if it writes records back). It is a thin typed
-// facade over [RecordsService]: splitting, results and paging are the same.
+// ModuleService reads and writes the records of one module as values of type T: [crm.Lead],
+// [crm.Contact], [crm.Account], [crm.Case], [crm.Task], [crm.Record], or a caller's own struct
+// (which should keep unknown fields the way the typed records do, if it writes records back). It
+// is a thin typed facade over [RecordsService]: splitting, results and paging are the same.
 //
 //	leads := client.Records.Leads()
-//	res, _, err := leads.Insert(ctx, []*zoho.Lead{{LastName: zoho.Some("Boyle"), Company: zoho.Some("Zylker")}}, nil)
+//	res, _, err := leads.Insert(ctx, []*crm.Lead{{LastName: crm.Some("Boyle"), Company: crm.Some("Zylker")}}, nil)
 type ModuleService[T any] struct {
 	records *RecordsService
 	module  string
@@ -27,23 +29,23 @@ func ForModule[T any](s *RecordsService, module string) *ModuleService[T] {
 }
 
 // Leads returns the service for the Leads module.
-func (s *RecordsService) Leads() *ModuleService[Lead] { return ForModule[Lead](s, "Leads") }
+func (s *RecordsService) Leads() *ModuleService[crm.Lead] { return ForModule[crm.Lead](s, "Leads") }
 
 // Contacts returns the service for the Contacts module.
-func (s *RecordsService) Contacts() *ModuleService[Contact] {
-	return ForModule[Contact](s, "Contacts")
+func (s *RecordsService) Contacts() *ModuleService[crm.Contact] {
+	return ForModule[crm.Contact](s, "Contacts")
 }
 
 // Accounts returns the service for the Accounts module.
-func (s *RecordsService) Accounts() *ModuleService[Account] {
-	return ForModule[Account](s, "Accounts")
+func (s *RecordsService) Accounts() *ModuleService[crm.Account] {
+	return ForModule[crm.Account](s, "Accounts")
 }
 
 // Cases returns the service for the Cases module.
-func (s *RecordsService) Cases() *ModuleService[Case] { return ForModule[Case](s, "Cases") }
+func (s *RecordsService) Cases() *ModuleService[crm.Case] { return ForModule[crm.Case](s, "Cases") }
 
 // Tasks returns the service for the Tasks module.
-func (s *RecordsService) Tasks() *ModuleService[Task] { return ForModule[Task](s, "Tasks") }
+func (s *RecordsService) Tasks() *ModuleService[crm.Task] { return ForModule[crm.Task](s, "Tasks") }
 
 // Module returns the module's API name.
 func (m *ModuleService[T]) Module() string { return m.module }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // fakeRecords is a tiny stateful stand-in for Zoho's record API over httptest: it stores what
@@ -15,14 +17,14 @@ import (
 type fakeRecords struct {
 	mu   sync.Mutex
 	next int
-	recs map[string]*Record
+	recs map[string]*crm.Record
 }
 
 func (f *fakeRecords) handler() http.Handler {
 	mux := http.NewServeMux()
 	write := func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
-			Data []*Record `json:"data"`
+			Data []*crm.Record `json:"data"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 			http.Error(w, err.Error(), 400)
@@ -61,13 +63,13 @@ func (f *fakeRecords) handler() http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"data": []*Record{rec}})
+		_ = json.NewEncoder(w).Encode(map[string]any{"data": []*crm.Record{rec}})
 	})
 	return mux
 }
 
 func TestWriteThenReadRoundTrip(t *testing.T) {
-	fake := &fakeRecords{recs: map[string]*Record{}}
+	fake := &fakeRecords{recs: map[string]*crm.Record{}}
 	srv := httptest.NewServer(fake.handler())
 	defer srv.Close()
 	c, err := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL))
@@ -76,16 +78,16 @@ func TestWriteThenReadRoundTrip(t *testing.T) {
 	}
 	ctx := t.Context()
 	ist := time.FixedZone("", 5*3600+1800)
-	task := &Task{
-		Subject:  Some("Chat 😀 with Anna"),
-		DueDate:  Some(Date{2026, 8, 28}),
-		WhatID:   Some(Lookup{ID: "3652397000000624046", Name: "Zylker"}),
-		SeModule: Some("Accounts"),
-		Status:   Null[string](),
+	task := &crm.Task{
+		Subject:  crm.Some("Chat 😀 with Anna"),
+		DueDate:  crm.Some(crm.Date{Year: 2026, Month: 8, Day: 28}),
+		WhatID:   crm.Some(crm.Lookup{ID: "3652397000000624046", Name: "Zylker"}),
+		SeModule: crm.Some("Accounts"),
+		Status:   crm.Null[string](),
 	}
 	_ = task.Extra.Set("Remind_At", map[string]string{"ALARM": "FREQ=NONE;ACTION=POPUP;TRIGGER=DATE-TIME:2026-08-28T09:00:00+05:30"})
-	_ = task.Extra.Set("Chat_Started__c", NewDateTime(time.Date(2026, 8, 27, 18, 4, 5, 0, ist)))
-	res, _, err := c.Records.Tasks().Insert(ctx, []*Task{task}, nil)
+	_ = task.Extra.Set("Chat_Started__c", crm.NewDateTime(time.Date(2026, 8, 27, 18, 4, 5, 0, ist)))
+	res, _, err := c.Records.Tasks().Insert(ctx, []*crm.Task{task}, nil)
 	if err != nil || !res[0].OK() {
 		t.Fatalf("%v %v", res, err)
 	}
@@ -95,7 +97,7 @@ func TestWriteThenReadRoundTrip(t *testing.T) {
 	}
 	sent, _ := marshalNoEscape(task)
 	read, _ := marshalNoEscape(got)
-	var sentRec Record
+	var sentRec crm.Record
 	_ = sentRec.UnmarshalJSON(sent)
 	sentRec.SetID(res[0].ID)
 	sentJSON, _ := marshalNoEscape(sentRec)
@@ -107,7 +109,7 @@ func TestWriteThenReadRoundTrip(t *testing.T) {
 	}
 
 	// Update one field; the rest stays.
-	res, _, err = c.Records.Tasks().Update(ctx, []*Task{{ID: got.ID, Status: Some("Completed")}}, nil)
+	res, _, err = c.Records.Tasks().Update(ctx, []*crm.Task{{ID: got.ID, Status: crm.Some("Completed")}}, nil)
 	if err != nil || !res[0].OK() {
 		t.Fatal(err)
 	}

@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/cloudcx/cxzoho/zoho/crm"
 	"github.com/jarcoal/httpmock"
 )
 
@@ -48,10 +52,10 @@ func countData(t *testing.T, body string) int {
 	return len(b.Data)
 }
 
-func leadRecords(n int) []*Record {
-	recs := make([]*Record, n)
+func leadRecords(n int) []*crm.Record {
+	recs := make([]*crm.Record, n)
 	for i := range recs {
-		recs[i] = &Record{}
+		recs[i] = &crm.Record{}
 		_ = recs[i].Set("Last_Name", fmt.Sprintf("Lead %d", i))
 	}
 	return recs
@@ -67,12 +71,12 @@ func TestInsertRequestShapeAndTriggers(t *testing.T) {
 		bodies = append(bodies, bodyOf(t, req))
 		return httpmock.NewStringResponse(201, readFixtureString(t, "v8oas_create_records_response_201_success.json")), nil
 	})
-	rec := &Record{}
+	rec := &crm.Record{}
 	_ = rec.Set("Last_Name", "O'Brien & <Sons>")
-	_ = rec.Set("Owner", Lookup{ID: "5725767000000411001"})
+	_ = rec.Set("Owner", crm.Lookup{ID: "5725767000000411001"})
 	rec.Clear("Phone")
 	for _, opts := range []*WriteOptions{nil, {Trigger: NoTriggers()}, {Trigger: []string{TriggerWorkflow, TriggerBlueprint}}} {
-		res, resp, err := c.Records.Insert(t.Context(), "Leads", []*Record{rec}, opts)
+		res, resp, err := c.Records.Insert(t.Context(), "Leads", []*crm.Record{rec}, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +99,29 @@ func TestInsertRequestShapeAndTriggers(t *testing.T) {
 	}
 }
 
+func readFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func readFixtureString(t *testing.T, name string) string { return string(readFixture(t, name)) }
+
+// jsonEqual reports whether a and b hold the same JSON value (whitespace and key order aside).
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var va, vb any
+	if err := json.Unmarshal(a, &va); err != nil {
+		t.Fatalf("unmarshal %s: %v", a, err)
+	}
+	if err := json.Unmarshal(b, &vb); err != nil {
+		t.Fatalf("unmarshal %s: %v", b, err)
+	}
+	return reflect.DeepEqual(va, vb)
+}
 
 func TestTypedFacadesWriteTheSameShapes(t *testing.T) {
 	c, mt := newMockClient(t)
@@ -109,19 +135,19 @@ func TestTypedFacadesWriteTheSameShapes(t *testing.T) {
 	ctx := t.Context()
 	steps := []func() (RecordResults, *Response, error){
 		func() (RecordResults, *Response, error) {
-			return c.Records.Leads().Insert(ctx, []*Lead{{LastName: Some("Boyle"), Company: Some("Zylker"), Email: Some("p@zylker.com")}}, nil)
+			return c.Records.Leads().Insert(ctx, []*crm.Lead{{LastName: crm.Some("Boyle"), Company: crm.Some("Zylker"), Email: crm.Some("p@zylker.com")}}, nil)
 		},
 		func() (RecordResults, *Response, error) {
-			return c.Records.Contacts().Insert(ctx, []*Contact{{LastName: Some("Kingsley"), AccountName: Some(Lookup{ID: "7"}), Mobile: Some("555")}}, nil)
+			return c.Records.Contacts().Insert(ctx, []*crm.Contact{{LastName: crm.Some("Kingsley"), AccountName: crm.Some(crm.Lookup{ID: "7"}), Mobile: crm.Some("555")}}, nil)
 		},
 		func() (RecordResults, *Response, error) {
-			return c.Records.Accounts().Insert(ctx, []*Account{{AccountName: Some("Zylker")}}, nil)
+			return c.Records.Accounts().Insert(ctx, []*crm.Account{{AccountName: crm.Some("Zylker")}}, nil)
 		},
 		func() (RecordResults, *Response, error) {
-			return c.Records.Cases().Insert(ctx, []*Case{{Subject: Some("Chat"), Status: Some("New"), CaseOrigin: Some("Chat"), RelatedTo: Some(Lookup{ID: "9"})}}, nil)
+			return c.Records.Cases().Insert(ctx, []*crm.Case{{Subject: crm.Some("Chat"), Status: crm.Some("New"), CaseOrigin: crm.Some("Chat"), RelatedTo: crm.Some(crm.Lookup{ID: "9"})}}, nil)
 		},
 		func() (RecordResults, *Response, error) {
-			return c.Records.Tasks().Insert(ctx, []*Task{{Subject: Some("Call back"), WhoID: Some(Lookup{ID: "9"}), DueDate: Some(Date{2026, 1, 2})}}, nil)
+			return c.Records.Tasks().Insert(ctx, []*crm.Task{{Subject: crm.Some("Call back"), WhoID: crm.Some(crm.Lookup{ID: "9"}), DueDate: crm.Some(crm.Date{Year: 2026, Month: 1, Day: 2})}}, nil)
 		},
 	}
 	for _, step := range steps {
@@ -233,7 +259,7 @@ func TestWriteSplits250Into100_100_50(t *testing.T) {
 	var firsts []string
 	mt.RegisterResponder("POST", apiBase+"Leads", func(req *http.Request) (*http.Response, error) {
 		var b struct {
-			Data []*Record `json:"data"`
+			Data []*crm.Record `json:"data"`
 		}
 		if err := json.NewDecoder(req.Body).Decode(&b); err != nil {
 			t.Error(err)
@@ -276,9 +302,9 @@ func TestWriteSplitsByBodySize(t *testing.T) {
 		sizes, lens = append(sizes, n), append(lens, len(body))
 		return httpmock.NewStringResponse(201, okItems(n, "x")), nil
 	})
-	recs := make([]*Record, 7)
+	recs := make([]*crm.Record, 7)
 	for i := range recs {
-		recs[i] = &Record{}
+		recs[i] = &crm.Record{}
 		_ = recs[i].Set("Description", strings.Repeat("a", 300))
 	}
 	_ = recs[3].Set("Description", strings.Repeat("b", 5000)) // alone over the budget
@@ -389,7 +415,7 @@ func TestUpsertResultsFixtures(t *testing.T) {
 	c, mt := newMockClient(t)
 	for _, f := range []string{"v8oas_upsert_records_response_200.json", "v7docs_upsert_records_response.json"} {
 		mt.RegisterResponder("POST", apiBase+"Leads/upsert", httpmock.NewStringResponder(200, readFixtureString(t, f)))
-		res, _, err := c.Records.Leads().Upsert(t.Context(), []*Lead{{LastName: Some("A")}, {LastName: Some("B")}}, nil)
+		res, _, err := c.Records.Leads().Upsert(t.Context(), []*crm.Lead{{LastName: crm.Some("A")}, {LastName: crm.Some("B")}}, nil)
 		if err != nil || len(res.Failed()) != 0 {
 			t.Fatalf("%s: %v %v", f, err, res)
 		}
@@ -407,10 +433,10 @@ func TestUpdateNeedsIDsAndUsesPUT(t *testing.T) {
 		body = bodyOf(t, req)
 		return httpmock.NewStringResponse(200, readFixtureString(t, "v7docs_update_records_response.json")), nil
 	})
-	withID := &Record{}
+	withID := &crm.Record{}
 	withID.SetID("554023000000527003")
 	_ = withID.Set("Phone", "1")
-	res, _, err := c.Records.Update(t.Context(), "Leads", []*Record{{}, withID, nil}, nil)
+	res, _, err := c.Records.Update(t.Context(), "Leads", []*crm.Record{{}, withID, nil}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +447,7 @@ func TestUpdateNeedsIDsAndUsesPUT(t *testing.T) {
 		t.Fatalf("%v", res)
 	}
 	// Typed update
-	res, _, err = c.Records.Leads().Update(t.Context(), []*Lead{{ID: "554023000000527003", Email: Null[string]()}}, nil)
+	res, _, err = c.Records.Leads().Update(t.Context(), []*crm.Lead{{ID: "554023000000527003", Email: crm.Null[string]()}}, nil)
 	if err != nil || !res[0].OK() || body != `{"data":[{"id":"554023000000527003","Email":null}]}` {
 		t.Fatalf("%v %v %s", res, err, body)
 	}
@@ -429,7 +455,13 @@ func TestUpdateNeedsIDsAndUsesPUT(t *testing.T) {
 
 func TestGetByID(t *testing.T) {
 	c, mt := newMockClient(t)
-	record := string(fixtureRecords(t, "v7docs_search_leads_by_email_response.json")[0])
+	var env struct {
+		Data []json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(readFixture(t, "v7docs_search_leads_by_email_response.json"), &env); err != nil || len(env.Data) != 1 {
+		t.Fatal(err)
+	}
+	record := string(env.Data[0])
 	mt.RegisterResponder("GET", apiBase+"Leads/3652397000000415002", httpmock.NewStringResponder(200, `{"data":[`+record+`]}`))
 	mt.RegisterResponder("GET", apiBase+"Leads/404", httpmock.NewStringResponder(204, ""))
 	mt.RegisterResponder("GET", apiBase+"Leads/405", httpmock.NewStringResponder(200, `{"data":[]}`))

@@ -100,13 +100,11 @@ func (c *Client) NewRequest(method, path string, params any, body any, opts ...R
 		r.Query = q
 	}
 	if body != nil {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(body); err != nil {
+		b, err := marshalNoEscape(body)
+		if err != nil {
 			return nil, fmt.Errorf("zoho: encoding request body: %w", err)
 		}
-		r.body = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		r.body = b
 		r.contentType = "application/json"
 		r.contentLength = int64(len(r.body))
 	}
@@ -114,6 +112,18 @@ func (c *Client) NewRequest(method, path string, params any, body any, opts ...R
 		o(r)
 	}
 	return r, nil
+}
+
+// marshalNoEscape encodes v as JSON without HTML escaping and without the trailing newline, as
+// request bodies and the records in them are sent.
+func marshalNoEscape(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // NewStreamRequest builds a request whose body comes from open, called once per attempt so that a

@@ -9,26 +9,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
-// SearchQuery is what a search looks for: exactly one of Criteria, Email, Phone or Word.
-//
-//   - Criteria: conditions on fields (`criteria=`), built with [Equals], [StartsWith], [And], [Or].
-//   - Email: the value in any email field of the module (`email=`).
-//   - Phone: the value in any phone field of the module (`phone=`).
-//   - Word: the word anywhere in the record (`word=`).
-//
-// Values must have at least 2 characters ([CheckSearchValue]); shorter ones are refused before
-// anything is sent, as Zoho would refuse them.
-type SearchQuery struct {
-	Criteria Criteria
-	Email    string
-	Phone    string
-	Word     string
-}
-
-// values validates q and returns its query parameter.
-func (q SearchQuery) values() (url.Values, error) {
+// searchParams validates q and returns its query parameter.
+func searchParams(q crm.SearchQuery) (url.Values, error) {
 	set := 0
 	v := url.Values{}
 	if !q.Criteria.IsZero() {
@@ -44,8 +30,8 @@ func (q SearchQuery) values() (url.Values, error) {
 			continue
 		}
 		set++
-		if err := CheckSearchValue(p.val); err != nil {
-			var ce *CriteriaError
+		if err := crm.CheckSearchValue(p.val); err != nil {
+			var ce *crm.CriteriaError
 			if errors.As(err, &ce) {
 				ce.Field = p.key
 			}
@@ -90,7 +76,7 @@ func (o *SearchOptions) validate() error {
 		switch f.v {
 		case "", FilterTrue, FilterFalse, FilterBoth:
 		default:
-			return fmt.Errorf("zoho: SearchOptions.%s %q is not true, false or both", f.name, safeField(string(f.v)))
+			return fmt.Errorf("zoho: SearchOptions.%s %+.64q is not true, false or both", f.name, string(f.v))
 		}
 	}
 	return nil
@@ -110,34 +96,34 @@ func (o *SearchOptions) validate() error {
 //     comparisons ignore case;
 //   - records created or edited moments ago may not be found until Zoho has indexed them.
 //
-// Callers that need exact matches re-check each result on the client ([Criteria.Matches] does
-// exact comparisons), and must not conclude from an empty result that a just-written record does
-// not exist.
+// Callers that need exact matches re-check each result on the client ([crm.Criteria.Matches]
+// does exact comparisons), and must not conclude from an empty result that a just-written record
+// does not exist.
 //
 // Zoho serves at most the first 2,000 results of a search: a page beyond them fails with a
 // [*PagingLimitError] (errors.Is(err, ErrPagingLimit)), before sending when the page is known to
 // lie beyond, and when Zoho answers LIMIT_REACHED.
-func (s *RecordsService) Search(ctx context.Context, module string, crit Criteria, opts *SearchOptions) ([]*Record, *Response, error) {
-	return searchPage[Record](ctx, s, module, SearchQuery{Criteria: crit}, opts)
+func (s *RecordsService) Search(ctx context.Context, module string, crit crm.Criteria, opts *SearchOptions) ([]*crm.Record, *Response, error) {
+	return searchPage[crm.Record](ctx, s, module, crm.SearchQuery{Criteria: crit}, opts)
 }
 
 // SearchEmail finds records of module with email in any of their email fields
 // (GET /{module}/search?email=…). See [RecordsService.Search] for paging and approximations.
-func (s *RecordsService) SearchEmail(ctx context.Context, module, email string, opts *SearchOptions) ([]*Record, *Response, error) {
-	return searchPage[Record](ctx, s, module, SearchQuery{Email: email}, opts)
+func (s *RecordsService) SearchEmail(ctx context.Context, module, email string, opts *SearchOptions) ([]*crm.Record, *Response, error) {
+	return searchPage[crm.Record](ctx, s, module, crm.SearchQuery{Email: email}, opts)
 }
 
 // SearchPhone finds records of module with phone in any of their phone fields
 // (GET /{module}/search?phone=…). Zoho compares the value as written: normalise phone numbers the
 // way they are stored. See [RecordsService.Search] for paging and approximations.
-func (s *RecordsService) SearchPhone(ctx context.Context, module, phone string, opts *SearchOptions) ([]*Record, *Response, error) {
-	return searchPage[Record](ctx, s, module, SearchQuery{Phone: phone}, opts)
+func (s *RecordsService) SearchPhone(ctx context.Context, module, phone string, opts *SearchOptions) ([]*crm.Record, *Response, error) {
+	return searchPage[crm.Record](ctx, s, module, crm.SearchQuery{Phone: phone}, opts)
 }
 
 // SearchWord finds records of module containing word (GET /{module}/search?word=…). See
 // [RecordsService.Search] for paging and approximations.
-func (s *RecordsService) SearchWord(ctx context.Context, module, word string, opts *SearchOptions) ([]*Record, *Response, error) {
-	return searchPage[Record](ctx, s, module, SearchQuery{Word: word}, opts)
+func (s *RecordsService) SearchWord(ctx context.Context, module, word string, opts *SearchOptions) ([]*crm.Record, *Response, error) {
+	return searchPage[crm.Record](ctx, s, module, crm.SearchQuery{Word: word}, opts)
 }
 
 // SearchIter returns every record of module matching q, page after page, from opts' starting page
@@ -145,16 +131,16 @@ func (s *RecordsService) SearchWord(ctx context.Context, module, word string, op
 // yields (nil, err) once and ends. Past Zoho's 2,000 results it ends with a [*PagingLimitError]
 // instead of stopping silently. See [RecordsService.Search] for the approximations of Zoho's
 // search.
-func (s *RecordsService) SearchIter(ctx context.Context, module string, q SearchQuery, opts *SearchOptions) iter.Seq2[*Record, error] {
-	return searchIter[Record](ctx, s, module, q, opts)
+func (s *RecordsService) SearchIter(ctx context.Context, module string, q crm.SearchQuery, opts *SearchOptions) iter.Seq2[*crm.Record, error] {
+	return searchIter[crm.Record](ctx, s, module, q, opts)
 }
 
 // Search finds records matching crit; see [RecordsService.Search].
-func (m *ModuleService[T]) Search(ctx context.Context, crit Criteria, opts *SearchOptions) ([]*T, *Response, error) {
+func (m *ModuleService[T]) Search(ctx context.Context, crit crm.Criteria, opts *SearchOptions) ([]*T, *Response, error) {
 	if m == nil || m.records == nil {
 		return nil, nil, errors.New("zoho: nil records service")
 	}
-	return searchPage[T](ctx, m.records, m.module, SearchQuery{Criteria: crit}, opts)
+	return searchPage[T](ctx, m.records, m.module, crm.SearchQuery{Criteria: crit}, opts)
 }
 
 // SearchEmail finds records by email; see [RecordsService.SearchEmail].
@@ -162,7 +148,7 @@ func (m *ModuleService[T]) SearchEmail(ctx context.Context, email string, opts *
 	if m == nil || m.records == nil {
 		return nil, nil, errors.New("zoho: nil records service")
 	}
-	return searchPage[T](ctx, m.records, m.module, SearchQuery{Email: email}, opts)
+	return searchPage[T](ctx, m.records, m.module, crm.SearchQuery{Email: email}, opts)
 }
 
 // SearchPhone finds records by phone; see [RecordsService.SearchPhone].
@@ -170,7 +156,7 @@ func (m *ModuleService[T]) SearchPhone(ctx context.Context, phone string, opts *
 	if m == nil || m.records == nil {
 		return nil, nil, errors.New("zoho: nil records service")
 	}
-	return searchPage[T](ctx, m.records, m.module, SearchQuery{Phone: phone}, opts)
+	return searchPage[T](ctx, m.records, m.module, crm.SearchQuery{Phone: phone}, opts)
 }
 
 // SearchWord finds records by word; see [RecordsService.SearchWord].
@@ -178,11 +164,11 @@ func (m *ModuleService[T]) SearchWord(ctx context.Context, word string, opts *Se
 	if m == nil || m.records == nil {
 		return nil, nil, errors.New("zoho: nil records service")
 	}
-	return searchPage[T](ctx, m.records, m.module, SearchQuery{Word: word}, opts)
+	return searchPage[T](ctx, m.records, m.module, crm.SearchQuery{Word: word}, opts)
 }
 
 // SearchIter iterates over all matching records; see [RecordsService.SearchIter].
-func (m *ModuleService[T]) SearchIter(ctx context.Context, q SearchQuery, opts *SearchOptions) iter.Seq2[*T, error] {
+func (m *ModuleService[T]) SearchIter(ctx context.Context, q crm.SearchQuery, opts *SearchOptions) iter.Seq2[*T, error] {
 	if m == nil || m.records == nil {
 		return func(yield func(*T, error) bool) { yield(nil, errors.New("zoho: nil records service")) }
 	}
@@ -190,7 +176,7 @@ func (m *ModuleService[T]) SearchIter(ctx context.Context, q SearchQuery, opts *
 }
 
 // searchPage fetches and decodes one page.
-func searchPage[T any](ctx context.Context, s *RecordsService, module string, q SearchQuery, opts *SearchOptions) ([]*T, *Response, error) {
+func searchPage[T any](ctx context.Context, s *RecordsService, module string, q crm.SearchQuery, opts *SearchOptions) ([]*T, *Response, error) {
 	raws, resp, err := s.searchRaw(ctx, module, q, opts)
 	if err != nil {
 		return nil, resp, err
@@ -207,14 +193,14 @@ func searchPage[T any](ctx context.Context, s *RecordsService, module string, q 
 }
 
 // searchRaw fetches one page of search results.
-func (s *RecordsService) searchRaw(ctx context.Context, module string, q SearchQuery, opts *SearchOptions) ([]json.RawMessage, *Response, error) {
+func (s *RecordsService) searchRaw(ctx context.Context, module string, q crm.SearchQuery, opts *SearchOptions) ([]json.RawMessage, *Response, error) {
 	if err := checkModuleCall(ctx, module); err != nil {
 		return nil, nil, err
 	}
 	if err := opts.validate(); err != nil {
 		return nil, nil, err
 	}
-	params, err := q.values()
+	params, err := searchParams(q)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -250,7 +236,7 @@ func (s *RecordsService) searchRaw(ctx context.Context, module string, q SearchQ
 
 // searchIter walks the pages of a search. opts is copied now; each range walks the pages from its
 // starting page (see [pages]).
-func searchIter[T any](ctx context.Context, s *RecordsService, module string, q SearchQuery, opts *SearchOptions) iter.Seq2[*T, error] {
+func searchIter[T any](ctx context.Context, s *RecordsService, module string, q crm.SearchQuery, opts *SearchOptions) iter.Seq2[*T, error] {
 	var o SearchOptions
 	if opts != nil {
 		o = *opts

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 
 	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 	"golang.org/x/oauth2"
 )
 
@@ -30,7 +31,7 @@ func ExampleRecordsService_Search() {
 		return
 	}
 
-	crit := zoho.Equals("Email", "jane+crm@example.com")
+	crit := crm.Equals("Email", "jane+crm@example.com")
 	recs, _, err := client.Records.Search(context.Background(), "Contacts", crit, nil)
 	if err != nil {
 		fmt.Println(err)
@@ -57,7 +58,7 @@ func ExampleRecordsService_SearchIter() {
 		zoho.WithBaseURL(srv.URL),
 	)
 	n := 0
-	for _, err := range client.Records.SearchIter(context.Background(), "Leads", zoho.SearchQuery{Email: "nobody@example.com"}, nil) {
+	for _, err := range client.Records.SearchIter(context.Background(), "Leads", crm.SearchQuery{Email: "nobody@example.com"}, nil) {
 		if err != nil {
 			fmt.Println(err)
 			return

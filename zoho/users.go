@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // UserType selects which users GET /users lists (Zoho's `type` parameter).
@@ -47,21 +49,21 @@ type User struct {
 	Role    *UserRole    `json:"role"`
 	Profile *UserProfile `json:"profile"`
 	// ZUID is the user's Zoho account id (null until the invitation is confirmed).
-	ZUID          string    `json:"zuid"`
-	TimeZone      string    `json:"time_zone"`
-	Locale        string    `json:"locale"`
-	CountryLocale string    `json:"country_locale"`
-	Language      string    `json:"language"`
-	Country       string    `json:"country"`
-	Phone         string    `json:"phone"`
-	Mobile        string    `json:"mobile"`
-	IsOnline      bool      `json:"Isonline"`
-	Type          string    `json:"type__s"` // "Regular User", …
-	ReportingTo   *Lookup   `json:"Reporting_To"`
-	CreatedBy     *Lookup   `json:"created_by"`
-	ModifiedBy    *Lookup   `json:"Modified_By"`
-	CreatedTime   time.Time `json:"created_time"`
-	ModifiedTime  time.Time `json:"Modified_Time"`
+	ZUID          string      `json:"zuid"`
+	TimeZone      string      `json:"time_zone"`
+	Locale        string      `json:"locale"`
+	CountryLocale string      `json:"country_locale"`
+	Language      string      `json:"language"`
+	Country       string      `json:"country"`
+	Phone         string      `json:"phone"`
+	Mobile        string      `json:"mobile"`
+	IsOnline      bool        `json:"Isonline"`
+	Type          string      `json:"type__s"` // "Regular User", …
+	ReportingTo   *crm.Lookup `json:"Reporting_To"`
+	CreatedBy     *crm.Lookup `json:"created_by"`
+	ModifiedBy    *crm.Lookup `json:"Modified_By"`
+	CreatedTime   time.Time   `json:"created_time"`
+	ModifiedTime  time.Time   `json:"Modified_Time"`
 
 	// Raw is the user object as Zoho sent it.
 	Raw json.RawMessage `json:"-"`
@@ -120,7 +122,7 @@ func (o *ListUsersOptions) validate() error {
 	}
 	for _, r := range o.Type {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return fmt.Errorf("zoho: ListUsersOptions.Type %q is not a user type such as ActiveUsers", safeField(string(o.Type)))
+			return fmt.Errorf("zoho: ListUsersOptions.Type %+.64q is not a user type such as ActiveUsers", string(o.Type))
 		}
 	}
 	if o.Page < 0 {
@@ -144,7 +146,7 @@ func (s *UsersService) List(ctx context.Context, opts *ListUsersOptions) ([]*Use
 	if opts != nil {
 		params = opts
 		if !opts.IfModifiedSince.IsZero() {
-			reqOpts = append(reqOpts, WithHeader("If-Modified-Since", opts.IfModifiedSince.Format(DateTimeLayout)))
+			reqOpts = append(reqOpts, WithHeader("If-Modified-Since", opts.IfModifiedSince.Format(crm.DateTimeLayout)))
 		}
 	}
 	req, err := s.client.NewRequest(http.MethodGet, "users", params, nil, reqOpts...)

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 	"github.com/cloudcx/cxzoho/zoho/zohotest"
 )
 
@@ -83,16 +84,16 @@ func run(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "   org %q (%s edition: %d simultaneous calls allowed)\n", o.CompanyName, o.Edition(), o.ConcurrencyLimit())
 
 	// 2. Insert a Lead and a Contact.
-	leads, _, err := client.Records.Leads().Insert(ctx, []*zoho.Lead{{
-		FirstName: zoho.Some("Ada"), LastName: zoho.Some("Lovelace"), Company: zoho.Some("Analytical Engines"),
-		Email: zoho.Some("ada@analytical.example"), LeadSource: zoho.Some("Chat"),
+	leads, _, err := client.Records.Leads().Insert(ctx, []*crm.Lead{{
+		FirstName: crm.Some("Ada"), LastName: crm.Some("Lovelace"), Company: crm.Some("Analytical Engines"),
+		Email: crm.Some("ada@analytical.example"), LeadSource: crm.Some("Chat"),
 	}}, nil)
 	if err := firstErr(err, leads); err != nil {
 		return fmt.Errorf("insert lead: %w", err)
 	}
-	contacts, _, err := client.Records.Contacts().Insert(ctx, []*zoho.Contact{{
-		FirstName: zoho.Some("Grace"), LastName: zoho.Some("Hopper"), Email: zoho.Some("grace@navy.example"),
-		Phone: zoho.Some("+1 555 0199"),
+	contacts, _, err := client.Records.Contacts().Insert(ctx, []*crm.Contact{{
+		FirstName: crm.Some("Grace"), LastName: crm.Some("Hopper"), Email: crm.Some("grace@navy.example"),
+		Phone: crm.Some("+1 555 0199"),
 	}}, nil)
 	if err := firstErr(err, contacts); err != nil {
 		return fmt.Errorf("insert contact: %w", err)
@@ -115,9 +116,9 @@ func run(ctx context.Context, out io.Writer) error {
 		foundLeads[0].FullName.Value(), foundContacts[0].FullName.Value())
 
 	// 4. A Case for the Contact's chat, with the transcript attached.
-	cases, _, err := client.Records.Cases().Insert(ctx, []*zoho.Case{{
-		Subject: zoho.Some("Chat 1001 with Grace Hopper"), Status: zoho.Some("New"), CaseOrigin: zoho.Some("Chat"),
-		RelatedTo: zoho.Some(zoho.Lookup{ID: contacts[0].ID}), Description: zoho.Some("Visitor asked about COBOL support."),
+	cases, _, err := client.Records.Cases().Insert(ctx, []*crm.Case{{
+		Subject: crm.Some("Chat 1001 with Grace Hopper"), Status: crm.Some("New"), CaseOrigin: crm.Some("Chat"),
+		RelatedTo: crm.Some(crm.Lookup{ID: contacts[0].ID}), Description: crm.Some("Visitor asked about COBOL support."),
 	}}, nil)
 	if err := firstErr(err, cases); err != nil {
 		return fmt.Errorf("insert case: %w", err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 	"github.com/cloudcx/cxzoho/zoho/zohotest"
 	"golang.org/x/oauth2"
 )
@@ -74,8 +75,8 @@ func TestFullSequenceThroughTheZohoClient(t *testing.T) {
 	}
 
 	// Insert a Lead and a Contact, find them, open a Case with an attachment.
-	res, _, err := client.Records.Leads().Insert(ctx, []*zoho.Lead{{LastName: zoho.Some("Maclead"), Company: zoho.Some("Chapman"),
-		Email: zoho.Some("chris@chapman.example")}}, nil)
+	res, _, err := client.Records.Leads().Insert(ctx, []*crm.Lead{{LastName: crm.Some("Maclead"), Company: crm.Some("Chapman"),
+		Email: crm.Some("chris@chapman.example")}}, nil)
 	if err != nil || res.Err() != nil {
 		t.Fatalf("insert lead: %v %v", err, res)
 	}
@@ -84,13 +85,13 @@ func TestFullSequenceThroughTheZohoClient(t *testing.T) {
 	if err != nil || len(found) != 1 || found[0].ID != leadID {
 		t.Fatalf("search: %v %v", err, found)
 	}
-	res, _, err = client.Records.Contacts().Insert(ctx, []*zoho.Contact{{LastName: zoho.Some("Kingsley"), Email: zoho.Some("anna@bentley.example")}}, nil)
+	res, _, err = client.Records.Contacts().Insert(ctx, []*crm.Contact{{LastName: crm.Some("Kingsley"), Email: crm.Some("anna@bentley.example")}}, nil)
 	if err != nil || res.Err() != nil {
 		t.Fatalf("insert contact: %v %v", err, res)
 	}
 	contactID := res[0].ID
-	res, _, err = client.Records.Cases().Insert(ctx, []*zoho.Case{{Subject: zoho.Some("Chat 42"), Status: zoho.Some("New"),
-		CaseOrigin: zoho.Some("Chat"), RelatedTo: zoho.Some(zoho.Lookup{ID: contactID})}}, nil)
+	res, _, err = client.Records.Cases().Insert(ctx, []*crm.Case{{Subject: crm.Some("Chat 42"), Status: crm.Some("New"),
+		CaseOrigin: crm.Some("Chat"), RelatedTo: crm.Some(crm.Lookup{ID: contactID})}}, nil)
 	if err != nil || res.Err() != nil {
 		t.Fatalf("insert case: %v %v", err, res)
 	}
@@ -209,7 +210,7 @@ func TestClientAgainstLimitsAndFaults(t *testing.T) {
 	if _, err := srv.InjectFault(zohotest.Fault{Method: "POST", Kind: zohotest.FaultDropAfterApply, Times: 1}); err != nil {
 		t.Fatal(err)
 	}
-	res, _, err := client.Records.Accounts().Insert(ctx, []*zoho.Account{{AccountName: zoho.Some("Zylker")}}, nil)
+	res, _, err := client.Records.Accounts().Insert(ctx, []*crm.Account{{AccountName: crm.Some("Zylker")}}, nil)
 	var amb *zoho.AmbiguousError
 	if !errors.As(err, &amb) && !errors.As(res.Err(), &amb) {
 		t.Fatalf("drop after apply: %v %v", err, res)

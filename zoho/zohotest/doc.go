@@ -14,7 +14,7 @@
 //     update, upsert, get, list and delete with Zoho's envelopes and statuses (201/200/207/400,
 //     204 when empty), 19-digit ids, mandatory fields, lookups, UTF-16 lengths and picklists from
 //     the field metadata served at /settings/fields.
-//   - Search by criteria (parsed with zoho.ParseCriteria), email, phone or word, with an optional
+//   - Search by criteria (parsed with crm.ParseCriteria), email, phone or word, with an optional
 //     indexing delay; attachments (multipart file or attachmentUrl, 100 MB, no .exe); users; org.
 //   - Limits: per-org concurrency (429), per-org rolling 24-hour credits (429), latency.
 //

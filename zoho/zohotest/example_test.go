@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 	"github.com/cloudcx/cxzoho/zoho/zohotest"
 	"golang.org/x/oauth2"
 )
@@ -34,9 +35,9 @@ func Example() {
 		return
 	}
 
-	res, _, err := client.Records.Leads().Insert(ctx, []*zoho.Lead{
-		{LastName: zoho.Some("Boyle"), Company: zoho.Some("Zylker")},
-		{Company: zoho.Some("No name")},
+	res, _, err := client.Records.Leads().Insert(ctx, []*crm.Lead{
+		{LastName: crm.Some("Boyle"), Company: crm.Some("Zylker")},
+		{Company: crm.Some("No name")},
 	}, nil)
 	if err != nil {
 		fmt.Println(err)
@@ -72,7 +73,7 @@ func ExampleServer_InjectFault() {
 		fmt.Println(err)
 		return
 	}
-	res, _, err := client.Records.Cases().Insert(ctx, []*zoho.Case{{Subject: zoho.Some("Chat 7"), Status: zoho.Some("New"), CaseOrigin: zoho.Some("Chat")}}, nil)
+	res, _, err := client.Records.Cases().Insert(ctx, []*crm.Case{{Subject: crm.Some("Chat 7"), Status: crm.Some("New"), CaseOrigin: crm.Some("Chat")}}, nil)
 	if err == nil {
 		err = res.Err()
 	}
@@ -104,7 +105,7 @@ func ExampleWithIndexingDelay() {
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
 	client, _ := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()))
 
-	_, _, _ = client.Records.Contacts().Insert(ctx, []*zoho.Contact{{LastName: zoho.Some("Hopper"), Email: zoho.Some("grace@navy.example")}}, nil)
+	_, _, _ = client.Records.Contacts().Insert(ctx, []*crm.Contact{{LastName: crm.Some("Hopper"), Email: crm.Some("grace@navy.example")}}, nil)
 	found, _, _ := client.Records.Contacts().SearchEmail(ctx, "grace@navy.example", nil)
 	fmt.Println("found at once:", len(found))
 	offset.Add(int64(10 * time.Second))

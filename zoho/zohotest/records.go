@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // Zoho's per-call caps (zoho-api.md §6).
@@ -239,7 +239,7 @@ func (o *Org) checkValueLocked(mod *module, fm *fieldMeta, v any, in map[string]
 		if !ok {
 			return nil, invalid(obj{"expected_data_type": expectedType(fm.DataType)})
 		}
-		if fm.Length > 0 && zoho.UTF16Len(s) > fm.Length {
+		if fm.Length > 0 && crm.UTF16Len(s) > fm.Length {
 			return nil, invalid(obj{"maximum_length": fm.Length})
 		}
 		switch fm.DataType {

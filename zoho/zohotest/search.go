@@ -8,13 +8,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // maxSearchRecords is how many records a search can reach in all (zoho-api.md §2.4).
 const maxSearchRecords = 2000
 
-// handleSearch serves GET /crm/v2/{module}/search with criteria (parsed by zoho.ParseCriteria and
+// handleSearch serves GET /crm/v2/{module}/search with criteria (parsed by crm.ParseCriteria and
 // evaluated by its exact evaluator), email (every email field, without case), phone (every phone
 // field, by digits) or word (any text field contains it, without case), in that precedence.
 // Records written less than the indexing delay ago are searched by their previous values (new
@@ -35,7 +35,7 @@ func (o *Org) handleSearch(x *exchange) *reply {
 	var match func(vals map[string]any, r *record) bool
 	switch {
 	case q.Get("criteria") != "":
-		c, err := zoho.ParseCriteria(q.Get("criteria"))
+		c, err := crm.ParseCriteria(q.Get("criteria"))
 		if err != nil {
 			return criteriaError(err)
 		}
@@ -50,7 +50,7 @@ func (o *Org) handleSearch(x *exchange) *reply {
 		}
 	case q.Get("email") != "":
 		v := q.Get("email")
-		if err := zoho.CheckSearchValue(v); err != nil {
+		if err := crm.CheckSearchValue(v); err != nil {
 			return criteriaError(err)
 		}
 		fields := fieldsOfType(mod, "email")
@@ -64,7 +64,7 @@ func (o *Org) handleSearch(x *exchange) *reply {
 		}
 	case q.Get("phone") != "":
 		v := q.Get("phone")
-		if err := zoho.CheckSearchValue(v); err != nil {
+		if err := crm.CheckSearchValue(v); err != nil {
 			return criteriaError(err)
 		}
 		want := digits(v)
@@ -83,7 +83,7 @@ func (o *Org) handleSearch(x *exchange) *reply {
 		}
 	case q.Get("word") != "":
 		v := strings.ToLower(q.Get("word"))
-		if err := zoho.CheckSearchValue(v); err != nil {
+		if err := crm.CheckSearchValue(v); err != nil {
 			return criteriaError(err)
 		}
 		var fields []string
@@ -128,11 +128,11 @@ func (o *Org) handleSearch(x *exchange) *reply {
 // anything else INVALID_QUERY. The criteria error holds no searched value.
 func criteriaError(err error) *reply {
 	reason := err.Error()
-	var ce *zoho.CriteriaError
+	var ce *crm.CriteriaError
 	if errors.As(err, &ce) {
 		reason = ce.Reason
 	}
-	if errors.Is(err, zoho.ErrSearchValue) {
+	if errors.Is(err, crm.ErrSearchValue) {
 		return errInvalidData("invalid data", obj{"reason": reason})
 	}
 	return errorReply(http.StatusBadRequest, "INVALID_QUERY", "invalid query formed", obj{"reason": reason})

@@ -1,4 +1,4 @@
-package zoho
+package crm
 
 import (
 	"strings"

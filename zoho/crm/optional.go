@@ -1,4 +1,4 @@
-package zoho
+package crm
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 // null, so a record read and written back is unchanged. Struct fields of this type must be tagged
 // `json:"Name,omitzero"` (Go 1.24) so that unset fields are left out.
 //
-//	lead := zoho.Lead{LastName: zoho.Some("Boyle"), Phone: zoho.Null[string]()}
+//	lead := crm.Lead{LastName: crm.Some("Boyle"), Phone: crm.Null[string]()}
 //	if email, ok := lead.Email.Get(); ok { … }
 type Optional[T any] struct {
 	value T

@@ -1,4 +1,4 @@
-package zoho
+package crm
 
 // Lead is a lead (module Leads).
 //

@@ -1,4 +1,4 @@
-package zoho
+package crm
 
 import (
 	"errors"
@@ -315,8 +315,8 @@ func opName(s string) string {
 
 // Build validates c and returns Zoho's criteria text, escaped but not URL-encoded, such as
 // `((Last_Name:equals:Burns\,B)and(First_Name:starts_with:M))`. Inside a value, `\`, `(`, `)` and
-// `,` are escaped with a backslash, as Zoho requires. Put the text in a url.Values (as the search
-// methods do) so that `+`, `&`, `#`, `%` and the like are percent-encoded.
+// `,` are escaped with a backslash, as Zoho requires. Put the text in a url.Values (as the zoho
+// client's search methods do) so that `+`, `&`, `#`, `%` and the like are percent-encoded.
 func (c Criteria) Build() (string, error) {
 	if err := c.Validate(); err != nil {
 		return "", err

@@ -1,18 +1,18 @@
-package zoho_test
+package crm_test
 
 import (
 	"fmt"
 	"net/url"
 
-	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // Criteria are built from conditions, escaped for Zoho, and read back by ParseCriteria (as a fake
 // Zoho server does with the decoded query).
 func ExampleCriteria_Build() {
-	crit := zoho.And(
-		zoho.Equals("Last_Name", "Burns,B"),
-		zoho.Or(zoho.Equals("Email", "jane+crm@example.com"), zoho.StartsWith("Phone", "+49")),
+	crit := crm.And(
+		crm.Equals("Last_Name", "Burns,B"),
+		crm.Or(crm.Equals("Email", "jane+crm@example.com"), crm.StartsWith("Phone", "+49")),
 	)
 	text, err := crit.Build()
 	if err != nil {
@@ -27,7 +27,7 @@ func ExampleCriteria_Build() {
 
 	// The server side: decode, parse, evaluate.
 	q, _ := url.ParseQuery(raw)
-	back, err := zoho.ParseCriteria(q.Get("criteria"))
+	back, err := crm.ParseCriteria(q.Get("criteria"))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -39,7 +39,7 @@ func ExampleCriteria_Build() {
 	fmt.Println(back.Matches(func(f string) (string, bool) { v, ok := rec[f]; return v, ok }))
 
 	// Zoho's limits are checked before sending.
-	_, err = zoho.Equals("Last_Name", "K").Build()
+	_, err = crm.Equals("Last_Name", "K").Build()
 	fmt.Println(err)
 	// Output:
 	// ((Last_Name:equals:Burns\,B)and((Email:equals:jane+crm@example.com)or(Phone:starts_with:+49)))
