@@ -40,5 +40,5 @@
 // characters (an emoji sequence is kept or dropped whole), never producing invalid UTF-8:
 // Subject ≤ 255 with the marker always intact, Description ≤ 32,000 (cutting only the
 // transcript, with a visible marker line, and attaching the full transcript), person fields
-// within Zoho's standard lengths or the org's ([Metadata]). Same input, same bytes.
+// within Zoho's standard lengths or the org's field metadata ([crm.FieldSet]). Same input, same bytes.
 package rules
