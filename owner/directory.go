@@ -24,8 +24,10 @@ type Directory interface {
 // /crm/v2/users?type=ActiveUsers, every page of 200 (one API call per page), and CurrentUser is
 // GET /crm/v2/users?type=CurrentUser. Both need the OAuth scope ZohoCRM.users.READ.
 //
-// When a Resolver uses it, the listing keeps only each user's id, email and name, and stops
-// after [Config.MaxUsersPerTenant] users plus one.
+// ActiveUsers returns only active users with an id, once each (Zoho's listing may repeat a user
+// across pages while users change), and at most [MaxUsersPerTenantLimit] plus one of them. When
+// a Resolver uses it, the listing keeps only each user's id, email and name, and stops after
+// [Config.MaxUsersPerTenant] such users plus one.
 func ZohoDirectory(c *zoho.Client) Directory { return &zohoDirectory{c: c} }
 
 type zohoDirectory struct{ c *zoho.Client }
@@ -41,18 +43,28 @@ func (d *zohoDirectory) ActiveUsers(ctx context.Context) ([]*zoho.User, error) {
 	return out, nil
 }
 
-// walk calls fn for each active user listed, at most limit of them.
+// walk calls fn for each active user with an id that the listing holds, once per id, and stops
+// after limit of them. Only such users count towards limit: a listing cut by limit is then
+// known to hold more usable users than limit-1, whatever else Zoho listed.
 func (d *zohoDirectory) walk(ctx context.Context, limit int, fn func(*zoho.User)) error {
 	if d.c == nil {
 		return errNilClient
 	}
-	n := 0
+	seen := map[string]struct{}{}
 	for u, err := range d.c.Users.ListIter(ctx, &zoho.ListUsersOptions{Type: zoho.ActiveUsers, PerPage: 200}) {
 		if err != nil {
 			return err
 		}
+		m, ok := activeMember(u)
+		if !ok {
+			continue
+		}
+		if _, dup := seen[m.id]; dup {
+			continue
+		}
+		seen[m.id] = struct{}{}
 		fn(u)
-		if n++; n >= limit {
+		if len(seen) >= limit {
 			break
 		}
 	}

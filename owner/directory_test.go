@@ -297,3 +297,32 @@ func TestResolveBadRequests(t *testing.T) {
 		t.Errorf("cancelled context: %v", err)
 	}
 }
+
+// A listing cut at MaxUsersPerTenant is incomplete even when users Zoho should not have listed
+// (not active, without id, listed twice) filled part of the cut: the connecting user past the cut
+// is then not known to be inactive. Regression: the cut counted every user listed, so such a
+// listing passed for complete and the connecting user was refused with ErrNoOwner.
+func TestZohoDirectoryCutCountsOnlyUsableUsers(t *testing.T) {
+	for name, head := range map[string][]map[string]any{
+		"inactive first":  {user("7", "gone@example.com", "inactive"), user("8", "left@example.com", "deleted")},
+		"listed twice":    {user("10", "a@example.com", "active"), user("10", "a@example.com", "active")},
+		"without an id":   {user("", "ghost@example.com", "active"), user("", "ghost2@example.com", "active")},
+		"no usable users": {user("7", "gone@example.com", "disabled"), user("", "ghost@example.com", "active")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := &usersServer{users: append(head,
+				user("10", "a@example.com", "active"),
+				user("11", "b@example.com", "active"),
+				user("1", "owner@example.com", "active"))}
+			r, err := owner.New(owner.Config{MaxUsersPerTenant: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := owner.Request{Tenant: "t1", Directory: owner.ZohoDirectory(newClient(t, s)), AgentEmail: "stranger@example.com", ConnectingUserID: "1"}
+			res, err := r.Resolve(t.Context(), req)
+			if err != nil || res.UserID != "1" || res.Rule != owner.RuleConnectingUser {
+				t.Fatalf("got %+v, %v; want the connecting user (the listing was cut)", res, err)
+			}
+		})
+	}
+}
