@@ -19,8 +19,8 @@
 //   - users Zoho does not list as active never become owners; when Zoho rejects an owner on a
 //     write, [Resolver.ForgetUser] keeps that user out; [Resolver.Forget] drops a disconnected
 //     tenant;
-//   - memory is bounded: at most [Config.MaxTenants] tenants (the least recently used are
-//     dropped) and [Config.MaxUsersPerTenant] users each.
+//   - memory is bounded: at most [Config.MaxTenants] tenants (the least recently used idle ones
+//     are dropped) and [Config.MaxUsersPerTenant] users each.
 //
 // The package imports only the zoho package of this module. A [Directory] is what the resolver
 // needs from Zoho; [ZohoDirectory] provides it over a *zoho.Client.

@@ -83,7 +83,8 @@ type Config struct {
 	// another is tried (default 30 seconds). It must not exceed TTL.
 	MinRefreshInterval time.Duration
 	// MaxTenants bounds how many tenants are cached; the least recently used are dropped
-	// (default 10,000).
+	// (default 10,000). A tenant with a call to Zoho in flight is dropped only once that call
+	// has ended, so the cache may briefly hold one more tenant per such call.
 	MaxTenants int
 	// MaxUsersPerTenant bounds how many users of one tenant are cached (default 20,000, at most
 	// [MaxUsersPerTenantLimit]). Users past it are not cached and their agents get the fallback.
@@ -199,8 +200,8 @@ func (r *Resolver) ForgetUser(tenant, userID string) {
 		slog.String("tenant", tenant), slog.String("user_id", userID))
 }
 
-// tenantState returns the state of key, creating it (and evicting the least recently used tenant
-// beyond MaxTenants) when absent.
+// tenantState returns the state of key, creating it (and evicting the least recently used idle
+// tenants beyond MaxTenants) when absent. Lock order: r.mu, then a tenant's mu.
 func (r *Resolver) tenantState(key string) *tenant {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -211,13 +212,18 @@ func (r *Resolver) tenantState(key string) *tenant {
 	t := newTenant(key)
 	t.elem = r.lru.PushFront(t)
 	r.tenants[key] = t
-	for r.lru.Len() > r.cfg.MaxTenants {
-		back := r.lru.Back()
-		old := back.Value.(*tenant)
-		r.lru.Remove(back)
-		delete(r.tenants, old.key)
-		r.cfg.Logger.LogAttrs(context.Background(), slog.LevelDebug, "owner: tenant evicted from the cache",
-			slog.String("tenant", old.key))
+	// Evict the least recently used tenants, but not one with a call to Zoho in flight: its
+	// goroutine holds it anyway, and a caller coming for it later must wait for that call rather
+	// than start a second one.
+	for e := r.lru.Back(); e != nil && r.lru.Len() > r.cfg.MaxTenants; {
+		prev := e.Prev()
+		if old := e.Value.(*tenant); old != t && !old.busy() {
+			r.lru.Remove(e)
+			delete(r.tenants, old.key)
+			r.cfg.Logger.LogAttrs(context.Background(), slog.LevelDebug, "owner: tenant evicted from the cache",
+				slog.String("tenant", old.key))
+		}
+		e = prev
 	}
 	return t
 }

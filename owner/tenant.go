@@ -71,6 +71,13 @@ func newTenant(key string) *tenant {
 	return &tenant{key: key}
 }
 
+// busy reports whether a call to Zoho is in flight for t. It takes t.mu.
+func (t *tenant) busy() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.listing != nil || t.currentFlight != nil
+}
+
 // normEmail is the comparison key of an email: trimmed of spaces, lower case.
 func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
