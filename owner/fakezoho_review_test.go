@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -47,31 +46,25 @@ func TestFakeZohoEmailCaseAndSpaces(t *testing.T) {
 func TestFakeZohoSingleFlightUnknownConnectingUser(t *testing.T) {
 	f := newFake(t, zohotest.WithLatency(50*time.Millisecond))
 	r, _ := newResolver(t, owner.Config{})
-	var wg sync.WaitGroup
-	for i := range 100 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var email string
-			want := owner.Result{UserID: adminID, Email: "admin@zylker.example", Name: "Patricia Boyle", Rule: owner.RuleConnectingUser}
-			switch i % 4 {
-			case 0:
-				email = "amelia.burrows@zylker.example"
-				want = owner.Result{UserID: ameliaID, Email: "Amelia.Burrows@zylker.example", Name: "Amelia Burrows", Rule: owner.RuleAgentMatch, Reason: owner.ReasonAgentMatch}
-			case 1:
-				email, want.Reason = fmt.Sprintf("stranger%d@elsewhere.example", i), owner.ReasonNoMatch
-			case 2:
-				email, want.Reason = "ben@zylker.example", owner.ReasonNoMatch // inactive
-			case 3:
-				want.Reason = owner.ReasonNoAgent
-			}
-			res, err := r.Resolve(t.Context(), f.request(email))
-			if err != nil || res != want {
-				t.Errorf("resolve %d (%q): got %+v, %v\nwant %+v", i, email, res, err, want)
-			}
-		}()
-	}
-	wg.Wait()
+	start(100, func(i int) {
+		var email string
+		want := owner.Result{UserID: adminID, Email: "admin@zylker.example", Name: "Patricia Boyle", Rule: owner.RuleConnectingUser}
+		switch i % 4 {
+		case 0:
+			email = "amelia.burrows@zylker.example"
+			want = owner.Result{UserID: ameliaID, Email: "Amelia.Burrows@zylker.example", Name: "Amelia Burrows", Rule: owner.RuleAgentMatch, Reason: owner.ReasonAgentMatch}
+		case 1:
+			email, want.Reason = fmt.Sprintf("stranger%d@elsewhere.example", i), owner.ReasonNoMatch
+		case 2:
+			email, want.Reason = "ben@zylker.example", owner.ReasonNoMatch // inactive
+		case 3:
+			want.Reason = owner.ReasonNoAgent
+		}
+		res, err := r.Resolve(t.Context(), f.request(email))
+		if err != nil || res != want {
+			t.Errorf("resolve %d (%q): got %+v, %v\nwant %+v", i, email, res, err, want)
+		}
+	})()
 	if l, c := f.usersCalls(zoho.ActiveUsers), f.usersCalls(zoho.CurrentUser); l != 1 || c != 1 {
 		t.Fatalf("listings, current-user fetches = %d, %d, want 1, 1", l, c)
 	}
@@ -103,16 +96,12 @@ func TestFakeZohoStarterCancelsWhileListing(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	var wg sync.WaitGroup
-	for i := range 10 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if res, err := r.Resolve(t.Context(), req); err != nil || res.UserID != ameliaID {
-				t.Errorf("waiter %d: got %+v, %v", i, res, err)
-			}
-		}()
-	}
+	wait := start(10, func(i int) {
+		if res, err := r.Resolve(t.Context(), req); err != nil || res.UserID != ameliaID {
+			t.Errorf("waiter %d: got %+v, %v", i, res, err)
+		}
+	})
+	defer wait() // on failure, too: the waiters report to t
 	cancelled := time.Now()
 	cancel()
 	select {
@@ -126,7 +115,7 @@ func TestFakeZohoStarterCancelsWhileListing(t *testing.T) {
 	case <-time.After(latency / 2):
 		t.Fatal("the cancelled starter did not return promptly")
 	}
-	wg.Wait()
+	wait()
 	var listings []zohotest.Call
 	for _, c := range f.srv.Calls() {
 		if c.Path == "/crm/v2/users" {

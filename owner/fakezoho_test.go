@@ -175,20 +175,14 @@ func TestFakeZohoCacheExpiry(t *testing.T) {
 func TestFakeZohoSingleFlight(t *testing.T) {
 	f := newFake(t, zohotest.WithLatency(50*time.Millisecond))
 	r, _ := newResolver(t, owner.Config{})
-	var wg sync.WaitGroup
-	for i := range 100 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req := f.request(fmt.Sprintf(" AMELIA.burrows@zylker.example%s", []string{"", " "}[i%2]))
-			req.ConnectingUserID = adminID
-			res, err := r.Resolve(t.Context(), req)
-			if err != nil || res.UserID != ameliaID {
-				t.Errorf("resolve %d: %+v, %v", i, res, err)
-			}
-		}()
-	}
-	wg.Wait()
+	start(100, func(i int) {
+		req := f.request(fmt.Sprintf(" AMELIA.burrows@zylker.example%s", []string{"", " "}[i%2]))
+		req.ConnectingUserID = adminID
+		res, err := r.Resolve(t.Context(), req)
+		if err != nil || res.UserID != ameliaID {
+			t.Errorf("resolve %d: %+v, %v", i, res, err)
+		}
+	})()
 	if n := f.usersCalls(zoho.ActiveUsers); n != 1 {
 		t.Fatalf("100 concurrent cold resolves made %d listings, want 1", n)
 	}
@@ -201,20 +195,14 @@ func TestFakeZohoMissStorm(t *testing.T) {
 	f := newFake(t, zohotest.WithLatency(10*time.Millisecond))
 	r, clk := newResolver(t, owner.Config{TTL: 5 * time.Minute, MinRefreshInterval: 30 * time.Second})
 	storm := func(round int) {
-		var wg sync.WaitGroup
-		for i := range 100 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				req := f.request(fmt.Sprintf("unknown-%d-%d@elsewhere.example", round, i))
-				req.ConnectingUserID = adminID
-				res, err := r.Resolve(t.Context(), req)
-				if err != nil || res.UserID != adminID || res.Rule != owner.RuleConnectingUser {
-					t.Errorf("resolve %d/%d: %+v, %v", round, i, res, err)
-				}
-			}()
-		}
-		wg.Wait()
+		start(100, func(i int) {
+			req := f.request(fmt.Sprintf("unknown-%d-%d@elsewhere.example", round, i))
+			req.ConnectingUserID = adminID
+			res, err := r.Resolve(t.Context(), req)
+			if err != nil || res.UserID != adminID || res.Rule != owner.RuleConnectingUser {
+				t.Errorf("resolve %d/%d: %+v, %v", round, i, res, err)
+			}
+		})()
 	}
 	storm(1) // cold: one listing for all
 	storm(2) // fresh listing: no call at all
@@ -331,4 +319,17 @@ func TestFakeZohoLogs(t *testing.T) {
 	if strings.Contains(strings.ToLower(out), "amelia.burrows") || strings.Contains(out, f.token) {
 		t.Errorf("log holds an email or a token:\n%s", out)
 	}
+}
+
+// start runs fn(0)…fn(n-1) on n goroutines and returns a function that waits for them all.
+func start(n int, fn func(i int)) (wait func()) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(i)
+		}()
+	}
+	return wg.Wait
 }
