@@ -24,7 +24,7 @@ func newGatedSource(n int, users ...member) *gatedSource {
 	return s
 }
 
-func (s *gatedSource) activeMembers(ctx context.Context) ([]member, error) {
+func (s *gatedSource) activeMembers(ctx context.Context) ([]member, bool, error) {
 	n := int(s.lists.Add(1))
 	s.mu.Lock()
 	users := append([]member(nil), s.users...)
@@ -33,10 +33,10 @@ func (s *gatedSource) activeMembers(ctx context.Context) ([]member, error) {
 		select {
 		case <-s.gates[n-1]:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, false, ctx.Err()
 		}
 	}
-	return users, nil
+	return users, true, nil
 }
 
 // waitFor polls cond until it holds or a few seconds have passed.

@@ -25,18 +25,22 @@ type Directory interface {
 // GET /crm/v2/users?type=CurrentUser. Both need the OAuth scope ZohoCRM.users.READ.
 //
 // ActiveUsers returns only active users with an id, once each (Zoho's listing may repeat a user
-// across pages while users change), and at most [MaxUsersPerTenantLimit] plus one of them. When
-// a Resolver uses it, the listing keeps only each user's id, email and name, and stops after
-// [Config.MaxUsersPerTenant] such users plus one.
+// across pages while users change), and at most [MaxUsersPerTenantLimit] plus one of them; a
+// listing that goes on one page past that many users without yielding them is stopped. When a
+// Resolver uses it, the listing keeps only each user's id, email and name, and stops after
+// [Config.MaxUsersPerTenant] such users plus one; a listing stopped early counts as cut.
 func ZohoDirectory(c *zoho.Client) Directory { return &zohoDirectory{c: c} }
 
 type zohoDirectory struct{ c *zoho.Client }
 
 var errNilClient = errors.New("owner: ZohoDirectory: nil *zoho.Client")
 
+// usersPerPage is the page size of the users listing: Zoho's largest.
+const usersPerPage = 200
+
 func (d *zohoDirectory) ActiveUsers(ctx context.Context) ([]*zoho.User, error) {
 	var out []*zoho.User
-	err := d.walk(ctx, MaxUsersPerTenantLimit+1, func(u *zoho.User) { out = append(out, u) })
+	_, err := d.walk(ctx, MaxUsersPerTenantLimit+1, func(u *zoho.User) { out = append(out, u) })
 	if err != nil {
 		return nil, err
 	}
@@ -44,16 +48,22 @@ func (d *zohoDirectory) ActiveUsers(ctx context.Context) ([]*zoho.User, error) {
 }
 
 // walk calls fn for each active user with an id that the listing holds, once per id, and stops
-// after limit of them. Only such users count towards limit: a listing cut by limit is then
-// known to hold more usable users than limit-1, whatever else Zoho listed.
-func (d *zohoDirectory) walk(ctx context.Context, limit int, fn func(*zoho.User)) error {
+// after limit of them. Only such users count towards limit: a listing cut by limit is then known
+// to hold more usable users than limit-1, whatever else Zoho listed. A listing that goes on
+// past limit+usersPerPage users of any kind without reaching limit usable ones (repeating users,
+// say, with more_records true) is stopped too. whole reports whether the listing ended by itself.
+func (d *zohoDirectory) walk(ctx context.Context, limit int, fn func(*zoho.User)) (whole bool, err error) {
 	if d.c == nil {
-		return errNilClient
+		return false, errNilClient
 	}
 	seen := map[string]struct{}{}
-	for u, err := range d.c.Users.ListIter(ctx, &zoho.ListUsersOptions{Type: zoho.ActiveUsers, PerPage: 200}) {
+	listed := 0
+	for u, err := range d.c.Users.ListIter(ctx, &zoho.ListUsersOptions{Type: zoho.ActiveUsers, PerPage: usersPerPage}) {
 		if err != nil {
-			return err
+			return false, err
+		}
+		if listed++; listed > limit+usersPerPage {
+			return false, nil
 		}
 		m, ok := activeMember(u)
 		if !ok {
@@ -65,10 +75,10 @@ func (d *zohoDirectory) walk(ctx context.Context, limit int, fn func(*zoho.User)
 		seen[m.id] = struct{}{}
 		fn(u)
 		if len(seen) >= limit {
-			break
+			return false, nil
 		}
 	}
-	return nil
+	return true, nil
 }
 
 func (d *zohoDirectory) CurrentUser(ctx context.Context) (*zoho.User, error) {
@@ -90,10 +100,10 @@ func sourceOf(d Directory, maxUsers int) source {
 // dirSource adapts any Directory.
 type dirSource struct{ d Directory }
 
-func (s dirSource) activeMembers(ctx context.Context) ([]member, error) {
+func (s dirSource) activeMembers(ctx context.Context) ([]member, bool, error) {
 	us, err := s.d.ActiveUsers(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	ms := make([]member, 0, len(us))
 	for _, u := range us {
@@ -101,7 +111,7 @@ func (s dirSource) activeMembers(ctx context.Context) ([]member, error) {
 			ms = append(ms, m)
 		}
 	}
-	return ms, nil
+	return ms, true, nil
 }
 
 func (s dirSource) currentMember(ctx context.Context) (member, bool, error) {
@@ -115,17 +125,17 @@ type zohoSource struct {
 	limit int
 }
 
-func (s zohoSource) activeMembers(ctx context.Context) ([]member, error) {
+func (s zohoSource) activeMembers(ctx context.Context) ([]member, bool, error) {
 	var ms []member
-	err := s.d.walk(ctx, s.limit, func(u *zoho.User) {
+	whole, err := s.d.walk(ctx, s.limit, func(u *zoho.User) {
 		if m, ok := activeMember(u); ok {
 			ms = append(ms, m)
 		}
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return ms, nil
+	return ms, whole, nil
 }
 
 func (s zohoSource) currentMember(ctx context.Context) (member, bool, error) {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cloudcx/cxzoho/owner"
 	"github.com/cloudcx/cxzoho/zoho"
@@ -324,5 +325,76 @@ func TestZohoDirectoryCutCountsOnlyUsableUsers(t *testing.T) {
 				t.Fatalf("got %+v, %v; want the connecting user (the listing was cut)", res, err)
 			}
 		})
+	}
+}
+
+// endlessUsers answers every page of the users listing with the same users and more_records
+// true: a misbehaving Zoho (or proxy) whose listing never ends.
+type endlessUsers struct {
+	mu    sync.Mutex
+	calls int
+	page  []map[string]any
+}
+
+func (s *endlessUsers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.calls++
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{
+		"users": s.page,
+		"info":  map[string]any{"per_page": 200, "count": len(s.page), "page": 1, "more_records": true},
+	})
+}
+
+// A listing that never ends, repeating users Zoho already listed (or listing only users that are
+// not active), is stopped soon after MaxUsersPerTenant users plus one page, and counts as cut:
+// the connecting user is not refused for missing from it. Regression guard for the count of
+// distinct active users, which such a listing never raises.
+func TestZohoDirectoryEndlessListing(t *testing.T) {
+	for name, page := range map[string][]map[string]any{
+		"repeated users": {user("10", "a@example.com", "active"), user("11", "b@example.com", "active")},
+		"inactive users": {user("7", "gone@example.com", "inactive")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := &endlessUsers{}
+			for range 100 {
+				s.page = append(s.page, page...)
+			}
+			r, err := owner.New(owner.Config{MaxUsersPerTenant: 5, ListTimeout: 10 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := owner.Request{Tenant: "t1", Directory: owner.ZohoDirectory(newClient(t, s)), AgentEmail: "a@example.com", ConnectingUserID: "1"}
+			res, err := r.Resolve(t.Context(), req)
+			want := "10"
+			if name == "inactive users" {
+				want = "1"
+			}
+			if err != nil || res.UserID != want {
+				t.Fatalf("got %+v, %v, want %s", res, err, want)
+			}
+			req.AgentEmail = "stranger@example.com"
+			if res, err := r.Resolve(t.Context(), req); err != nil || res.UserID != "1" {
+				t.Fatalf("fallback: got %+v, %v", res, err)
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.calls > 3 {
+				t.Fatalf("%d pages fetched, want at most 3", s.calls)
+			}
+		})
+	}
+	// ZohoDirectory.ActiveUsers itself ends too, with each user once.
+	s := &endlessUsers{}
+	for i := range 200 {
+		s.page = append(s.page, user(fmt.Sprint(i%3), "a@example.com", "active"))
+	}
+	us, err := owner.ZohoDirectory(newClient(t, s)).ActiveUsers(t.Context())
+	if err != nil || len(us) != 3 {
+		t.Fatalf("ActiveUsers: %d users, %v; want 3", len(us), err)
+	}
+	if most := (owner.MaxUsersPerTenantLimit+1)/200 + 2; s.calls > most {
+		t.Fatalf("ActiveUsers fetched %d pages, want at most %d", s.calls, most)
 	}
 }

@@ -105,7 +105,14 @@ func (r *Resolver) startListing(ctx context.Context, t *tenant, src source) *fli
 	t.forceList = false
 	r.detached(ctx, func(ctx context.Context) {
 		start := r.cfg.Clock()
-		ms, err := guard(func() ([]member, error) { return src.activeMembers(ctx) })
+		type listing struct {
+			ms    []member
+			whole bool
+		}
+		l, err := guard(func() (listing, error) {
+			ms, whole, err := src.activeMembers(ctx)
+			return listing{ms, whole}, err
+		})
 		now := r.cfg.Clock()
 		t.mu.Lock()
 		t.lastAttempt = now
@@ -116,10 +123,10 @@ func (r *Resolver) startListing(ctx context.Context, t *tenant, src source) *fli
 				slog.String("tenant", t.key), slog.Any("error", err))
 		} else {
 			t.lastErr = nil
-			t.install(ms, now, r.cfg.MaxUsersPerTenant)
+			t.install(l.ms, l.whole, now, r.cfg.MaxUsersPerTenant)
 			if !t.complete {
-				r.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "owner: the org has more users than MaxUsersPerTenant; the rest are not cached",
-					slog.String("tenant", t.key), slog.Int("listed", len(ms)), slog.Int("cached", len(t.byID)))
+				r.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "owner: the users listing was cut (more users than MaxUsersPerTenant, or a listing that did not end); the rest are not cached",
+					slog.String("tenant", t.key), slog.Int("listed", len(l.ms)), slog.Int("cached", len(t.byID)))
 			}
 			r.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "owner: users listed",
 				slog.String("tenant", t.key), slog.Int("users", len(t.byID)), slog.Duration("took", now.Sub(start)))

@@ -25,7 +25,7 @@ type fakeSource struct {
 	currents atomic.Int32
 }
 
-func (f *fakeSource) activeMembers(ctx context.Context) ([]member, error) {
+func (f *fakeSource) activeMembers(ctx context.Context) ([]member, bool, error) {
 	f.lists.Add(1)
 	if f.panicky {
 		panic("boom")
@@ -34,15 +34,15 @@ func (f *fakeSource) activeMembers(ctx context.Context) ([]member, error) {
 		select {
 		case <-f.gate:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, false, ctx.Err()
 		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.listErr != nil {
-		return nil, f.listErr
+		return nil, false, f.listErr
 	}
-	return append([]member(nil), f.users...), nil
+	return append([]member(nil), f.users...), true, nil
 }
 
 func (f *fakeSource) currentMember(ctx context.Context) (member, bool, error) {

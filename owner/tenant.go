@@ -15,8 +15,9 @@ type member struct {
 
 // source is the resolver's view of one tenant's Zoho users: a [Directory], adapted.
 type source interface {
-	// activeMembers lists the org's active users, every page.
-	activeMembers(ctx context.Context) ([]member, error)
+	// activeMembers lists the org's active users, every page. whole is false when the listing
+	// was stopped before its end (the users past the stop are unknown).
+	activeMembers(ctx context.Context) (ms []member, whole bool, err error)
 	// currentMember returns the user of the token and whether that user is active.
 	currentMember(ctx context.Context) (m member, active bool, err error)
 }
@@ -52,7 +53,7 @@ type tenant struct {
 	byEmail  map[string]member // normalised email → user (the first listed wins)
 	byID     map[string]member
 	listedAt time.Time // end of the last successful listing; zero: never listed
-	complete bool      // the last listing was cached whole (not cut at MaxUsersPerTenant)
+	complete bool      // the last listing was cached whole (not stopped early, nor cut at MaxUsersPerTenant)
 	// The last listing attempt, successful or not.
 	lastAttempt time.Time
 	lastErr     error // its failure (wrapped), nil after a success
@@ -91,11 +92,12 @@ func (t *tenant) isRejected(id string, now time.Time) bool {
 	return ok && now.Before(rj.until)
 }
 
-// install replaces the cached users with ms, keeping at most maxUsers of them.
-func (t *tenant) install(ms []member, now time.Time, maxUsers int) {
+// install replaces the cached users with ms, keeping at most maxUsers of them. whole says whether
+// ms is the whole listing.
+func (t *tenant) install(ms []member, whole bool, now time.Time, maxUsers int) {
 	byEmail := make(map[string]member, min(len(ms), maxUsers))
 	byID := make(map[string]member, min(len(ms), maxUsers))
-	complete := true
+	complete := whole
 	for _, m := range ms {
 		if m.id == "" {
 			continue
