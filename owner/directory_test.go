@@ -334,17 +334,22 @@ type endlessUsers struct {
 	mu    sync.Mutex
 	calls int
 	page  []map[string]any
+	body  []byte // page, encoded once
 }
 
 func (s *endlessUsers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls++
+	if s.body == nil {
+		s.body, _ = json.Marshal(map[string]any{
+			"users": s.page,
+			"info":  map[string]any{"per_page": 200, "count": len(s.page), "page": 1, "more_records": true},
+		})
+	}
+	body := s.body
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{
-		"users": s.page,
-		"info":  map[string]any{"per_page": 200, "count": len(s.page), "page": 1, "more_records": true},
-	})
+	w.Write(body)
 }
 
 // A listing that never ends, repeating users Zoho already listed (or listing only users that are
