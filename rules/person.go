@@ -195,11 +195,8 @@ func personNames(v cloudcx.Visitor, section cloudcx.Section) (last, first string
 // fallbackValues are the placeholder values of the fallback templates.
 func fallbackValues(in PersonInput) map[string]string {
 	tenant, channel, section := in.TenantID, in.Channel, in.Section
-	if in.Interaction != nil {
-		if b := in.Interaction.Base(); b != nil {
-			tenant, channel = b.TenantID, b.Channel
-		}
-		section = in.Interaction.Section()
+	if i, b := threadOf(in.Interaction); i != nil {
+		tenant, channel, section = b.TenantID, b.Channel, i.Section()
 	}
 	return map[string]string{
 		PlaceholderVisitorID: oneLine(in.Visitor.ID),
@@ -223,17 +220,15 @@ func sectionLabel(s cloudcx.Section) string {
 // mappedValue returns the value of a CloudCX field for an extra mapping: custom fields and
 // variables from the interaction first, then from the visitor.
 func mappedValue(field string, v cloudcx.Visitor, section cloudcx.Section, i cloudcx.Interaction) string {
-	if i != nil {
-		if b := i.Base(); b != nil {
-			if name, ok := strings.CutPrefix(field, PrefixCustom); ok {
-				if val := fieldValue(b.CustomFields, name); strings.TrimSpace(val) != "" {
-					return val
-				}
+	if _, b := threadOf(i); b != nil {
+		if name, ok := strings.CutPrefix(field, PrefixCustom); ok {
+			if val := fieldValue(b.CustomFields, name); strings.TrimSpace(val) != "" {
+				return val
 			}
-			if name, ok := strings.CutPrefix(field, PrefixVariable); ok {
-				if val := fieldValue(b.CustomVariables, name); strings.TrimSpace(val) != "" {
-					return val
-				}
+		}
+		if name, ok := strings.CutPrefix(field, PrefixVariable); ok {
+			if val := fieldValue(b.CustomVariables, name); strings.TrimSpace(val) != "" {
+				return val
 			}
 		}
 	}

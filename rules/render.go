@@ -131,15 +131,14 @@ func RenderCase(in RenderInput) (*Rendered, error) { return render(ModuleCases, 
 func RenderTask(in RenderInput) (*Rendered, error) { return render(ModuleTasks, in) }
 
 func render(module string, in RenderInput) (*Rendered, error) {
-	if in.Interaction == nil || in.Interaction.Base() == nil {
+	i, t := threadOf(in.Interaction)
+	if i == nil {
 		return nil, errors.New("rules: render: no chat or conversation")
 	}
 	loc, err := in.Settings.Location()
 	if err != nil {
 		return nil, err
 	}
-	i := in.Interaction
-	t := i.Base()
 	section := i.Section()
 	out := &Rendered{Module: module, Record: crm.NewRecord()}
 	lim := limiter{fields: in.Fields, notes: &out.Notes}

@@ -773,3 +773,30 @@ func FuzzRender(f *testing.F) {
 		}
 	})
 }
+
+// TestTypedNilInteraction: a nil *Chat or *Conversation inside the Interaction interface is no
+// interaction at all, never a panic.
+func TestTypedNilInteraction(t *testing.T) {
+	var chat *cloudcx.Chat
+	var conv *cloudcx.Conversation
+	for _, i := range []cloudcx.Interaction{chat, conv} {
+		if _, err := RenderCase(RenderInput{Interaction: i, Settings: DefaultSettings()}); err == nil {
+			t.Errorf("%T: RenderCase accepted a nil interaction", i)
+		}
+		if _, err := RenderTask(RenderInput{Interaction: i, Settings: DefaultSettings()}); err == nil {
+			t.Errorf("%T: RenderTask accepted a nil interaction", i)
+		}
+		if ok, why := DefaultSettings().MayRecord(i); ok || why == "" {
+			t.Errorf("%T: MayRecord = %v %q", i, ok, why)
+		}
+		if k := KeyOf(i); k != (SourceKey{}) {
+			t.Errorf("%T: KeyOf = %+v", i, k)
+		}
+		s := DefaultSettings()
+		s.ExtraMappings = []ExtraMapping{{Module: ModuleLeads, CloudCXField: "custom:x", ZohoField: "X"}}
+		p, err := PersonFields(PersonInput{Settings: s, Module: ModuleLeads, Visitor: cloudcx.Visitor{ID: "v-1"}, TenantID: "acme", Interaction: i})
+		if err != nil || p.Record.String("Last_Name") != "Visitor v-1" {
+			t.Errorf("%T: PersonFields = %v, %v", i, p.Record, err)
+		}
+	}
+}

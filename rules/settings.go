@@ -292,10 +292,10 @@ func (s Settings) MayCreatePerson(v cloudcx.Visitor, section cloudcx.Section) (b
 // Creation.SkipMissed and Creation.SkipBotOnly, and if not, why. Offline messages are never
 // skipped as missed.
 func (s Settings) MayRecord(i cloudcx.Interaction) (bool, string) {
-	if i == nil || i.Base() == nil {
+	i, t := threadOf(i)
+	if i == nil {
 		return false, "no chat or conversation"
 	}
-	t := i.Base()
 	if s.Creation.SkipMissed && (t.Status == cloudcx.StatusMissed || t.Status == cloudcx.StatusRefused) {
 		return false, fmt.Sprintf("the chat was %s, and the settings skip missed chats", t.Status)
 	}
