@@ -172,14 +172,14 @@ func PersonFields(in PersonInput) (Person, error) {
 	// The record to insert: Owner, then the values, with the fallbacks where Zoho requires a value.
 	fb := fallbackValues(in)
 	if !p.Values.Has("Last_Name") {
-		_ = p.Record.Set("Last_Name", lim.text("Last_Name", expandTemplate(in.Settings.Fallbacks.LastName, FallbackPlaceholders(), fb)))
+		_ = p.Record.Set("Last_Name", lim.text("Last_Name", fallback(in.Settings.Fallbacks.LastName, fb, builtinLastName)))
 	}
 	for _, k := range p.Values.Keys() {
 		raw, _ := p.Values.Raw(k)
 		_ = p.Record.SetRaw(k, raw)
 	}
 	if module == ModuleLeads && !p.Values.Has("Company") {
-		_ = p.Record.Set("Company", lim.text("Company", expandTemplate(in.Settings.Fallbacks.Company, FallbackPlaceholders(), fb)))
+		_ = p.Record.Set("Company", lim.text("Company", fallback(in.Settings.Fallbacks.Company, fb, builtinCompany)))
 	}
 	return p, nil
 }
@@ -192,18 +192,39 @@ func personNames(v cloudcx.Visitor, section cloudcx.Section) (last, first string
 	return v.DisplayName(), ""
 }
 
-// fallbackValues are the placeholder values of the fallback templates.
+// fallbackValues are the placeholder values of the fallback templates for a person.
 func fallbackValues(in PersonInput) map[string]string {
 	tenant, channel, section := in.TenantID, in.Channel, in.Section
 	if i, b := threadOf(in.Interaction); i != nil {
 		tenant, channel, section = b.TenantID, b.Channel, i.Section()
 	}
+	return fallbackPlaceholderValues(in.Visitor.ID, tenant, channel, section)
+}
+
+// fallbackPlaceholderValues are the values of [FallbackPlaceholders], each one clean line.
+func fallbackPlaceholderValues(visitorID, tenant string, channel cloudcx.Channel, section cloudcx.Section) map[string]string {
 	return map[string]string{
-		PlaceholderVisitorID: oneLine(in.Visitor.ID),
+		PlaceholderVisitorID: oneLine(visitorID),
 		PlaceholderTenantID:  oneLine(tenant),
 		PlaceholderChannel:   oneLine(channel.Label()),
 		PlaceholderSection:   sectionLabel(section),
 	}
+}
+
+// The values of the mandatory person fields when a tenant's fallback template expands to
+// nothing (say "{visitor_id}" for a visitor without an id): Zoho refuses the record without them.
+const (
+	builtinLastName = "Visitor"
+	builtinCompany  = "Unknown"
+)
+
+// fallback expands a fallback template into one clean line, or returns def when that leaves
+// nothing, so that a mandatory field is never sent empty.
+func fallback(tmpl string, values map[string]string, def string) string {
+	if v := oneLine(expandTemplate(tmpl, FallbackPlaceholders(), values)); v != "" {
+		return v
+	}
+	return def
 }
 
 // sectionLabel names a section for people.

@@ -267,3 +267,34 @@ func TestPersonExtraMappings(t *testing.T) {
 		t.Errorf("record\n got %s\nwant %s", got, want)
 	}
 }
+
+// TestPersonFallbackNeverEmpty: a valid fallback template can expand to nothing (only
+// placeholders whose values are missing, or only control characters); Zoho would refuse the
+// record without Last_Name (and a Lead without Company), so the built-in fallback is used.
+func TestPersonFallbackNeverEmpty(t *testing.T) {
+	s := DefaultSettings()
+	s.Fallbacks = Fallbacks{LastName: "{visitor_id}", Company: "{tenant_id}{channel}"}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []cloudcx.Visitor{{}, {ID: " \x00\u202e "}} {
+		p, err := PersonFields(PersonInput{Settings: s, Module: ModuleLeads, Visitor: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := mustJSON(t, p.Record), `{"Last_Name":"Visitor","Company":"Unknown"}`; got != want {
+			t.Errorf("visitor %+v: record %s, want %s", v, got, want)
+		}
+	}
+	// The subject's {visitor_name} of a visitor with nothing uses the same fallback.
+	c := shortChat()
+	c.Visitor = cloudcx.Visitor{}
+	s.Templates.CaseSubject = "{visitor_name}"
+	r, err := RenderCase(RenderInput{Interaction: c, Settings: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Subject != "Visitor "+r.Marker {
+		t.Errorf("subject %q", r.Subject)
+	}
+}

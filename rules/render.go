@@ -320,11 +320,8 @@ func subjectValues(i cloudcx.Interaction, s Settings, loc *time.Location) map[st
 	name := oneLine(v.DisplayName())
 	email := oneLine(v.Email)
 	phone := oneLine(i.ContactPhone())
-	fallbackName := expandTemplate(s.Fallbacks.LastName, FallbackPlaceholders(), map[string]string{
-		PlaceholderVisitorID: oneLine(v.ID), PlaceholderTenantID: oneLine(t.TenantID),
-		PlaceholderChannel: oneLine(t.Channel.Label()), PlaceholderSection: sectionLabel(i.Section()),
-	})
-	visitorName := firstNonEmpty(name, email, phone, oneLine(fallbackName))
+	fallbackName := fallback(s.Fallbacks.LastName, fallbackPlaceholderValues(v.ID, t.TenantID, t.Channel, i.Section()), builtinLastName)
+	visitorName := firstNonEmpty(name, email, phone, fallbackName)
 	visitor := visitorName
 	if name != "" && email != "" {
 		visitor = name + " <" + email + ">"

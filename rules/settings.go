@@ -246,7 +246,9 @@ type TaskSettings struct {
 	Status string `json:"status"`
 }
 
-// Fallbacks are templates (with [FallbackPlaceholders]) for Zoho's mandatory person fields.
+// Fallbacks are templates (with [FallbackPlaceholders]) for Zoho's mandatory person fields. A
+// template that expands to nothing (say "{visitor_id}" for a visitor without an id) gives
+// "Visitor" (Last_Name) or "Unknown" (Company): Zoho refuses a record without them.
 type Fallbacks struct {
 	// LastName is used when the visitor has no name.
 	LastName string `json:"last_name"`
