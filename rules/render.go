@@ -71,6 +71,11 @@ type RenderInput struct {
 	Interaction cloudcx.Interaction
 	// Settings are the tenant's settings (templates, defaults, time zone, extra mappings).
 	Settings Settings
+	// Location is Settings.TimeZone resolved by the caller (time.LoadLocation; this package
+	// reads no time-zone database), so that the zone data are the host's choice and are read
+	// once per tenant rather than on every rendering. Its name must be Settings.TimeZone. Nil
+	// stands for UTC, and is accepted only when Settings.TimeZone is "UTC" or empty.
+	Location *time.Location
 	// Owner owns the record.
 	Owner Owner
 	// Person is the Contact (Case, Task) or Lead (Task) the record belongs to.
@@ -120,7 +125,8 @@ type Rendered struct {
 //
 // plus Status (settings, "New"), Case_Origin ("Chat" for Web Chat; by channel for Inbox) and
 // Related_To (the Contact). The result depends only on the input: same input, same bytes. The
-// error reports only a nil interaction or a time zone that cannot be loaded.
+// error reports only a nil interaction, or a Location that is not Settings.TimeZone (see
+// [RenderInput.Location]).
 func RenderCase(in RenderInput) (*Rendered, error) { return render(ModuleCases, in) }
 
 // RenderTask renders a chat or conversation as a Zoho Task: Owner, Subject (template with the
@@ -135,7 +141,7 @@ func render(module string, in RenderInput) (*Rendered, error) {
 	if i == nil {
 		return nil, errors.New("rules: render: no chat or conversation")
 	}
-	loc, err := in.Settings.Location()
+	loc, err := in.location()
 	if err != nil {
 		return nil, err
 	}
@@ -217,6 +223,22 @@ func render(module string, in RenderInput) (*Rendered, error) {
 	}, lim)
 	_ = r.Set("Description", out.Description)
 	return out, nil
+}
+
+// location returns the zone to render in: in.Location, which must be Settings.TimeZone
+// resolved; nil stands for UTC when the settings say UTC.
+func (in RenderInput) location() (*time.Location, error) {
+	want := in.Settings.zoneName()
+	if in.Location == nil {
+		if want == "UTC" {
+			return time.UTC, nil
+		}
+		return nil, fmt.Errorf("rules: render: Settings.TimeZone is %.80q but RenderInput.Location is nil; resolve it with time.LoadLocation", want)
+	}
+	if got := in.Location.String(); got != want {
+		return nil, fmt.Errorf("rules: render: RenderInput.Location is %.80q but Settings.TimeZone is %.80q", got, want)
+	}
+	return in.Location, nil
 }
 
 // endTime is when the interaction ended: EndedAt, else the last message, else StartedAt.

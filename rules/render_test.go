@@ -22,6 +22,15 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 var t0 = time.Date(2024, 5, 1, 21, 45, 5, 0, time.UTC) // 23:45 in Paris: the end crosses midnight there
 
+// paris is what the caller resolves parisSettings().TimeZone to.
+var paris = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
 func parisSettings() Settings {
 	s := DefaultSettings()
 	s.TimeZone = "Europe/Paris"
@@ -251,7 +260,7 @@ func TestRenderGolden(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := tc.in
-			in.Settings = sets
+			in.Settings, in.Location = sets, paris
 			in.Owner = Owner{ID: "owner-1"}
 			if in.Person.ID == "" {
 				in.Person = Link{Module: ModuleContacts, ID: "contact-1"}
@@ -282,7 +291,7 @@ func TestRenderOverflowKeepsSectionsAndWholeLines(t *testing.T) {
 	c.WrapUp = &cloudcx.WrapUp{Categories: []string{"Billing"}, Comment: "Long chat."}
 	c.Notes = []cloudcx.Note{{AgentName: "Alice", Text: "note"}}
 	start := time.Now()
-	r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings()})
+	r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings(), Location: paris})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +332,7 @@ func TestRenderAbsurdSections(t *testing.T) {
 	c.CustomFields = cloudcx.Fields{{Name: "blob", Value: strings.Repeat("x", 50000)}}
 	c.WrapUp = &cloudcx.WrapUp{Comment: strings.Repeat("wrap ", 2000)}
 	c.ID = strings.Repeat("i", 5000)
-	r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings()})
+	r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings(), Location: paris})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +364,7 @@ func TestCaseMappingTable(t *testing.T) {
 	s := parisSettings()
 	s.ExtraMappings = []ExtraMapping{{Module: ModuleCases, CloudCXField: "variable:plan", ZohoField: "Plan__c"}, {Module: ModuleTasks, CloudCXField: "custom:Order number", ZohoField: "Order__c"}}
 	in := func(i cloudcx.Interaction, person Link) RenderInput {
-		return RenderInput{Interaction: i, Settings: s, Owner: Owner{ID: "u-1"}, Person: person, Account: Link{Module: ModuleAccounts, ID: "acc-9"}}
+		return RenderInput{Interaction: i, Settings: s, Location: paris, Owner: Owner{ID: "u-1"}, Person: person, Account: Link{Module: ModuleAccounts, ID: "acc-9"}}
 	}
 	contact := Link{Module: ModuleContacts, ID: "ct-1"}
 	lead := Link{Module: ModuleLeads, ID: "ld-1"}
@@ -579,7 +588,7 @@ func TestRenderSubject(t *testing.T) {
 			s.Templates.CaseSubject = tc.tmpl
 			cc := c.Clone()
 			cc.Visitor = tc.visitor
-			r, err := RenderCase(RenderInput{Interaction: cc, Settings: s})
+			r, err := RenderCase(RenderInput{Interaction: cc, Settings: s, Location: paris})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -596,7 +605,7 @@ func TestRenderSubjectCutKeepsMarker(t *testing.T) {
 	s.Templates.TaskSubject = "{visitor_name} {visitor_name}"
 	c := shortChat()
 	c.Visitor.Name = strings.Repeat("🇫🇷👩‍💻", 40) // 40 × 7 units
-	r, err := RenderTask(RenderInput{Interaction: c, Settings: s})
+	r, err := RenderTask(RenderInput{Interaction: c, Settings: s, Location: paris})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -609,12 +618,12 @@ func TestRenderSubjectCutKeepsMarker(t *testing.T) {
 		t.Errorf("cut inside an emoji: %q", text[len(text)-20:])
 	}
 	// The org's metadata may shorten Subject further.
-	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Fields: crm.NewFieldSet(ModuleTasks, []crm.Field{{APIName: "Subject", Length: 40}})})
+	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Location: paris, Fields: crm.NewFieldSet(ModuleTasks, []crm.Field{{APIName: "Subject", Length: 40}})})
 	if n := crm.UTF16Len(r.Subject); n > 40 || !strings.HasSuffix(r.Subject, r.Marker) {
 		t.Errorf("subject %q (%d units)", r.Subject, n)
 	}
 	// A Subject too short even for the marker keeps the marker.
-	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Fields: crm.NewFieldSet(ModuleTasks, []crm.Field{{APIName: "Subject", Length: 5}})})
+	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Location: paris, Fields: crm.NewFieldSet(ModuleTasks, []crm.Field{{APIName: "Subject", Length: 5}})})
 	if r.Subject != r.Marker {
 		t.Errorf("subject %q", r.Subject)
 	}
@@ -658,7 +667,7 @@ func TestMarker(t *testing.T) {
 
 func TestAttachmentPlan(t *testing.T) {
 	c := fullChat()
-	r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings(), Attachments: outcomesFor(c)})
+	r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings(), Location: paris, Attachments: outcomesFor(c)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -717,13 +726,13 @@ func TestRenderErrors(t *testing.T) {
 func TestRenderDueDateFallbacks(t *testing.T) {
 	c := shortChat()
 	c.EndedAt = time.Time{}
-	r, _ := RenderTask(RenderInput{Interaction: c, Settings: parisSettings()})
+	r, _ := RenderTask(RenderInput{Interaction: c, Settings: parisSettings(), Location: paris})
 	if got := r.Record.String("Due_Date"); got != "2024-05-01" { // the last message, 23:45:45 in Paris
 		t.Errorf("Due_Date %q", got)
 	}
 	c.Messages = nil
 	c.StartedAt = time.Time{}
-	r, _ = RenderTask(RenderInput{Interaction: c, Settings: parisSettings()})
+	r, _ = RenderTask(RenderInput{Interaction: c, Settings: parisSettings(), Location: paris})
 	if r.Record.Has("Due_Date") {
 		t.Error("Due_Date without any time")
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/zoho/crm"
@@ -122,7 +121,8 @@ type Settings struct {
 	// Task holds the defaults of a new Task.
 	Task TaskSettings `json:"task"`
 	// TimeZone is the tenant's IANA time zone ("Europe/Paris"), used for every time written into
-	// Zoho text and for a Task's due date.
+	// Zoho text and for a Task's due date. This package reads no time-zone database: the caller
+	// resolves the name (time.LoadLocation) and passes the result as [RenderInput.Location].
 	TimeZone string `json:"time_zone"`
 	// Fallbacks are the values of Zoho's mandatory person fields when CloudCX has none.
 	Fallbacks Fallbacks `json:"fallbacks"`
@@ -416,17 +416,41 @@ func (s Settings) Clone() Settings {
 	return c
 }
 
-// Location returns the tenant's time zone. It reads the system's time-zone database (the host
-// may embed one by importing time/tzdata); an empty TimeZone is UTC.
-func (s Settings) Location() (*time.Location, error) {
+// zoneName is TimeZone with "" read as "UTC".
+func (s Settings) zoneName() string {
 	if s.TimeZone == "" {
-		return time.UTC, nil
+		return "UTC"
 	}
-	loc, err := time.LoadLocation(s.TimeZone)
-	if err != nil {
-		return nil, fmt.Errorf("rules: unknown time zone %q", s.TimeZone)
+	return s.TimeZone
+}
+
+// maxZoneName bounds a time-zone name; the longest IANA names have about 30 characters.
+const maxZoneName = 64
+
+// checkZoneName returns "" when name has the shape of an IANA time-zone name ("UTC",
+// "Europe/Paris", "America/Argentina/Buenos_Aires", "Etc/GMT+5"): parts separated by "/", each
+// starting with an ASCII letter followed by letters, digits, '.', '_', '+' or '-'. "Local" (the
+// server's zone, not the tenant's) is refused. Whether the zone exists is for time.LoadLocation.
+func checkZoneName(name string) string {
+	switch {
+	case name == "":
+		return "must name an IANA time zone such as \"UTC\" or \"Europe/Paris\""
+	case name == "Local":
+		return "\"Local\" is the server's time zone, not the tenant's; name an IANA time zone such as \"Europe/Paris\""
+	case len(name) > maxZoneName:
+		return fmt.Sprintf("%.20q… is not an IANA time zone name", name)
 	}
-	return loc, nil
+	for _, part := range strings.Split(name, "/") {
+		ok := part != "" && (part[0] >= 'A' && part[0] <= 'Z' || part[0] >= 'a' && part[0] <= 'z')
+		for i := 1; ok && i < len(part); i++ {
+			c := part[i]
+			ok = c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '+' || c == '-'
+		}
+		if !ok {
+			return fmt.Sprintf("%q is not an IANA time zone name such as \"UTC\" or \"Europe/Paris\"", name)
+		}
+	}
+	return ""
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -587,7 +611,9 @@ var reservedFields = map[string][]string{
 const maxCriteriaConditions = 10
 
 // Validate checks the settings and returns a [*ValidationError] listing every problem, each
-// named by its JSON path, or nil.
+// named by its JSON path, or nil. It reads nothing but s: time_zone is checked for the shape of
+// an IANA name, and whether the zone exists is known when the caller resolves it with
+// time.LoadLocation (do both when the tenant saves the settings).
 func (s Settings) Validate() error {
 	var ps []Problem
 	add := func(path, format string, args ...any) {
@@ -724,10 +750,8 @@ func (s Settings) Validate() error {
 		}
 	}
 
-	if s.TimeZone == "" {
-		add("time_zone", "must name an IANA time zone such as \"UTC\" or \"Europe/Paris\"")
-	} else if _, err := s.Location(); err != nil {
-		add("time_zone", "unknown time zone %q", s.TimeZone)
+	if msg := checkZoneName(s.TimeZone); msg != "" {
+		add("time_zone", "%s", msg)
 	}
 
 	switch s.Creation.RequireIdentity {
