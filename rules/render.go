@@ -339,7 +339,8 @@ func picklistValue(field, want, fallback string, fields *crm.FieldSet, notes *[]
 func subjectValues(i cloudcx.Interaction, s Settings, loc *time.Location) map[string]string {
 	t := i.Base()
 	v := t.Visitor
-	name := oneLine(v.DisplayName())
+	last, first := personNames(v, i.Section()) // Inbox: First and Last Name, as Reported_By and Last_Name
+	name := oneLine(first + " " + last)
 	email := oneLine(v.Email)
 	phone := oneLine(i.ContactPhone())
 	fallbackName := fallback(s.Fallbacks.LastName, fallbackPlaceholderValues(v.ID, t.TenantID, t.Channel, i.Section()), builtinLastName)

@@ -352,19 +352,21 @@ func TestRenderAbsurdSections(t *testing.T) {
 	}
 }
 
-// TestCaseMappingTable has one case per row of mission.md §5's Case/Task table, for Web Chat and
-// Inbox.
+// TestCaseMappingTable has one case per row of mission.md §5's Case/Task table (the subtest
+// names say which: "row 2 Name|Last Name → Reported_By|Subject"), each checked for a Web Chat
+// Case, a Web Chat Task, an Inbox Case and an Inbox Task.
 func TestCaseMappingTable(t *testing.T) {
 	web := fullChat()
 	inbox := &cloudcx.Conversation{Thread: web.Thread, State: cloudcx.ConversationClosed}
 	inbox.Channel = cloudcx.ChannelEmail
-	inbox.Visitor = cloudcx.Visitor{ID: "c-1", Name: "J. D.", FirstName: "Jane", LastName: "Doe", Email: "jane@example.com",
+	inbox.Visitor = cloudcx.Visitor{ID: "c-1", Name: "J. D. (WhatsApp)", FirstName: "Jane", LastName: "Doe", Email: "jane@example.com",
 		Phone: "+1 555 0100", CellPhone: "+1 555 0199", Company: "Acme"}
-	inbox.WrapUp = nil
+	inbox.WrapUp = nil // Inbox has no agent wrap-up
 	s := parisSettings()
 	s.ExtraMappings = []ExtraMapping{{Module: ModuleCases, CloudCXField: "variable:plan", ZohoField: "Plan__c"}, {Module: ModuleTasks, CloudCXField: "custom:Order number", ZohoField: "Order__c"}}
 	in := func(i cloudcx.Interaction, person Link) RenderInput {
-		return RenderInput{Interaction: i, Settings: s, Location: paris, Owner: Owner{ID: "u-1"}, Person: person, Account: Link{Module: ModuleAccounts, ID: "acc-9"}}
+		return RenderInput{Interaction: i, Settings: s, Location: paris, Owner: Owner{ID: "u-1"}, Person: person,
+			Account: Link{Module: ModuleAccounts, ID: "acc-9"}, Attachments: outcomesFor(web)}
 	}
 	contact := Link{Module: ModuleContacts, ID: "ct-1"}
 	lead := Link{Module: ModuleLeads, ID: "ld-1"}
@@ -388,6 +390,13 @@ func TestCaseMappingTable(t *testing.T) {
 			}
 		}
 	}
+	subjectLacks := func(s string) check {
+		return func(t *testing.T, r *Rendered) {
+			if strings.Contains(r.Subject, s) {
+				t.Errorf("subject %q has %q", r.Subject, s)
+			}
+		}
+	}
 	descHas := func(s string) check {
 		return func(t *testing.T, r *Rendered) {
 			if !strings.Contains(r.Description, s) {
@@ -402,9 +411,19 @@ func TestCaseMappingTable(t *testing.T) {
 			}
 		}
 	}
+	// Row 15: every attachment of the chat (6) and of its messages (1) is planned; the two
+	// that can be uploaded are, and each of the others is listed in the description with its reason.
 	plan := func(t *testing.T, r *Rendered) {
-		if len(r.Attachments) != 7 { // 6 of the chat + 1 of a message
-			t.Errorf("%d attachments planned", len(r.Attachments))
+		var up []string
+		for _, a := range r.Attachments {
+			if a.Upload {
+				up = append(up, a.FileName)
+			} else if !strings.Contains(r.Description, "\n"+a.FileName) || !strings.Contains(r.Description, a.Reason) {
+				t.Errorf("%s (%s) not listed in the description", a.FileName, a.Reason)
+			}
+		}
+		if len(r.Attachments) != 7 || strings.Join(up, ",") != "screenshot.png,form.pdf" {
+			t.Errorf("%d attachments planned, uploaded %v", len(r.Attachments), up)
 		}
 	}
 	rows := []struct {
@@ -412,57 +431,57 @@ func TestCaseMappingTable(t *testing.T) {
 		webCase, webTask     []check
 		inboxCase, inboxTask []check
 	}{
-		{"agent → Owner",
+		{"row 1 agent who chatted|conversed → Owner",
 			[]check{field("Owner", `{"id":"u-1"}`)}, []check{field("Owner", `{"id":"u-1"}`)},
 			[]check{field("Owner", `{"id":"u-1"}`)}, []check{field("Owner", `{"id":"u-1"}`)}},
-		{"Name / Last Name → Reported_By / Subject",
-			[]check{field("Reported_By", `"Jane Doe"`)}, []check{subjectHas("Jane Doe")},
-			[]check{field("Reported_By", `"Jane Doe"`)}, []check{subjectHas("J. D.")}},
-		{"Email → Email / (Subject)",
+		{"row 2 Name|Last Name → Reported_By|Subject",
+			[]check{field("Reported_By", `"Jane Doe"`)}, []check{subjectHas("Jane Doe"), field("Reported_By", ``)},
+			[]check{field("Reported_By", `"Jane Doe"`)}, []check{subjectHas("- Jane Doe <"), subjectLacks("J. D."), field("Reported_By", ``)}},
+		{"row 3 Email → Email|(Subject)",
 			[]check{field("Email", `"jane@example.com"`)}, []check{subjectHas("<jane@example.com>"), field("Email", ``)},
-			[]check{field("Email", `"jane@example.com"`)}, []check{subjectHas("<jane@example.com>")}},
-		{"Phone / Cell Phone → Phone / (on the person)",
+			[]check{field("Email", `"jane@example.com"`)}, []check{subjectHas("<jane@example.com>"), field("Email", ``)}},
+		{"row 4 Phone|Cell Phone → Phone|(on the linked person)",
 			[]check{field("Phone", `"+1 555 0100"`)}, []check{field("Phone", ``)},
 			[]check{field("Phone", `"+1 555 0199"`)}, []check{field("Phone", ``)}},
-		{"Company → Account_Name when identified / —",
-			[]check{field("Account_Name", `{"id":"acc-9"}`)}, []check{field("Account_Name", ``)},
-			[]check{field("Account_Name", `{"id":"acc-9"}`)}, []check{field("Account_Name", ``)}},
-		{"Tenant ID → Subject",
+		{"row 5 Company|Company Name → Account_Name when identified|—",
+			[]check{field("Account_Name", `{"id":"acc-9"}`), field("Company", ``)}, []check{field("Account_Name", ``), field("Company", ``)},
+			[]check{field("Account_Name", `{"id":"acc-9"}`), field("Company", ``)}, []check{field("Account_Name", ``), field("Company", ``)}},
+		{"row 6 Tenant ID → Subject",
 			[]check{subjectHas("(acme)")}, []check{subjectHas("(acme)")},
 			[]check{subjectHas("(acme)")}, []check{subjectHas("(acme)")}},
-		{"Chat Channel → Subject",
-			[]check{subjectHas("Web Chat")}, []check{subjectHas("Web Chat")},
-			[]check{subjectHas("Email")}, []check{subjectHas("Email")}},
-		{"Chat / Conversation Content → Description",
+		{"row 7 Chat Channel → Subject",
+			[]check{subjectHas("CloudCX Web Chat - ")}, []check{subjectHas("CloudCX Web Chat - ")},
+			[]check{subjectHas("CloudCX Email - ")}, []check{subjectHas("CloudCX Email - ")}},
+		{"row 8 Chat|Conversation Content → Description",
 			[]check{descHas("\nTranscript\n[2024-05-01 23:45:05] Jane Doe: Hello")}, []check{descHas("] Bob: Here is the refund form (https://acme.test/refund).")},
 			[]check{descHas("\nTranscript\n[2024-05-01 23:45:05] Jane Doe: Hello")}, []check{descHas("  - Step one")}},
-		{"Chat / Conversation ID → Description",
+		{"row 9 Chat|Conversation ID → Description",
 			[]check{descHas("Chat ID: 4711\n")}, []check{descHas("Chat ID: 4711\n")},
 			[]check{descHas("Conversation ID: 4711\n")}, []check{descHas("Conversation ID: 4711\n")}},
-		{"Note → Description",
+		{"row 10 Note → Description",
 			[]check{descHas("\nNotes\n[2024-05-02 00:06:05 +02:00] Alice Agent: VIP customer;\n  handle with care.\n[2024-05-02 00:10:05 +02:00] Bob: Customer was polite.\n")}, []check{descHas("Bob: Customer was polite.")},
 			[]check{descHas("Alice Agent: VIP customer;")}, []check{descHas("Bob: Customer was polite.")}},
-		{"Agent Wrap-up → Description (Web Chat only)",
+		{"row 11 Agent Wrap-up|— → Description",
 			[]check{descHas("\nWrap-up\nCategory: Billing, Refund\nComment: Refund issued.\n  Follow up Monday.\nPriority: High\n")}, []check{descHas("Category: Billing, Refund")},
 			[]check{descLacks("Wrap-up")}, []check{descLacks("Wrap-up")}},
-		{"Start Time → Description",
+		{"row 12 Start Time → Description",
 			[]check{descHas("Start time: 2024-05-01 23:45:05 +02:00\n")}, []check{descHas("Start time: 2024-05-01 23:45:05 +02:00\n")},
 			[]check{descHas("Start time: 2024-05-01 23:45:05 +02:00\n")}, []check{descHas("Start time: 2024-05-01 23:45:05 +02:00\n")}},
-		{"End Time → Description (and Due_Date)",
-			[]check{descHas("End time: 2024-05-02 00:05:05 +02:00\n")}, []check{descHas("End time: 2024-05-02 00:05:05 +02:00\n"), field("Due_Date", `"2024-05-02"`)},
-			[]check{descHas("End time: 2024-05-02 00:05:05 +02:00\n")}, []check{field("Due_Date", `"2024-05-02"`)}},
-		{"Custom Fields and Custom Variables → Description (and extra mappings)",
-			[]check{descHas("\nCustom fields\nOrder number: A-1001\n\nCustom variables\nplan: gold\ncart: 3 items\ncountry: FR\n"), field("Plan__c", `"gold"`)},
-			[]check{descHas("Order number: A-1001"), field("Order__c", `"A-1001"`)},
-			[]check{descHas("Order number: A-1001")}, []check{descHas("plan: gold")}},
-		{"Attachments → attachments of the record",
+		{"row 13 End Time → Description (and Due_Date)",
+			[]check{descHas("End time: 2024-05-02 00:05:05 +02:00\n"), field("Due_Date", ``)}, []check{descHas("End time: 2024-05-02 00:05:05 +02:00\n"), field("Due_Date", `"2024-05-02"`)},
+			[]check{descHas("End time: 2024-05-02 00:05:05 +02:00\n")}, []check{descHas("End time: 2024-05-02 00:05:05 +02:00\n"), field("Due_Date", `"2024-05-02"`)}},
+		{"row 14 Custom Fields and Custom Variables|— → Description (and extra mappings)",
+			[]check{descHas("\nCustom fields\nOrder number: A-1001\n\nCustom variables\nplan: gold\ncart: 3 items\ncountry: FR\n"), field("Plan__c", `"gold"`), field("Order__c", ``)},
+			[]check{descHas("\nCustom fields\nOrder number: A-1001\n\nCustom variables\nplan: gold\n"), field("Order__c", `"A-1001"`), field("Plan__c", ``)},
+			[]check{descHas("Order number: A-1001"), field("Plan__c", `"gold"`)}, []check{descHas("plan: gold"), field("Order__c", `"A-1001"`)}},
+		{"row 15 Attachments → Attachments of the Case|Task",
 			[]check{plan, descHas("\nAttachments not uploaded\n")}, []check{plan},
 			[]check{plan}, []check{plan}},
-		{"Status / Case_Origin",
+		{"mandatory Status and Case_Origin",
 			[]check{field("Status", `"New"`), field("Case_Origin", `"Chat"`)}, []check{field("Status", `"Completed"`), field("Case_Origin", ``)},
 			[]check{field("Status", `"New"`), field("Case_Origin", `"Email"`)}, []check{field("Status", `"Completed"`)}},
-		{"links",
-			[]check{field("Related_To", `{"id":"ct-1"}`)}, []check{field("What_Id", `{"id":"ld-1"}`), field("$se_module", `"Leads"`), field("Who_Id", ``)},
+		{"links Related_To|What_Id+$se_module|Who_Id",
+			[]check{field("Related_To", `{"id":"ct-1"}`), field("Who_Id", ``)}, []check{field("What_Id", `{"id":"ld-1"}`), field("$se_module", `"Leads"`), field("Who_Id", ``), field("Related_To", ``)},
 			[]check{field("Related_To", `{"id":"ct-1"}`)}, []check{field("Who_Id", `{"id":"ct-1"}`), field("What_Id", `{"id":"acc-9"}`), field("$se_module", `"Accounts"`)}},
 	}
 	for _, row := range rows {
@@ -486,6 +505,17 @@ func TestCaseMappingTable(t *testing.T) {
 					c(t, r)
 				}
 			})
+		}
+	}
+	// Row 5, "when identified": without an identified Account, no Account_Name (and a Task with
+	// a Contact links Who_Id only).
+	for _, i := range []cloudcx.Interaction{web, inbox} {
+		ri := in(i, contact)
+		ri.Account = Link{}
+		c, _ := RenderCase(ri)
+		tk, _ := RenderTask(ri)
+		if c.Record.Has("Account_Name") || tk.Record.Has("What_Id") || tk.Record.Has("$se_module") || !tk.Record.Has("Who_Id") {
+			t.Errorf("row 5 not identified, %s: case %s task %s", i.Section(), mustJSON(t, c.Record.Keys()), mustJSON(t, tk.Record.Keys()))
 		}
 	}
 }
