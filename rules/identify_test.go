@@ -437,3 +437,78 @@ func TestIdentifySkipsUnsearchableValues(t *testing.T) {
 		})
 	}
 }
+
+// permutations calls f with every ordering of rs.
+func permutations(rs []*crm.Record, f func([]*crm.Record)) {
+	var perm func(k int)
+	perm = func(k int) {
+		if k == len(rs) {
+			f(append([]*crm.Record(nil), rs...))
+			return
+		}
+		for i := k; i < len(rs); i++ {
+			rs[k], rs[i] = rs[i], rs[k]
+			perm(k + 1)
+			rs[k], rs[i] = rs[i], rs[k]
+		}
+	}
+	perm(0)
+}
+
+// TestChooseApproximateZohoResults: what Zoho's loose searches really return — "ABC Inc" for
+// equals "ABC", a number in Mobile or Home_Phone for phone=, an address in Secondary_Email for
+// email= — is re-checked exactly; among the true matches the most recently modified wins, then
+// the greatest id, whatever the order Zoho returned them in.
+func TestChooseApproximateZohoResults(t *testing.T) {
+	def := DefaultSettings().Identification
+	v := cloudcx.Visitor{Email: "Jane.Doe@Example.COM", Phone: "+44 20 7946 0958", Company: "ABC"}
+	acc := Identify(ModuleAccounts, def.Account, v, cloudcx.SectionWebChat)[0]
+	email := Identify(ModuleContacts, def.Contact, v, cloudcx.SectionWebChat)[0]
+	phone := Identify(ModuleContacts, def.Contact, v, cloudcx.SectionWebChat)[1]
+	for _, tc := range []struct {
+		name   string
+		search Search
+		cands  []*crm.Record
+		want   string
+	}{
+		{"equals ABC returns ABC Inc", acc, []*crm.Record{
+			rec(t, "id", "1", "Account_Name", "ABC Inc", "Modified_Time", "2025-01-01T00:00:00+00:00"),
+			rec(t, "id", "2", "Account_Name", "abc", "Modified_Time", "2023-01-01T00:00:00+00:00"),
+			rec(t, "id", "3", "Account_Name", " ABC ", "Modified_Time", "2024-01-01T00:00:00+00:00"),
+			rec(t, "id", "4", "Account_Name", "XABC", "Modified_Time", "2026-01-01T00:00:00+00:00"),
+		}, "3"},
+		{"only ABC Inc", acc, []*crm.Record{rec(t, "id", "1", "Account_Name", "ABC Inc")}, ""},
+		{"phone on Mobile, not on Home_Phone", phone, []*crm.Record{
+			rec(t, "id", "1", "Home_Phone", "+44 20 7946 0958", "Modified_Time", "2025-01-01T00:00:00+00:00"),
+			rec(t, "id", "2", "Mobile", "0044 (20) 7946-0958", "Modified_Time", "2024-01-01T00:00:00+00:00"),
+			rec(t, "id", "3", "Phone", "442079460958", "Mobile", "1", "Modified_Time", "2023-01-01T00:00:00+00:00"),
+			rec(t, "id", "4", "Phone", "+44 20 7946 0958", "Modified_Time", "2024-06-01T00:00:00+00:00"),
+		}, "4"},
+		{"email in any case, not in Secondary_Email", email, []*crm.Record{
+			rec(t, "id", "1", "Secondary_Email", "jane.doe@example.com", "Modified_Time", "2025-01-01T00:00:00+00:00"),
+			rec(t, "id", "2", "Email", "JANE.DOE@example.com", "Modified_Time", "2024-01-01T00:00:00+00:00"),
+			rec(t, "id", "3", "Email", "jane.doe@example.com.evil", "Modified_Time", "2026-01-01T00:00:00+00:00"),
+		}, "2"},
+		{"tie on Modified_Time: greatest id", email, []*crm.Record{
+			rec(t, "id", "5000000000000000001", "Email", "jane.doe@example.com", "Modified_Time", "2024-01-01T10:00:00+00:00"),
+			rec(t, "id", "5000000000000000010", "Email", "jane.doe@example.com", "Modified_Time", "2024-01-01T12:00:00+02:00"),
+			rec(t, "id", "999999999999999999", "Email", "jane.doe@example.com", "Modified_Time", "2024-01-01T10:00:00+00:00"),
+			rec(t, "id", "5000000000000000002", "Email", "jane.doe@example.com", "Modified_Time", "2023-01-01T10:00:00+00:00"),
+		}, "5000000000000000010"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			permutations(tc.cands, func(order []*crm.Record) {
+				got, ok := Choose(tc.search, order)
+				if tc.want == "" {
+					if ok {
+						t.Fatalf("chose %s", got.ID())
+					}
+					return
+				}
+				if !ok || got.ID() != tc.want {
+					t.Fatalf("chose %v, want %s (order %v)", got, tc.want, order)
+				}
+			})
+		})
+	}
+}

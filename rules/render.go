@@ -561,8 +561,13 @@ func renderDescription(i cloudcx.Interaction, loc *time.Location, plan []Planned
 		}
 	}
 	desc := head + "Transcript\n" + cut + marker
-	if crm.UTF16Len(desc) > max { // cannot happen; never send more than Zoho keeps
-		desc = crm.TruncateUTF16(desc, max)
+	if crm.UTF16Len(desc) > max {
+		// Only for a field shorter than the header itself (an org's tiny Description): never send
+		// more than it holds, and keep the marker, which says where the whole text went.
+		desc = crm.TruncateUTF16(marker, max)
+		if keep := max - crm.UTF16Len(marker) - 1; keep > 0 {
+			desc = crm.TruncateUTF16(head+"Transcript\n", keep) + "\n" + marker
+		}
 	}
 	return desc, transcript, true
 }

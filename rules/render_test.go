@@ -839,3 +839,168 @@ func TestTypedNilInteraction(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderSubjectHostileLimits: a 1,000-character emoji name and a hostile chat id still give
+// a subject within 255 UTF-16 units that ends with the intact marker, for Case and Task, Web
+// Chat and Inbox, whatever the template.
+func TestRenderSubjectHostileLimits(t *testing.T) {
+	names := []string{
+		strings.Repeat("😀", 1000),
+		strings.Repeat("👩‍💻", 1000),
+		strings.Repeat("🇫🇷", 1000),
+		strings.Repeat("e\u0301", 1000),
+	}
+	ids := []string{
+		`4711`,
+		`conv 7/[cx:x]` + "\n\x00" + `)(,\` + "😀",
+		strings.Repeat("[cx:", 40), // escaped marker longer than 80 bytes: hashed
+		"ü" + strings.Repeat("z", 30),
+	}
+	templates := []string{DefaultCaseSubject, DefaultTaskSubject, "{visitor_name}{visitor_name}{chat_id}", "[cx:{chat_id}] {visitor}"}
+	for _, name := range names {
+		for _, id := range ids {
+			for _, tmpl := range templates {
+				c := shortChat()
+				c.ID, c.Visitor.Name = id, name
+				conv := &cloudcx.Conversation{Thread: c.Clone().Thread}
+				s := DefaultSettings()
+				s.Templates.CaseSubject, s.Templates.TaskSubject = tmpl, tmpl
+				for _, i := range []cloudcx.Interaction{c, conv} {
+					for _, render := range []func(RenderInput) (*Rendered, error){RenderCase, RenderTask} {
+						r, err := render(RenderInput{Interaction: i, Settings: s})
+						if err != nil {
+							t.Fatal(err)
+						}
+						checkLimits(t, r, KeyOf(i))
+						if n := crm.UTF16Len(r.Subject); n > MaxSubject || n < MaxSubject-len(r.Marker)-8 && tmpl != DefaultCaseSubject && tmpl != DefaultTaskSubject {
+							t.Errorf("subject of %d units: %q", n, r.Subject)
+						}
+						if !strings.HasSuffix(r.Subject, " "+Marker(KeyOf(i))) {
+							t.Errorf("subject %q does not end with its marker", r.Subject)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestRenderOverflowKeepsEverySection: when the transcript overflows, every other section of
+// the description is kept byte for byte, the transcript is cut at a line boundary and marked,
+// and the full transcript is planned as an attachment.
+func TestRenderOverflowKeepsEverySection(t *testing.T) {
+	small := fullChat()
+	r0, err := RenderCase(RenderInput{Interaction: small, Settings: parisSettings(), Location: paris, Attachments: outcomesFor(small)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := r0.Description[:strings.Index(r0.Description, "\nTranscript\n")+1]
+	if !strings.Contains(head, "\nWrap-up\n") || !strings.Contains(head, "\nNotes\n") || !strings.Contains(head, "\nCustom fields\n") ||
+		!strings.Contains(head, "\nCustom variables\n") || !strings.Contains(head, "\nAttachments not uploaded\n") {
+		t.Fatalf("fullChat lacks a section:\n%s", head)
+	}
+	big := fullChat()
+	for i := range 5000 {
+		big.Messages = append(big.Messages, cloudcx.Message{SentAt: t0.Add(time.Duration(10+i) * time.Minute), SenderKind: cloudcx.SenderVisitor,
+			SenderName: "Jane Doe", Text: fmt.Sprintf("line %d 😀\nsecond line of %d", i, i)})
+	}
+	for _, render := range []func(RenderInput) (*Rendered, error){RenderCase, RenderTask} {
+		r, err := render(RenderInput{Interaction: big, Settings: parisSettings(), Location: paris, Attachments: outcomesFor(big)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkLimits(t, r, KeyOf(big))
+		d := r.Description
+		if !strings.HasPrefix(d, head+"Transcript\n") {
+			t.Errorf("sections before the transcript changed:\n%.2000s", d)
+		}
+		if r.TranscriptAttachment == nil {
+			t.Fatal("full transcript not planned as an attachment")
+		}
+		marker := "[transcript truncated: full transcript attached as transcript-4711.txt]"
+		if !strings.HasSuffix(d, "\n"+marker) {
+			t.Errorf("description does not end with the marker line: %q", d[len(d)-200:])
+		}
+		body := strings.TrimSuffix(strings.TrimPrefix(d, head+"Transcript\n"), marker)
+		full := string(r.TranscriptAttachment.Content)
+		if !strings.HasPrefix(full, body) || !strings.HasSuffix(body, "\n") || len(body) >= len(full) {
+			t.Error("the description's transcript is not whole lines of the full one")
+		}
+		if next := full[len(body):]; !strings.HasPrefix(next, "[") && !strings.HasPrefix(next, "  ") {
+			t.Errorf("cut inside a line: next %q", next[:40])
+		}
+		if n := crm.UTF16Len(d); n > MaxDescription || n < MaxDescription-200 {
+			t.Errorf("description of %d units", n)
+		}
+	}
+}
+
+// FuzzRenderLimits: whatever the sizes of the sections and of the transcript, and whatever
+// lengths the org's metadata gives Subject and Description, the limits hold, the text is valid
+// UTF-8, and rendering is deterministic.
+func FuzzRenderLimits(f *testing.F) {
+	f.Add("4711", "Jane", "hello 😀\n", 10, 3, 0, 0, 0)
+	f.Add("[cx:x]", "👩‍💻", strings.Repeat("x", 400), 90, 90, 40000, 300, 32000)
+	f.Add("a", "é", "e\u0301\n", 50, 5000, 1000, 5, 2000)
+	f.Fuzz(func(t *testing.T, id, name, text string, messages, sectionRepeat, fieldRepeat, subjectLen, descLen int) {
+		messages = min(max(messages, 0), 100)
+		sectionRepeat = min(max(sectionRepeat, 0), 40000/(len(text)+1))
+		fieldRepeat = min(max(fieldRepeat, 0), 40000/(len(name)+1))
+		if descLen > 0 {
+			descLen = max(descLen, 140) // room at least for the truncation marker line (≤ 136 units)
+		}
+		c := &cloudcx.Chat{Thread: cloudcx.Thread{ID: id, TenantID: name, Channel: cloudcx.ChannelWebChat,
+			Visitor:      cloudcx.Visitor{ID: id, Name: strings.Repeat(name, 50)},
+			Notes:        []cloudcx.Note{{AgentName: name, Text: strings.Repeat(text, sectionRepeat)}},
+			WrapUp:       &cloudcx.WrapUp{Categories: []string{name}, Comment: strings.Repeat(text, sectionRepeat/2)},
+			CustomFields: cloudcx.Fields{{Name: name, Value: strings.Repeat(name, fieldRepeat)}},
+			Attachments:  []cloudcx.Attachment{{ID: id, Name: strings.Repeat(name, 20) + ".exe"}},
+			StartedAt:    t0, EndedAt: t0.Add(time.Hour)}}
+		for i := range messages {
+			c.Messages = append(c.Messages, cloudcx.Message{SentAt: t0.Add(time.Duration(i) * time.Second), SenderKind: cloudcx.SenderVisitor,
+				SenderName: name, Text: strings.Repeat(text, min(sectionRepeat%500, 4000/(len(text)+1))+1)})
+		}
+		fields := crm.NewFieldSet(ModuleCases, []crm.Field{{APIName: "Subject", Length: subjectLen}, {APIName: "Description", Length: descLen}})
+		for _, render := range []func(RenderInput) (*Rendered, error){RenderCase, RenderTask} {
+			in := RenderInput{Interaction: c, Settings: DefaultSettings(), Fields: fields}
+			r, err := render(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkLimits(t, r, KeyOf(c))
+			if descLen > 0 && crm.UTF16Len(r.Description) > descLen {
+				t.Fatalf("description of %d units, the org's field holds %d", crm.UTF16Len(r.Description), descLen)
+			}
+			if subjectLen > 0 && crm.UTF16Len(r.Subject) > max(subjectLen, crm.UTF16Len(r.Marker)) {
+				t.Fatalf("subject of %d units, the org's field holds %d", crm.UTF16Len(r.Subject), subjectLen)
+			}
+			if r.TranscriptAttachment != nil && !utf8.Valid(r.TranscriptAttachment.Content) {
+				t.Fatal("transcript attachment is not valid UTF-8")
+			}
+			again, _ := render(in)
+			if !bytes.Equal(dump(t, r), dump(t, again)) {
+				t.Fatal("not deterministic")
+			}
+		}
+	})
+}
+
+// TestRenderTinyDescriptionKeepsMarker: an org whose Description holds less than the header
+// still gets a description within its length that ends with the visible truncation marker.
+func TestRenderTinyDescriptionKeepsMarker(t *testing.T) {
+	c := fullChat()
+	for _, n := range []int{73, 74, 100, 150, 300, 1000} {
+		r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings(), Location: paris,
+			Fields: crm.NewFieldSet(ModuleCases, []crm.Field{{APIName: "Description", Length: n}})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkLimits(t, r, KeyOf(c))
+		if got := crm.UTF16Len(r.Description); got > n {
+			t.Errorf("limit %d: description of %d units", n, got)
+		}
+		if r.TranscriptAttachment == nil || !strings.HasSuffix(r.Description, "[transcript truncated: full transcript attached as transcript-4711.txt]") {
+			t.Errorf("limit %d: %q", n, r.Description)
+		}
+	}
+}
