@@ -101,9 +101,10 @@ type Person struct {
 // Last_Name fallback ("Visitor <visitor id>"), a Lead's missing Company the Company fallback
 // ("Unknown"). An email that does not look like an address, or a phone without digits, is not
 // sent (Zoho would refuse the whole record); a note says so. A phone keeps only digits (as
-// ASCII) and "+ ( ) - . / x", single spaces between. Text is stripped of control characters and cut to the field's
-// length in UTF-16 units (the org's when given in Limits, else Zoho's standard length) without
-// splitting a character. An email too long for its field is left out rather than cut.
+// ASCII) and "+ ( ) - . / x", single spaces between. Text is stripped of control characters and
+// cut to the field's length in UTF-16 units (the org's when given in Fields, else Zoho's
+// standard length) without splitting a character. An email too long for its field is left out
+// rather than cut.
 //
 // The error reports only a module that is not "Leads" or "Contacts".
 func PersonFields(in PersonInput) (Person, error) {

@@ -233,8 +233,8 @@ type CaseSettings struct {
 	// OriginWebChat is Case_Origin for a Web Chat chat or offline message.
 	OriginWebChat string `json:"origin_web_chat"`
 	// OriginByChannel maps an Inbox channel (see cloudcx channels, e.g. "email", "sms") to a
-	// Case_Origin value. Channels not listed use the built-in table (email → Email; phone, sms,
-	// whatsapp → Phone), then OriginDefault.
+	// Case_Origin value. Channels not listed use the built-in table (email → Email; phone and
+	// sms → Phone), then OriginDefault.
 	OriginByChannel map[string]string `json:"origin_by_channel,omitempty"`
 	// OriginDefault is Case_Origin for any other Inbox channel.
 	OriginDefault string `json:"origin_default"`
@@ -607,9 +607,6 @@ var reservedFields = map[string][]string{
 	ModuleTasks:    {"id", "Owner", "Subject", "Description", "Status", "Due_Date", "What_Id", "Who_Id", "$se_module", "Layout"},
 }
 
-// maxCriteriaConditions is Zoho's limit on conditions in one search criteria.
-const maxCriteriaConditions = 10
-
 // Validate checks the settings and returns a [*ValidationError] listing every problem, each
 // named by its JSON path, or nil. It reads nothing but s: time_zone is checked for the shape of
 // an IANA name, and whether the zone exists is known when the caller resolves it with
@@ -671,8 +668,8 @@ func (s Settings) Validate() error {
 				}
 				total += max(len(c.ZohoFields), 1)
 			}
-			if total > maxCriteriaConditions {
-				add(rp+".conditions", "%d Zoho fields in one rule; Zoho searches at most %d conditions at once", total, maxCriteriaConditions)
+			if total > crm.MaxCriteriaConditions {
+				add(rp+".conditions", "%d Zoho fields in one rule; Zoho searches at most %d conditions at once", total, crm.MaxCriteriaConditions)
 			}
 		}
 	}
@@ -700,28 +697,20 @@ func (s Settings) Validate() error {
 		}
 	}
 
-	for _, t := range []struct{ path, tmpl string }{
-		{"templates.case_subject", s.Templates.CaseSubject},
-		{"templates.task_subject", s.Templates.TaskSubject},
+	for _, t := range []struct {
+		path, tmpl, empty string
+		allowed           []string
+	}{
+		{"templates.case_subject", s.Templates.CaseSubject, "must not be empty", SubjectPlaceholders()},
+		{"templates.task_subject", s.Templates.TaskSubject, "must not be empty", SubjectPlaceholders()},
+		{"fallbacks.last_name", s.Fallbacks.LastName, "must not be empty: Zoho requires the field", FallbackPlaceholders()},
+		{"fallbacks.company", s.Fallbacks.Company, "must not be empty: Zoho requires the field", FallbackPlaceholders()},
 	} {
 		if strings.TrimSpace(t.tmpl) == "" {
-			add(t.path, "must not be empty")
+			add(t.path, "%s", t.empty)
 			continue
 		}
-		_, probs := parseTemplate(t.tmpl, SubjectPlaceholders())
-		for _, m := range probs {
-			add(t.path, "%s", m)
-		}
-	}
-	for _, t := range []struct{ path, tmpl string }{
-		{"fallbacks.last_name", s.Fallbacks.LastName},
-		{"fallbacks.company", s.Fallbacks.Company},
-	} {
-		if strings.TrimSpace(t.tmpl) == "" {
-			add(t.path, "must not be empty: Zoho requires the field")
-			continue
-		}
-		_, probs := parseTemplate(t.tmpl, FallbackPlaceholders())
+		_, probs := parseTemplate(t.tmpl, t.allowed)
 		for _, m := range probs {
 			add(t.path, "%s", m)
 		}
