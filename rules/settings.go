@@ -465,8 +465,12 @@ func (s Settings) MarshalJSON() ([]byte, error) {
 	}{SettingsVersion, plain(s)})
 }
 
-// UnmarshalJSON reads settings like [ParseSettings].
+// UnmarshalJSON reads settings like [ParseSettings]. A JSON null leaves s unchanged, as
+// encoding/json does for other types.
 func (s *Settings) UnmarshalJSON(data []byte) error {
+	if string(bytes.TrimSpace(data)) == "null" {
+		return nil
+	}
 	v, err := ParseSettings(data)
 	if err != nil {
 		return err

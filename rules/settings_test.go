@@ -399,3 +399,72 @@ func FuzzParseSettings(f *testing.F) {
 		}
 	})
 }
+
+// TestSettingsJSONRoundTripEveryField: settings where every field differs from the default
+// survive Marshal → ParseSettings unchanged, and the JSON names every field.
+func TestSettingsJSONRoundTripEveryField(t *testing.T) {
+	s := Settings{
+		Mode:         Manual,
+		Sections:     Sections{WebChat: SectionSettings{Action: Sales}, Inbox: SectionSettings{Action: Off}},
+		UpdatePolicy: UpdatePolicies{Contact: Overwrite, Lead: Never},
+		Identification: Identification{
+			Account: []Rule{{Conditions: []Condition{{CloudCXField: "custom:Account no", ZohoFields: []string{"Account_Number"}}}}},
+			Contact: []Rule{{Conditions: []Condition{{CloudCXField: FieldLastName, ZohoFields: []string{"Last_Name"}}, {CloudCXField: FieldFirstName, ZohoFields: []string{"First_Name"}}}}},
+			Lead:    []Rule{},
+		},
+		ExtraMappings: []ExtraMapping{{Module: ModuleTasks, CloudCXField: "variable:plan", ZohoField: "Plan__c"}},
+		Templates:     Templates{CaseSubject: "{chat_id} {{literal}}", TaskSubject: "Task {visitor}"},
+		Case:          CaseSettings{Status: "Open", OriginWebChat: "Live Chat", OriginByChannel: map[string]string{"whatsapp": "WhatsApp"}, OriginDefault: "Other"},
+		Task:          TaskSettings{Status: "Not Started"},
+		TimeZone:      "America/Argentina/Buenos_Aires",
+		Fallbacks:     Fallbacks{LastName: "Guest {visitor_id}", Company: "n/a ({tenant_id})"},
+		Creation:      Creation{RequireIdentity: IdentityEmailOrPhone, SkipMissed: true, SkipBotOnly: true},
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	// Every top-level field differs from the default.
+	def := reflect.ValueOf(DefaultSettings())
+	for i := range def.NumField() {
+		if reflect.DeepEqual(def.Field(i).Interface(), reflect.ValueOf(s).Field(i).Interface()) {
+			t.Errorf("field %s is the default", def.Type().Field(i).Name)
+		}
+	}
+	data, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"version":1`, `"mode"`, `"sections"`, `"update_policy"`, `"identification"`, `"lead":[]`, `"extra_mappings"`,
+		`"templates"`, `"case"`, `"origin_by_channel"`, `"task"`, `"time_zone"`, `"fallbacks"`, `"creation"`, `"skip_bot_only":true`} {
+		if !strings.Contains(string(data), key) {
+			t.Errorf("JSON lacks %s: %s", key, data)
+		}
+	}
+	got, err := ParseSettings(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, s) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, s)
+	}
+}
+
+// TestSettingsUnmarshalNull: like encoding/json itself, a JSON null leaves Settings unchanged
+// (a host's stored record without settings yet), while ParseSettings still refuses it.
+func TestSettingsUnmarshalNull(t *testing.T) {
+	var host struct {
+		Settings Settings  `json:"settings"`
+		Ptr      *Settings `json:"ptr"`
+	}
+	host.Settings = DefaultSettings()
+	if err := json.Unmarshal([]byte(`{"settings":null,"ptr":null}`), &host); err != nil {
+		t.Fatalf("null settings: %v", err)
+	}
+	if !reflect.DeepEqual(host.Settings, DefaultSettings()) || host.Ptr != nil {
+		t.Errorf("null changed the settings: %+v %v", host.Settings, host.Ptr)
+	}
+	var ve *VersionError
+	if _, err := ParseSettings([]byte(`null`)); !errors.As(err, &ve) {
+		t.Errorf("ParseSettings(null) = %v", err)
+	}
+}
