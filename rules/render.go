@@ -3,7 +3,6 @@ package rules
 import (
 	"errors"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 	"time"
@@ -461,7 +460,7 @@ func planAttachments(i cloudcx.Interaction, outcomes []AttachmentOutcome) []Plan
 			switch {
 			case p.Size > MaxAttachmentBytes:
 				p.Reason = "larger than Zoho's 100 MB limit"
-			case strings.EqualFold(path.Ext(p.FileName), ".exe"):
+			case refusedType(p.FileName):
 				p.Reason = "Zoho does not accept .exe files"
 			default:
 				p.Upload = true
@@ -470,6 +469,13 @@ func planAttachments(i cloudcx.Interaction, outcomes []AttachmentOutcome) []Plan
 		plan = append(plan, p)
 	}
 	return plan
+}
+
+// refusedType reports a file Zoho refuses by its name: .exe, the one type Zoho CRM v2 documents,
+// in any case and with the trailing dots and spaces Windows drops (as the zoho client's Upload
+// decides).
+func refusedType(name string) bool {
+	return strings.HasSuffix(strings.ToLower(strings.TrimRight(name, ". ")), ".exe")
 }
 
 // attachmentKey identifies an attachment as cloudcx does: by id, else URL, else name.

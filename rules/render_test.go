@@ -1004,3 +1004,30 @@ func TestRenderTinyDescriptionKeepsMarker(t *testing.T) {
 		}
 	}
 }
+
+// TestAttachmentPlanExeLikeZoho: the plan refuses every name the zoho client's Upload refuses as
+// .exe (any case, with the trailing dots and spaces Windows drops), so that the description
+// lists it instead of the upload failing later.
+func TestAttachmentPlanExeLikeZoho(t *testing.T) {
+	names := map[string]bool{
+		"setup.exe": false, "SETUP.EXE": false, "setup.exe.": false, "setup.exe. .": false, "dir/setup.Exe..": false,
+		"setup.exe.txt": true, "exe": true, "setup.exe1": true, "notes.txt": true,
+	}
+	var atts []cloudcx.Attachment
+	var outs []AttachmentOutcome
+	for name := range names {
+		a := cloudcx.Attachment{ID: name, Name: name, Size: 10}
+		atts = append(atts, a)
+		outs = append(outs, AttachmentOutcome{Attachment: a, Info: cloudcx.AttachmentInfo{Size: 10}})
+	}
+	c := &cloudcx.Chat{Thread: cloudcx.Thread{ID: "1", Attachments: atts}}
+	r, err := RenderCase(RenderInput{Interaction: c, Settings: DefaultSettings(), Attachments: outs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.Attachments {
+		if want := names[p.Attachment.Name]; p.Upload != want {
+			t.Errorf("%q: upload %v, want %v (%s)", p.Attachment.Name, p.Upload, want, p.Reason)
+		}
+	}
+}
