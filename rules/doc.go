@@ -1,8 +1,8 @@
 // Package rules holds the integration's decisions as pure functions: a tenant's [Settings], the
 // identification of existing Zoho records, the mapping of a visitor to a Lead or Contact, the
 // update policy for a person found, and the rendering of a chat or conversation as a Case or
-// Task. It does no I/O and reads no clock: times come from the chat, ids and owners from the
-// caller. It imports only the cloudcx and zoho/crm packages of this module (for their types and
+// Task. It does no I/O, reads no clock and no time-zone database: times come from the chat, the
+// tenant's zone ([RenderInput.Location]), ids and owners from the caller. It imports only the cloudcx and zoho/crm packages of this module (for their types and
 // pure helpers; never the zoho client itself), so everything here is table-testable.
 //
 // # Per event

@@ -195,10 +195,17 @@ func ExampleRenderCase() {
 	}}
 	s := rules.DefaultSettings()
 	s.TimeZone = "Europe/Paris"
+	// rules reads no time-zone database: the caller resolves the tenant's zone (once per tenant).
+	loc, err := time.LoadLocation(s.TimeZone)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 
 	r, err := rules.RenderCase(rules.RenderInput{
 		Interaction: chat,
 		Settings:    s,
+		Location:    loc,
 		Owner:       rules.Owner{ID: "1000000031001"},
 		Person:      rules.Link{Module: rules.ModuleContacts, ID: "1000000042001"},
 	})

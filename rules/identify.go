@@ -26,6 +26,11 @@ const (
 // numbers (extensions, "0", junk) would match unrelated people.
 const MinPhoneDigits = 6
 
+// maxSearchValue is the longest value a rule searches, in UTF-16 units: Zoho's longest
+// single-line field (255). A longer value cannot equal the value of a field Zoho searches, and
+// would only make the search URL longer than servers accept.
+const maxSearchValue = LenSingleLine
+
 // Search is one Zoho search an identification rule asks for. Run it, then give what Zoho
 // returned to [Choose], which re-checks every condition exactly.
 type Search struct {
@@ -68,7 +73,9 @@ type Check struct {
 // Identify returns the searches that look for the visitor in module ("Accounts", "Contacts" or
 // "Leads"), in rule order, one per rule. A rule is skipped when one of its values is empty or
 // cannot be searched: shorter than 2 characters or with control characters (Zoho refuses them),
-// an email without the shape of an address, a phone with fewer than [MinPhoneDigits] digits.
+// longer than 255 UTF-16 units (no searchable Zoho field holds as much), an email without the
+// shape of an address, a phone with fewer than [MinPhoneDigits] digits or more than a phone
+// field holds ([LenPhone]).
 //
 // A rule with a single email condition becomes Zoho's email search, one with a single phone
 // condition Zoho's phone search (digits only); any other rule becomes criteria with `equals`
@@ -134,14 +141,16 @@ func searchFor(module string, index int, r Rule, v cloudcx.Visitor, section clou
 
 // searchable reports whether a trimmed value can be searched.
 func searchable(k fieldKind, val string) bool {
-	if crm.CheckSearchValue(val) != nil {
+	if crm.CheckSearchValue(val) != nil || crm.UTF16Len(val) > maxSearchValue {
 		return false
 	}
 	switch k {
 	case kindEmail:
 		return looksLikeEmail(val)
 	case kindPhone:
-		return len(phoneDigits(val)) >= MinPhoneDigits
+		// A phone field holds at most LenPhone characters, so at most as many digits.
+		n := len(phoneDigits(val))
+		return n >= MinPhoneDigits && n <= LenPhone
 	}
 	return true
 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -276,6 +277,7 @@ func FuzzIdentify(f *testing.F) {
 	f.Add("jane@example.com", "+1 555 0100", "Acme (UK), Ltd\\", "Jane", "{tenant_id}")
 	f.Add("", "", "", "", "")
 	f.Add("a@b.c", "٠٥٥٥١٢٣٤٥٦", "\x00\xff", "😀", ")(,")
+	f.Add(strings.Repeat("a", 250)+"@b.co", strings.Repeat("9", 31), strings.Repeat(`\(`, 128), strings.Repeat("😀", 128), strings.Repeat(",", 256))
 	f.Fuzz(func(t *testing.T, email, phone, company, name, custom string) {
 		v := cloudcx.Visitor{Email: email, Phone: phone, CellPhone: phone, Company: company, Name: name,
 			CustomFields: cloudcx.Fields{{Name: "x", Value: custom}}}
@@ -339,5 +341,174 @@ func TestSearchQuery(t *testing.T) {
 	acc := Identify(ModuleAccounts, def.Account, v, cloudcx.SectionWebChat)[0]
 	if q := acc.Query(); q.Criteria.String() != "(Account_Name:equals:Acme)" || q.Email != "" || q.Phone != "" {
 		t.Errorf("criteria query %+v", q)
+	}
+}
+
+// TestIdentifyHostileValuesRoundTrip: values with criteria syntax, backslashes, '+' and any
+// Unicode go through the crm criteria builder and read back unchanged with crm.ParseCriteria
+// (as the fake Zoho and Zoho read them); the rules keep their order.
+func TestIdentifyHostileValuesRoundTrip(t *testing.T) {
+	hostile := []string{
+		`Burns (and Sons), Ltd`,
+		`back\slash\\ and \( escaped`,
+		`+44 (0) 20 7946 0958`,
+		`a+b=c&d#e%20f?g`,
+		`日本語の会社 株式会社`,
+		`Zoë 👩‍💻 🇫🇷 e\u0301`,
+		`﷽ مرحبا עברית`,
+		`):equals:(x)or(Last_Name:equals:y`,
+		`((()))`,
+		`,,`,
+	}
+	for _, val := range hostile {
+		v := cloudcx.Visitor{Company: val, Name: val, CustomFields: cloudcx.Fields{{Name: "ref", Value: val}}}
+		rules := []Rule{
+			{Conditions: []Condition{{CloudCXField: "custom:ref", ZohoFields: []string{"Ref__c"}}}},
+			{Conditions: []Condition{{CloudCXField: FieldCompany, ZohoFields: []string{"Account_Name"}}}},
+			{Conditions: []Condition{{CloudCXField: FieldName, ZohoFields: []string{"Last_Name", "Full_Name"}}, {CloudCXField: FieldCompany, ZohoFields: []string{"Company"}}}},
+		}
+		ss := Identify(ModuleLeads, rules, v, cloudcx.SectionWebChat)
+		if len(ss) != 3 {
+			t.Fatalf("%q: %d searches, want 3", val, len(ss))
+		}
+		for i, s := range ss {
+			if s.RuleIndex != i || s.Kind != SearchCriteria {
+				t.Errorf("%q: search %d is rule %d kind %s", val, i, s.RuleIndex, s.Kind)
+			}
+			txt, err := s.Criteria.Build()
+			if err != nil {
+				t.Fatalf("%q: %v", val, err)
+			}
+			back, err := crm.ParseCriteria(txt)
+			if err != nil {
+				t.Fatalf("%q: criteria %q does not parse: %v", val, txt, err)
+			}
+			if !reflect.DeepEqual(back, s.Criteria) {
+				t.Errorf("%q: round trip\n got %#v\nwant %#v", val, back, s.Criteria)
+			}
+			for _, c := range back.Conditions() {
+				if c.Value != strings.TrimSpace(val) {
+					t.Errorf("%q: condition value %q", val, c.Value)
+				}
+			}
+		}
+	}
+}
+
+// TestIdentifySkipsUnsearchableValues: empty, blank, one-character, control-character and
+// over-long values skip their rule; the other rules keep their order and indexes.
+func TestIdentifySkipsUnsearchableValues(t *testing.T) {
+	rules := []Rule{
+		{Conditions: []Condition{{CloudCXField: "custom:a", ZohoFields: []string{"A"}}}},
+		{Conditions: []Condition{{CloudCXField: FieldCompany, ZohoFields: []string{"Company"}}}},
+		{Conditions: []Condition{{CloudCXField: "custom:b", ZohoFields: []string{"B"}}}},
+		{Conditions: []Condition{{CloudCXField: FieldEmail, ZohoFields: []string{"Email"}}}},
+		{Conditions: []Condition{{CloudCXField: FieldPhone, ZohoFields: []string{"Phone"}}}},
+	}
+	for _, tc := range []struct {
+		name, a, b, email, phone string
+		want                     string
+	}{
+		{"empty", "", "", "", "", "#1 criteria (Company:equals:Acme)"},
+		{"blank", " \t\n", "   ", " ", " ", "#1 criteria (Company:equals:Acme)"},
+		{"one character", "x", " y ", "@", "1", "#1 criteria (Company:equals:Acme)"},
+		{"two characters", "xy", "é😀", "", "", "#0 criteria (A:equals:xy) | #1 criteria (Company:equals:Acme) | #2 criteria (B:equals:é😀)"},
+		{"control characters", "a\x00b", "a\u0085b", "", "", "#1 criteria (Company:equals:Acme)"},
+		{"invalid UTF-8", "a\xffb", "ok", "", "", "#1 criteria (Company:equals:Acme) | #2 criteria (B:equals:ok)"},
+		{"longest searchable value", strings.Repeat("a", maxSearchValue), "", "", "",
+			"#0 criteria (A:equals:" + strings.Repeat("a", maxSearchValue) + ") | #1 criteria (Company:equals:Acme)"},
+		{"longer than any searchable field", strings.Repeat("a", maxSearchValue+1), strings.Repeat("😀", 70000), "", "", "#1 criteria (Company:equals:Acme)"},
+		{"over-long email and phone", "", "", strings.Repeat("a", 300) + "@example.com", strings.Repeat("5", 300), "#1 criteria (Company:equals:Acme)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := cloudcx.Visitor{Company: "Acme", Email: tc.email, Phone: tc.phone,
+				CustomFields: cloudcx.Fields{{Name: "a", Value: tc.a}, {Name: "b", Value: tc.b}}}
+			ss := Identify(ModuleLeads, rules, v, cloudcx.SectionWebChat)
+			if got := describeAll(ss); got != tc.want {
+				t.Errorf("got  %.300s\nwant %.300s", got, tc.want)
+			}
+			for _, s := range ss {
+				if s.Kind == SearchCriteria {
+					if _, err := crm.ParseCriteria(s.Criteria.String()); err != nil {
+						t.Errorf("rule %d: %v", s.RuleIndex, err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// permutations calls f with every ordering of rs.
+func permutations(rs []*crm.Record, f func([]*crm.Record)) {
+	var perm func(k int)
+	perm = func(k int) {
+		if k == len(rs) {
+			f(append([]*crm.Record(nil), rs...))
+			return
+		}
+		for i := k; i < len(rs); i++ {
+			rs[k], rs[i] = rs[i], rs[k]
+			perm(k + 1)
+			rs[k], rs[i] = rs[i], rs[k]
+		}
+	}
+	perm(0)
+}
+
+// TestChooseApproximateZohoResults: what Zoho's loose searches really return — "ABC Inc" for
+// equals "ABC", a number in Mobile or Home_Phone for phone=, an address in Secondary_Email for
+// email= — is re-checked exactly; among the true matches the most recently modified wins, then
+// the greatest id, whatever the order Zoho returned them in.
+func TestChooseApproximateZohoResults(t *testing.T) {
+	def := DefaultSettings().Identification
+	v := cloudcx.Visitor{Email: "Jane.Doe@Example.COM", Phone: "+44 20 7946 0958", Company: "ABC"}
+	acc := Identify(ModuleAccounts, def.Account, v, cloudcx.SectionWebChat)[0]
+	email := Identify(ModuleContacts, def.Contact, v, cloudcx.SectionWebChat)[0]
+	phone := Identify(ModuleContacts, def.Contact, v, cloudcx.SectionWebChat)[1]
+	for _, tc := range []struct {
+		name   string
+		search Search
+		cands  []*crm.Record
+		want   string
+	}{
+		{"equals ABC returns ABC Inc", acc, []*crm.Record{
+			rec(t, "id", "1", "Account_Name", "ABC Inc", "Modified_Time", "2025-01-01T00:00:00+00:00"),
+			rec(t, "id", "2", "Account_Name", "abc", "Modified_Time", "2023-01-01T00:00:00+00:00"),
+			rec(t, "id", "3", "Account_Name", " ABC ", "Modified_Time", "2024-01-01T00:00:00+00:00"),
+			rec(t, "id", "4", "Account_Name", "XABC", "Modified_Time", "2026-01-01T00:00:00+00:00"),
+		}, "3"},
+		{"only ABC Inc", acc, []*crm.Record{rec(t, "id", "1", "Account_Name", "ABC Inc")}, ""},
+		{"phone on Mobile, not on Home_Phone", phone, []*crm.Record{
+			rec(t, "id", "1", "Home_Phone", "+44 20 7946 0958", "Modified_Time", "2025-01-01T00:00:00+00:00"),
+			rec(t, "id", "2", "Mobile", "0044 (20) 7946-0958", "Modified_Time", "2024-01-01T00:00:00+00:00"),
+			rec(t, "id", "3", "Phone", "442079460958", "Mobile", "1", "Modified_Time", "2023-01-01T00:00:00+00:00"),
+			rec(t, "id", "4", "Phone", "+44 20 7946 0958", "Modified_Time", "2024-06-01T00:00:00+00:00"),
+		}, "4"},
+		{"email in any case, not in Secondary_Email", email, []*crm.Record{
+			rec(t, "id", "1", "Secondary_Email", "jane.doe@example.com", "Modified_Time", "2025-01-01T00:00:00+00:00"),
+			rec(t, "id", "2", "Email", "JANE.DOE@example.com", "Modified_Time", "2024-01-01T00:00:00+00:00"),
+			rec(t, "id", "3", "Email", "jane.doe@example.com.evil", "Modified_Time", "2026-01-01T00:00:00+00:00"),
+		}, "2"},
+		{"tie on Modified_Time: greatest id", email, []*crm.Record{
+			rec(t, "id", "5000000000000000001", "Email", "jane.doe@example.com", "Modified_Time", "2024-01-01T10:00:00+00:00"),
+			rec(t, "id", "5000000000000000010", "Email", "jane.doe@example.com", "Modified_Time", "2024-01-01T12:00:00+02:00"),
+			rec(t, "id", "999999999999999999", "Email", "jane.doe@example.com", "Modified_Time", "2024-01-01T10:00:00+00:00"),
+			rec(t, "id", "5000000000000000002", "Email", "jane.doe@example.com", "Modified_Time", "2023-01-01T10:00:00+00:00"),
+		}, "5000000000000000010"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			permutations(tc.cands, func(order []*crm.Record) {
+				got, ok := Choose(tc.search, order)
+				if tc.want == "" {
+					if ok {
+						t.Fatalf("chose %s", got.ID())
+					}
+					return
+				}
+				if !ok || got.ID() != tc.want {
+					t.Fatalf("chose %v, want %s (order %v)", got, tc.want, order)
+				}
+			})
+		})
 	}
 }

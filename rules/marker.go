@@ -3,6 +3,7 @@ package rules
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"reflect"
 	"strings"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
@@ -18,11 +19,27 @@ type SourceKey struct {
 
 // KeyOf returns the source key of a chat or conversation.
 func KeyOf(i cloudcx.Interaction) SourceKey {
-	if i == nil || i.Base() == nil {
+	i, b := threadOf(i)
+	if i == nil {
 		return SourceKey{}
 	}
-	b := i.Base()
 	return SourceKey{TenantID: b.TenantID, Section: i.Section(), ID: b.ID}
+}
+
+// threadOf returns i and its thread, or (nil, nil) when there is no usable interaction: a nil
+// interface, a nil pointer in it (a nil *cloudcx.Chat would panic in Base), or a nil thread.
+func threadOf(i cloudcx.Interaction) (cloudcx.Interaction, *cloudcx.Thread) {
+	if i == nil {
+		return nil, nil
+	}
+	if v := reflect.ValueOf(i); v.Kind() == reflect.Pointer && v.IsNil() {
+		return nil, nil
+	}
+	b := i.Base()
+	if b == nil {
+		return nil, nil
+	}
+	return i, b
 }
 
 // maxMarkerBytes bounds a readable marker; longer keys are hashed.

@@ -81,14 +81,14 @@ func isEmptyValue(raw json.RawMessage) bool {
 		var a []json.RawMessage
 		return json.Unmarshal(raw, &a) == nil && len(a) == 0
 	case '{':
-		var l struct {
-			ID *string `json:"id"`
-		}
-		if json.Unmarshal(raw, &l) == nil && l.ID != nil {
-			return strings.TrimSpace(*l.ID) == ""
-		}
 		var m map[string]json.RawMessage
-		return json.Unmarshal(raw, &m) == nil && len(m) == 0
+		if json.Unmarshal(raw, &m) != nil {
+			return false
+		}
+		if id, ok := m["id"]; ok { // a lookup: empty without an id
+			return isEmptyValue(id)
+		}
+		return len(m) == 0
 	}
 	return false
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/cloudcx/cxzoho/zoho/crm"
@@ -128,6 +129,68 @@ func TestMergeNilAndUnknownPolicy(t *testing.T) {
 	}{{Overwrite, nil, r}, {Overwrite, crm.NewRecord(), nil}, {"bogus", crm.NewRecord(), r}} {
 		if u, changed := Merge(tc.p, tc.a, tc.b); changed || u != nil {
 			t.Errorf("%s: %v", tc.p, u)
+		}
+	}
+}
+
+// TestMergeMatrix: every policy × Zoho value (empty, equal after normalisation, different) ×
+// CloudCX value (present; absent as a missing key, null, "" or blanks), for each kind of mapped
+// field. fill_empty never overwrites a non-empty value, overwrite never blanks one, and nothing
+// is sent when nothing changes.
+func TestMergeMatrix(t *testing.T) {
+	type zoho struct{ empty, equal, different string } // existing JSON value; "" = key absent
+	fields := []struct {
+		name, present string
+		zoho          zoho
+	}{
+		{"Last_Name", `"Jane  Doe"`, zoho{`null`, `" Jane Doe "`, `"Janet Doe"`}},
+		{"Email", `"Jane@Example.com"`, zoho{`""`, `"jane@example.COM"`, `"jane@example.org"`}},
+		{"Phone", `"+1 (555) 010-0100"`, zoho{``, `"1 555 010 0100"`, `"+1 555 010 0101"`}},
+		{"Account_Name", `{"id":"acc-1"}`, zoho{`{"name":null,"id":null}`, `{"name":"Acme","id":"acc-1"}`, `{"name":"Other","id":"acc-2"}`}},
+		{"Custom_Text__c", `"gold"`, zoho{`"  "`, `"gold"`, `"silver"`}},
+	}
+	absent := map[string]string{"missing key": ``, "null": `null`, "empty string": `""`, "blanks": `" \t "`}
+	for _, f := range fields {
+		for _, zs := range []struct{ state, raw string }{{"empty", f.zoho.empty}, {"equal", f.zoho.equal}, {"different", f.zoho.different}} {
+			existing := crm.NewRecord()
+			existing.SetID("42")
+			if zs.raw != "" {
+				if err := existing.SetRaw(f.name, []byte(zs.raw)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			incomings := map[string]string{"present": f.present}
+			for k, v := range absent {
+				incomings["absent ("+k+")"] = v
+			}
+			for cx, raw := range incomings {
+				incoming := crm.NewRecord()
+				_ = incoming.Set("Unrelated_Empty", "")
+				if raw != "" {
+					if err := incoming.SetRaw(f.name, []byte(raw)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for _, policy := range []UpdatePolicy{Never, FillEmpty, Overwrite} {
+					t.Run(fmt.Sprintf("%s/%s/zoho=%s/cloudcx=%s", f.name, policy, zs.state, cx), func(t *testing.T) {
+						want := cx == "present" && (policy == FillEmpty && zs.state == "empty" ||
+							policy == Overwrite && zs.state != "equal")
+						before := mustJSON(t, existing)
+						update, changed := Merge(policy, existing, incoming)
+						if changed != want || (update != nil) != want {
+							t.Fatalf("changed=%v update=%s, want change %v", changed, mustJSON(t, update), want)
+						}
+						if want {
+							if got, w := mustJSON(t, update), `{"`+f.name+`":`+f.present+`,"id":"42"}`; got != w {
+								t.Errorf("update %s, want %s", got, w)
+							}
+						}
+						if mustJSON(t, existing) != before {
+							t.Error("Merge changed the existing record")
+						}
+					})
+				}
+			}
 		}
 	}
 }

@@ -101,9 +101,10 @@ type Person struct {
 // Last_Name fallback ("Visitor <visitor id>"), a Lead's missing Company the Company fallback
 // ("Unknown"). An email that does not look like an address, or a phone without digits, is not
 // sent (Zoho would refuse the whole record); a note says so. A phone keeps only digits (as
-// ASCII) and "+ ( ) - . / x", single spaces between. Text is stripped of control characters and cut to the field's
-// length in UTF-16 units (the org's when given in Limits, else Zoho's standard length) without
-// splitting a character. An email too long for its field is left out rather than cut.
+// ASCII) and "+ ( ) - . / x", single spaces between. Text is stripped of control characters and
+// cut to the field's length in UTF-16 units (the org's when given in Fields, else Zoho's
+// standard length) without splitting a character. An email too long for its field is left out
+// rather than cut.
 //
 // The error reports only a module that is not "Leads" or "Contacts".
 func PersonFields(in PersonInput) (Person, error) {
@@ -172,14 +173,14 @@ func PersonFields(in PersonInput) (Person, error) {
 	// The record to insert: Owner, then the values, with the fallbacks where Zoho requires a value.
 	fb := fallbackValues(in)
 	if !p.Values.Has("Last_Name") {
-		_ = p.Record.Set("Last_Name", lim.text("Last_Name", expandTemplate(in.Settings.Fallbacks.LastName, FallbackPlaceholders(), fb)))
+		_ = p.Record.Set("Last_Name", lim.text("Last_Name", fallback(in.Settings.Fallbacks.LastName, fb, builtinLastName)))
 	}
 	for _, k := range p.Values.Keys() {
 		raw, _ := p.Values.Raw(k)
 		_ = p.Record.SetRaw(k, raw)
 	}
 	if module == ModuleLeads && !p.Values.Has("Company") {
-		_ = p.Record.Set("Company", lim.text("Company", expandTemplate(in.Settings.Fallbacks.Company, FallbackPlaceholders(), fb)))
+		_ = p.Record.Set("Company", lim.text("Company", fallback(in.Settings.Fallbacks.Company, fb, builtinCompany)))
 	}
 	return p, nil
 }
@@ -192,21 +193,39 @@ func personNames(v cloudcx.Visitor, section cloudcx.Section) (last, first string
 	return v.DisplayName(), ""
 }
 
-// fallbackValues are the placeholder values of the fallback templates.
+// fallbackValues are the placeholder values of the fallback templates for a person.
 func fallbackValues(in PersonInput) map[string]string {
 	tenant, channel, section := in.TenantID, in.Channel, in.Section
-	if in.Interaction != nil {
-		if b := in.Interaction.Base(); b != nil {
-			tenant, channel = b.TenantID, b.Channel
-		}
-		section = in.Interaction.Section()
+	if i, b := threadOf(in.Interaction); i != nil {
+		tenant, channel, section = b.TenantID, b.Channel, i.Section()
 	}
+	return fallbackPlaceholderValues(in.Visitor.ID, tenant, channel, section)
+}
+
+// fallbackPlaceholderValues are the values of [FallbackPlaceholders], each one clean line.
+func fallbackPlaceholderValues(visitorID, tenant string, channel cloudcx.Channel, section cloudcx.Section) map[string]string {
 	return map[string]string{
-		PlaceholderVisitorID: oneLine(in.Visitor.ID),
+		PlaceholderVisitorID: oneLine(visitorID),
 		PlaceholderTenantID:  oneLine(tenant),
 		PlaceholderChannel:   oneLine(channel.Label()),
 		PlaceholderSection:   sectionLabel(section),
 	}
+}
+
+// The values of the mandatory person fields when a tenant's fallback template expands to
+// nothing (say "{visitor_id}" for a visitor without an id): Zoho refuses the record without them.
+const (
+	builtinLastName = "Visitor"
+	builtinCompany  = "Unknown"
+)
+
+// fallback expands a fallback template into one clean line, or returns def when that leaves
+// nothing, so that a mandatory field is never sent empty.
+func fallback(tmpl string, values map[string]string, def string) string {
+	if v := oneLine(expandTemplate(tmpl, FallbackPlaceholders(), values)); v != "" {
+		return v
+	}
+	return def
 }
 
 // sectionLabel names a section for people.
@@ -223,17 +242,15 @@ func sectionLabel(s cloudcx.Section) string {
 // mappedValue returns the value of a CloudCX field for an extra mapping: custom fields and
 // variables from the interaction first, then from the visitor.
 func mappedValue(field string, v cloudcx.Visitor, section cloudcx.Section, i cloudcx.Interaction) string {
-	if i != nil {
-		if b := i.Base(); b != nil {
-			if name, ok := strings.CutPrefix(field, PrefixCustom); ok {
-				if val := fieldValue(b.CustomFields, name); strings.TrimSpace(val) != "" {
-					return val
-				}
+	if _, b := threadOf(i); b != nil {
+		if name, ok := strings.CutPrefix(field, PrefixCustom); ok {
+			if val := fieldValue(b.CustomFields, name); strings.TrimSpace(val) != "" {
+				return val
 			}
-			if name, ok := strings.CutPrefix(field, PrefixVariable); ok {
-				if val := fieldValue(b.CustomVariables, name); strings.TrimSpace(val) != "" {
-					return val
-				}
+		}
+		if name, ok := strings.CutPrefix(field, PrefixVariable); ok {
+			if val := fieldValue(b.CustomVariables, name); strings.TrimSpace(val) != "" {
+				return val
 			}
 		}
 	}

@@ -31,47 +31,58 @@ var (
 	}
 )
 
-// TestPersonMappingTable has one case per row of mission.md §5's person table, for each section
-// and each module.
+// TestPersonMappingTable has one case per row of mission.md §5's person table (the subtest
+// names say which: "row 4 Phone|Cell Phone → Phone"), for each section and each module, plus
+// the decided fallbacks of the mandatory fields.
 func TestPersonMappingTable(t *testing.T) {
 	type row struct {
-		name    string
-		section cloudcx.Section
-		module  string
-		field   string // Zoho field checked
-		want    string // its JSON value, "" for absent
+		name      string
+		section   cloudcx.Section
+		module    string
+		field     string // Zoho field checked
+		want      string // its JSON value, "" for absent
+		visitor   *cloudcx.Visitor
+		accountID string
 	}
+	const (
+		web, inbox = cloudcx.SectionWebChat, cloudcx.SectionInbox
+		ct, ld     = ModuleContacts, ModuleLeads
+	)
+	bare := &cloudcx.Visitor{ID: "v-7"}
 	rows := []row{
-		// agent → Owner
-		{"owner", cloudcx.SectionWebChat, ModuleContacts, "Owner", `{"id":"u-1"}`},
-		{"owner", cloudcx.SectionWebChat, ModuleLeads, "Owner", `{"id":"u-1"}`},
-		{"owner", cloudcx.SectionInbox, ModuleContacts, "Owner", `{"id":"u-1"}`},
-		{"owner", cloudcx.SectionInbox, ModuleLeads, "Owner", `{"id":"u-1"}`},
-		// Name / Last Name → Last_Name
-		{"name", cloudcx.SectionWebChat, ModuleContacts, "Last_Name", `"Jane Doe"`},
-		{"name", cloudcx.SectionWebChat, ModuleLeads, "Last_Name", `"Jane Doe"`},
-		{"name", cloudcx.SectionInbox, ModuleContacts, "Last_Name", `"Doe"`},
-		{"name", cloudcx.SectionInbox, ModuleLeads, "Last_Name", `"Doe"`},
-		{"first name", cloudcx.SectionWebChat, ModuleContacts, "First_Name", ``},
-		{"first name", cloudcx.SectionInbox, ModuleContacts, "First_Name", `"Jane"`},
-		{"first name", cloudcx.SectionInbox, ModuleLeads, "First_Name", `"Jane"`},
-		// Email → Email
-		{"email", cloudcx.SectionWebChat, ModuleContacts, "Email", `"jane@example.com"`},
-		{"email", cloudcx.SectionWebChat, ModuleLeads, "Email", `"jane@example.com"`},
-		{"email", cloudcx.SectionInbox, ModuleContacts, "Email", `"jane@example.com"`},
-		{"email", cloudcx.SectionInbox, ModuleLeads, "Email", `"jane@example.com"`},
-		// Phone / Cell Phone → Phone
-		{"phone", cloudcx.SectionWebChat, ModuleContacts, "Phone", `"+1 555 0100"`},
-		{"phone", cloudcx.SectionWebChat, ModuleLeads, "Phone", `"+1 555 0100"`},
-		{"phone", cloudcx.SectionInbox, ModuleContacts, "Phone", `"+1 555 0199"`},
-		{"phone", cloudcx.SectionInbox, ModuleLeads, "Phone", `"+1 555 0199"`},
-		// Company / Company Name → linked Account (Contact) or Company (Lead)
-		{"company", cloudcx.SectionWebChat, ModuleContacts, "Account_Name", `{"id":"acc-9"}`},
-		{"company", cloudcx.SectionWebChat, ModuleContacts, "Company", ``},
-		{"company", cloudcx.SectionWebChat, ModuleLeads, "Company", `"Acme"`},
-		{"company", cloudcx.SectionWebChat, ModuleLeads, "Account_Name", ``},
-		{"company", cloudcx.SectionInbox, ModuleContacts, "Account_Name", `{"id":"acc-9"}`},
-		{"company", cloudcx.SectionInbox, ModuleLeads, "Company", `"Acme"`},
+		{"row 1 agent who chatted|conversed → Owner", web, ct, "Owner", `{"id":"u-1"}`, nil, "acc-9"},
+		{"row 1 agent who chatted|conversed → Owner", web, ld, "Owner", `{"id":"u-1"}`, nil, "acc-9"},
+		{"row 1 agent who chatted|conversed → Owner", inbox, ct, "Owner", `{"id":"u-1"}`, nil, "acc-9"},
+		{"row 1 agent who chatted|conversed → Owner", inbox, ld, "Owner", `{"id":"u-1"}`, nil, "acc-9"},
+		{"row 2 Name|Last Name → Last_Name", web, ct, "Last_Name", `"Jane Doe"`, nil, "acc-9"},
+		{"row 2 Name|Last Name → Last_Name", web, ld, "Last_Name", `"Jane Doe"`, nil, "acc-9"},
+		{"row 2 Name|Last Name → Last_Name", inbox, ct, "Last_Name", `"Doe"`, nil, "acc-9"},
+		{"row 2 Name|Last Name → Last_Name", inbox, ld, "Last_Name", `"Doe"`, nil, "acc-9"},
+		{"row 2 missing name → Last_Name Visitor <id>", web, ct, "Last_Name", `"Visitor v-7"`, bare, ""},
+		{"row 2 missing name → Last_Name Visitor <id>", inbox, ld, "Last_Name", `"Visitor v-7"`, bare, ""},
+		{"row 2 Inbox First Name → First_Name", web, ct, "First_Name", ``, nil, "acc-9"},
+		{"row 2 Inbox First Name → First_Name", inbox, ct, "First_Name", `"Jane"`, nil, "acc-9"},
+		{"row 2 Inbox First Name → First_Name", inbox, ld, "First_Name", `"Jane"`, nil, "acc-9"},
+		{"row 3 Email → Email", web, ct, "Email", `"jane@example.com"`, nil, "acc-9"},
+		{"row 3 Email → Email", web, ld, "Email", `"jane@example.com"`, nil, "acc-9"},
+		{"row 3 Email → Email", inbox, ct, "Email", `"jane@example.com"`, nil, "acc-9"},
+		{"row 3 Email → Email", inbox, ld, "Email", `"jane@example.com"`, nil, "acc-9"},
+		{"row 4 Phone|Cell Phone → Phone", web, ct, "Phone", `"+1 555 0100"`, nil, "acc-9"},
+		{"row 4 Phone|Cell Phone → Phone", web, ld, "Phone", `"+1 555 0100"`, nil, "acc-9"},
+		{"row 4 Phone|Cell Phone → Phone", inbox, ct, "Phone", `"+1 555 0199"`, nil, "acc-9"},
+		{"row 4 Phone|Cell Phone → Phone", inbox, ld, "Phone", `"+1 555 0199"`, nil, "acc-9"},
+		{"row 5 Company|Company Name → linked Account|Company", web, ct, "Account_Name", `{"id":"acc-9"}`, nil, "acc-9"},
+		{"row 5 Company|Company Name → linked Account|Company", web, ct, "Company", ``, nil, "acc-9"},
+		{"row 5 Company|Company Name → linked Account|Company", web, ld, "Company", `"Acme"`, nil, "acc-9"},
+		{"row 5 Company|Company Name → linked Account|Company", web, ld, "Account_Name", ``, nil, "acc-9"},
+		{"row 5 Company|Company Name → linked Account|Company", inbox, ct, "Account_Name", `{"id":"acc-9"}`, nil, "acc-9"},
+		{"row 5 Company|Company Name → linked Account|Company", inbox, ct, "Company", ``, nil, "acc-9"},
+		{"row 5 Company|Company Name → linked Account|Company", inbox, ld, "Company", `"Acme"`, nil, "acc-9"},
+		{"row 5 Company|Company Name → linked Account|Company", inbox, ld, "Account_Name", ``, nil, "acc-9"},
+		{"row 5 no Account identified → no link", web, ct, "Account_Name", ``, nil, ""},
+		{"row 5 no Account identified → no link", inbox, ct, "Account_Name", ``, nil, ""},
+		{"row 5 missing company → Lead Company Unknown", web, ld, "Company", `"Unknown"`, bare, ""},
+		{"row 5 missing company → Lead Company Unknown", inbox, ld, "Company", `"Unknown"`, bare, ""},
 	}
 	for _, r := range rows {
 		t.Run(r.name+"/"+string(r.section)+"/"+r.module, func(t *testing.T) {
@@ -79,8 +90,11 @@ func TestPersonMappingTable(t *testing.T) {
 			if r.section == cloudcx.SectionInbox {
 				v = inboxVisitor
 			}
+			if r.visitor != nil {
+				v = *r.visitor
+			}
 			p, err := PersonFields(PersonInput{Settings: DefaultSettings(), Module: r.module, Section: r.section,
-				Visitor: v, Owner: Owner{ID: "u-1"}, AccountID: "acc-9"})
+				Visitor: v, Owner: Owner{ID: "u-1"}, AccountID: r.accountID})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -265,5 +279,36 @@ func TestPersonExtraMappings(t *testing.T) {
 	want := `{"Last_Name":"Jane","Company":"Acme","Plan__c":"chat-plan","Order__c":"visitor-order","CX_Visitor_ID":"v-5"}`
 	if got := mustJSON(t, p.Record); got != want {
 		t.Errorf("record\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestPersonFallbackNeverEmpty: a valid fallback template can expand to nothing (only
+// placeholders whose values are missing, or only control characters); Zoho would refuse the
+// record without Last_Name (and a Lead without Company), so the built-in fallback is used.
+func TestPersonFallbackNeverEmpty(t *testing.T) {
+	s := DefaultSettings()
+	s.Fallbacks = Fallbacks{LastName: "{visitor_id}", Company: "{tenant_id}{channel}"}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []cloudcx.Visitor{{}, {ID: " \x00\u202e "}} {
+		p, err := PersonFields(PersonInput{Settings: s, Module: ModuleLeads, Visitor: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := mustJSON(t, p.Record), `{"Last_Name":"Visitor","Company":"Unknown"}`; got != want {
+			t.Errorf("visitor %+v: record %s, want %s", v, got, want)
+		}
+	}
+	// The subject's {visitor_name} of a visitor with nothing uses the same fallback.
+	c := shortChat()
+	c.Visitor = cloudcx.Visitor{}
+	s.Templates.CaseSubject = "{visitor_name}"
+	r, err := RenderCase(RenderInput{Interaction: c, Settings: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Subject != "Visitor "+r.Marker {
+		t.Errorf("subject %q", r.Subject)
 	}
 }

@@ -3,7 +3,6 @@ package rules
 import (
 	"errors"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 	"time"
@@ -71,6 +70,11 @@ type RenderInput struct {
 	Interaction cloudcx.Interaction
 	// Settings are the tenant's settings (templates, defaults, time zone, extra mappings).
 	Settings Settings
+	// Location is Settings.TimeZone resolved by the caller (time.LoadLocation; this package
+	// reads no time-zone database), so that the zone data are the host's choice and are read
+	// once per tenant rather than on every rendering. Its name must be Settings.TimeZone. Nil
+	// stands for UTC, and is accepted only when Settings.TimeZone is "UTC" or empty.
+	Location *time.Location
 	// Owner owns the record.
 	Owner Owner
 	// Person is the Contact (Case, Task) or Lead (Task) the record belongs to.
@@ -120,7 +124,8 @@ type Rendered struct {
 //
 // plus Status (settings, "New"), Case_Origin ("Chat" for Web Chat; by channel for Inbox) and
 // Related_To (the Contact). The result depends only on the input: same input, same bytes. The
-// error reports only a nil interaction or a time zone that cannot be loaded.
+// error reports only a nil interaction, or a Location that is not Settings.TimeZone (see
+// [RenderInput.Location]).
 func RenderCase(in RenderInput) (*Rendered, error) { return render(ModuleCases, in) }
 
 // RenderTask renders a chat or conversation as a Zoho Task: Owner, Subject (template with the
@@ -131,15 +136,14 @@ func RenderCase(in RenderInput) (*Rendered, error) { return render(ModuleCases, 
 func RenderTask(in RenderInput) (*Rendered, error) { return render(ModuleTasks, in) }
 
 func render(module string, in RenderInput) (*Rendered, error) {
-	if in.Interaction == nil || in.Interaction.Base() == nil {
+	i, t := threadOf(in.Interaction)
+	if i == nil {
 		return nil, errors.New("rules: render: no chat or conversation")
 	}
-	loc, err := in.Settings.Location()
+	loc, err := in.location()
 	if err != nil {
 		return nil, err
 	}
-	i := in.Interaction
-	t := i.Base()
 	section := i.Section()
 	out := &Rendered{Module: module, Record: crm.NewRecord()}
 	lim := limiter{fields: in.Fields, notes: &out.Notes}
@@ -218,6 +222,22 @@ func render(module string, in RenderInput) (*Rendered, error) {
 	}, lim)
 	_ = r.Set("Description", out.Description)
 	return out, nil
+}
+
+// location returns the zone to render in: in.Location, which must be Settings.TimeZone
+// resolved; nil stands for UTC when the settings say UTC.
+func (in RenderInput) location() (*time.Location, error) {
+	want := in.Settings.zoneName()
+	if in.Location == nil {
+		if want == "UTC" {
+			return time.UTC, nil
+		}
+		return nil, fmt.Errorf("rules: render: Settings.TimeZone is %.80q but RenderInput.Location is nil; resolve it with time.LoadLocation", want)
+	}
+	if got := in.Location.String(); got != want {
+		return nil, fmt.Errorf("rules: render: RenderInput.Location is %.80q but Settings.TimeZone is %.80q", got, want)
+	}
+	return in.Location, nil
 }
 
 // endTime is when the interaction ended: EndedAt, else the last message, else StartedAt.
@@ -318,14 +338,12 @@ func picklistValue(field, want, fallback string, fields *crm.FieldSet, notes *[]
 func subjectValues(i cloudcx.Interaction, s Settings, loc *time.Location) map[string]string {
 	t := i.Base()
 	v := t.Visitor
-	name := oneLine(v.DisplayName())
+	last, first := personNames(v, i.Section()) // Inbox: First and Last Name, as Reported_By and Last_Name
+	name := oneLine(first + " " + last)
 	email := oneLine(v.Email)
 	phone := oneLine(i.ContactPhone())
-	fallbackName := expandTemplate(s.Fallbacks.LastName, FallbackPlaceholders(), map[string]string{
-		PlaceholderVisitorID: oneLine(v.ID), PlaceholderTenantID: oneLine(t.TenantID),
-		PlaceholderChannel: oneLine(t.Channel.Label()), PlaceholderSection: sectionLabel(i.Section()),
-	})
-	visitorName := firstNonEmpty(name, email, phone, oneLine(fallbackName))
+	fallbackName := fallback(s.Fallbacks.LastName, fallbackPlaceholderValues(v.ID, t.TenantID, t.Channel, i.Section()), builtinLastName)
+	visitorName := firstNonEmpty(name, email, phone, fallbackName)
 	visitor := visitorName
 	if name != "" && email != "" {
 		visitor = name + " <" + email + ">"
@@ -442,7 +460,7 @@ func planAttachments(i cloudcx.Interaction, outcomes []AttachmentOutcome) []Plan
 			switch {
 			case p.Size > MaxAttachmentBytes:
 				p.Reason = "larger than Zoho's 100 MB limit"
-			case strings.EqualFold(path.Ext(p.FileName), ".exe"):
+			case refusedType(p.FileName):
 				p.Reason = "Zoho does not accept .exe files"
 			default:
 				p.Upload = true
@@ -451,6 +469,13 @@ func planAttachments(i cloudcx.Interaction, outcomes []AttachmentOutcome) []Plan
 		plan = append(plan, p)
 	}
 	return plan
+}
+
+// refusedType reports a file Zoho refuses by its name: .exe, the one type Zoho CRM v2 documents,
+// in any case and with the trailing dots and spaces Windows drops (as the zoho client's Upload
+// decides).
+func refusedType(name string) bool {
+	return strings.HasSuffix(strings.ToLower(strings.TrimRight(name, ". ")), ".exe")
 }
 
 // attachmentKey identifies an attachment as cloudcx does: by id, else URL, else name.
@@ -542,8 +567,13 @@ func renderDescription(i cloudcx.Interaction, loc *time.Location, plan []Planned
 		}
 	}
 	desc := head + "Transcript\n" + cut + marker
-	if crm.UTF16Len(desc) > max { // cannot happen; never send more than Zoho keeps
-		desc = crm.TruncateUTF16(desc, max)
+	if crm.UTF16Len(desc) > max {
+		// Only for a field shorter than the header itself (an org's tiny Description): never send
+		// more than it holds, and keep the marker, which says where the whole text went.
+		desc = crm.TruncateUTF16(marker, max)
+		if keep := max - crm.UTF16Len(marker) - 1; keep > 0 {
+			desc = crm.TruncateUTF16(head+"Transcript\n", keep) + "\n" + marker
+		}
 	}
 	return desc, transcript, true
 }

@@ -22,6 +22,15 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 var t0 = time.Date(2024, 5, 1, 21, 45, 5, 0, time.UTC) // 23:45 in Paris: the end crosses midnight there
 
+// paris is what the caller resolves parisSettings().TimeZone to.
+var paris = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
 func parisSettings() Settings {
 	s := DefaultSettings()
 	s.TimeZone = "Europe/Paris"
@@ -251,7 +260,7 @@ func TestRenderGolden(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := tc.in
-			in.Settings = sets
+			in.Settings, in.Location = sets, paris
 			in.Owner = Owner{ID: "owner-1"}
 			if in.Person.ID == "" {
 				in.Person = Link{Module: ModuleContacts, ID: "contact-1"}
@@ -282,7 +291,7 @@ func TestRenderOverflowKeepsSectionsAndWholeLines(t *testing.T) {
 	c.WrapUp = &cloudcx.WrapUp{Categories: []string{"Billing"}, Comment: "Long chat."}
 	c.Notes = []cloudcx.Note{{AgentName: "Alice", Text: "note"}}
 	start := time.Now()
-	r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings()})
+	r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings(), Location: paris})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +332,7 @@ func TestRenderAbsurdSections(t *testing.T) {
 	c.CustomFields = cloudcx.Fields{{Name: "blob", Value: strings.Repeat("x", 50000)}}
 	c.WrapUp = &cloudcx.WrapUp{Comment: strings.Repeat("wrap ", 2000)}
 	c.ID = strings.Repeat("i", 5000)
-	r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings()})
+	r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings(), Location: paris})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,19 +352,21 @@ func TestRenderAbsurdSections(t *testing.T) {
 	}
 }
 
-// TestCaseMappingTable has one case per row of mission.md §5's Case/Task table, for Web Chat and
-// Inbox.
+// TestCaseMappingTable has one case per row of mission.md §5's Case/Task table (the subtest
+// names say which: "row 2 Name|Last Name → Reported_By|Subject"), each checked for a Web Chat
+// Case, a Web Chat Task, an Inbox Case and an Inbox Task.
 func TestCaseMappingTable(t *testing.T) {
 	web := fullChat()
 	inbox := &cloudcx.Conversation{Thread: web.Thread, State: cloudcx.ConversationClosed}
 	inbox.Channel = cloudcx.ChannelEmail
-	inbox.Visitor = cloudcx.Visitor{ID: "c-1", Name: "J. D.", FirstName: "Jane", LastName: "Doe", Email: "jane@example.com",
+	inbox.Visitor = cloudcx.Visitor{ID: "c-1", Name: "J. D. (WhatsApp)", FirstName: "Jane", LastName: "Doe", Email: "jane@example.com",
 		Phone: "+1 555 0100", CellPhone: "+1 555 0199", Company: "Acme"}
-	inbox.WrapUp = nil
+	inbox.WrapUp = nil // Inbox has no agent wrap-up
 	s := parisSettings()
 	s.ExtraMappings = []ExtraMapping{{Module: ModuleCases, CloudCXField: "variable:plan", ZohoField: "Plan__c"}, {Module: ModuleTasks, CloudCXField: "custom:Order number", ZohoField: "Order__c"}}
 	in := func(i cloudcx.Interaction, person Link) RenderInput {
-		return RenderInput{Interaction: i, Settings: s, Owner: Owner{ID: "u-1"}, Person: person, Account: Link{Module: ModuleAccounts, ID: "acc-9"}}
+		return RenderInput{Interaction: i, Settings: s, Location: paris, Owner: Owner{ID: "u-1"}, Person: person,
+			Account: Link{Module: ModuleAccounts, ID: "acc-9"}, Attachments: outcomesFor(web)}
 	}
 	contact := Link{Module: ModuleContacts, ID: "ct-1"}
 	lead := Link{Module: ModuleLeads, ID: "ld-1"}
@@ -379,6 +390,13 @@ func TestCaseMappingTable(t *testing.T) {
 			}
 		}
 	}
+	subjectLacks := func(s string) check {
+		return func(t *testing.T, r *Rendered) {
+			if strings.Contains(r.Subject, s) {
+				t.Errorf("subject %q has %q", r.Subject, s)
+			}
+		}
+	}
 	descHas := func(s string) check {
 		return func(t *testing.T, r *Rendered) {
 			if !strings.Contains(r.Description, s) {
@@ -393,9 +411,19 @@ func TestCaseMappingTable(t *testing.T) {
 			}
 		}
 	}
+	// Row 15: every attachment of the chat (6) and of its messages (1) is planned; the two
+	// that can be uploaded are, and each of the others is listed in the description with its reason.
 	plan := func(t *testing.T, r *Rendered) {
-		if len(r.Attachments) != 7 { // 6 of the chat + 1 of a message
-			t.Errorf("%d attachments planned", len(r.Attachments))
+		var up []string
+		for _, a := range r.Attachments {
+			if a.Upload {
+				up = append(up, a.FileName)
+			} else if !strings.Contains(r.Description, "\n"+a.FileName) || !strings.Contains(r.Description, a.Reason) {
+				t.Errorf("%s (%s) not listed in the description", a.FileName, a.Reason)
+			}
+		}
+		if len(r.Attachments) != 7 || strings.Join(up, ",") != "screenshot.png,form.pdf" {
+			t.Errorf("%d attachments planned, uploaded %v", len(r.Attachments), up)
 		}
 	}
 	rows := []struct {
@@ -403,57 +431,57 @@ func TestCaseMappingTable(t *testing.T) {
 		webCase, webTask     []check
 		inboxCase, inboxTask []check
 	}{
-		{"agent → Owner",
+		{"row 1 agent who chatted|conversed → Owner",
 			[]check{field("Owner", `{"id":"u-1"}`)}, []check{field("Owner", `{"id":"u-1"}`)},
 			[]check{field("Owner", `{"id":"u-1"}`)}, []check{field("Owner", `{"id":"u-1"}`)}},
-		{"Name / Last Name → Reported_By / Subject",
-			[]check{field("Reported_By", `"Jane Doe"`)}, []check{subjectHas("Jane Doe")},
-			[]check{field("Reported_By", `"Jane Doe"`)}, []check{subjectHas("J. D.")}},
-		{"Email → Email / (Subject)",
+		{"row 2 Name|Last Name → Reported_By|Subject",
+			[]check{field("Reported_By", `"Jane Doe"`)}, []check{subjectHas("Jane Doe"), field("Reported_By", ``)},
+			[]check{field("Reported_By", `"Jane Doe"`)}, []check{subjectHas("- Jane Doe <"), subjectLacks("J. D."), field("Reported_By", ``)}},
+		{"row 3 Email → Email|(Subject)",
 			[]check{field("Email", `"jane@example.com"`)}, []check{subjectHas("<jane@example.com>"), field("Email", ``)},
-			[]check{field("Email", `"jane@example.com"`)}, []check{subjectHas("<jane@example.com>")}},
-		{"Phone / Cell Phone → Phone / (on the person)",
+			[]check{field("Email", `"jane@example.com"`)}, []check{subjectHas("<jane@example.com>"), field("Email", ``)}},
+		{"row 4 Phone|Cell Phone → Phone|(on the linked person)",
 			[]check{field("Phone", `"+1 555 0100"`)}, []check{field("Phone", ``)},
 			[]check{field("Phone", `"+1 555 0199"`)}, []check{field("Phone", ``)}},
-		{"Company → Account_Name when identified / —",
-			[]check{field("Account_Name", `{"id":"acc-9"}`)}, []check{field("Account_Name", ``)},
-			[]check{field("Account_Name", `{"id":"acc-9"}`)}, []check{field("Account_Name", ``)}},
-		{"Tenant ID → Subject",
+		{"row 5 Company|Company Name → Account_Name when identified|—",
+			[]check{field("Account_Name", `{"id":"acc-9"}`), field("Company", ``)}, []check{field("Account_Name", ``), field("Company", ``)},
+			[]check{field("Account_Name", `{"id":"acc-9"}`), field("Company", ``)}, []check{field("Account_Name", ``), field("Company", ``)}},
+		{"row 6 Tenant ID → Subject",
 			[]check{subjectHas("(acme)")}, []check{subjectHas("(acme)")},
 			[]check{subjectHas("(acme)")}, []check{subjectHas("(acme)")}},
-		{"Chat Channel → Subject",
-			[]check{subjectHas("Web Chat")}, []check{subjectHas("Web Chat")},
-			[]check{subjectHas("Email")}, []check{subjectHas("Email")}},
-		{"Chat / Conversation Content → Description",
+		{"row 7 Chat Channel → Subject",
+			[]check{subjectHas("CloudCX Web Chat - ")}, []check{subjectHas("CloudCX Web Chat - ")},
+			[]check{subjectHas("CloudCX Email - ")}, []check{subjectHas("CloudCX Email - ")}},
+		{"row 8 Chat|Conversation Content → Description",
 			[]check{descHas("\nTranscript\n[2024-05-01 23:45:05] Jane Doe: Hello")}, []check{descHas("] Bob: Here is the refund form (https://acme.test/refund).")},
 			[]check{descHas("\nTranscript\n[2024-05-01 23:45:05] Jane Doe: Hello")}, []check{descHas("  - Step one")}},
-		{"Chat / Conversation ID → Description",
+		{"row 9 Chat|Conversation ID → Description",
 			[]check{descHas("Chat ID: 4711\n")}, []check{descHas("Chat ID: 4711\n")},
 			[]check{descHas("Conversation ID: 4711\n")}, []check{descHas("Conversation ID: 4711\n")}},
-		{"Note → Description",
+		{"row 10 Note → Description",
 			[]check{descHas("\nNotes\n[2024-05-02 00:06:05 +02:00] Alice Agent: VIP customer;\n  handle with care.\n[2024-05-02 00:10:05 +02:00] Bob: Customer was polite.\n")}, []check{descHas("Bob: Customer was polite.")},
 			[]check{descHas("Alice Agent: VIP customer;")}, []check{descHas("Bob: Customer was polite.")}},
-		{"Agent Wrap-up → Description (Web Chat only)",
+		{"row 11 Agent Wrap-up|— → Description",
 			[]check{descHas("\nWrap-up\nCategory: Billing, Refund\nComment: Refund issued.\n  Follow up Monday.\nPriority: High\n")}, []check{descHas("Category: Billing, Refund")},
 			[]check{descLacks("Wrap-up")}, []check{descLacks("Wrap-up")}},
-		{"Start Time → Description",
+		{"row 12 Start Time → Description",
 			[]check{descHas("Start time: 2024-05-01 23:45:05 +02:00\n")}, []check{descHas("Start time: 2024-05-01 23:45:05 +02:00\n")},
 			[]check{descHas("Start time: 2024-05-01 23:45:05 +02:00\n")}, []check{descHas("Start time: 2024-05-01 23:45:05 +02:00\n")}},
-		{"End Time → Description (and Due_Date)",
-			[]check{descHas("End time: 2024-05-02 00:05:05 +02:00\n")}, []check{descHas("End time: 2024-05-02 00:05:05 +02:00\n"), field("Due_Date", `"2024-05-02"`)},
-			[]check{descHas("End time: 2024-05-02 00:05:05 +02:00\n")}, []check{field("Due_Date", `"2024-05-02"`)}},
-		{"Custom Fields and Custom Variables → Description (and extra mappings)",
-			[]check{descHas("\nCustom fields\nOrder number: A-1001\n\nCustom variables\nplan: gold\ncart: 3 items\ncountry: FR\n"), field("Plan__c", `"gold"`)},
-			[]check{descHas("Order number: A-1001"), field("Order__c", `"A-1001"`)},
-			[]check{descHas("Order number: A-1001")}, []check{descHas("plan: gold")}},
-		{"Attachments → attachments of the record",
+		{"row 13 End Time → Description (and Due_Date)",
+			[]check{descHas("End time: 2024-05-02 00:05:05 +02:00\n"), field("Due_Date", ``)}, []check{descHas("End time: 2024-05-02 00:05:05 +02:00\n"), field("Due_Date", `"2024-05-02"`)},
+			[]check{descHas("End time: 2024-05-02 00:05:05 +02:00\n")}, []check{descHas("End time: 2024-05-02 00:05:05 +02:00\n"), field("Due_Date", `"2024-05-02"`)}},
+		{"row 14 Custom Fields and Custom Variables|— → Description (and extra mappings)",
+			[]check{descHas("\nCustom fields\nOrder number: A-1001\n\nCustom variables\nplan: gold\ncart: 3 items\ncountry: FR\n"), field("Plan__c", `"gold"`), field("Order__c", ``)},
+			[]check{descHas("\nCustom fields\nOrder number: A-1001\n\nCustom variables\nplan: gold\n"), field("Order__c", `"A-1001"`), field("Plan__c", ``)},
+			[]check{descHas("Order number: A-1001"), field("Plan__c", `"gold"`)}, []check{descHas("plan: gold"), field("Order__c", `"A-1001"`)}},
+		{"row 15 Attachments → Attachments of the Case|Task",
 			[]check{plan, descHas("\nAttachments not uploaded\n")}, []check{plan},
 			[]check{plan}, []check{plan}},
-		{"Status / Case_Origin",
+		{"mandatory Status and Case_Origin",
 			[]check{field("Status", `"New"`), field("Case_Origin", `"Chat"`)}, []check{field("Status", `"Completed"`), field("Case_Origin", ``)},
 			[]check{field("Status", `"New"`), field("Case_Origin", `"Email"`)}, []check{field("Status", `"Completed"`)}},
-		{"links",
-			[]check{field("Related_To", `{"id":"ct-1"}`)}, []check{field("What_Id", `{"id":"ld-1"}`), field("$se_module", `"Leads"`), field("Who_Id", ``)},
+		{"links Related_To|What_Id+$se_module|Who_Id",
+			[]check{field("Related_To", `{"id":"ct-1"}`), field("Who_Id", ``)}, []check{field("What_Id", `{"id":"ld-1"}`), field("$se_module", `"Leads"`), field("Who_Id", ``), field("Related_To", ``)},
 			[]check{field("Related_To", `{"id":"ct-1"}`)}, []check{field("Who_Id", `{"id":"ct-1"}`), field("What_Id", `{"id":"acc-9"}`), field("$se_module", `"Accounts"`)}},
 	}
 	for _, row := range rows {
@@ -477,6 +505,17 @@ func TestCaseMappingTable(t *testing.T) {
 					c(t, r)
 				}
 			})
+		}
+	}
+	// Row 5, "when identified": without an identified Account, no Account_Name (and a Task with
+	// a Contact links Who_Id only).
+	for _, i := range []cloudcx.Interaction{web, inbox} {
+		ri := in(i, contact)
+		ri.Account = Link{}
+		c, _ := RenderCase(ri)
+		tk, _ := RenderTask(ri)
+		if c.Record.Has("Account_Name") || tk.Record.Has("What_Id") || tk.Record.Has("$se_module") || !tk.Record.Has("Who_Id") {
+			t.Errorf("row 5 not identified, %s: case %s task %s", i.Section(), mustJSON(t, c.Record.Keys()), mustJSON(t, tk.Record.Keys()))
 		}
 	}
 }
@@ -579,7 +618,7 @@ func TestRenderSubject(t *testing.T) {
 			s.Templates.CaseSubject = tc.tmpl
 			cc := c.Clone()
 			cc.Visitor = tc.visitor
-			r, err := RenderCase(RenderInput{Interaction: cc, Settings: s})
+			r, err := RenderCase(RenderInput{Interaction: cc, Settings: s, Location: paris})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -596,7 +635,7 @@ func TestRenderSubjectCutKeepsMarker(t *testing.T) {
 	s.Templates.TaskSubject = "{visitor_name} {visitor_name}"
 	c := shortChat()
 	c.Visitor.Name = strings.Repeat("🇫🇷👩‍💻", 40) // 40 × 7 units
-	r, err := RenderTask(RenderInput{Interaction: c, Settings: s})
+	r, err := RenderTask(RenderInput{Interaction: c, Settings: s, Location: paris})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -609,12 +648,12 @@ func TestRenderSubjectCutKeepsMarker(t *testing.T) {
 		t.Errorf("cut inside an emoji: %q", text[len(text)-20:])
 	}
 	// The org's metadata may shorten Subject further.
-	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Fields: crm.NewFieldSet(ModuleTasks, []crm.Field{{APIName: "Subject", Length: 40}})})
+	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Location: paris, Fields: crm.NewFieldSet(ModuleTasks, []crm.Field{{APIName: "Subject", Length: 40}})})
 	if n := crm.UTF16Len(r.Subject); n > 40 || !strings.HasSuffix(r.Subject, r.Marker) {
 		t.Errorf("subject %q (%d units)", r.Subject, n)
 	}
 	// A Subject too short even for the marker keeps the marker.
-	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Fields: crm.NewFieldSet(ModuleTasks, []crm.Field{{APIName: "Subject", Length: 5}})})
+	r, _ = RenderTask(RenderInput{Interaction: c, Settings: s, Location: paris, Fields: crm.NewFieldSet(ModuleTasks, []crm.Field{{APIName: "Subject", Length: 5}})})
 	if r.Subject != r.Marker {
 		t.Errorf("subject %q", r.Subject)
 	}
@@ -658,7 +697,7 @@ func TestMarker(t *testing.T) {
 
 func TestAttachmentPlan(t *testing.T) {
 	c := fullChat()
-	r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings(), Attachments: outcomesFor(c)})
+	r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings(), Location: paris, Attachments: outcomesFor(c)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -717,13 +756,13 @@ func TestRenderErrors(t *testing.T) {
 func TestRenderDueDateFallbacks(t *testing.T) {
 	c := shortChat()
 	c.EndedAt = time.Time{}
-	r, _ := RenderTask(RenderInput{Interaction: c, Settings: parisSettings()})
+	r, _ := RenderTask(RenderInput{Interaction: c, Settings: parisSettings(), Location: paris})
 	if got := r.Record.String("Due_Date"); got != "2024-05-01" { // the last message, 23:45:45 in Paris
 		t.Errorf("Due_Date %q", got)
 	}
 	c.Messages = nil
 	c.StartedAt = time.Time{}
-	r, _ = RenderTask(RenderInput{Interaction: c, Settings: parisSettings()})
+	r, _ = RenderTask(RenderInput{Interaction: c, Settings: parisSettings(), Location: paris})
 	if r.Record.Has("Due_Date") {
 		t.Error("Due_Date without any time")
 	}
@@ -772,4 +811,223 @@ func FuzzRender(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTypedNilInteraction: a nil *Chat or *Conversation inside the Interaction interface is no
+// interaction at all, never a panic.
+func TestTypedNilInteraction(t *testing.T) {
+	var chat *cloudcx.Chat
+	var conv *cloudcx.Conversation
+	for _, i := range []cloudcx.Interaction{chat, conv} {
+		if _, err := RenderCase(RenderInput{Interaction: i, Settings: DefaultSettings()}); err == nil {
+			t.Errorf("%T: RenderCase accepted a nil interaction", i)
+		}
+		if _, err := RenderTask(RenderInput{Interaction: i, Settings: DefaultSettings()}); err == nil {
+			t.Errorf("%T: RenderTask accepted a nil interaction", i)
+		}
+		if ok, why := DefaultSettings().MayRecord(i); ok || why == "" {
+			t.Errorf("%T: MayRecord = %v %q", i, ok, why)
+		}
+		if k := KeyOf(i); k != (SourceKey{}) {
+			t.Errorf("%T: KeyOf = %+v", i, k)
+		}
+		s := DefaultSettings()
+		s.ExtraMappings = []ExtraMapping{{Module: ModuleLeads, CloudCXField: "custom:x", ZohoField: "X"}}
+		p, err := PersonFields(PersonInput{Settings: s, Module: ModuleLeads, Visitor: cloudcx.Visitor{ID: "v-1"}, TenantID: "acme", Interaction: i})
+		if err != nil || p.Record.String("Last_Name") != "Visitor v-1" {
+			t.Errorf("%T: PersonFields = %v, %v", i, p.Record, err)
+		}
+	}
+}
+
+// TestRenderSubjectHostileLimits: a 1,000-character emoji name and a hostile chat id still give
+// a subject within 255 UTF-16 units that ends with the intact marker, for Case and Task, Web
+// Chat and Inbox, whatever the template.
+func TestRenderSubjectHostileLimits(t *testing.T) {
+	names := []string{
+		strings.Repeat("😀", 1000),
+		strings.Repeat("👩‍💻", 1000),
+		strings.Repeat("🇫🇷", 1000),
+		strings.Repeat("e\u0301", 1000),
+	}
+	ids := []string{
+		`4711`,
+		`conv 7/[cx:x]` + "\n\x00" + `)(,\` + "😀",
+		strings.Repeat("[cx:", 40), // escaped marker longer than 80 bytes: hashed
+		"ü" + strings.Repeat("z", 30),
+	}
+	templates := []string{DefaultCaseSubject, DefaultTaskSubject, "{visitor_name}{visitor_name}{chat_id}", "[cx:{chat_id}] {visitor}"}
+	for _, name := range names {
+		for _, id := range ids {
+			for _, tmpl := range templates {
+				c := shortChat()
+				c.ID, c.Visitor.Name = id, name
+				conv := &cloudcx.Conversation{Thread: c.Clone().Thread}
+				s := DefaultSettings()
+				s.Templates.CaseSubject, s.Templates.TaskSubject = tmpl, tmpl
+				for _, i := range []cloudcx.Interaction{c, conv} {
+					for _, render := range []func(RenderInput) (*Rendered, error){RenderCase, RenderTask} {
+						r, err := render(RenderInput{Interaction: i, Settings: s})
+						if err != nil {
+							t.Fatal(err)
+						}
+						checkLimits(t, r, KeyOf(i))
+						if n := crm.UTF16Len(r.Subject); n > MaxSubject || n < MaxSubject-len(r.Marker)-8 && tmpl != DefaultCaseSubject && tmpl != DefaultTaskSubject {
+							t.Errorf("subject of %d units: %q", n, r.Subject)
+						}
+						if !strings.HasSuffix(r.Subject, " "+Marker(KeyOf(i))) {
+							t.Errorf("subject %q does not end with its marker", r.Subject)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestRenderOverflowKeepsEverySection: when the transcript overflows, every other section of
+// the description is kept byte for byte, the transcript is cut at a line boundary and marked,
+// and the full transcript is planned as an attachment.
+func TestRenderOverflowKeepsEverySection(t *testing.T) {
+	small := fullChat()
+	r0, err := RenderCase(RenderInput{Interaction: small, Settings: parisSettings(), Location: paris, Attachments: outcomesFor(small)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := r0.Description[:strings.Index(r0.Description, "\nTranscript\n")+1]
+	if !strings.Contains(head, "\nWrap-up\n") || !strings.Contains(head, "\nNotes\n") || !strings.Contains(head, "\nCustom fields\n") ||
+		!strings.Contains(head, "\nCustom variables\n") || !strings.Contains(head, "\nAttachments not uploaded\n") {
+		t.Fatalf("fullChat lacks a section:\n%s", head)
+	}
+	big := fullChat()
+	for i := range 5000 {
+		big.Messages = append(big.Messages, cloudcx.Message{SentAt: t0.Add(time.Duration(10+i) * time.Minute), SenderKind: cloudcx.SenderVisitor,
+			SenderName: "Jane Doe", Text: fmt.Sprintf("line %d 😀\nsecond line of %d", i, i)})
+	}
+	for _, render := range []func(RenderInput) (*Rendered, error){RenderCase, RenderTask} {
+		r, err := render(RenderInput{Interaction: big, Settings: parisSettings(), Location: paris, Attachments: outcomesFor(big)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkLimits(t, r, KeyOf(big))
+		d := r.Description
+		if !strings.HasPrefix(d, head+"Transcript\n") {
+			t.Errorf("sections before the transcript changed:\n%.2000s", d)
+		}
+		if r.TranscriptAttachment == nil {
+			t.Fatal("full transcript not planned as an attachment")
+		}
+		marker := "[transcript truncated: full transcript attached as transcript-4711.txt]"
+		if !strings.HasSuffix(d, "\n"+marker) {
+			t.Errorf("description does not end with the marker line: %q", d[len(d)-200:])
+		}
+		body := strings.TrimSuffix(strings.TrimPrefix(d, head+"Transcript\n"), marker)
+		full := string(r.TranscriptAttachment.Content)
+		if !strings.HasPrefix(full, body) || !strings.HasSuffix(body, "\n") || len(body) >= len(full) {
+			t.Error("the description's transcript is not whole lines of the full one")
+		}
+		if next := full[len(body):]; !strings.HasPrefix(next, "[") && !strings.HasPrefix(next, "  ") {
+			t.Errorf("cut inside a line: next %q", next[:40])
+		}
+		if n := crm.UTF16Len(d); n > MaxDescription || n < MaxDescription-200 {
+			t.Errorf("description of %d units", n)
+		}
+	}
+}
+
+// FuzzRenderLimits: whatever the sizes of the sections and of the transcript, and whatever
+// lengths the org's metadata gives Subject and Description, the limits hold, the text is valid
+// UTF-8, and rendering is deterministic.
+func FuzzRenderLimits(f *testing.F) {
+	f.Add("4711", "Jane", "hello 😀\n", 10, 3, 0, 0, 0)
+	f.Add("[cx:x]", "👩‍💻", strings.Repeat("x", 400), 90, 90, 40000, 300, 32000)
+	f.Add("a", "é", "e\u0301\n", 50, 5000, 1000, 5, 2000)
+	f.Fuzz(func(t *testing.T, id, name, text string, messages, sectionRepeat, fieldRepeat, subjectLen, descLen int) {
+		messages = min(max(messages, 0), 100)
+		sectionRepeat = min(max(sectionRepeat, 0), 40000/(len(text)+1))
+		fieldRepeat = min(max(fieldRepeat, 0), 40000/(len(name)+1))
+		if descLen > 0 {
+			descLen = max(descLen, 140) // room at least for the truncation marker line (≤ 136 units)
+		}
+		c := &cloudcx.Chat{Thread: cloudcx.Thread{ID: id, TenantID: name, Channel: cloudcx.ChannelWebChat,
+			Visitor:      cloudcx.Visitor{ID: id, Name: strings.Repeat(name, 50)},
+			Notes:        []cloudcx.Note{{AgentName: name, Text: strings.Repeat(text, sectionRepeat)}},
+			WrapUp:       &cloudcx.WrapUp{Categories: []string{name}, Comment: strings.Repeat(text, sectionRepeat/2)},
+			CustomFields: cloudcx.Fields{{Name: name, Value: strings.Repeat(name, fieldRepeat)}},
+			Attachments:  []cloudcx.Attachment{{ID: id, Name: strings.Repeat(name, 20) + ".exe"}},
+			StartedAt:    t0, EndedAt: t0.Add(time.Hour)}}
+		for i := range messages {
+			c.Messages = append(c.Messages, cloudcx.Message{SentAt: t0.Add(time.Duration(i) * time.Second), SenderKind: cloudcx.SenderVisitor,
+				SenderName: name, Text: strings.Repeat(text, min(sectionRepeat%500, 4000/(len(text)+1))+1)})
+		}
+		fields := crm.NewFieldSet(ModuleCases, []crm.Field{{APIName: "Subject", Length: subjectLen}, {APIName: "Description", Length: descLen}})
+		for _, render := range []func(RenderInput) (*Rendered, error){RenderCase, RenderTask} {
+			in := RenderInput{Interaction: c, Settings: DefaultSettings(), Fields: fields}
+			r, err := render(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkLimits(t, r, KeyOf(c))
+			if descLen > 0 && crm.UTF16Len(r.Description) > descLen {
+				t.Fatalf("description of %d units, the org's field holds %d", crm.UTF16Len(r.Description), descLen)
+			}
+			if subjectLen > 0 && crm.UTF16Len(r.Subject) > max(subjectLen, crm.UTF16Len(r.Marker)) {
+				t.Fatalf("subject of %d units, the org's field holds %d", crm.UTF16Len(r.Subject), subjectLen)
+			}
+			if r.TranscriptAttachment != nil && !utf8.Valid(r.TranscriptAttachment.Content) {
+				t.Fatal("transcript attachment is not valid UTF-8")
+			}
+			again, _ := render(in)
+			if !bytes.Equal(dump(t, r), dump(t, again)) {
+				t.Fatal("not deterministic")
+			}
+		}
+	})
+}
+
+// TestRenderTinyDescriptionKeepsMarker: an org whose Description holds less than the header
+// still gets a description within its length that ends with the visible truncation marker.
+func TestRenderTinyDescriptionKeepsMarker(t *testing.T) {
+	c := fullChat()
+	for _, n := range []int{73, 74, 100, 150, 300, 1000} {
+		r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings(), Location: paris,
+			Fields: crm.NewFieldSet(ModuleCases, []crm.Field{{APIName: "Description", Length: n}})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkLimits(t, r, KeyOf(c))
+		if got := crm.UTF16Len(r.Description); got > n {
+			t.Errorf("limit %d: description of %d units", n, got)
+		}
+		if r.TranscriptAttachment == nil || !strings.HasSuffix(r.Description, "[transcript truncated: full transcript attached as transcript-4711.txt]") {
+			t.Errorf("limit %d: %q", n, r.Description)
+		}
+	}
+}
+
+// TestAttachmentPlanExeLikeZoho: the plan refuses every name the zoho client's Upload refuses as
+// .exe (any case, with the trailing dots and spaces Windows drops), so that the description
+// lists it instead of the upload failing later.
+func TestAttachmentPlanExeLikeZoho(t *testing.T) {
+	names := map[string]bool{
+		"setup.exe": false, "SETUP.EXE": false, "setup.exe.": false, "setup.exe. .": false, "dir/setup.Exe..": false,
+		"setup.exe.txt": true, "exe": true, "setup.exe1": true, "notes.txt": true,
+	}
+	var atts []cloudcx.Attachment
+	var outs []AttachmentOutcome
+	for name := range names {
+		a := cloudcx.Attachment{ID: name, Name: name, Size: 10}
+		atts = append(atts, a)
+		outs = append(outs, AttachmentOutcome{Attachment: a, Info: cloudcx.AttachmentInfo{Size: 10}})
+	}
+	c := &cloudcx.Chat{Thread: cloudcx.Thread{ID: "1", Attachments: atts}}
+	r, err := RenderCase(RenderInput{Interaction: c, Settings: DefaultSettings(), Attachments: outs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.Attachments {
+		if want := names[p.Attachment.Name]; p.Upload != want {
+			t.Errorf("%q: upload %v, want %v (%s)", p.Attachment.Name, p.Upload, want, p.Reason)
+		}
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/zoho/crm"
@@ -122,7 +121,8 @@ type Settings struct {
 	// Task holds the defaults of a new Task.
 	Task TaskSettings `json:"task"`
 	// TimeZone is the tenant's IANA time zone ("Europe/Paris"), used for every time written into
-	// Zoho text and for a Task's due date.
+	// Zoho text and for a Task's due date. This package reads no time-zone database: the caller
+	// resolves the name (time.LoadLocation) and passes the result as [RenderInput.Location].
 	TimeZone string `json:"time_zone"`
 	// Fallbacks are the values of Zoho's mandatory person fields when CloudCX has none.
 	Fallbacks Fallbacks `json:"fallbacks"`
@@ -233,8 +233,8 @@ type CaseSettings struct {
 	// OriginWebChat is Case_Origin for a Web Chat chat or offline message.
 	OriginWebChat string `json:"origin_web_chat"`
 	// OriginByChannel maps an Inbox channel (see cloudcx channels, e.g. "email", "sms") to a
-	// Case_Origin value. Channels not listed use the built-in table (email → Email; phone, sms,
-	// whatsapp → Phone), then OriginDefault.
+	// Case_Origin value. Channels not listed use the built-in table (email → Email; phone and
+	// sms → Phone), then OriginDefault.
 	OriginByChannel map[string]string `json:"origin_by_channel,omitempty"`
 	// OriginDefault is Case_Origin for any other Inbox channel.
 	OriginDefault string `json:"origin_default"`
@@ -246,7 +246,9 @@ type TaskSettings struct {
 	Status string `json:"status"`
 }
 
-// Fallbacks are templates (with [FallbackPlaceholders]) for Zoho's mandatory person fields.
+// Fallbacks are templates (with [FallbackPlaceholders]) for Zoho's mandatory person fields. A
+// template that expands to nothing (say "{visitor_id}" for a visitor without an id) gives
+// "Visitor" (Last_Name) or "Unknown" (Company): Zoho refuses a record without them.
 type Fallbacks struct {
 	// LastName is used when the visitor has no name.
 	LastName string `json:"last_name"`
@@ -292,10 +294,10 @@ func (s Settings) MayCreatePerson(v cloudcx.Visitor, section cloudcx.Section) (b
 // Creation.SkipMissed and Creation.SkipBotOnly, and if not, why. Offline messages are never
 // skipped as missed.
 func (s Settings) MayRecord(i cloudcx.Interaction) (bool, string) {
-	if i == nil || i.Base() == nil {
+	i, t := threadOf(i)
+	if i == nil {
 		return false, "no chat or conversation"
 	}
-	t := i.Base()
 	if s.Creation.SkipMissed && (t.Status == cloudcx.StatusMissed || t.Status == cloudcx.StatusRefused) {
 		return false, fmt.Sprintf("the chat was %s, and the settings skip missed chats", t.Status)
 	}
@@ -414,17 +416,41 @@ func (s Settings) Clone() Settings {
 	return c
 }
 
-// Location returns the tenant's time zone. It reads the system's time-zone database (the host
-// may embed one by importing time/tzdata); an empty TimeZone is UTC.
-func (s Settings) Location() (*time.Location, error) {
+// zoneName is TimeZone with "" read as "UTC".
+func (s Settings) zoneName() string {
 	if s.TimeZone == "" {
-		return time.UTC, nil
+		return "UTC"
 	}
-	loc, err := time.LoadLocation(s.TimeZone)
-	if err != nil {
-		return nil, fmt.Errorf("rules: unknown time zone %q", s.TimeZone)
+	return s.TimeZone
+}
+
+// maxZoneName bounds a time-zone name; the longest IANA names have about 30 characters.
+const maxZoneName = 64
+
+// checkZoneName returns "" when name has the shape of an IANA time-zone name ("UTC",
+// "Europe/Paris", "America/Argentina/Buenos_Aires", "Etc/GMT+5"): parts separated by "/", each
+// starting with an ASCII letter followed by letters, digits, '.', '_', '+' or '-'. "Local" (the
+// server's zone, not the tenant's) is refused. Whether the zone exists is for time.LoadLocation.
+func checkZoneName(name string) string {
+	switch {
+	case name == "":
+		return "must name an IANA time zone such as \"UTC\" or \"Europe/Paris\""
+	case name == "Local":
+		return "\"Local\" is the server's time zone, not the tenant's; name an IANA time zone such as \"Europe/Paris\""
+	case len(name) > maxZoneName:
+		return fmt.Sprintf("%.20q… is not an IANA time zone name", name)
 	}
-	return loc, nil
+	for _, part := range strings.Split(name, "/") {
+		ok := part != "" && (part[0] >= 'A' && part[0] <= 'Z' || part[0] >= 'a' && part[0] <= 'z')
+		for i := 1; ok && i < len(part); i++ {
+			c := part[i]
+			ok = c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '+' || c == '-'
+		}
+		if !ok {
+			return fmt.Sprintf("%q is not an IANA time zone name such as \"UTC\" or \"Europe/Paris\"", name)
+		}
+	}
+	return ""
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -439,8 +465,12 @@ func (s Settings) MarshalJSON() ([]byte, error) {
 	}{SettingsVersion, plain(s)})
 }
 
-// UnmarshalJSON reads settings like [ParseSettings].
+// UnmarshalJSON reads settings like [ParseSettings]. A JSON null leaves s unchanged, as
+// encoding/json does for other types.
 func (s *Settings) UnmarshalJSON(data []byte) error {
+	if string(bytes.TrimSpace(data)) == "null" {
+		return nil
+	}
 	v, err := ParseSettings(data)
 	if err != nil {
 		return err
@@ -581,11 +611,10 @@ var reservedFields = map[string][]string{
 	ModuleTasks:    {"id", "Owner", "Subject", "Description", "Status", "Due_Date", "What_Id", "Who_Id", "$se_module", "Layout"},
 }
 
-// maxCriteriaConditions is Zoho's limit on conditions in one search criteria.
-const maxCriteriaConditions = 10
-
 // Validate checks the settings and returns a [*ValidationError] listing every problem, each
-// named by its JSON path, or nil.
+// named by its JSON path, or nil. It reads nothing but s: time_zone is checked for the shape of
+// an IANA name, and whether the zone exists is known when the caller resolves it with
+// time.LoadLocation (do both when the tenant saves the settings).
 func (s Settings) Validate() error {
 	var ps []Problem
 	add := func(path, format string, args ...any) {
@@ -643,8 +672,8 @@ func (s Settings) Validate() error {
 				}
 				total += max(len(c.ZohoFields), 1)
 			}
-			if total > maxCriteriaConditions {
-				add(rp+".conditions", "%d Zoho fields in one rule; Zoho searches at most %d conditions at once", total, maxCriteriaConditions)
+			if total > crm.MaxCriteriaConditions {
+				add(rp+".conditions", "%d Zoho fields in one rule; Zoho searches at most %d conditions at once", total, crm.MaxCriteriaConditions)
 			}
 		}
 	}
@@ -672,28 +701,20 @@ func (s Settings) Validate() error {
 		}
 	}
 
-	for _, t := range []struct{ path, tmpl string }{
-		{"templates.case_subject", s.Templates.CaseSubject},
-		{"templates.task_subject", s.Templates.TaskSubject},
+	for _, t := range []struct {
+		path, tmpl, empty string
+		allowed           []string
+	}{
+		{"templates.case_subject", s.Templates.CaseSubject, "must not be empty", SubjectPlaceholders()},
+		{"templates.task_subject", s.Templates.TaskSubject, "must not be empty", SubjectPlaceholders()},
+		{"fallbacks.last_name", s.Fallbacks.LastName, "must not be empty: Zoho requires the field", FallbackPlaceholders()},
+		{"fallbacks.company", s.Fallbacks.Company, "must not be empty: Zoho requires the field", FallbackPlaceholders()},
 	} {
 		if strings.TrimSpace(t.tmpl) == "" {
-			add(t.path, "must not be empty")
+			add(t.path, "%s", t.empty)
 			continue
 		}
-		_, probs := parseTemplate(t.tmpl, SubjectPlaceholders())
-		for _, m := range probs {
-			add(t.path, "%s", m)
-		}
-	}
-	for _, t := range []struct{ path, tmpl string }{
-		{"fallbacks.last_name", s.Fallbacks.LastName},
-		{"fallbacks.company", s.Fallbacks.Company},
-	} {
-		if strings.TrimSpace(t.tmpl) == "" {
-			add(t.path, "must not be empty: Zoho requires the field")
-			continue
-		}
-		_, probs := parseTemplate(t.tmpl, FallbackPlaceholders())
+		_, probs := parseTemplate(t.tmpl, t.allowed)
 		for _, m := range probs {
 			add(t.path, "%s", m)
 		}
@@ -722,10 +743,8 @@ func (s Settings) Validate() error {
 		}
 	}
 
-	if s.TimeZone == "" {
-		add("time_zone", "must name an IANA time zone such as \"UTC\" or \"Europe/Paris\"")
-	} else if _, err := s.Location(); err != nil {
-		add("time_zone", "unknown time zone %q", s.TimeZone)
+	if msg := checkZoneName(s.TimeZone); msg != "" {
+		add("time_zone", "%s", msg)
 	}
 
 	switch s.Creation.RequireIdentity {

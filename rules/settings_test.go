@@ -167,7 +167,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	s.Fallbacks.LastName = "Visitor {visitor_name}"
 	s.Case.Status = ""
 	s.Case.OriginByChannel = map[string]string{"sms": "Text\nMessage"}
-	s.TimeZone = "Mars/Olympus_Mons"
+	s.TimeZone = "Mars/Olympus Mons"
 	s.Creation.RequireIdentity = "passport"
 
 	err := s.Validate()
@@ -194,7 +194,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		`fallbacks.last_name: unknown placeholder {visitor_name}`,
 		`case.status: must not be empty: Zoho requires the field`,
 		`case.origin_by_channel.sms: must be a non-empty value without control characters`,
-		`time_zone: unknown time zone "Mars/Olympus_Mons"`,
+		`time_zone: "Mars/Olympus Mons" is not an IANA time zone name`,
 		`creation.require_identity: must be "none", "email", "phone" or "email_or_phone", not "passport"`,
 	}
 	var got []string
@@ -242,19 +242,72 @@ func TestCloneIsDeep(t *testing.T) {
 	}
 }
 
-func TestLocation(t *testing.T) {
-	s := DefaultSettings()
-	s.TimeZone = ""
-	if loc, err := s.Location(); err != nil || loc != time.UTC {
-		t.Errorf("empty zone: %v %v", loc, err)
+// TestValidateTimeZone: Validate reads no time-zone database; it checks the shape of an IANA
+// name, and refuses "Local" (the server's zone) and path tricks.
+func TestValidateTimeZone(t *testing.T) {
+	for zone, ok := range map[string]bool{
+		"UTC": true, "Europe/Paris": true, "America/Argentina/Buenos_Aires": true, "Etc/GMT+5": true,
+		"Etc/GMT-14": true, "America/Port-au-Prince": true, "EST5EDT": true, "Asia/Kolkata": true,
+		"": false, "Local": false, "../../etc/passwd": false, "/etc/localtime": false, "Europe/": false,
+		"Europe//Paris": false, "Europe/./Paris": false, "Europe Paris": false, "Europe/Paris\n": false,
+		"Europe/Парис": false, "5Europe/Paris": false, strings.Repeat("A", 65): false,
+	} {
+		s := DefaultSettings()
+		s.TimeZone = zone
+		err := s.Validate()
+		if (err == nil) != ok {
+			t.Errorf("TimeZone %q: Validate() = %v", zone, err)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "time_zone: ")) {
+			t.Errorf("TimeZone %q: problem not named time_zone: %v", zone, err)
+		}
+		if ok {
+			// Every well-formed name Validate accepts here is one time.LoadLocation knows.
+			if _, err := time.LoadLocation(zone); err != nil {
+				t.Errorf("%q: %v", zone, err)
+			}
+		}
 	}
-	s.TimeZone = "Asia/Kolkata"
-	if loc, err := s.Location(); err != nil || loc.String() != "Asia/Kolkata" {
-		t.Errorf("Kolkata: %v %v", loc, err)
+}
+
+// TestRenderLocation: the zone comes resolved from the caller and must be the settings' zone;
+// nil is UTC only when the settings say UTC.
+func TestRenderLocation(t *testing.T) {
+	c := &cloudcx.Chat{Thread: cloudcx.Thread{ID: "1", TenantID: "t", StartedAt: time.Date(2024, 5, 1, 21, 45, 0, 0, time.UTC)}}
+	kolkata, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
+		t.Fatal(err)
 	}
-	s.TimeZone = "../../etc/passwd"
-	if _, err := s.Location(); err == nil {
-		t.Error("path as a zone accepted")
+	for _, tc := range []struct {
+		zone  string
+		loc   *time.Location
+		start string // "" when an error is expected
+	}{
+		{"", nil, "Start time: 2024-05-01 21:45:00 +00:00"},
+		{"UTC", nil, "Start time: 2024-05-01 21:45:00 +00:00"},
+		{"UTC", time.UTC, "Start time: 2024-05-01 21:45:00 +00:00"},
+		{"", time.UTC, "Start time: 2024-05-01 21:45:00 +00:00"},
+		{"Asia/Kolkata", kolkata, "Start time: 2024-05-02 03:15:00 +05:30"},
+		{"Asia/Kolkata", nil, ""},
+		{"Europe/Paris", kolkata, ""},
+		{"UTC", kolkata, ""},
+		{"Local", time.Local, "Start time: "}, // Validate refuses "Local"; rendering does what it is told
+	} {
+		s := DefaultSettings()
+		s.TimeZone = tc.zone
+		r, err := RenderCase(RenderInput{Interaction: c, Settings: s, Location: tc.loc})
+		switch {
+		case tc.start == "" && err == nil:
+			t.Errorf("zone %q, location %v: no error", tc.zone, tc.loc)
+		case tc.start == "":
+			if !strings.HasPrefix(err.Error(), "rules: render: ") {
+				t.Errorf("zone %q, location %v: error %q", tc.zone, tc.loc, err)
+			}
+		case err != nil:
+			t.Errorf("zone %q, location %v: %v", tc.zone, tc.loc, err)
+		case !strings.Contains(r.Description, "\n"+tc.start):
+			t.Errorf("zone %q, location %v: description %q", tc.zone, tc.loc, r.Description)
+		}
 	}
 }
 
@@ -345,4 +398,73 @@ func FuzzParseSettings(f *testing.F) {
 			t.Fatalf("round trip differs:\n%+v\n%+v", s, s2)
 		}
 	})
+}
+
+// TestSettingsJSONRoundTripEveryField: settings where every field differs from the default
+// survive Marshal → ParseSettings unchanged, and the JSON names every field.
+func TestSettingsJSONRoundTripEveryField(t *testing.T) {
+	s := Settings{
+		Mode:         Manual,
+		Sections:     Sections{WebChat: SectionSettings{Action: Sales}, Inbox: SectionSettings{Action: Off}},
+		UpdatePolicy: UpdatePolicies{Contact: Overwrite, Lead: Never},
+		Identification: Identification{
+			Account: []Rule{{Conditions: []Condition{{CloudCXField: "custom:Account no", ZohoFields: []string{"Account_Number"}}}}},
+			Contact: []Rule{{Conditions: []Condition{{CloudCXField: FieldLastName, ZohoFields: []string{"Last_Name"}}, {CloudCXField: FieldFirstName, ZohoFields: []string{"First_Name"}}}}},
+			Lead:    []Rule{},
+		},
+		ExtraMappings: []ExtraMapping{{Module: ModuleTasks, CloudCXField: "variable:plan", ZohoField: "Plan__c"}},
+		Templates:     Templates{CaseSubject: "{chat_id} {{literal}}", TaskSubject: "Task {visitor}"},
+		Case:          CaseSettings{Status: "Open", OriginWebChat: "Live Chat", OriginByChannel: map[string]string{"whatsapp": "WhatsApp"}, OriginDefault: "Other"},
+		Task:          TaskSettings{Status: "Not Started"},
+		TimeZone:      "America/Argentina/Buenos_Aires",
+		Fallbacks:     Fallbacks{LastName: "Guest {visitor_id}", Company: "n/a ({tenant_id})"},
+		Creation:      Creation{RequireIdentity: IdentityEmailOrPhone, SkipMissed: true, SkipBotOnly: true},
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	// Every top-level field differs from the default.
+	def := reflect.ValueOf(DefaultSettings())
+	for i := range def.NumField() {
+		if reflect.DeepEqual(def.Field(i).Interface(), reflect.ValueOf(s).Field(i).Interface()) {
+			t.Errorf("field %s is the default", def.Type().Field(i).Name)
+		}
+	}
+	data, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"version":1`, `"mode"`, `"sections"`, `"update_policy"`, `"identification"`, `"lead":[]`, `"extra_mappings"`,
+		`"templates"`, `"case"`, `"origin_by_channel"`, `"task"`, `"time_zone"`, `"fallbacks"`, `"creation"`, `"skip_bot_only":true`} {
+		if !strings.Contains(string(data), key) {
+			t.Errorf("JSON lacks %s: %s", key, data)
+		}
+	}
+	got, err := ParseSettings(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, s) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, s)
+	}
+}
+
+// TestSettingsUnmarshalNull: like encoding/json itself, a JSON null leaves Settings unchanged
+// (a host's stored record without settings yet), while ParseSettings still refuses it.
+func TestSettingsUnmarshalNull(t *testing.T) {
+	var host struct {
+		Settings Settings  `json:"settings"`
+		Ptr      *Settings `json:"ptr"`
+	}
+	host.Settings = DefaultSettings()
+	if err := json.Unmarshal([]byte(`{"settings":null,"ptr":null}`), &host); err != nil {
+		t.Fatalf("null settings: %v", err)
+	}
+	if !reflect.DeepEqual(host.Settings, DefaultSettings()) || host.Ptr != nil {
+		t.Errorf("null changed the settings: %+v %v", host.Settings, host.Ptr)
+	}
+	var ve *VersionError
+	if _, err := ParseSettings([]byte(`null`)); !errors.As(err, &ve) {
+		t.Errorf("ParseSettings(null) = %v", err)
+	}
 }

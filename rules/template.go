@@ -16,8 +16,8 @@ const (
 	PlaceholderChannel      = "channel"       // the channel's display name, e.g. "Web Chat", "Email", "WhatsApp"
 	PlaceholderChatID       = "chat_id"       // the chat or conversation id
 	PlaceholderVisitorID    = "visitor_id"    // the visitor's (or Inbox contact's) id
-	PlaceholderVisitor      = "visitor"       // "Name <email>", or whichever of the two the visitor has, else phone, else "Visitor <id>"
-	PlaceholderVisitorName  = "visitor_name"  // the visitor's name, else email, else phone, else "Visitor <id>"
+	PlaceholderVisitor      = "visitor"       // "Name <email>", or whichever of the two the visitor has, else phone, else the Last_Name fallback
+	PlaceholderVisitorName  = "visitor_name"  // the visitor's name (Inbox: First and Last Name when it has a Last Name), else email, else phone, else the Last_Name fallback
 	PlaceholderVisitorEmail = "visitor_email" // the visitor's email
 	PlaceholderVisitorPhone = "visitor_phone" // the visitor's phone (Inbox: cell phone)
 	PlaceholderCompany      = "company"       // the visitor's company
