@@ -3,7 +3,9 @@ package zoho
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -580,6 +582,7 @@ type rejecter struct {
 	current  string
 	rejected []string
 	fail     error
+	next     string // the token after a rejection; "fresh" when empty
 }
 
 func (r *rejecter) Token() (*oauth2.Token, error) {
@@ -596,6 +599,9 @@ func (r *rejecter) TokenRejected(ctx context.Context, tok *oauth2.Token) error {
 		return r.fail
 	}
 	r.current = "fresh"
+	if r.next != "" {
+		r.current = r.next
+	}
 	return nil
 }
 
@@ -696,4 +702,215 @@ func errorsJSON(err error) (string, error) {
 		b.WriteString(e.Error())
 	}
 	return b.String(), nil
+}
+
+func TestBadInputNeverPanics(t *testing.T) {
+	// A token source whose api_domain is garbage: refused as a host, no panic.
+	for _, d := range []string{"x", "h", "://", "zohoapis.com", "https://", "https:///crm"} {
+		mt := httpmock.NewMockTransport()
+		c, err := NewClient(WithTokenSource(staticTS(d)), WithTransport(mt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := c.NewRequest("GET", "org", nil, nil)
+		_, err = c.Do(t.Context(), req, nil)
+		var he *HostError
+		if !errors.As(err, &he) || mt.GetTotalCallCount() != 0 {
+			t.Errorf("api_domain %q: err = %v, %d calls", d, err, mt.GetTotalCallCount())
+		}
+	}
+	// A nil request option is skipped, as nil client options are.
+	c, _ := newMockClient(t)
+	if _, err := c.NewRequest("GET", "org", nil, nil, nil, Idempotent(), nil); err != nil {
+		t.Fatal(err)
+	}
+	// A query or fragment smuggled into the path is refused.
+	for _, bad := range []string{"Leads?ids=1", "Leads#x"} {
+		if _, err := c.NewRequest("GET", bad, nil, nil); err == nil {
+			t.Errorf("NewRequest(%q) accepted", bad)
+		}
+	}
+}
+
+func TestRetryAfterShapes(t *testing.T) {
+	hdr := func(v string) *http.Response { return &http.Response{Header: http.Header{"Retry-After": {v}}} }
+	if d, ok := retryAfter(hdr("99999999999999999")); !ok || d < 24*time.Hour {
+		t.Errorf("huge seconds: %v %v, want a long wait, not an overflow", d, ok)
+	}
+	if d, ok := retryAfter(hdr(time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat))); !ok || d != 0 {
+		t.Errorf("date in the past: %v %v", d, ok)
+	}
+	if d, ok := retryAfter(hdr(time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))); !ok || d < 59*time.Minute || d > time.Hour {
+		t.Errorf("date in an hour: %v %v", d, ok)
+	}
+	for _, bad := range []string{"-1", "soon", ""} {
+		if _, ok := retryAfter(hdr(bad)); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+
+	t.Run("huge Retry-After ends the call", func(t *testing.T) {
+		c, mt := newMockClient(t)
+		r := httpmock.NewStringResponse(429, `{"code":"TOO_MANY_REQUESTS","message":"x","status":"error","details":{}}`)
+		r.Header.Set("Retry-After", "99999999999999999")
+		mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/Leads", httpmock.ResponderFromResponse(r))
+		req, _ := c.NewRequest("GET", "Leads", nil, nil)
+		_, err := c.Do(t.Context(), req, nil)
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.RetryAfter < 24*time.Hour || mt.GetTotalCallCount() != 1 {
+			t.Fatalf("err = %v, %d calls", err, mt.GetTotalCallCount())
+		}
+	})
+	t.Run("HTTP-date within the cap is waited for, through the real stack", func(t *testing.T) {
+		var hits atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if hits.Add(1) == 1 {
+				w.Header().Set("Retry-After", time.Now().Add(time.Second).UTC().Format(http.TimeFormat))
+				w.WriteHeader(429)
+				w.Write([]byte(`{"code":"TOO_MANY_REQUESTS","message":"concurrency limit exceeded","status":"error","details":{}}`))
+				return
+			}
+			w.Write([]byte(`{"data":[]}`))
+		}))
+		defer srv.Close()
+		c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithRetryPolicy(fastRetry))
+		req, _ := c.NewRequest("POST", "Leads", nil, map[string]any{"data": []any{}}) // not idempotent: a 429 is still safe
+		start := time.Now()
+		resp, err := c.Do(t.Context(), req, nil)
+		if err != nil || resp.Attempts != 2 || hits.Load() != 2 {
+			t.Fatalf("%v %v, %d hits", resp, err, hits.Load())
+		}
+		if d := time.Since(start); d > fastRetry.MaxRetryAfter+time.Second {
+			t.Fatalf("waited %v", d)
+		}
+	})
+	t.Run("HTTP-date beyond the cap ends the call with it", func(t *testing.T) {
+		c, mt := newMockClient(t)
+		r := httpmock.NewStringResponse(429, `{"code":"TOO_MANY_REQUESTS","message":"x","status":"error","details":{}}`)
+		r.Header.Set("Retry-After", time.Now().Add(10*time.Minute).UTC().Format(http.TimeFormat))
+		mt.RegisterResponder("POST", "https://www.zohoapis.com/crm/v2/Leads", httpmock.ResponderFromResponse(r))
+		req, _ := c.NewRequest("POST", "Leads", nil, map[string]any{"data": []any{}})
+		_, err := c.Do(t.Context(), req, nil)
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.RetryAfter < 9*time.Minute || !ae.Temporary() || mt.GetTotalCallCount() != 1 {
+			t.Fatalf("err = %v, %d calls", err, mt.GetTotalCallCount())
+		}
+	})
+	t.Run("credit exhaustion on a POST is not retried", func(t *testing.T) {
+		c, mt := newMockClient(t)
+		mt.RegisterResponder("POST", "https://www.zohoapis.com/crm/v2/Leads",
+			httpmock.NewStringResponder(429, `{"code":"TOO_MANY_REQUESTS","message":"Number of API requests for the 24 hour period is exceeded","status":"error","details":{}}`))
+		req, _ := c.NewRequest("POST", "Leads", nil, map[string]any{"data": []any{}}, Idempotent())
+		_, err := c.Do(t.Context(), req, nil)
+		if !errors.Is(err, ErrCreditsExhausted) || mt.GetTotalCallCount() != 1 {
+			t.Fatalf("err = %v, %d calls", err, mt.GetTotalCallCount())
+		}
+	})
+}
+
+func TestTokenRetryAccounting(t *testing.T) {
+	mt := httpmock.NewMockTransport()
+	mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/org", func(r *http.Request) (*http.Response, error) {
+		if r.Header.Get("Authorization") == "Zoho-oauthtoken fresh" {
+			return httpmock.NewStringResponse(200, `{"org":[]}`), nil
+		}
+		return httpmock.NewStringResponse(401, `{"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"}`), nil
+	})
+	var mu sync.Mutex
+	var seen []CallInfo
+	hook := WithCallHook(func(ctx context.Context, info CallInfo) { mu.Lock(); seen = append(seen, info); mu.Unlock() })
+	c, _ := NewClient(WithTokenSource(&rejecter{current: "stale"}), WithTransport(mt), hook)
+	req, _ := c.NewRequest("GET", "org", nil, nil)
+	resp, err := c.Do(t.Context(), req, nil)
+	if err != nil || resp.Attempts != 2 {
+		t.Fatalf("%v, attempts %d, want 2 (the 401 and the retry)", err, resp.Attempts)
+	}
+	if len(seen) != 2 || seen[0].Attempt != 1 || seen[0].Status != 401 || seen[1].Attempt != 2 || seen[1].Status != 200 {
+		t.Fatalf("hook saw %+v", seen)
+	}
+	// A second 401 after the retry: the error counts both attempts.
+	seen = nil
+	rj := &rejecter{current: "stale"}
+	rj.next = "still-stale"
+	c, _ = NewClient(WithTokenSource(rj), WithTransport(mt), hook)
+	_, err = c.Do(t.Context(), req, nil)
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Attempts != 2 || !errors.Is(err, ErrInvalidToken) || len(rj.rejected) != 1 {
+		t.Fatalf("err = %v (attempts %d), rejected %v", err, ae.Attempts, rj.rejected)
+	}
+	if len(seen) != 2 || seen[1].Attempt != 2 {
+		t.Fatalf("hook saw %+v", seen)
+	}
+	// A failed renewal: both errors reachable, on one line.
+	rj = &rejecter{current: "stale", fail: &TokenError{Op: "refresh", Code: "invalid_code"}}
+	c, _ = NewClient(WithTokenSource(rj), WithTransport(mt))
+	_, err = c.Do(t.Context(), req, nil)
+	var te *TokenError
+	if !errors.As(err, &ae) || !errors.As(err, &te) || !errors.Is(err, ErrInvalidToken) || !errors.Is(err, ErrReconnectRequired) {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.ContainsAny(err.Error(), "\r\n") {
+		t.Fatalf("error is not one line: %q", err.Error())
+	}
+}
+
+func TestHostileErrorBodiesAreScrubbed(t *testing.T) {
+	// A server that echoes the request's Authorization header in its error (message, details,
+	// code), with a line break to forge a log line.
+	echo := func(r *http.Request) (*http.Response, error) {
+		auth := r.Header.Get("Authorization")
+		b, _ := json.Marshal(map[string]any{
+			"code": "INVALID_DATA", "status": "error",
+			"message": "bad header " + auth + "\nlevel=INFO msg=forged",
+			"details": map[string]any{"header": auth, "raw": strings.TrimPrefix(auth, "Zoho-oauthtoken "),
+				"nested": map[string]any{"list": []any{auth, "bearer " + testToken}}},
+		})
+		return httpmock.NewBytesResponse(400, b), nil
+	}
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, mt := newMockClient(t, WithLogger(logger))
+	mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/Leads", echo)
+	mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/org", func(r *http.Request) (*http.Response, error) {
+		resp, _ := echo(r)
+		resp.StatusCode = 200 // the error envelope inside a 2xx
+		return resp, nil
+	})
+	for _, p := range []string{"Leads", "org"} {
+		req, _ := c.NewRequest("GET", p, nil, nil)
+		_, err := c.Do(t.Context(), req, nil)
+		var ae *APIError
+		if !errors.As(err, &ae) || !errors.Is(err, ErrInvalidData) {
+			t.Fatalf("%s: err = %v", p, err)
+		}
+		texts := []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", ae.Details), ae.Message, string(ae.Body), logs.String()}
+		for _, s := range texts {
+			if strings.Contains(s, testToken) || strings.Contains(s, "secret-access") {
+				t.Fatalf("%s: token leaked: %s", p, s)
+			}
+		}
+		if strings.ContainsAny(err.Error(), "\r\n") {
+			t.Fatalf("%s: Error() is not one line: %q", p, err.Error())
+		}
+		if !strings.Contains(ae.Message, "REDACTED") || !json.Valid(ae.Body) {
+			t.Fatalf("%s: message %q, body %s", p, ae.Message, ae.Body)
+		}
+	}
+}
+
+func TestScrubAuth(t *testing.T) {
+	other := "1000.0f1e2d3c4b5a69788796a5b4c3d2e1f0.aabbccddeeff00112233445566778899"
+	for _, s := range []string{"echo: Zoho-oauthtoken " + other, "Authorization=zoho-oauthtoken%20" + other, "BEARER " + other + ";x"} {
+		if got := scrubAuth(s, testToken); strings.Contains(got, other) || !strings.Contains(got, "REDACTED") {
+			t.Errorf("scrubAuth(%q) = %q", s, got)
+		}
+	}
+	for _, s := range []string{"Bearer token missing", "invalid oauth token", "Zoho-oauthtoken is required"} {
+		if got := scrubAuth(s, testToken); got != s {
+			t.Errorf("prose changed: %q -> %q", s, got)
+		}
+	}
+	if got := oneLine("a\nb\r\tc\u2028d"); got != "a b  c d" {
+		t.Errorf("oneLine = %q", got)
+	}
 }

@@ -80,8 +80,9 @@ type APIError struct {
 	Body []byte
 }
 
-// Error returns one line: the call, the status and Zoho's code and message. It never contains a
-// token or secret (requests carry those in headers, which are not part of the error).
+// Error returns one line: the call, the status and Zoho's code and message. It never contains the
+// call's access token: requests carry it in a header, and an answer that echoes it is scrubbed
+// when the error is built. Line breaks in Zoho's text are turned into spaces.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("zoho: ")
@@ -116,7 +117,7 @@ func (e *APIError) Error() string {
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
 	}
-	return b.String()
+	return oneLine(b.String())
 }
 
 // Is makes the sentinel errors match: errors.Is(err, ErrInvalidData) and so on.
@@ -201,7 +202,7 @@ type AmbiguousError struct {
 
 // Error describes the failure.
 func (e *AmbiguousError) Error() string {
-	return fmt.Sprintf("zoho: %s %s may or may not have been applied: %v", e.Method, e.Path, e.Err)
+	return oneLine(fmt.Sprintf("zoho: %s %s may or may not have been applied: %v", e.Method, e.Path, e.Err))
 }
 
 // Unwrap returns the underlying failure.

@@ -82,6 +82,9 @@ func (c *Client) NewRequest(method, path string, params any, body any, opts ...R
 	if strings.HasPrefix(path, "/") || strings.Contains(path, "://") {
 		return nil, fmt.Errorf("zoho: request path %q must be relative", path)
 	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("zoho: request path %q must not carry a query or fragment (pass params)", path)
+	}
 	for _, seg := range strings.Split(path, "/") {
 		if seg == "." || seg == ".." {
 			return nil, fmt.Errorf("zoho: request path %q walks out of the API", path)
@@ -109,7 +112,9 @@ func (c *Client) NewRequest(method, path string, params any, body any, opts ...R
 		r.contentLength = int64(len(r.body))
 	}
 	for _, o := range opts {
-		o(r)
+		if o != nil {
+			o(r)
+		}
 	}
 	return r, nil
 }
@@ -167,7 +172,7 @@ type PageInfo struct {
 // untouched. Any non-2xx answer, and a 2xx holding Zoho's error envelope, is an *APIError (see
 // also [AmbiguousError], [HostError]). When the context ends, Do returns the context's error.
 func (c *Client) Do(ctx context.Context, req *Request, v any) (*Response, error) {
-	resp, err := c.send(ctx, req)
+	resp, st, err := c.sendState(ctx, req)
 	if err != nil {
 		return resp, err
 	}
@@ -198,8 +203,7 @@ func (c *Client) Do(ctx context.Context, req *Request, v any) (*Response, error)
 	if err := json.Unmarshal(data, &head); err == nil {
 		resp.Info = head.Info
 		if head.Status == "error" {
-			e := c.newAPIError(req, resp, data)
-			return resp, e
+			return resp, c.newAPIError(req, resp, data, st.lastToken())
 		}
 	}
 	if v != nil {
@@ -220,26 +224,46 @@ func (c *Client) DoRaw(ctx context.Context, req *Request) (*Response, error) {
 // send performs the call with retries and the one retry after a rejected token. On error the
 // body is closed; on success the caller closes it.
 func (c *Client) send(ctx context.Context, req *Request) (*Response, error) {
-	if ctx == nil {
-		return nil, errors.New("zoho: nil context")
-	}
-	if req == nil {
-		return nil, errors.New("zoho: nil request")
-	}
-	resp, st, err := c.sendOnce(ctx, req)
-	var apiErr *APIError
-	if err != nil && errors.As(err, &apiErr) && errors.Is(apiErr, ErrInvalidToken) {
-		if rj, ok := c.cfg.ts.(TokenRejecter); ok {
-			if rerr := rj.TokenRejected(ctx, st.lastToken()); rerr != nil {
-				return resp, errors.Join(err, rerr)
-			}
-			resp, _, err = c.sendOnce(ctx, req)
-		}
-	}
+	resp, _, err := c.sendState(ctx, req)
 	return resp, err
 }
 
-func (c *Client) sendOnce(ctx context.Context, req *Request) (*Response, *callState, error) {
+// sendState is send, also returning the state of the call's last round of attempts (nil if none
+// was made), whose token scrubs error bodies.
+func (c *Client) sendState(ctx context.Context, req *Request) (*Response, *callState, error) {
+	if ctx == nil {
+		return nil, nil, errors.New("zoho: nil context")
+	}
+	if req == nil {
+		return nil, nil, errors.New("zoho: nil request")
+	}
+	resp, st, err := c.sendOnce(ctx, req, 0)
+	var apiErr *APIError
+	if err != nil && st != nil && errors.As(err, &apiErr) && errors.Is(apiErr, ErrInvalidToken) {
+		if rj, ok := c.cfg.ts.(TokenRejecter); ok {
+			if rerr := rj.TokenRejected(ctx, st.lastToken()); rerr != nil {
+				return resp, st, &tokenRetryError{api: err, renew: rerr}
+			}
+			// One more round, counted on from the first: Attempts and the call hook see one call.
+			resp, st, err = c.sendOnce(ctx, req, st.attempts())
+		}
+	}
+	return resp, st, err
+}
+
+// tokenRetryError is a 401 INVALID_TOKEN whose token could not be renewed: the *APIError and the
+// renewal's error (a *TokenError matching ErrReconnectRequired, say) both match errors.Is and
+// errors.As.
+type tokenRetryError struct{ api, renew error }
+
+func (e *tokenRetryError) Error() string {
+	return e.api.Error() + "; renewing the token failed: " + oneLine(e.renew.Error())
+}
+func (e *tokenRetryError) Unwrap() []error { return []error{e.api, e.renew} }
+
+// sendOnce makes one round of attempts (the retry layer's). prior is how many attempts earlier
+// rounds of the same call made.
+func (c *Client) sendOnce(ctx context.Context, req *Request, prior int) (*Response, *callState, error) {
 	base, err := c.apiBase()
 	if err != nil {
 		return nil, nil, err
@@ -249,6 +273,7 @@ func (c *Client) sendOnce(ctx context.Context, req *Request) (*Response, *callSt
 		full += "?" + req.Query.Encode()
 	}
 	st := &callState{method: req.Method, path: c.fullPath(req), idempotent: req.idempotent}
+	st.attempt.Store(int32(prior))
 	var body any
 	switch {
 	case req.open != nil:
@@ -297,20 +322,33 @@ func (c *Client) sendOnce(ctx context.Context, req *Request) (*Response, *callSt
 	}
 	data, _ := io.ReadAll(io.LimitReader(hresp.Body, maxErrorBody))
 	hresp.Body.Close()
-	apiErr := c.newAPIError(req, resp, data)
+	apiErr := c.newAPIError(req, resp, data, st.lastToken())
 	if hresp.StatusCode >= 500 && !st.replaySafe() {
 		return resp, st, &AmbiguousError{Method: req.Method, Path: st.path, StatusCode: hresp.StatusCode, Err: apiErr}
 	}
 	return resp, st, apiErr
 }
 
-func (c *Client) newAPIError(req *Request, resp *Response, body []byte) *APIError {
+// newAPIError builds the error of an answer. tok is the token the call sent: a server that echoes
+// the request (its Authorization header) in its error must not put the token into the error, so
+// the body and every field read from it are scrubbed of it (see scrubAuth).
+func (c *Client) newAPIError(req *Request, resp *Response, body []byte, tok *oauth2.Token) *APIError {
+	secret := ""
+	if tok != nil {
+		secret = tok.AccessToken
+	}
+	body = scrubAuthBytes(body, secret)
 	e := &APIError{HTTPStatus: resp.StatusCode, Method: req.Method, Path: c.fullPath(req), Attempts: resp.Attempts, Body: body}
 	if ra, ok := retryAfter(resp.Response); ok {
 		e.RetryAfter = ra
 	}
 	if !e.parseBody(body) && e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
+	}
+	// The body may spell the token with JSON escapes: scrub what was decoded too.
+	e.Code, e.Message, e.Status = scrubAuth(e.Code, secret), scrubAuth(e.Message, secret), scrubAuth(e.Status, secret)
+	if e.Details != nil {
+		e.Details, _ = scrubAuthValue(e.Details, secret).(map[string]any)
 	}
 	c.cfg.logger.LogAttrs(context.Background(), levelFor(e), "zoho: call failed",
 		slogString("method", e.Method), slogString("path", e.Path), slogInt("status", e.HTTPStatus), slogString("code", e.Code))

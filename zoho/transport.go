@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -201,9 +202,11 @@ func (c *Client) checkHost(base string) error {
 	if IsZohoAPIDomain(base) {
 		return nil
 	}
-	host := strings.ToLower(base[strings.Index(base, "://")+3:])
-	if c.cfg.allowedHosts[host] {
+	// An allowed host must be the whole of an http(s) base URL: no path, query or user info.
+	if u, err := url.Parse(base); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		u.User == nil && (u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.Fragment == "" &&
+		c.cfg.allowedHosts[strings.ToLower(u.Host)] {
 		return nil
 	}
-	return &HostError{URL: base, Reason: "not a Zoho API domain; allow it with WithBaseURL or WithAllowedHosts"}
+	return &HostError{URL: RedactURL(base), Reason: "not a Zoho API domain; allow it with WithBaseURL or WithAllowedHosts"}
 }
