@@ -264,8 +264,11 @@ func (e *tokenRetryError) Unwrap() []error { return []error{e.api, e.renew} }
 // sendOnce makes one round of attempts (the retry layer's). prior is how many attempts earlier
 // rounds of the same call made.
 func (c *Client) sendOnce(ctx context.Context, req *Request, prior int) (*Response, *callState, error) {
-	base, err := c.apiBase()
+	base, err := c.apiBase(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
 		return nil, nil, err
 	}
 	full := base + "/crm/" + c.cfg.version + "/" + req.Path
@@ -360,11 +363,11 @@ func (c *Client) fullPath(req *Request) string { return "/crm/" + c.cfg.version 
 
 // apiBase returns the API domain for the next call: the explicit base URL, else the token's
 // api_domain, else the data centre's default.
-func (c *Client) apiBase() (string, error) {
+func (c *Client) apiBase(ctx context.Context) (string, error) {
 	if c.cfg.baseURL != nil {
 		return strings.TrimRight(c.cfg.baseURL.String(), "/"), nil
 	}
-	tok, err := c.cfg.ts.Token()
+	tok, err := c.token(ctx)
 	if err != nil {
 		return "", &tokenError{err: err}
 	}

@@ -101,7 +101,7 @@ func (t *sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody()
 		return nil, err
 	}
-	tok, err := t.client.cfg.ts.Token()
+	tok, err := t.client.token(ctx)
 	if err != nil {
 		closeBody()
 		return nil, &tokenError{err: err}
@@ -133,6 +133,20 @@ func (t *sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.client.report(ctx, info)
 	resp.Body = &releasingBody{ReadCloser: resp.Body, release: t.client.limiter.release}
 	return resp, nil
+}
+
+// contextTokenSource is a token source whose wait for a renewal in flight can end with the
+// call's context ([TokenSource]).
+type contextTokenSource interface {
+	tokenContext(ctx context.Context) (*oauth2.Token, error)
+}
+
+// token returns the token for an attempt; a cancelled call stops waiting for a renewal at once.
+func (c *Client) token(ctx context.Context) (*oauth2.Token, error) {
+	if cts, ok := c.cfg.ts.(contextTokenSource); ok {
+		return cts.tokenContext(ctx)
+	}
+	return c.cfg.ts.Token()
 }
 
 func (c *Client) report(ctx context.Context, info CallInfo) {
