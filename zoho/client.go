@@ -56,8 +56,9 @@ type CallInfo struct {
 	Path string
 	// Status is the HTTP status, or 0 when the attempt failed without an answer.
 	Status int
-	// Attempt counts from 1 within one call.
-	Attempt  int
+	// Attempt counts from 1 within one call, including the attempts after a token renewal.
+	Attempt int
+	// Duration is how long the attempt took, up to the response headers.
 	Duration time.Duration
 	// Err is the transport error of a failed attempt.
 	Err error
@@ -326,6 +327,10 @@ func (c *Client) Concurrency() int { return c.cfg.concurrency }
 func (c *Client) String() string {
 	return fmt.Sprintf("zoho.Client{dc: %s, version: %s, concurrency: %d}", c.cfg.dc, c.cfg.version, c.cfg.concurrency)
 }
+
+// Format prints the description for every fmt verb, so that %#v cannot print the configuration
+// (a token source holding a token by value, say).
+func (c *Client) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
 
 func defaultTransport() http.RoundTripper {
 	return &http.Transport{

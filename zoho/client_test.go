@@ -914,3 +914,162 @@ func TestScrubAuth(t *testing.T) {
 		t.Errorf("oneLine = %q", got)
 	}
 }
+
+func TestStreamRequestBodyReplayedOnEveryAttempt(t *testing.T) {
+	c, mt := newMockClient(t)
+	var mu sync.Mutex
+	var bodies []string
+	var lengths []int64
+	mt.RegisterResponder("PUT", "https://www.zohoapis.com/crm/v2/Leads/1/photo", func(r *http.Request) (*http.Response, error) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		bodies, lengths = append(bodies, string(b)), append(lengths, r.ContentLength)
+		if len(bodies) < 3 {
+			return httpmock.NewStringResponse(503, ``), nil
+		}
+		return httpmock.NewStringResponse(200, `{}`), nil
+	})
+	const payload = "--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nhello\r\n--b--\r\n"
+	var opens atomic.Int32
+	req, err := c.NewStreamRequest("PUT", "Leads/1/photo", "multipart/form-data; boundary=b", int64(len(payload)),
+		func() (io.Reader, error) { opens.Add(1); return strings.NewReader(payload), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Do(t.Context(), req, nil)
+	if err != nil || resp.Attempts != 3 {
+		t.Fatalf("%v %v", resp, err)
+	}
+	for i, b := range bodies {
+		if b != payload || lengths[i] != int64(len(payload)) {
+			t.Fatalf("attempt %d sent %d bytes (Content-Length %d): %q", i+1, len(b), lengths[i], b)
+		}
+	}
+	if n := opens.Load(); n < 3 {
+		t.Fatalf("the body was opened %d times for 3 attempts", n)
+	}
+	if _, err := c.NewStreamRequest("PUT", "x", "a/b", 1, nil); err == nil {
+		t.Fatal("nil opener accepted")
+	}
+}
+
+func TestConcurrencyWaitEndsWithTheContext(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{}`)) }))
+	defer srv.Close()
+	c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithConcurrency(1))
+	req, _ := c.NewRequest("GET", "org", nil, nil)
+	held, err := c.DoRaw(t.Context(), req) // holds the only slot until its body is closed
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.Do(ctx, req, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("waited %v for a slot after the context ended", d)
+	}
+	held.Body.Close()
+	if _, err := c.Do(t.Context(), req, nil); err != nil {
+		t.Fatalf("after the slot was released: %v", err)
+	}
+}
+
+func TestMoreOptionsFailClearly(t *testing.T) {
+	ts := WithTokenSource(staticTS(""))
+	cases := map[string][]Option{
+		"nil token source": {WithTokenSource(nil)},
+		"nil http client":  {ts, WithHTTPClient(nil)},
+		"nil transport":    {ts, WithTransport(nil)},
+		"host with path":   {ts, WithAllowedHosts("127.0.0.1:8089/x")},
+		"empty host":       {ts, WithAllowedHosts(" ")},
+		"zero timeout":     {ts, WithTimeout(0)},
+		"nil hook":         {ts, WithCallHook(nil)},
+		"concurrency 101":  {ts, WithConcurrency(101)},
+		"21 retries":       {ts, WithRetryPolicy(RetryPolicy{MaxRetries: 21})},
+		"min above max":    {ts, WithRetryPolicy(RetryPolicy{MinWait: time.Second, MaxWait: time.Millisecond})},
+		"base url query":   {ts, WithBaseURL("http://127.0.0.1:1/?x=1")},
+		"base url user":    {ts, WithBaseURL("http://u:p@127.0.0.1:1")},
+	}
+	for name, opts := range cases {
+		if _, err := NewClient(opts...); err == nil || !strings.HasPrefix(err.Error(), "zoho: ") {
+			t.Errorf("%s: got err %v, want a zoho: error", name, err)
+		}
+	}
+	// The HTTP client's timeout bounds each attempt.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(2 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	c, err := NewClient(ts, WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}),
+		WithRetryPolicy(RetryPolicy{MaxRetries: -1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := c.NewRequest("GET", "org", nil, nil)
+	start := time.Now()
+	if _, err := c.Do(t.Context(), req, nil); err == nil || time.Since(start) > time.Second {
+		t.Fatalf("err = %v after %v", err, time.Since(start))
+	}
+}
+
+type valueTS struct{ tok string }
+
+func (v valueTS) Token() (*oauth2.Token, error) { return &oauth2.Token{AccessToken: v.tok}, nil }
+
+func TestClientPrintsNoSecretWithAnyVerb(t *testing.T) {
+	c, err := NewClient(WithTokenSource(valueTS{tok: testToken}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		if s := fmt.Sprintf(verb, c); strings.Contains(s, testToken) || strings.Contains(s, "secret-access") {
+			t.Fatalf("%s printed the token: %s", verb, s)
+		}
+	}
+}
+
+// FuzzAPIErrorFromAnswer: any answer turns into an error without panicking, on one line, without
+// the call's token even when the answer echoes it.
+func FuzzAPIErrorFromAnswer(f *testing.F) {
+	for _, name := range []string{"v8oas_error_400_invalid_data.json", "v8oas_error_401_invalid_token.json", "v8oas_error_429_rate_limit_exceeded.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(400, b, "")
+	}
+	f.Add(401, []byte(`{"code":"X","message":"Zoho-oauthtoken `+testToken+`\n","details":{"a":["`+testToken+`"]}}`), "1")
+	f.Add(200, []byte(`{"data":[{"status":"error","code":"INVALID_DATA","details":{"x":{"y":1}}}]}`), "120")
+	f.Add(429, []byte(`{"message":"\u005a\u006fho-oauthtoken 1000.secret-access-token.4f2a"}`), "Wed, 21 Oct 2015 07:28:00 GMT")
+	f.Add(400, []byte(`{"code":"E","message":"\u0031000.secret-access-token.4f2a","details":{"k":"\u0031000.secret-access-token.4f2a"}}`), "-5")
+	c, err := NewClient(WithTokenSource(staticTS("")))
+	if err != nil {
+		f.Fatal(err)
+	}
+	req, _ := c.NewRequest("GET", "Leads", nil, nil)
+	tok := &oauth2.Token{AccessToken: testToken}
+	f.Fuzz(func(t *testing.T, status int, body []byte, retryAfterHdr string) {
+		resp := &Response{Response: &http.Response{StatusCode: status, Header: http.Header{"Retry-After": {retryAfterHdr}}}, Attempts: 1}
+		e := c.newAPIError(req, resp, body, tok)
+		msg := e.Error()
+		if strings.ContainsAny(msg, "\r\n") {
+			t.Fatalf("not one line: %q", msg)
+		}
+		for _, s := range []string{msg, e.Message, e.Code, string(e.Body), fmt.Sprint(e.Details)} {
+			if strings.Contains(s, testToken) {
+				t.Fatalf("token in %q", s)
+			}
+		}
+		if e.RetryAfter < 0 {
+			t.Fatalf("negative RetryAfter %v", e.RetryAfter)
+		}
+		_, _, _, _ = e.Temporary(), e.Auth(), e.CreditsExhausted(), errors.Is(e, ErrInvalidToken)
+	})
+}

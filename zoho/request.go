@@ -131,9 +131,10 @@ func marshalNoEscape(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// NewStreamRequest builds a request whose body comes from open, called once per attempt so that a
-// retry sends the same complete body (a multipart upload over a seekable file, say). length is the
-// exact body size.
+// NewStreamRequest builds a request whose body comes from open, called for every attempt so that
+// a retry sends the same complete body (a multipart upload over a seekable file, say), and once
+// more when the call starts (the retry layer probes it; a reader that is an io.Closer is closed).
+// length is the exact body size.
 func (c *Client) NewStreamRequest(method, path, contentType string, length int64, open func() (io.Reader, error), opts ...RequestOption) (*Request, error) {
 	r, err := c.NewRequest(method, path, nil, nil, opts...)
 	if err != nil {

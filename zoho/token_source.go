@@ -33,7 +33,8 @@ const (
 //     token. If the store is also a [TokenLeaser], it takes the lease first, so only one process
 //     asks Zoho; the others wait for the stored result. Saving is a compare-and-swap: if another
 //     process saved first, its token wins and is used.
-//   - It renews a little before expiry (see [WithRefreshMargin]).
+//   - It renews a little before expiry (see [WithRefreshMargin]), and never renews a token younger
+//     than a floor (see [WithMinRefreshInterval]).
 //   - When Zoho rejects an access token (401 INVALID_TOKEN), [TokenSource.TokenRejected] renews
 //     only if that token is still the current one, so 100 concurrent 401s cause one renewal.
 //
