@@ -345,14 +345,17 @@ func defaultTransport() http.RoundTripper {
 	}
 }
 
+// errRedirect marks a redirect the client refuses; retrying it would only be refused again.
+var errRedirect = errors.New("zoho: redirect refused")
+
 // sameHostRedirect refuses redirects that leave the original host: the token layer sits below the
 // http.Client and would otherwise send the token to the new host.
 func sameHostRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 5 {
-		return errors.New("zoho: stopped after 5 redirects")
+		return fmt.Errorf("%w: stopped after 5 redirects", errRedirect)
 	}
 	if !strings.EqualFold(req.URL.Host, via[0].URL.Host) || req.URL.Scheme != via[0].URL.Scheme {
-		return fmt.Errorf("zoho: refusing a redirect from %s to another host %s", via[0].URL.Host, req.URL.Host)
+		return fmt.Errorf("%w: refusing a redirect from %s to another host %s", errRedirect, via[0].URL.Host, req.URL.Host)
 	}
 	return nil
 }

@@ -1073,3 +1073,28 @@ func FuzzAPIErrorFromAnswer(f *testing.F) {
 		_, _, _, _ = e.Temporary(), e.Auth(), e.CreditsExhausted(), errors.Is(e, ErrInvalidToken)
 	})
 }
+
+func TestCrossHostRedirectIsRefusedOnce(t *testing.T) {
+	var hits atomic.Int32
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			leaked.Add(1)
+		}
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Redirect(w, r, other.URL+"/crm/v2/org", http.StatusFound)
+	}))
+	defer srv.Close()
+	c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithRetryPolicy(fastRetry))
+	req, _ := c.NewRequest("GET", "org", nil, nil)
+	_, err := c.Do(t.Context(), req, nil)
+	if err == nil || !strings.Contains(err.Error(), "refusing a redirect") {
+		t.Fatalf("err = %v", err)
+	}
+	if hits.Load() != 1 || leaked.Load() != 0 {
+		t.Fatalf("%d attempts, %d tokens sent to the other host", hits.Load(), leaked.Load())
+	}
+}

@@ -302,7 +302,10 @@ func (c *Client) sendOnce(ctx context.Context, req *Request, prior int) (*Respon
 		rreq.ContentLength = req.contentLength
 	}
 	hresp, err := c.retry.Do(rreq)
-	if err != nil && hresp == nil {
+	if err != nil {
+		if hresp != nil { // a refused redirect comes with the redirect answer, its body closed
+			hresp.Body.Close()
+		}
 		if ctx.Err() != nil {
 			return nil, st, ctx.Err()
 		}

@@ -91,7 +91,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 			return false, err
 		}
 		var he *HostError
-		if errors.As(err, &he) {
+		if errors.As(err, &he) || errors.Is(err, errRedirect) {
 			return false, err
 		}
 		if st != nil && st.written() && !st.replaySafe() {
