@@ -1098,3 +1098,48 @@ func TestCrossHostRedirectIsRefusedOnce(t *testing.T) {
 		t.Fatalf("%d attempts, %d tokens sent to the other host", hits.Load(), leaked.Load())
 	}
 }
+
+func TestFailuresLoggedOnceWithTheCallContext(t *testing.T) {
+	type key struct{}
+	var logs bytes.Buffer
+	var ctxSeen atomic.Int32
+	h := &ctxHandler{Handler: slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}), seen: &ctxSeen, key: key{}}
+	mt := httpmock.NewMockTransport()
+	mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/org", func(r *http.Request) (*http.Response, error) {
+		if r.Header.Get("Authorization") == "Zoho-oauthtoken fresh" {
+			return httpmock.NewStringResponse(200, `{"org":[]}`), nil
+		}
+		return httpmock.NewStringResponse(401, `{"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"}`), nil
+	})
+	mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/Leads", httpmock.NewStringResponder(400, `{"code":"INVALID_DATA","status":"error","message":"x"}`))
+	c, _ := NewClient(WithTokenSource(&rejecter{current: "stale"}), WithTransport(mt), WithLogger(slog.New(h)))
+	ctx := context.WithValue(t.Context(), key{}, "chat-7")
+	req, _ := c.NewRequest("GET", "org", nil, nil)
+	if _, err := c.Do(ctx, req, nil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "call failed") {
+		t.Fatalf("a 401 recovered by the token retry was logged as a failure: %s", logs.String())
+	}
+	req, _ = c.NewRequest("GET", "Leads", nil, nil)
+	if _, err := c.Do(ctx, req, nil); !errors.Is(err, ErrInvalidData) {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), "call failed"); n != 1 || ctxSeen.Load() == 0 {
+		t.Fatalf("%d failure lines, call context seen %d times: %s", n, ctxSeen.Load(), logs.String())
+	}
+}
+
+// ctxHandler counts log records made with a context carrying key.
+type ctxHandler struct {
+	slog.Handler
+	seen *atomic.Int32
+	key  any
+}
+
+func (h *ctxHandler) Handle(ctx context.Context, r slog.Record) error {
+	if ctx.Value(h.key) != nil && strings.Contains(r.Message, "call failed") {
+		h.seen.Add(1)
+	}
+	return h.Handler.Handle(ctx, r)
+}

@@ -204,7 +204,9 @@ func (c *Client) Do(ctx context.Context, req *Request, v any) (*Response, error)
 	if err := json.Unmarshal(data, &head); err == nil {
 		resp.Info = head.Info
 		if head.Status == "error" {
-			return resp, c.newAPIError(req, resp, data, st.lastToken())
+			e := c.newAPIError(req, resp, data, st.lastToken())
+			c.logFailure(ctx, e)
+			return resp, e
 		}
 	}
 	if v != nil {
@@ -243,12 +245,15 @@ func (c *Client) sendState(ctx context.Context, req *Request) (*Response, *callS
 	if err != nil && st != nil && errors.As(err, &apiErr) && errors.Is(apiErr, ErrInvalidToken) {
 		if rj, ok := c.cfg.ts.(TokenRejecter); ok {
 			if rerr := rj.TokenRejected(ctx, st.lastToken()); rerr != nil {
-				return resp, st, &tokenRetryError{api: err, renew: rerr}
+				err = &tokenRetryError{api: err, renew: rerr}
+				c.logFailure(ctx, err)
+				return resp, st, err
 			}
 			// One more round, counted on from the first: Attempts and the call hook see one call.
 			resp, st, err = c.sendOnce(ctx, req, st.attempts())
 		}
 	}
+	c.logFailure(ctx, err)
 	return resp, st, err
 }
 
@@ -357,9 +362,17 @@ func (c *Client) newAPIError(req *Request, resp *Response, body []byte, tok *oau
 	if e.Details != nil {
 		e.Details, _ = scrubAuthValue(e.Details, secret).(map[string]any)
 	}
-	c.cfg.logger.LogAttrs(context.Background(), levelFor(e), "zoho: call failed",
-		slogString("method", e.Method), slogString("path", e.Path), slogInt("status", e.HTTPStatus), slogString("code", e.Code))
 	return e
+}
+
+// logFailure logs the final *APIError of a call, once, with the call's context.
+func (c *Client) logFailure(ctx context.Context, err error) {
+	var e *APIError
+	if err == nil || !errors.As(err, &e) {
+		return
+	}
+	c.cfg.logger.LogAttrs(ctx, levelFor(e), "zoho: call failed",
+		slogString("method", e.Method), slogString("path", e.Path), slogInt("status", e.HTTPStatus), slogString("code", e.Code))
 }
 
 // fullPath is the URL path of req, as errors and logs name it.
