@@ -1143,3 +1143,29 @@ func (h *ctxHandler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	return h.Handler.Handle(ctx, r)
 }
+
+func TestGeneric429DescriptionIsConcurrency(t *testing.T) {
+	// Zoho's description of HTTP 429 names both causes; a body carrying it cannot tell them
+	// apart, and reading it as credit exhaustion would stop a tenant for hours over the common,
+	// seconds-long cause.
+	c, mt := newMockClient(t)
+	mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/Leads", httpmock.ResponderFromMultipleResponses([]*http.Response{
+		httpmock.NewStringResponse(429, `{"code":"TOO_MANY_REQUESTS","message":"Number of API requests for the 24 hour period is exceeded or the concurrency limit of the user for the app is exceeded","status":"error","details":{}}`),
+		httpmock.NewStringResponse(200, `{"data":[]}`),
+	}))
+	req, _ := c.NewRequest("GET", "Leads", nil, nil)
+	if resp, err := c.Do(t.Context(), req, nil); err != nil || resp.Attempts != 2 {
+		t.Fatalf("%v %v", resp, err)
+	}
+	for msg, want := range map[string]RateLimitKind{
+		"Number of API requests for the 24 hour period is exceeded": RateLimitCredits,
+		"You have exceeded the API credits for the day":             RateLimitCredits,
+		"concurrency limit of the user for the app is exceeded":     RateLimitConcurrency,
+		"Too many requests. Please try again later.":                RateLimitConcurrency,
+		"too many concurrent requests":                              RateLimitConcurrency,
+	} {
+		if got := classify429("TOO_MANY_REQUESTS", msg); got != want {
+			t.Errorf("%q: %v, want %v", msg, got, want)
+		}
+	}
+}
