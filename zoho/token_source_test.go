@@ -804,3 +804,78 @@ func TestCancelledCallDoesNotWaitForARenewal(t *testing.T) {
 		t.Fatalf("the call waited %v for a renewal after its context ended", d)
 	}
 }
+
+// Every one of 100 concurrent calls meets Zoho's 401 with the stale token (the server answers
+// none until all 100 have arrived), then one renewal serves them all; each call is two attempts.
+func TestEveryOneOfAHundredCallsGetsA401ThenOneRefresh(t *testing.T) {
+	m := &oaMinter{delay: 10 * time.Millisecond}
+	var stale, freshCalls atomic.Int32
+	all := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/oauth/v2/token" {
+			m.ServeHTTP(w, r)
+			return
+		}
+		if r.Header.Get("Authorization") == "Zoho-oauthtoken fresh-1" {
+			freshCalls.Add(1)
+			fmt.Fprint(w, `{"org":[{"id":"1"}]}`)
+			return
+		}
+		if stale.Add(1) == 100 {
+			once.Do(func() { close(all) })
+		}
+		select {
+		case <-all:
+		case <-time.After(10 * time.Second):
+		}
+		w.WriteHeader(401)
+		fmt.Fprint(w, `{"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"}`)
+	}))
+	t.Cleanup(srv.Close)
+	tok := oaExpired()
+	tok.AccessToken, tok.Expiry = "stale", time.Now().Add(time.Hour)
+	cfg := oaConfig(nil)
+	cfg.HTTPClient, cfg.AccountsURLOverride, tok.AccountsServer = srv.Client(), srv.URL, srv.URL
+	store := zoho.NewMemoryTokenStore()
+	_, _ = store.SaveToken(t.Context(), "tenant-1", tok, 0)
+	ts, _ := zoho.NewTokenSource(cfg, store, "tenant-1")
+	var mu sync.Mutex
+	byAttempt := map[[2]int]int{}
+	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL), zoho.WithConcurrency(100),
+		zoho.WithCallHook(func(ctx context.Context, info zoho.CallInfo) {
+			mu.Lock()
+			byAttempt[[2]int{info.Attempt, info.Status}]++
+			mu.Unlock()
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := c.NewRequest("GET", "org", nil, nil)
+			resp, err := c.Do(t.Context(), req, nil)
+			if err == nil && resp.Attempts != 2 {
+				err = fmt.Errorf("%d attempts", resp.Attempts)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := m.calls.Load(); n != 1 || stale.Load() != 100 || freshCalls.Load() != 100 {
+		t.Fatalf("%d refreshes, %d stale and %d fresh calls; want 1, 100, 100", n, stale.Load(), freshCalls.Load())
+	}
+	if byAttempt[[2]int{1, 401}] != 100 || byAttempt[[2]int{2, 200}] != 100 || len(byAttempt) != 2 {
+		t.Fatalf("call hook saw %v", byAttempt)
+	}
+}
