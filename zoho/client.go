@@ -56,8 +56,9 @@ type CallInfo struct {
 	Path string
 	// Status is the HTTP status, or 0 when the attempt failed without an answer.
 	Status int
-	// Attempt counts from 1 within one call.
-	Attempt  int
+	// Attempt counts from 1 within one call, including the attempts after a token renewal.
+	Attempt int
+	// Duration is how long the attempt took, up to the response headers.
 	Duration time.Duration
 	// Err is the transport error of a failed attempt.
 	Err error
@@ -327,6 +328,10 @@ func (c *Client) String() string {
 	return fmt.Sprintf("zoho.Client{dc: %s, version: %s, concurrency: %d}", c.cfg.dc, c.cfg.version, c.cfg.concurrency)
 }
 
+// Format prints the description for every fmt verb, so that %#v cannot print the configuration
+// (a token source holding a token by value, say).
+func (c *Client) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
+
 func defaultTransport() http.RoundTripper {
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
@@ -340,14 +345,17 @@ func defaultTransport() http.RoundTripper {
 	}
 }
 
+// errRedirect marks a redirect the client refuses; retrying it would only be refused again.
+var errRedirect = errors.New("zoho: redirect refused")
+
 // sameHostRedirect refuses redirects that leave the original host: the token layer sits below the
 // http.Client and would otherwise send the token to the new host.
 func sameHostRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 5 {
-		return errors.New("zoho: stopped after 5 redirects")
+		return fmt.Errorf("%w: stopped after 5 redirects", errRedirect)
 	}
 	if !strings.EqualFold(req.URL.Host, via[0].URL.Host) || req.URL.Scheme != via[0].URL.Scheme {
-		return fmt.Errorf("zoho: refusing a redirect from %s to another host %s", via[0].URL.Host, req.URL.Host)
+		return fmt.Errorf("%w: refusing a redirect from %s to another host %s", errRedirect, via[0].URL.Host, req.URL.Host)
 	}
 	return nil
 }

@@ -3,7 +3,9 @@ package zoho
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -580,6 +582,7 @@ type rejecter struct {
 	current  string
 	rejected []string
 	fail     error
+	next     string // the token after a rejection; "fresh" when empty
 }
 
 func (r *rejecter) Token() (*oauth2.Token, error) {
@@ -596,6 +599,9 @@ func (r *rejecter) TokenRejected(ctx context.Context, tok *oauth2.Token) error {
 		return r.fail
 	}
 	r.current = "fresh"
+	if r.next != "" {
+		r.current = r.next
+	}
 	return nil
 }
 
@@ -696,4 +702,470 @@ func errorsJSON(err error) (string, error) {
 		b.WriteString(e.Error())
 	}
 	return b.String(), nil
+}
+
+func TestBadInputNeverPanics(t *testing.T) {
+	// A token source whose api_domain is garbage: refused as a host, no panic.
+	for _, d := range []string{"x", "h", "://", "zohoapis.com", "https://", "https:///crm"} {
+		mt := httpmock.NewMockTransport()
+		c, err := NewClient(WithTokenSource(staticTS(d)), WithTransport(mt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := c.NewRequest("GET", "org", nil, nil)
+		_, err = c.Do(t.Context(), req, nil)
+		var he *HostError
+		if !errors.As(err, &he) || mt.GetTotalCallCount() != 0 {
+			t.Errorf("api_domain %q: err = %v, %d calls", d, err, mt.GetTotalCallCount())
+		}
+	}
+	// A nil request option is skipped, as nil client options are.
+	c, _ := newMockClient(t)
+	if _, err := c.NewRequest("GET", "org", nil, nil, nil, Idempotent(), nil); err != nil {
+		t.Fatal(err)
+	}
+	// A query or fragment smuggled into the path is refused.
+	for _, bad := range []string{"Leads?ids=1", "Leads#x"} {
+		if _, err := c.NewRequest("GET", bad, nil, nil); err == nil {
+			t.Errorf("NewRequest(%q) accepted", bad)
+		}
+	}
+}
+
+func TestRetryAfterShapes(t *testing.T) {
+	hdr := func(v string) *http.Response { return &http.Response{Header: http.Header{"Retry-After": {v}}} }
+	if d, ok := retryAfter(hdr("99999999999999999")); !ok || d < 24*time.Hour {
+		t.Errorf("huge seconds: %v %v, want a long wait, not an overflow", d, ok)
+	}
+	if d, ok := retryAfter(hdr(time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat))); !ok || d != 0 {
+		t.Errorf("date in the past: %v %v", d, ok)
+	}
+	if d, ok := retryAfter(hdr(time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))); !ok || d < 59*time.Minute || d > time.Hour {
+		t.Errorf("date in an hour: %v %v", d, ok)
+	}
+	for _, bad := range []string{"-1", "soon", ""} {
+		if _, ok := retryAfter(hdr(bad)); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+
+	t.Run("huge Retry-After ends the call", func(t *testing.T) {
+		c, mt := newMockClient(t)
+		r := httpmock.NewStringResponse(429, `{"code":"TOO_MANY_REQUESTS","message":"x","status":"error","details":{}}`)
+		r.Header.Set("Retry-After", "99999999999999999")
+		mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/Leads", httpmock.ResponderFromResponse(r))
+		req, _ := c.NewRequest("GET", "Leads", nil, nil)
+		_, err := c.Do(t.Context(), req, nil)
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.RetryAfter < 24*time.Hour || mt.GetTotalCallCount() != 1 {
+			t.Fatalf("err = %v, %d calls", err, mt.GetTotalCallCount())
+		}
+	})
+	t.Run("HTTP-date within the cap is waited for, through the real stack", func(t *testing.T) {
+		var hits atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if hits.Add(1) == 1 {
+				w.Header().Set("Retry-After", time.Now().Add(time.Second).UTC().Format(http.TimeFormat))
+				w.WriteHeader(429)
+				w.Write([]byte(`{"code":"TOO_MANY_REQUESTS","message":"concurrency limit exceeded","status":"error","details":{}}`))
+				return
+			}
+			w.Write([]byte(`{"data":[]}`))
+		}))
+		defer srv.Close()
+		c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithRetryPolicy(fastRetry))
+		req, _ := c.NewRequest("POST", "Leads", nil, map[string]any{"data": []any{}}) // not idempotent: a 429 is still safe
+		start := time.Now()
+		resp, err := c.Do(t.Context(), req, nil)
+		if err != nil || resp.Attempts != 2 || hits.Load() != 2 {
+			t.Fatalf("%v %v, %d hits", resp, err, hits.Load())
+		}
+		if d := time.Since(start); d > fastRetry.MaxRetryAfter+time.Second {
+			t.Fatalf("waited %v", d)
+		}
+	})
+	t.Run("HTTP-date beyond the cap ends the call with it", func(t *testing.T) {
+		c, mt := newMockClient(t)
+		r := httpmock.NewStringResponse(429, `{"code":"TOO_MANY_REQUESTS","message":"x","status":"error","details":{}}`)
+		r.Header.Set("Retry-After", time.Now().Add(10*time.Minute).UTC().Format(http.TimeFormat))
+		mt.RegisterResponder("POST", "https://www.zohoapis.com/crm/v2/Leads", httpmock.ResponderFromResponse(r))
+		req, _ := c.NewRequest("POST", "Leads", nil, map[string]any{"data": []any{}})
+		_, err := c.Do(t.Context(), req, nil)
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.RetryAfter < 9*time.Minute || !ae.Temporary() || mt.GetTotalCallCount() != 1 {
+			t.Fatalf("err = %v, %d calls", err, mt.GetTotalCallCount())
+		}
+	})
+	t.Run("credit exhaustion on a POST is not retried", func(t *testing.T) {
+		c, mt := newMockClient(t)
+		mt.RegisterResponder("POST", "https://www.zohoapis.com/crm/v2/Leads",
+			httpmock.NewStringResponder(429, `{"code":"TOO_MANY_REQUESTS","message":"Number of API requests for the 24 hour period is exceeded","status":"error","details":{}}`))
+		req, _ := c.NewRequest("POST", "Leads", nil, map[string]any{"data": []any{}}, Idempotent())
+		_, err := c.Do(t.Context(), req, nil)
+		if !errors.Is(err, ErrCreditsExhausted) || mt.GetTotalCallCount() != 1 {
+			t.Fatalf("err = %v, %d calls", err, mt.GetTotalCallCount())
+		}
+	})
+}
+
+func TestTokenRetryAccounting(t *testing.T) {
+	mt := httpmock.NewMockTransport()
+	mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/org", func(r *http.Request) (*http.Response, error) {
+		if r.Header.Get("Authorization") == "Zoho-oauthtoken fresh" {
+			return httpmock.NewStringResponse(200, `{"org":[]}`), nil
+		}
+		return httpmock.NewStringResponse(401, `{"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"}`), nil
+	})
+	var mu sync.Mutex
+	var seen []CallInfo
+	hook := WithCallHook(func(ctx context.Context, info CallInfo) { mu.Lock(); seen = append(seen, info); mu.Unlock() })
+	c, _ := NewClient(WithTokenSource(&rejecter{current: "stale"}), WithTransport(mt), hook)
+	req, _ := c.NewRequest("GET", "org", nil, nil)
+	resp, err := c.Do(t.Context(), req, nil)
+	if err != nil || resp.Attempts != 2 {
+		t.Fatalf("%v, attempts %d, want 2 (the 401 and the retry)", err, resp.Attempts)
+	}
+	if len(seen) != 2 || seen[0].Attempt != 1 || seen[0].Status != 401 || seen[1].Attempt != 2 || seen[1].Status != 200 {
+		t.Fatalf("hook saw %+v", seen)
+	}
+	// A second 401 after the retry: the error counts both attempts.
+	seen = nil
+	rj := &rejecter{current: "stale"}
+	rj.next = "still-stale"
+	c, _ = NewClient(WithTokenSource(rj), WithTransport(mt), hook)
+	_, err = c.Do(t.Context(), req, nil)
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Attempts != 2 || !errors.Is(err, ErrInvalidToken) || len(rj.rejected) != 1 {
+		t.Fatalf("err = %v (attempts %d), rejected %v", err, ae.Attempts, rj.rejected)
+	}
+	if len(seen) != 2 || seen[1].Attempt != 2 {
+		t.Fatalf("hook saw %+v", seen)
+	}
+	// A failed renewal: both errors reachable, on one line.
+	rj = &rejecter{current: "stale", fail: &TokenError{Op: "refresh", Code: "invalid_code"}}
+	c, _ = NewClient(WithTokenSource(rj), WithTransport(mt))
+	_, err = c.Do(t.Context(), req, nil)
+	var te *TokenError
+	if !errors.As(err, &ae) || !errors.As(err, &te) || !errors.Is(err, ErrInvalidToken) || !errors.Is(err, ErrReconnectRequired) {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.ContainsAny(err.Error(), "\r\n") {
+		t.Fatalf("error is not one line: %q", err.Error())
+	}
+}
+
+func TestHostileErrorBodiesAreScrubbed(t *testing.T) {
+	// A server that echoes the request's Authorization header in its error (message, details,
+	// code), with a line break to forge a log line.
+	echo := func(r *http.Request) (*http.Response, error) {
+		auth := r.Header.Get("Authorization")
+		b, _ := json.Marshal(map[string]any{
+			"code": "INVALID_DATA", "status": "error",
+			"message": "bad header " + auth + "\nlevel=INFO msg=forged",
+			"details": map[string]any{"header": auth, "raw": strings.TrimPrefix(auth, "Zoho-oauthtoken "),
+				"nested": map[string]any{"list": []any{auth, "bearer " + testToken}}},
+		})
+		return httpmock.NewBytesResponse(400, b), nil
+	}
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, mt := newMockClient(t, WithLogger(logger))
+	mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/Leads", echo)
+	mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/org", func(r *http.Request) (*http.Response, error) {
+		resp, _ := echo(r)
+		resp.StatusCode = 200 // the error envelope inside a 2xx
+		return resp, nil
+	})
+	for _, p := range []string{"Leads", "org"} {
+		req, _ := c.NewRequest("GET", p, nil, nil)
+		_, err := c.Do(t.Context(), req, nil)
+		var ae *APIError
+		if !errors.As(err, &ae) || !errors.Is(err, ErrInvalidData) {
+			t.Fatalf("%s: err = %v", p, err)
+		}
+		texts := []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", ae.Details), ae.Message, string(ae.Body), logs.String()}
+		for _, s := range texts {
+			if strings.Contains(s, testToken) || strings.Contains(s, "secret-access") {
+				t.Fatalf("%s: token leaked: %s", p, s)
+			}
+		}
+		if strings.ContainsAny(err.Error(), "\r\n") {
+			t.Fatalf("%s: Error() is not one line: %q", p, err.Error())
+		}
+		if !strings.Contains(ae.Message, "REDACTED") || !json.Valid(ae.Body) {
+			t.Fatalf("%s: message %q, body %s", p, ae.Message, ae.Body)
+		}
+	}
+}
+
+func TestScrubAuth(t *testing.T) {
+	other := "1000.0f1e2d3c4b5a69788796a5b4c3d2e1f0.aabbccddeeff00112233445566778899"
+	for _, s := range []string{"echo: Zoho-oauthtoken " + other, "Authorization=zoho-oauthtoken%20" + other, "BEARER " + other + ";x"} {
+		if got := scrubAuth(s, testToken); strings.Contains(got, other) || !strings.Contains(got, "REDACTED") {
+			t.Errorf("scrubAuth(%q) = %q", s, got)
+		}
+	}
+	for _, s := range []string{"Bearer token missing", "invalid oauth token", "Zoho-oauthtoken is required"} {
+		if got := scrubAuth(s, testToken); got != s {
+			t.Errorf("prose changed: %q -> %q", s, got)
+		}
+	}
+	if got := oneLine("a\nb\r\tc\u2028d"); got != "a b  c d" {
+		t.Errorf("oneLine = %q", got)
+	}
+}
+
+func TestStreamRequestBodyReplayedOnEveryAttempt(t *testing.T) {
+	c, mt := newMockClient(t)
+	var mu sync.Mutex
+	var bodies []string
+	var lengths []int64
+	mt.RegisterResponder("PUT", "https://www.zohoapis.com/crm/v2/Leads/1/photo", func(r *http.Request) (*http.Response, error) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		bodies, lengths = append(bodies, string(b)), append(lengths, r.ContentLength)
+		if len(bodies) < 3 {
+			return httpmock.NewStringResponse(503, ``), nil
+		}
+		return httpmock.NewStringResponse(200, `{}`), nil
+	})
+	const payload = "--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nhello\r\n--b--\r\n"
+	var opens atomic.Int32
+	req, err := c.NewStreamRequest("PUT", "Leads/1/photo", "multipart/form-data; boundary=b", int64(len(payload)),
+		func() (io.Reader, error) { opens.Add(1); return strings.NewReader(payload), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Do(t.Context(), req, nil)
+	if err != nil || resp.Attempts != 3 {
+		t.Fatalf("%v %v", resp, err)
+	}
+	for i, b := range bodies {
+		if b != payload || lengths[i] != int64(len(payload)) {
+			t.Fatalf("attempt %d sent %d bytes (Content-Length %d): %q", i+1, len(b), lengths[i], b)
+		}
+	}
+	if n := opens.Load(); n < 3 {
+		t.Fatalf("the body was opened %d times for 3 attempts", n)
+	}
+	if _, err := c.NewStreamRequest("PUT", "x", "a/b", 1, nil); err == nil {
+		t.Fatal("nil opener accepted")
+	}
+}
+
+func TestConcurrencyWaitEndsWithTheContext(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{}`)) }))
+	defer srv.Close()
+	c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithConcurrency(1))
+	req, _ := c.NewRequest("GET", "org", nil, nil)
+	held, err := c.DoRaw(t.Context(), req) // holds the only slot until its body is closed
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.Do(ctx, req, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("waited %v for a slot after the context ended", d)
+	}
+	held.Body.Close()
+	if _, err := c.Do(t.Context(), req, nil); err != nil {
+		t.Fatalf("after the slot was released: %v", err)
+	}
+}
+
+func TestMoreOptionsFailClearly(t *testing.T) {
+	ts := WithTokenSource(staticTS(""))
+	cases := map[string][]Option{
+		"nil token source": {WithTokenSource(nil)},
+		"nil http client":  {ts, WithHTTPClient(nil)},
+		"nil transport":    {ts, WithTransport(nil)},
+		"host with path":   {ts, WithAllowedHosts("127.0.0.1:8089/x")},
+		"empty host":       {ts, WithAllowedHosts(" ")},
+		"zero timeout":     {ts, WithTimeout(0)},
+		"nil hook":         {ts, WithCallHook(nil)},
+		"concurrency 101":  {ts, WithConcurrency(101)},
+		"21 retries":       {ts, WithRetryPolicy(RetryPolicy{MaxRetries: 21})},
+		"min above max":    {ts, WithRetryPolicy(RetryPolicy{MinWait: time.Second, MaxWait: time.Millisecond})},
+		"base url query":   {ts, WithBaseURL("http://127.0.0.1:1/?x=1")},
+		"base url user":    {ts, WithBaseURL("http://u:p@127.0.0.1:1")},
+	}
+	for name, opts := range cases {
+		if _, err := NewClient(opts...); err == nil || !strings.HasPrefix(err.Error(), "zoho: ") {
+			t.Errorf("%s: got err %v, want a zoho: error", name, err)
+		}
+	}
+	// The HTTP client's timeout bounds each attempt.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(2 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	c, err := NewClient(ts, WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}),
+		WithRetryPolicy(RetryPolicy{MaxRetries: -1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := c.NewRequest("GET", "org", nil, nil)
+	start := time.Now()
+	if _, err := c.Do(t.Context(), req, nil); err == nil || time.Since(start) > time.Second {
+		t.Fatalf("err = %v after %v", err, time.Since(start))
+	}
+}
+
+type valueTS struct{ tok string }
+
+func (v valueTS) Token() (*oauth2.Token, error) { return &oauth2.Token{AccessToken: v.tok}, nil }
+
+func TestClientPrintsNoSecretWithAnyVerb(t *testing.T) {
+	c, err := NewClient(WithTokenSource(valueTS{tok: testToken}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		if s := fmt.Sprintf(verb, c); strings.Contains(s, testToken) || strings.Contains(s, "secret-access") {
+			t.Fatalf("%s printed the token: %s", verb, s)
+		}
+	}
+}
+
+// FuzzAPIErrorFromAnswer: any answer turns into an error without panicking, on one line, without
+// the call's token even when the answer echoes it.
+func FuzzAPIErrorFromAnswer(f *testing.F) {
+	for _, name := range []string{"v8oas_error_400_invalid_data.json", "v8oas_error_401_invalid_token.json", "v8oas_error_429_rate_limit_exceeded.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(400, b, "")
+	}
+	f.Add(401, []byte(`{"code":"X","message":"Zoho-oauthtoken `+testToken+`\n","details":{"a":["`+testToken+`"]}}`), "1")
+	f.Add(200, []byte(`{"data":[{"status":"error","code":"INVALID_DATA","details":{"x":{"y":1}}}]}`), "120")
+	f.Add(429, []byte(`{"message":"\u005a\u006fho-oauthtoken 1000.secret-access-token.4f2a"}`), "Wed, 21 Oct 2015 07:28:00 GMT")
+	f.Add(400, []byte(`{"code":"E","message":"\u0031000.secret-access-token.4f2a","details":{"k":"\u0031000.secret-access-token.4f2a"}}`), "-5")
+	c, err := NewClient(WithTokenSource(staticTS("")))
+	if err != nil {
+		f.Fatal(err)
+	}
+	req, _ := c.NewRequest("GET", "Leads", nil, nil)
+	tok := &oauth2.Token{AccessToken: testToken}
+	f.Fuzz(func(t *testing.T, status int, body []byte, retryAfterHdr string) {
+		resp := &Response{Response: &http.Response{StatusCode: status, Header: http.Header{"Retry-After": {retryAfterHdr}}}, Attempts: 1}
+		e := c.newAPIError(req, resp, body, tok)
+		msg := e.Error()
+		if strings.ContainsAny(msg, "\r\n") {
+			t.Fatalf("not one line: %q", msg)
+		}
+		for _, s := range []string{msg, e.Message, e.Code, string(e.Body), fmt.Sprint(e.Details)} {
+			if strings.Contains(s, testToken) {
+				t.Fatalf("token in %q", s)
+			}
+		}
+		if e.RetryAfter < 0 {
+			t.Fatalf("negative RetryAfter %v", e.RetryAfter)
+		}
+		_, _, _, _ = e.Temporary(), e.Auth(), e.CreditsExhausted(), errors.Is(e, ErrInvalidToken)
+	})
+}
+
+func TestCrossHostRedirectIsRefusedOnce(t *testing.T) {
+	var hits atomic.Int32
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			leaked.Add(1)
+		}
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Redirect(w, r, other.URL+"/crm/v2/org", http.StatusFound)
+	}))
+	defer srv.Close()
+	c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithRetryPolicy(fastRetry))
+	req, _ := c.NewRequest("GET", "org", nil, nil)
+	_, err := c.Do(t.Context(), req, nil)
+	if err == nil || !strings.Contains(err.Error(), "refusing a redirect") {
+		t.Fatalf("err = %v", err)
+	}
+	if hits.Load() != 1 || leaked.Load() != 0 {
+		t.Fatalf("%d attempts, %d tokens sent to the other host", hits.Load(), leaked.Load())
+	}
+}
+
+func TestFailuresLoggedOnceWithTheCallContext(t *testing.T) {
+	type key struct{}
+	var logs bytes.Buffer
+	var ctxSeen atomic.Int32
+	h := &ctxHandler{Handler: slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}), seen: &ctxSeen, key: key{}}
+	mt := httpmock.NewMockTransport()
+	mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/org", func(r *http.Request) (*http.Response, error) {
+		if r.Header.Get("Authorization") == "Zoho-oauthtoken fresh" {
+			return httpmock.NewStringResponse(200, `{"org":[]}`), nil
+		}
+		return httpmock.NewStringResponse(401, `{"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"}`), nil
+	})
+	mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/Leads", httpmock.NewStringResponder(400, `{"code":"INVALID_DATA","status":"error","message":"x"}`))
+	c, _ := NewClient(WithTokenSource(&rejecter{current: "stale"}), WithTransport(mt), WithLogger(slog.New(h)))
+	ctx := context.WithValue(t.Context(), key{}, "chat-7")
+	req, _ := c.NewRequest("GET", "org", nil, nil)
+	if _, err := c.Do(ctx, req, nil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "call failed") {
+		t.Fatalf("a 401 recovered by the token retry was logged as a failure: %s", logs.String())
+	}
+	req, _ = c.NewRequest("GET", "Leads", nil, nil)
+	if _, err := c.Do(ctx, req, nil); !errors.Is(err, ErrInvalidData) {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), "call failed"); n != 1 || ctxSeen.Load() == 0 {
+		t.Fatalf("%d failure lines, call context seen %d times: %s", n, ctxSeen.Load(), logs.String())
+	}
+}
+
+// ctxHandler counts log records made with a context carrying key.
+type ctxHandler struct {
+	slog.Handler
+	seen *atomic.Int32
+	key  any
+}
+
+func (h *ctxHandler) Handle(ctx context.Context, r slog.Record) error {
+	if ctx.Value(h.key) != nil && strings.Contains(r.Message, "call failed") {
+		h.seen.Add(1)
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func TestGeneric429DescriptionIsConcurrency(t *testing.T) {
+	// Zoho's description of HTTP 429 names both causes; a body carrying it cannot tell them
+	// apart, and reading it as credit exhaustion would stop a tenant for hours over the common,
+	// seconds-long cause.
+	c, mt := newMockClient(t)
+	mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/Leads", httpmock.ResponderFromMultipleResponses([]*http.Response{
+		httpmock.NewStringResponse(429, `{"code":"TOO_MANY_REQUESTS","message":"Number of API requests for the 24 hour period is exceeded or the concurrency limit of the user for the app is exceeded","status":"error","details":{}}`),
+		httpmock.NewStringResponse(200, `{"data":[]}`),
+	}))
+	req, _ := c.NewRequest("GET", "Leads", nil, nil)
+	if resp, err := c.Do(t.Context(), req, nil); err != nil || resp.Attempts != 2 {
+		t.Fatalf("%v %v", resp, err)
+	}
+	for msg, want := range map[string]RateLimitKind{
+		"Number of API requests for the 24 hour period is exceeded": RateLimitCredits,
+		"You have exceeded the API credits for the day":             RateLimitCredits,
+		"concurrency limit of the user for the app is exceeded":     RateLimitConcurrency,
+		"Too many requests. Please try again later.":                RateLimitConcurrency,
+		"too many concurrent requests":                              RateLimitConcurrency,
+	} {
+		if got := classify429("TOO_MANY_REQUESTS", msg); got != want {
+			t.Errorf("%q: %v, want %v", msg, got, want)
+		}
+	}
 }

@@ -34,7 +34,8 @@
 // [NewTokenSource] returns a source that refreshes once however many goroutines wait, and, through
 // a host-implemented [TokenStore] (compare-and-swap on a version, optional [TokenLeaser]), once
 // however many processes share the token. A refresh token Zoho rejects is a permanent
-// [ErrReconnectRequired], never a retry loop.
+// [ErrReconnectRequired], never a retry loop, and an access token Zoho rejects moments after
+// issuing it is not renewed again until it is older than a floor ([WithMinRefreshInterval]).
 //
 // # Transport
 //

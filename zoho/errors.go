@@ -80,8 +80,9 @@ type APIError struct {
 	Body []byte
 }
 
-// Error returns one line: the call, the status and Zoho's code and message. It never contains a
-// token or secret (requests carry those in headers, which are not part of the error).
+// Error returns one line: the call, the status and Zoho's code and message. It never contains the
+// call's access token: requests carry it in a header, and an answer that echoes it is scrubbed
+// when the error is built. Line breaks in Zoho's text are turned into spaces.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("zoho: ")
@@ -116,7 +117,7 @@ func (e *APIError) Error() string {
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
 	}
-	return b.String()
+	return oneLine(b.String())
 }
 
 // Is makes the sentinel errors match: errors.Is(err, ErrInvalidData) and so on.
@@ -150,7 +151,11 @@ func (e *APIError) Is(target error) bool {
 // RateLimit tells which 429 this is. Zoho answers both "too many concurrent calls" and "24-hour
 // credits used up" with HTTP 429 and documents no distinct code for either (TOO_MANY_REQUESTS,
 // RATE_LIMIT_EXCEEDED); the message decides: one that speaks of credits, the 24-hour period or
-// the day's API limit is credit exhaustion, anything else a concurrency limit.
+// the day's API limit is credit exhaustion, anything else a concurrency limit. A message that
+// names concurrency is a concurrency limit even if it also names the 24-hour period: that is
+// Zoho's generic description of 429 ("… for the 24 hour period is exceeded or the concurrency
+// limit … is exceeded"), which cannot tell the causes apart, and reading it as credit exhaustion
+// would stop a tenant for hours over the common, seconds-long cause.
 func (e *APIError) RateLimit() RateLimitKind {
 	if e.HTTPStatus != http.StatusTooManyRequests && e.Code != "TOO_MANY_REQUESTS" && e.Code != "RATE_LIMIT_EXCEEDED" {
 		return NotRateLimited
@@ -160,6 +165,9 @@ func (e *APIError) RateLimit() RateLimitKind {
 
 func classify429(code, message string) RateLimitKind {
 	m := strings.ToLower(code + " " + message)
+	if strings.Contains(m, "concurren") {
+		return RateLimitConcurrency
+	}
 	for _, w := range []string{"credit", "24 hour", "24-hour", "per day", "daily", "api limit exceeded", "limit of the day"} {
 		if strings.Contains(m, w) {
 			return RateLimitCredits
@@ -201,7 +209,7 @@ type AmbiguousError struct {
 
 // Error describes the failure.
 func (e *AmbiguousError) Error() string {
-	return fmt.Sprintf("zoho: %s %s may or may not have been applied: %v", e.Method, e.Path, e.Err)
+	return oneLine(fmt.Sprintf("zoho: %s %s may or may not have been applied: %v", e.Method, e.Path, e.Err))
 }
 
 // Unwrap returns the underlying failure.

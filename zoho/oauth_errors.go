@@ -100,7 +100,7 @@ func (e *TokenError) Error() string {
 	case e.Throttled():
 		b.WriteString(" (throttled)")
 	}
-	return b.String()
+	return oneLine(b.String())
 }
 
 // Unwrap returns the underlying transport or store error.

@@ -539,3 +539,37 @@ func TestParseOAuthCallback(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseOAuthCallback: any callback query is parsed or refused without panicking; an accepted
+// one names an accounts server consistent with its location.
+func FuzzParseOAuthCallback(f *testing.F) {
+	f.Add("state=st-1&code=c&location=eu&accounts-server=https%3A%2F%2Faccounts.zoho.eu")
+	f.Add("state=s&code=c&location=in")
+	f.Add("state=s&error=access_denied&error_description=no%0Athanks")
+	f.Add("code=c&location=us&accounts-server=https://accounts.zoho.eu")
+	f.Add("code=c&accounts-server=https://evil.io")
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		cb, err := zoho.ParseOAuthCallback(q)
+		if err != nil {
+			if strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("error not on one line: %q", err.Error())
+			}
+			return
+		}
+		if cb.Code == "" {
+			t.Fatal("accepted without a code")
+		}
+		if cb.DataCenter != "" {
+			if dc, ok := zoho.DataCenterForAccountsServer(cb.AccountsServer); ok && dc != cb.DataCenter {
+				t.Fatalf("location %s with accounts server %s", cb.DataCenter, cb.AccountsServer)
+			}
+		}
+		if s := fmt.Sprintf("%#v", cb); len(cb.Code) >= 8 && strings.Contains(s, cb.Code) {
+			t.Fatalf("the code printed: %s", s)
+		}
+	})
+}

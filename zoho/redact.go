@@ -4,7 +4,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strings"
+	"unicode"
 )
 
 // sensitiveParams are query parameters whose values are secrets.
@@ -71,3 +73,66 @@ func levelFor(e *APIError) slog.Level {
 
 func slogString(k, v string) slog.Attr  { return slog.String(k, v) }
 func slogInt(k string, v int) slog.Attr { return slog.Int(k, v) }
+
+// authCredential matches an Authorization credential ("Zoho-oauthtoken 1000.abc…", "Bearer …";
+// 12 characters or more, so that prose such as "Bearer token missing" stays), as a hostile or
+// careless server may echo it in an error. Read-only.
+var authCredential = regexp.MustCompile(`(?i)\b(zoho-oauthtoken|bearer)(\s+|%20|\+)[^\s"'\\,;&<>]{12,}`)
+
+// scrubAuth replaces the access token tok (when it is long enough to be one) and anything that
+// looks like an Authorization credential in s.
+func scrubAuth(s, tok string) string {
+	if s == "" {
+		return s
+	}
+	if len(tok) >= 4 {
+		s = strings.ReplaceAll(s, tok, "REDACTED")
+	}
+	return authCredential.ReplaceAllString(s, "${1}${2}REDACTED")
+}
+
+// scrubAuthBytes is scrubAuth for a body; it returns b itself when there is nothing to scrub.
+func scrubAuthBytes(b []byte, tok string) []byte {
+	if len(b) == 0 {
+		return b
+	}
+	if s := scrubAuth(string(b), tok); s != string(b) {
+		return []byte(s)
+	}
+	return b
+}
+
+// scrubAuthValue applies scrubAuth to every string inside a decoded JSON value.
+func scrubAuthValue(v any, tok string) any {
+	switch x := v.(type) {
+	case string:
+		return scrubAuth(x, tok)
+	case map[string]any:
+		for k, e := range x {
+			x[k] = scrubAuthValue(e, tok)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = scrubAuthValue(e, tok)
+		}
+		return x
+	}
+	return v
+}
+
+// oneLine replaces control characters (line breaks above all) with spaces, so that text from a
+// server cannot forge log lines through an error message.
+func oneLine(s string) string {
+	if strings.IndexFunc(s, isBreaking) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isBreaking(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func isBreaking(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }

@@ -82,6 +82,9 @@ func (c *Client) NewRequest(method, path string, params any, body any, opts ...R
 	if strings.HasPrefix(path, "/") || strings.Contains(path, "://") {
 		return nil, fmt.Errorf("zoho: request path %q must be relative", path)
 	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("zoho: request path %q must not carry a query or fragment (pass params)", path)
+	}
 	for _, seg := range strings.Split(path, "/") {
 		if seg == "." || seg == ".." {
 			return nil, fmt.Errorf("zoho: request path %q walks out of the API", path)
@@ -109,7 +112,9 @@ func (c *Client) NewRequest(method, path string, params any, body any, opts ...R
 		r.contentLength = int64(len(r.body))
 	}
 	for _, o := range opts {
-		o(r)
+		if o != nil {
+			o(r)
+		}
 	}
 	return r, nil
 }
@@ -126,9 +131,10 @@ func marshalNoEscape(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// NewStreamRequest builds a request whose body comes from open, called once per attempt so that a
-// retry sends the same complete body (a multipart upload over a seekable file, say). length is the
-// exact body size.
+// NewStreamRequest builds a request whose body comes from open, called for every attempt so that
+// a retry sends the same complete body (a multipart upload over a seekable file, say), and once
+// more when the call starts (the retry layer probes it; a reader that is an io.Closer is closed).
+// length is the exact body size.
 func (c *Client) NewStreamRequest(method, path, contentType string, length int64, open func() (io.Reader, error), opts ...RequestOption) (*Request, error) {
 	r, err := c.NewRequest(method, path, nil, nil, opts...)
 	if err != nil {
@@ -167,7 +173,7 @@ type PageInfo struct {
 // untouched. Any non-2xx answer, and a 2xx holding Zoho's error envelope, is an *APIError (see
 // also [AmbiguousError], [HostError]). When the context ends, Do returns the context's error.
 func (c *Client) Do(ctx context.Context, req *Request, v any) (*Response, error) {
-	resp, err := c.send(ctx, req)
+	resp, st, err := c.sendState(ctx, req)
 	if err != nil {
 		return resp, err
 	}
@@ -198,7 +204,8 @@ func (c *Client) Do(ctx context.Context, req *Request, v any) (*Response, error)
 	if err := json.Unmarshal(data, &head); err == nil {
 		resp.Info = head.Info
 		if head.Status == "error" {
-			e := c.newAPIError(req, resp, data)
+			e := c.newAPIError(req, resp, data, st.lastToken())
+			c.logFailure(ctx, e)
 			return resp, e
 		}
 	}
@@ -220,28 +227,54 @@ func (c *Client) DoRaw(ctx context.Context, req *Request) (*Response, error) {
 // send performs the call with retries and the one retry after a rejected token. On error the
 // body is closed; on success the caller closes it.
 func (c *Client) send(ctx context.Context, req *Request) (*Response, error) {
-	if ctx == nil {
-		return nil, errors.New("zoho: nil context")
-	}
-	if req == nil {
-		return nil, errors.New("zoho: nil request")
-	}
-	resp, st, err := c.sendOnce(ctx, req)
-	var apiErr *APIError
-	if err != nil && errors.As(err, &apiErr) && errors.Is(apiErr, ErrInvalidToken) {
-		if rj, ok := c.cfg.ts.(TokenRejecter); ok {
-			if rerr := rj.TokenRejected(ctx, st.lastToken()); rerr != nil {
-				return resp, errors.Join(err, rerr)
-			}
-			resp, _, err = c.sendOnce(ctx, req)
-		}
-	}
+	resp, _, err := c.sendState(ctx, req)
 	return resp, err
 }
 
-func (c *Client) sendOnce(ctx context.Context, req *Request) (*Response, *callState, error) {
-	base, err := c.apiBase()
+// sendState is send, also returning the state of the call's last round of attempts (nil if none
+// was made), whose token scrubs error bodies.
+func (c *Client) sendState(ctx context.Context, req *Request) (*Response, *callState, error) {
+	if ctx == nil {
+		return nil, nil, errors.New("zoho: nil context")
+	}
+	if req == nil {
+		return nil, nil, errors.New("zoho: nil request")
+	}
+	resp, st, err := c.sendOnce(ctx, req, 0)
+	var apiErr *APIError
+	if err != nil && st != nil && errors.As(err, &apiErr) && errors.Is(apiErr, ErrInvalidToken) {
+		if rj, ok := c.cfg.ts.(TokenRejecter); ok {
+			if rerr := rj.TokenRejected(ctx, st.lastToken()); rerr != nil {
+				err = &tokenRetryError{api: err, renew: rerr}
+				c.logFailure(ctx, err)
+				return resp, st, err
+			}
+			// One more round, counted on from the first: Attempts and the call hook see one call.
+			resp, st, err = c.sendOnce(ctx, req, st.attempts())
+		}
+	}
+	c.logFailure(ctx, err)
+	return resp, st, err
+}
+
+// tokenRetryError is a 401 INVALID_TOKEN whose token could not be renewed: the *APIError and the
+// renewal's error (a *TokenError matching ErrReconnectRequired, say) both match errors.Is and
+// errors.As.
+type tokenRetryError struct{ api, renew error }
+
+func (e *tokenRetryError) Error() string {
+	return e.api.Error() + "; renewing the token failed: " + oneLine(e.renew.Error())
+}
+func (e *tokenRetryError) Unwrap() []error { return []error{e.api, e.renew} }
+
+// sendOnce makes one round of attempts (the retry layer's). prior is how many attempts earlier
+// rounds of the same call made.
+func (c *Client) sendOnce(ctx context.Context, req *Request, prior int) (*Response, *callState, error) {
+	base, err := c.apiBase(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
 		return nil, nil, err
 	}
 	full := base + "/crm/" + c.cfg.version + "/" + req.Path
@@ -249,6 +282,7 @@ func (c *Client) sendOnce(ctx context.Context, req *Request) (*Response, *callSt
 		full += "?" + req.Query.Encode()
 	}
 	st := &callState{method: req.Method, path: c.fullPath(req), idempotent: req.idempotent}
+	st.attempt.Store(int32(prior))
 	var body any
 	switch {
 	case req.open != nil:
@@ -273,7 +307,10 @@ func (c *Client) sendOnce(ctx context.Context, req *Request) (*Response, *callSt
 		rreq.ContentLength = req.contentLength
 	}
 	hresp, err := c.retry.Do(rreq)
-	if err != nil && hresp == nil {
+	if err != nil {
+		if hresp != nil { // a refused redirect comes with the redirect answer, its body closed
+			hresp.Body.Close()
+		}
 		if ctx.Err() != nil {
 			return nil, st, ctx.Err()
 		}
@@ -297,14 +334,22 @@ func (c *Client) sendOnce(ctx context.Context, req *Request) (*Response, *callSt
 	}
 	data, _ := io.ReadAll(io.LimitReader(hresp.Body, maxErrorBody))
 	hresp.Body.Close()
-	apiErr := c.newAPIError(req, resp, data)
+	apiErr := c.newAPIError(req, resp, data, st.lastToken())
 	if hresp.StatusCode >= 500 && !st.replaySafe() {
 		return resp, st, &AmbiguousError{Method: req.Method, Path: st.path, StatusCode: hresp.StatusCode, Err: apiErr}
 	}
 	return resp, st, apiErr
 }
 
-func (c *Client) newAPIError(req *Request, resp *Response, body []byte) *APIError {
+// newAPIError builds the error of an answer. tok is the token the call sent: a server that echoes
+// the request (its Authorization header) in its error must not put the token into the error, so
+// the body and every field read from it are scrubbed of it (see scrubAuth).
+func (c *Client) newAPIError(req *Request, resp *Response, body []byte, tok *oauth2.Token) *APIError {
+	secret := ""
+	if tok != nil {
+		secret = tok.AccessToken
+	}
+	body = scrubAuthBytes(body, secret)
 	e := &APIError{HTTPStatus: resp.StatusCode, Method: req.Method, Path: c.fullPath(req), Attempts: resp.Attempts, Body: body}
 	if ra, ok := retryAfter(resp.Response); ok {
 		e.RetryAfter = ra
@@ -312,9 +357,22 @@ func (c *Client) newAPIError(req *Request, resp *Response, body []byte) *APIErro
 	if !e.parseBody(body) && e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
-	c.cfg.logger.LogAttrs(context.Background(), levelFor(e), "zoho: call failed",
-		slogString("method", e.Method), slogString("path", e.Path), slogInt("status", e.HTTPStatus), slogString("code", e.Code))
+	// The body may spell the token with JSON escapes: scrub what was decoded too.
+	e.Code, e.Message, e.Status = scrubAuth(e.Code, secret), scrubAuth(e.Message, secret), scrubAuth(e.Status, secret)
+	if e.Details != nil {
+		e.Details, _ = scrubAuthValue(e.Details, secret).(map[string]any)
+	}
 	return e
+}
+
+// logFailure logs the final *APIError of a call, once, with the call's context.
+func (c *Client) logFailure(ctx context.Context, err error) {
+	var e *APIError
+	if err == nil || !errors.As(err, &e) {
+		return
+	}
+	c.cfg.logger.LogAttrs(ctx, levelFor(e), "zoho: call failed",
+		slogString("method", e.Method), slogString("path", e.Path), slogInt("status", e.HTTPStatus), slogString("code", e.Code))
 }
 
 // fullPath is the URL path of req, as errors and logs name it.
@@ -322,11 +380,11 @@ func (c *Client) fullPath(req *Request) string { return "/crm/" + c.cfg.version 
 
 // apiBase returns the API domain for the next call: the explicit base URL, else the token's
 // api_domain, else the data centre's default.
-func (c *Client) apiBase() (string, error) {
+func (c *Client) apiBase(ctx context.Context) (string, error) {
 	if c.cfg.baseURL != nil {
 		return strings.TrimRight(c.cfg.baseURL.String(), "/"), nil
 	}
-	tok, err := c.cfg.ts.Token()
+	tok, err := c.token(ctx)
 	if err != nil {
 		return "", &tokenError{err: err}
 	}

@@ -91,7 +91,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 			return false, err
 		}
 		var he *HostError
-		if errors.As(err, &he) {
+		if errors.As(err, &he) || errors.Is(err, errRedirect) {
 			return false, err
 		}
 		if st != nil && st.written() && !st.replaySafe() {
@@ -163,6 +163,9 @@ func (c *Client) backoff(minWait, maxWait time.Duration, attempt int, resp *http
 	return half + rand.N(d-half+1)
 }
 
+// maxRetryAfterSeconds bounds a Retry-After in seconds (a week); anything longer reads as that.
+const maxRetryAfterSeconds = 7 * 24 * 3600
+
 // retryAfter parses a Retry-After header in seconds or as an HTTP date.
 func retryAfter(resp *http.Response) (time.Duration, bool) {
 	if resp == nil {
@@ -172,11 +175,13 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}
-	if s, err := strconv.Atoi(v); err == nil {
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
 		if s < 0 {
 			return 0, false
 		}
-		return time.Duration(s) * time.Second, true
+		// Clamp before converting: a huge value must read as a long wait, not overflow into a
+		// short or negative one.
+		return time.Duration(min(s, maxRetryAfterSeconds)) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(time.Until(t), 0), true

@@ -18,10 +18,9 @@ const (
 	// DefaultRefreshTimeout bounds one renewal: waiting for another process's lease, the call to
 	// Zoho and the store.
 	DefaultRefreshTimeout = 30 * time.Second
-	// minRefreshInterval: a token issued less than this long ago is neither renewed early nor
-	// renewed after Zoho rejects it. Zoho mints at most 10 access tokens per refresh token per 10
-	// minutes; this keeps one source well under that whatever happens.
-	minRefreshInterval = time.Minute
+	// DefaultMinRefreshInterval is how old an access token must be before it is renewed early or
+	// renewed after Zoho rejects it (see [WithMinRefreshInterval]).
+	DefaultMinRefreshInterval = time.Minute
 )
 
 // TokenSource is the access-token source for one Zoho connection (one key of a [TokenStore]),
@@ -34,7 +33,8 @@ const (
 //     token. If the store is also a [TokenLeaser], it takes the lease first, so only one process
 //     asks Zoho; the others wait for the stored result. Saving is a compare-and-swap: if another
 //     process saved first, its token wins and is used.
-//   - It renews a little before expiry (see [WithRefreshMargin]).
+//   - It renews a little before expiry (see [WithRefreshMargin]), and never renews a token younger
+//     than a floor (see [WithMinRefreshInterval]).
 //   - When Zoho rejects an access token (401 INVALID_TOKEN), [TokenSource.TokenRejected] renews
 //     only if that token is still the current one, so 100 concurrent 401s cause one renewal.
 //
@@ -75,9 +75,10 @@ type tokenFlight struct {
 }
 
 type tokenSourceOptions struct {
-	margin, timeout, backoffMin, backoffMax, recheck time.Duration
-	ctx                                              context.Context
-	logger                                           *slog.Logger
+	margin, timeout, backoffMin, backoffMax, recheck, minInterval time.Duration
+	ctx                                                           context.Context
+	logger                                                        *slog.Logger
+	now                                                           func() time.Time // nil: time.Now
 }
 
 // A TokenSourceOption configures a [TokenSource].
@@ -133,6 +134,45 @@ func WithReconnectRecheck(d time.Duration) TokenSourceOption {
 	}
 }
 
+// WithMinRefreshInterval sets how old an access token must be before the source renews it, early
+// (within the refresh margin) or after Zoho rejected it (default [DefaultMinRefreshInterval];
+// 0..10 minutes; 0 means no floor). A token Zoho rejects younger than that is not renewed: the call
+// fails with a [*TokenError] of code [TokenCodeRejectedTooSoon] (after the store was checked for a
+// token another process saved), and the next rejection once the token is old enough renews it.
+//
+// The trade-off: Zoho mints at most 10 access tokens per refresh token per 10 minutes, and a
+// source whose fresh tokens keep being rejected (a wrong data centre, a proxy that strips the
+// header, a scope problem reported as INVALID_TOKEN) would otherwise spend that quota in seconds
+// and leave the whole tenant throttled. But Zoho does invalidate fresh tokens legitimately: the
+// 16th active token of a refresh token evicts the oldest, and a revocation kills every token of
+// the grant at once. With the default floor such a token keeps failing for up to a minute; with
+// 0 it is renewed at the first 401, and a persistent rejection costs one token per call until
+// Zoho throttles ([ErrTokenThrottled], then backoff).
+func WithMinRefreshInterval(d time.Duration) TokenSourceOption {
+	return func(o *tokenSourceOptions) error {
+		if d < 0 || d > 10*time.Minute {
+			return fmt.Errorf("zoho: WithMinRefreshInterval: %v is out of range 0..10m", d)
+		}
+		o.minInterval = d
+		return nil
+	}
+}
+
+// WithTokenClock sets the clock the source reads (default time.Now): token ages and expiries, the
+// refresh margin and floor, and the deadlines of its backoff and reconnect checks. Renewed tokens
+// are dated by it (IssuedAt, Expiry), so that a test or a host with a simulated clock (such as the
+// zohotest fake Zoho's) sees tokens age with it. Waits (a lease held by another process, the
+// refresh timeout) still run in real time.
+func WithTokenClock(now func() time.Time) TokenSourceOption {
+	return func(o *tokenSourceOptions) error {
+		if now == nil {
+			return errors.New("zoho: WithTokenClock: nil clock")
+		}
+		o.now = now
+		return nil
+	}
+}
+
 // WithTokenContext sets the long-lived context renewals run under (default
 // context.Background()). Cancel it at shutdown to abandon renewals. Never pass a request's
 // context: renewals outlive requests.
@@ -170,7 +210,7 @@ func NewTokenSource(cfg *OAuthConfig, store TokenStore, key string, opts ...Toke
 		return nil, err
 	}
 	o := tokenSourceOptions{
-		margin: DefaultRefreshMargin, timeout: DefaultRefreshTimeout,
+		margin: DefaultRefreshMargin, timeout: DefaultRefreshTimeout, minInterval: DefaultMinRefreshInterval,
 		backoffMin: 5 * time.Second, backoffMax: 5 * time.Minute, recheck: 30 * time.Second,
 		ctx: context.Background(),
 	}
@@ -198,11 +238,26 @@ func (s *TokenSource) Token() (*oauth2.Token, error) {
 	return s.get(context.Background(), "")
 }
 
+// tokenContext is Token for a [Client]'s call: the wait for a renewal in flight ends with ctx
+// (the renewal itself goes on under the source's own context).
+func (s *TokenSource) tokenContext(ctx context.Context) (*oauth2.Token, error) {
+	return s.get(ctx, "")
+}
+
+// clock returns the source's current time.
+func (s *TokenSource) clock() time.Time {
+	if s.opt.now != nil {
+		return s.opt.now()
+	}
+	return time.Now()
+}
+
 // TokenRejected is called by the [Client] when Zoho answered 401 INVALID_TOKEN to rejected. If
 // rejected is still the current token, it is renewed (once, however many callers report it);
 // otherwise the current token is newer and nothing is done. A nil result means "retry the call".
-// A token issued less than a minute ago is not renewed again: that is a [*TokenError] with code
-// [TokenCodeRejectedTooSoon].
+// A token younger than the floor of [WithMinRefreshInterval] (a minute by default) is not renewed
+// again: unless the store holds another valid token by then (another process renewed or
+// reconnected), that is a [*TokenError] with code [TokenCodeRejectedTooSoon].
 func (s *TokenSource) TokenRejected(ctx context.Context, rejected *oauth2.Token) error {
 	if rejected == nil || rejected.AccessToken == "" {
 		return nil
@@ -243,7 +298,7 @@ func (s *TokenSource) Revoke(ctx context.Context) error {
 	s.cur, s.curOAuth = nil, nil
 	s.terminal = &TokenError{Op: "refresh", Code: TokenCodeRevoked, Description: "the refresh token was revoked by this source"}
 	s.termVer = ver
-	s.recheckAt = time.Now().Add(s.opt.recheck)
+	s.recheckAt = s.clock().Add(s.opt.recheck)
 	return nil
 }
 
@@ -266,10 +321,21 @@ func (s *TokenSource) needsRefresh(t *Token, now time.Time) bool {
 	if t.Expired(now) {
 		return true
 	}
-	if t.Expiry.IsZero() || now.Before(t.Expiry.Add(-s.opt.margin)) {
+	margin := s.opt.margin
+	if !t.IssuedAt.IsZero() && t.Expiry.After(t.IssuedAt) {
+		// A token that lives shorter than twice the margin is renewed at half its life, not at
+		// every use.
+		margin = min(margin, t.Expiry.Sub(t.IssuedAt)/2)
+	}
+	if t.Expiry.IsZero() || now.Before(t.Expiry.Add(-margin)) {
 		return false
 	}
-	return t.IssuedAt.IsZero() || now.Sub(t.IssuedAt) >= minRefreshInterval
+	return !s.tooYoung(t, now)
+}
+
+// tooYoung reports whether t was issued less than the minimum refresh interval before now.
+func (s *TokenSource) tooYoung(t *Token, now time.Time) bool {
+	return !t.IssuedAt.IsZero() && now.Sub(t.IssuedAt) < s.opt.minInterval
 }
 
 // get returns a token: one that needs no renewal (rejected == ""), or one other than rejected.
@@ -278,7 +344,7 @@ func (s *TokenSource) get(ctx context.Context, rejected string) (*oauth2.Token, 
 	s.mu.Lock()
 	var waited *tokenFlight
 	for round := 0; ; round++ {
-		now := time.Now()
+		now := s.clock()
 		if s.terminal == nil && s.cur != nil {
 			ok := false
 			if rejected != "" {
@@ -311,14 +377,10 @@ func (s *TokenSource) get(ctx context.Context, rejected string) (*oauth2.Token, 
 			if s.failErr != nil && now.Before(s.failUntil) {
 				return s.fallbackLocked(now, rejected, s.failErr)
 			}
-			if rejected != "" && s.cur != nil && s.cur.AccessToken == rejected && !s.cur.IssuedAt.IsZero() &&
-				now.Sub(s.cur.IssuedAt) < minRefreshInterval {
-				s.mu.Unlock()
-				s.opt.logger.Warn("zoho: access token rejected moments after it was issued; not renewing again yet")
-				return nil, &TokenError{Op: "refresh", Code: TokenCodeRejectedTooSoon,
-					Description: "Zoho rejected an access token issued less than a minute ago"}
-			}
-			s.startFlightLocked(rejected)
+			// A token younger than the floor is not renewed at Zoho; the flight only looks in the
+			// store for a token saved by another process (a renewal, a reconnect).
+			adoptOnly := rejected != "" && s.cur != nil && s.cur.AccessToken == rejected && s.tooYoung(s.cur, now)
+			s.startFlightLocked(rejected, adoptOnly)
 		}
 		f := s.flight
 		s.mu.Unlock()
@@ -342,25 +404,39 @@ func (s *TokenSource) fallbackLocked(now time.Time, rejected string, err error) 
 	return nil, err
 }
 
-func (s *TokenSource) startFlightLocked(rejected string) {
+func (s *TokenSource) startFlightLocked(rejected string, adoptOnly bool) {
 	f := &tokenFlight{done: make(chan struct{}), rejected: rejected}
 	s.flight = f
 	snap := ""
 	if s.cur != nil {
 		snap = s.cur.AccessToken
 	}
-	go s.runFlight(f, rejected, snap, s.terminal, s.termVer)
+	go s.runFlight(f, rejected, snap, s.terminal, s.termVer, adoptOnly)
 }
 
-func (s *TokenSource) runFlight(f *tokenFlight, rejected, snap string, termErr error, termVer int64) {
+func (s *TokenSource) runFlight(f *tokenFlight, rejected, snap string, termErr error, termVer int64, adoptOnly bool) {
 	ctx, cancel := context.WithTimeout(s.opt.ctx, s.opt.timeout)
 	defer cancel()
-	tok, ver, err := s.obtain(ctx, rejected, snap, termErr, termVer)
+	var (
+		tok *Token
+		ver int64
+		err error
+	)
+	if adoptOnly {
+		tok, ver, err = s.adoptStored(ctx, rejected, snap)
+	} else {
+		tok, ver, err = s.obtain(ctx, rejected, snap, termErr, termVer)
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
+	now := s.clock()
 	switch {
+	case adoptOnly && err != nil:
+		// Not a failure of the grant: nothing changes, and the next rejection decides again.
+		if !isTooSoon(err) {
+			s.opt.logger.Warn("zoho: reading the token store failed", slog.String("error", err.Error()))
+		}
 	case err == nil:
 		s.cur, s.ver, s.curOAuth = tok, ver, tok.OAuth2()
 		s.failErr, s.failures, s.terminal = nil, 0, nil
@@ -406,6 +482,25 @@ func (s *TokenSource) backoff(n int, err error) time.Duration {
 	return d
 }
 
+// adoptStored answers a rejection of a token younger than the floor: a token another process
+// saved since (a renewal, a reconnect) is adopted; otherwise the rejection is refused with
+// TokenCodeRejectedTooSoon. Zoho is not asked.
+func (s *TokenSource) adoptStored(ctx context.Context, rejected, snap string) (*Token, int64, error) {
+	stored, ver, err := s.load(ctx)
+	if err == nil && s.adoptable(stored, s.clock(), rejected, snap) {
+		return stored, ver, nil
+	}
+	s.opt.logger.Warn("zoho: access token rejected moments after it was issued; not renewing it yet",
+		slog.Duration("min_refresh_interval", s.opt.minInterval))
+	return nil, 0, &TokenError{Op: "refresh", Code: TokenCodeRejectedTooSoon,
+		Description: fmt.Sprintf("Zoho rejected an access token issued less than %v ago; it is renewed at the next rejection after that", s.opt.minInterval)}
+}
+
+func isTooSoon(err error) bool {
+	var te *TokenError
+	return errors.As(err, &te) && te.Code == TokenCodeRejectedTooSoon
+}
+
 // adoptable reports whether stored can be used instead of renewing: for a rejected token, any
 // other unexpired token; otherwise a token that needs no renewal, or one another process renewed
 // since this source last held a token (different from snap), while it has not expired.
@@ -444,7 +539,7 @@ func (s *TokenSource) obtain(ctx context.Context, rejected, snap string, termErr
 	if termErr != nil && ver == termVer {
 		return nil, ver, termErr // nothing new since Zoho rejected the grant: do not ask again
 	}
-	if s.adoptable(stored, time.Now(), rejected, snap) {
+	if s.adoptable(stored, s.clock(), rejected, snap) {
 		return stored, ver, nil
 	}
 	if s.leaser != nil {
@@ -463,7 +558,7 @@ func (s *TokenSource) obtain(ctx context.Context, rejected, snap string, termErr
 			}
 		}()
 		stored, ver = lstored, lver
-		if s.adoptable(stored, time.Now(), rejected, snap) {
+		if s.adoptable(stored, s.clock(), rejected, snap) {
 			return stored, ver, nil
 		}
 	}
@@ -475,6 +570,9 @@ func (s *TokenSource) obtain(ctx context.Context, rejected, snap string, termErr
 		}
 		return stored, ver, err
 	}
+	if s.opt.now != nil {
+		s.redate(fresh)
+	}
 	s.opt.logger.Debug("zoho: access token renewed", slog.Time("expiry", fresh.Expiry))
 	nv, err := s.store.SaveToken(ctx, s.key, fresh, ver)
 	switch {
@@ -483,7 +581,7 @@ func (s *TokenSource) obtain(ctx context.Context, rejected, snap string, termErr
 	case errors.Is(err, ErrVersionConflict):
 		// Another process saved first: its token wins, so that every process uses the same one.
 		if winner, wv, lerr := s.load(ctx); lerr == nil {
-			if !winner.Expired(time.Now()) {
+			if !winner.Expired(s.clock()) {
 				return winner, wv, nil
 			}
 			return fresh, wv, nil
@@ -523,8 +621,18 @@ func (s *TokenSource) lease(ctx context.Context, rejected, snap string) (func(co
 		case <-t.C:
 		}
 		delay = min(delay*2, 500*time.Millisecond)
-		if stored, ver, lerr := s.load(ctx); lerr == nil && s.adoptable(stored, time.Now(), rejected, snap) {
+		if stored, ver, lerr := s.load(ctx); lerr == nil && s.adoptable(stored, s.clock(), rejected, snap) {
 			return nil, stored, ver, true, nil
 		}
 	}
+}
+
+// redate dates a token Zoho just minted by the source's clock: issued now, expiring after the
+// lifetime Zoho gave it.
+func (s *TokenSource) redate(t *Token) {
+	now := s.clock()
+	if !t.Expiry.IsZero() && !t.IssuedAt.IsZero() {
+		t.Expiry = now.Add(t.Expiry.Sub(t.IssuedAt))
+	}
+	t.IssuedAt = now
 }

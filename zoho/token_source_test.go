@@ -156,6 +156,17 @@ func TestRefreshesALittleBeforeExpiry(t *testing.T) {
 	if m2.calls.Load() != 1 {
 		t.Fatalf("%d refreshes of a short-lived token", m2.calls.Load())
 	}
+	// Without the floor too: a token shorter-lived than the margin is renewed at half its life.
+	m3 := &oaMinter{body: `{"access_token":"short","expires_in":60}`}
+	ts, _ = oaSource(t, tok, m3, zoho.WithRefreshMargin(5*time.Minute), zoho.WithMinRefreshInterval(0))
+	for range 20 {
+		if got, err := ts.Token(); err != nil || got.AccessToken != "short" {
+			t.Fatalf("%v %v", got, err)
+		}
+	}
+	if m3.calls.Load() != 1 {
+		t.Fatalf("%d refreshes of a short-lived token without the floor", m3.calls.Load())
+	}
 }
 
 // oaNoLease hides the store's lease, as a store without one would be.
@@ -181,8 +192,8 @@ func TestTwoProcessesSharingAStoreRefreshOnce(t *testing.T) {
 			var wg sync.WaitGroup
 			var ga, gb []string
 			wg.Add(2)
-			go func() { defer wg.Done(); ga = oaHammer(t, 50, a) }()
-			go func() { defer wg.Done(); gb = oaHammer(t, 50, b) }()
+			go func() { defer wg.Done(); ga = oaHammer(t, 100, a) }()
+			go func() { defer wg.Done(); gb = oaHammer(t, 100, b) }()
 			wg.Wait()
 			saved, v, _ := mem.LoadToken(t.Context(), "tenant-1")
 			for _, g := range append(ga, gb...) {
@@ -601,5 +612,270 @@ func TestALeaseLeftByADeadProcessLapses(t *testing.T) {
 	var te *zoho.TokenError
 	if !errors.As(err, &te) || te.Op != "lease" || !te.Temporary() || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// oaClock is a settable clock for WithTokenClock.
+type oaClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *oaClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *oaClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// oaFreshlyIssued is a valid token issued at issued, as one Zoho invalidated moments later (the
+// 16th active token evicting it, a revocation) would be.
+func oaFreshlyIssued(issued time.Time) *zoho.Token {
+	tok := oaExpired()
+	tok.AccessToken, tok.IssuedAt, tok.Expiry = "stale", issued, issued.Add(time.Hour)
+	return tok
+}
+
+func TestMinRefreshInterval(t *testing.T) {
+	rejected := &oauth2.Token{AccessToken: "stale"}
+	t.Run("default floor: a token issued seconds ago is not renewed after a rejection", func(t *testing.T) {
+		m := &oaMinter{}
+		ts, _ := oaSource(t, oaFreshlyIssued(time.Now().Add(-10*time.Second)), m)
+		if _, err := ts.Token(); err != nil {
+			t.Fatal(err)
+		}
+		var te *zoho.TokenError
+		if err := ts.TokenRejected(t.Context(), rejected); !errors.As(err, &te) || te.Code != zoho.TokenCodeRejectedTooSoon || m.calls.Load() != 0 {
+			t.Fatalf("err = %v, %d refreshes", err, m.calls.Load())
+		}
+	})
+	t.Run("no floor: renewed", func(t *testing.T) {
+		m := &oaMinter{}
+		ts, _ := oaSource(t, oaFreshlyIssued(time.Now().Add(-10*time.Second)), m, zoho.WithMinRefreshInterval(0))
+		if _, err := ts.Token(); err != nil {
+			t.Fatal(err)
+		}
+		if err := ts.TokenRejected(t.Context(), rejected); err != nil || m.calls.Load() != 1 {
+			t.Fatalf("err = %v, %d refreshes", err, m.calls.Load())
+		}
+		if got, _ := ts.Token(); got.AccessToken != "fresh-1" {
+			t.Fatalf("after renewal: %s", got.AccessToken)
+		}
+	})
+	t.Run("the clock decides", func(t *testing.T) {
+		clock := &oaClock{now: time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)}
+		m := &oaMinter{}
+		ts, store := oaSource(t, oaFreshlyIssued(clock.Now()), m, zoho.WithTokenClock(clock.Now), zoho.WithMinRefreshInterval(5*time.Minute))
+		if _, err := ts.Token(); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(4 * time.Minute)
+		var te *zoho.TokenError
+		if err := ts.TokenRejected(t.Context(), rejected); !errors.As(err, &te) || te.Code != zoho.TokenCodeRejectedTooSoon || m.calls.Load() != 0 {
+			t.Fatalf("4 minutes after issue: %v, %d refreshes", err, m.calls.Load())
+		}
+		clock.Advance(time.Minute)
+		if err := ts.TokenRejected(t.Context(), rejected); err != nil || m.calls.Load() != 1 {
+			t.Fatalf("5 minutes after issue: %v, %d refreshes", err, m.calls.Load())
+		}
+		// The renewed token is dated by the clock, in the store too.
+		saved, _, _ := store.LoadToken(t.Context(), "tenant-1")
+		if !saved.IssuedAt.Equal(clock.Now()) || !saved.Expiry.Equal(clock.Now().Add(time.Hour)) {
+			t.Fatalf("renewed token dated %v..%v, clock %v", saved.IssuedAt, saved.Expiry, clock.Now())
+		}
+		// Expiry is read on the clock: an hour later the token is renewed before use.
+		clock.Advance(time.Hour)
+		if got, err := ts.Token(); err != nil || got.AccessToken != "fresh-2" {
+			t.Fatalf("after the clock passed the expiry: %v %v", got, err)
+		}
+	})
+	t.Run("options are validated", func(t *testing.T) {
+		for _, opt := range []zoho.TokenSourceOption{zoho.WithMinRefreshInterval(-time.Second), zoho.WithMinRefreshInterval(11 * time.Minute), zoho.WithTokenClock(nil)} {
+			if _, err := zoho.NewTokenSource(oaConfig(nil), zoho.NewMemoryTokenStore(), "k", opt); err == nil || !strings.HasPrefix(err.Error(), "zoho: ") {
+				t.Errorf("err = %v", err)
+			}
+		}
+	})
+}
+
+func TestRejectedTooSoonAdoptsAReconnectedToken(t *testing.T) {
+	// Another process reconnected (new grant, new token in the store) right after this one
+	// renewed: the 401 is answered from the store, without asking Zoho and despite the floor.
+	m := &oaMinter{}
+	ts, store := oaSource(t, oaFreshlyIssued(time.Now()), m)
+	if _, err := ts.Token(); err != nil {
+		t.Fatal(err)
+	}
+	reconnected := oaFreshlyIssued(time.Now())
+	reconnected.AccessToken, reconnected.RefreshToken = "after-reconnect", "1000.other-refresh"
+	if _, _, err := zoho.ReplaceToken(t.Context(), store, "tenant-1", reconnected); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.TokenRejected(t.Context(), &oauth2.Token{AccessToken: "stale"}); err != nil || m.calls.Load() != 0 {
+		t.Fatalf("err = %v, %d refreshes", err, m.calls.Load())
+	}
+	if got, _ := ts.Token(); got.AccessToken != "after-reconnect" {
+		t.Fatalf("using %s", got.AccessToken)
+	}
+}
+
+// A token Zoho invalidated seconds after issuing it (oaFreshlyIssued), hit by 100 concurrent
+// calls through a real client: with the floor off, one renewal and every call succeeds; with the
+// default floor, no renewal and every call fails with a typed auth error.
+func TestHundredConcurrent401sOnAFreshTokenThroughTheClient(t *testing.T) {
+	for _, floor := range []bool{false, true} {
+		t.Run(fmt.Sprintf("floor=%v", floor), func(t *testing.T) {
+			m := &oaMinter{delay: 20 * time.Millisecond}
+			srv := oaAPI(t, m, func(tok string) bool { return tok == "fresh-1" })
+			var opts []zoho.TokenSourceOption
+			if !floor {
+				opts = append(opts, zoho.WithMinRefreshInterval(0))
+			}
+			c, _, _ := oaClientFor(t, srv, oaFreshlyIssued(time.Now().Add(-5*time.Second)), opts...)
+			var wg sync.WaitGroup
+			errs := make(chan error, 100)
+			for range 100 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs <- oaGet(t.Context(), c, "org")
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				var te *zoho.TokenError
+				var ae *zoho.APIError
+				switch {
+				case !floor && err != nil:
+					t.Fatal(err)
+				case floor && (!errors.Is(err, zoho.ErrInvalidToken) || !errors.As(err, &ae) || !errors.As(err, &te) || te.Code != zoho.TokenCodeRejectedTooSoon):
+					t.Fatalf("err = %v", err)
+				}
+			}
+			want := int32(1)
+			if floor {
+				want = 0
+			}
+			if n := m.calls.Load(); n != want {
+				t.Fatalf("%d refreshes for 100 concurrent 401s, want %d", n, want)
+			}
+		})
+	}
+}
+
+func TestA401WhoseRenewalIsRejectedIsReconnectRequired(t *testing.T) {
+	m := &oaMinter{body: oaFixture(t, "token_error_invalid_code.json")}
+	srv := oaAPI(t, m, func(string) bool { return false })
+	stale := oaExpired()
+	stale.AccessToken, stale.Expiry = "stale", time.Now().Add(time.Hour)
+	c, _, _ := oaClientFor(t, srv, stale)
+	// The call that met the 401 reports Zoho's answer and the renewal's failure.
+	err := oaGet(t.Context(), c, "org")
+	var ae *zoho.APIError
+	var te *zoho.TokenError
+	if !errors.As(err, &ae) || ae.HTTPStatus != 401 || !errors.Is(err, zoho.ErrInvalidToken) ||
+		!errors.Is(err, zoho.ErrReconnectRequired) || !errors.As(err, &te) || te.Code != "invalid_code" {
+		t.Fatalf("err = %v", err)
+	}
+	// Later calls stop before sending anything, with the cached reconnect error.
+	for range 3 {
+		if err := oaGet(t.Context(), c, "org"); !errors.Is(err, zoho.ErrReconnectRequired) || !errors.As(err, &te) {
+			t.Fatalf("err = %v", err)
+		}
+	}
+	if n := m.calls.Load(); n != 1 {
+		t.Fatalf("%d token requests, want 1", n)
+	}
+}
+
+func TestCancelledCallDoesNotWaitForARenewal(t *testing.T) {
+	m := &oaMinter{delay: time.Second}
+	srv := oaAPI(t, m, func(tok string) bool { return tok == "fresh-1" })
+	c, _, _ := oaClientFor(t, srv, oaExpired())
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := oaGet(ctx, c, "org")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Fatalf("the call waited %v for a renewal after its context ended", d)
+	}
+}
+
+// Every one of 100 concurrent calls meets Zoho's 401 with the stale token (the server answers
+// none until all 100 have arrived), then one renewal serves them all; each call is two attempts.
+func TestEveryOneOfAHundredCallsGetsA401ThenOneRefresh(t *testing.T) {
+	m := &oaMinter{delay: 10 * time.Millisecond}
+	var stale, freshCalls atomic.Int32
+	all := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/oauth/v2/token" {
+			m.ServeHTTP(w, r)
+			return
+		}
+		if r.Header.Get("Authorization") == "Zoho-oauthtoken fresh-1" {
+			freshCalls.Add(1)
+			fmt.Fprint(w, `{"org":[{"id":"1"}]}`)
+			return
+		}
+		if stale.Add(1) == 100 {
+			once.Do(func() { close(all) })
+		}
+		select {
+		case <-all:
+		case <-time.After(10 * time.Second):
+		}
+		w.WriteHeader(401)
+		fmt.Fprint(w, `{"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"}`)
+	}))
+	t.Cleanup(srv.Close)
+	tok := oaExpired()
+	tok.AccessToken, tok.Expiry = "stale", time.Now().Add(time.Hour)
+	cfg := oaConfig(nil)
+	cfg.HTTPClient, cfg.AccountsURLOverride, tok.AccountsServer = srv.Client(), srv.URL, srv.URL
+	store := zoho.NewMemoryTokenStore()
+	_, _ = store.SaveToken(t.Context(), "tenant-1", tok, 0)
+	ts, _ := zoho.NewTokenSource(cfg, store, "tenant-1")
+	var mu sync.Mutex
+	byAttempt := map[[2]int]int{}
+	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL), zoho.WithConcurrency(100),
+		zoho.WithCallHook(func(ctx context.Context, info zoho.CallInfo) {
+			mu.Lock()
+			byAttempt[[2]int{info.Attempt, info.Status}]++
+			mu.Unlock()
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := c.NewRequest("GET", "org", nil, nil)
+			resp, err := c.Do(t.Context(), req, nil)
+			if err == nil && resp.Attempts != 2 {
+				err = fmt.Errorf("%d attempts", resp.Attempts)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := m.calls.Load(); n != 1 || stale.Load() != 100 || freshCalls.Load() != 100 {
+		t.Fatalf("%d refreshes, %d stale and %d fresh calls; want 1, 100, 100", n, stale.Load(), freshCalls.Load())
+	}
+	if byAttempt[[2]int{1, 401}] != 100 || byAttempt[[2]int{2, 200}] != 100 || len(byAttempt) != 2 {
+		t.Fatalf("call hook saw %v", byAttempt)
 	}
 }

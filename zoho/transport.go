@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -100,7 +101,7 @@ func (t *sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody()
 		return nil, err
 	}
-	tok, err := t.client.cfg.ts.Token()
+	tok, err := t.client.token(ctx)
 	if err != nil {
 		closeBody()
 		return nil, &tokenError{err: err}
@@ -132,6 +133,20 @@ func (t *sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.client.report(ctx, info)
 	resp.Body = &releasingBody{ReadCloser: resp.Body, release: t.client.limiter.release}
 	return resp, nil
+}
+
+// contextTokenSource is a token source whose wait for a renewal in flight can end with the
+// call's context ([TokenSource]).
+type contextTokenSource interface {
+	tokenContext(ctx context.Context) (*oauth2.Token, error)
+}
+
+// token returns the token for an attempt; a cancelled call stops waiting for a renewal at once.
+func (c *Client) token(ctx context.Context) (*oauth2.Token, error) {
+	if cts, ok := c.cfg.ts.(contextTokenSource); ok {
+		return cts.tokenContext(ctx)
+	}
+	return c.cfg.ts.Token()
 }
 
 func (c *Client) report(ctx context.Context, info CallInfo) {
@@ -201,9 +216,11 @@ func (c *Client) checkHost(base string) error {
 	if IsZohoAPIDomain(base) {
 		return nil
 	}
-	host := strings.ToLower(base[strings.Index(base, "://")+3:])
-	if c.cfg.allowedHosts[host] {
+	// An allowed host must be the whole of an http(s) base URL: no path, query or user info.
+	if u, err := url.Parse(base); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		u.User == nil && (u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.Fragment == "" &&
+		c.cfg.allowedHosts[strings.ToLower(u.Host)] {
 		return nil
 	}
-	return &HostError{URL: base, Reason: "not a Zoho API domain; allow it with WithBaseURL or WithAllowedHosts"}
+	return &HostError{URL: RedactURL(base), Reason: "not a Zoho API domain; allow it with WithBaseURL or WithAllowedHosts"}
 }
