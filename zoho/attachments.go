@@ -222,6 +222,13 @@ func (s *AttachmentsService) Upload(ctx context.Context, module, recordID, fileN
 	if err != nil {
 		return nil, nil, err
 	}
+	// Reading (and perhaps spooling) the file is wasted when the call cannot be made.
+	if ctx == nil {
+		return nil, nil, errors.New("zoho: nil context")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
 	src, err := newUploadSource(r, MaxAttachmentSize)
 	if err != nil {
 		var rej *AttachmentRejectedError
