@@ -370,13 +370,7 @@ func (o *ListAttachmentsOptions) validate() error {
 			return fmt.Errorf("zoho: ListAttachmentsOptions.Fields: %+.64q is not a field API name", f)
 		}
 	}
-	if o.Page < 0 {
-		return fmt.Errorf("zoho: ListAttachmentsOptions.Page %d is negative", o.Page)
-	}
-	if o.PerPage < 0 || o.PerPage > usersMaxPerPage {
-		return fmt.Errorf("zoho: ListAttachmentsOptions.PerPage %d is out of range 1..%d", o.PerPage, usersMaxPerPage)
-	}
-	return nil
+	return validatePage("ListAttachmentsOptions", o.Page, o.PerPage)
 }
 
 // List returns one page of a record's attachments (GET /{module}/{recordID}/Attachments). A

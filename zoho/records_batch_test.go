@@ -46,6 +46,15 @@ func (z *batchZoho) responder(t *testing.T) httpmock.Responder {
 	}
 }
 
+// allOK answers every record with a success.
+func allOK(names []string) []string {
+	items := make([]string, len(names))
+	for k, name := range names {
+		items[k] = okItem(name)
+	}
+	return items
+}
+
 func okItem(name string) string {
 	return fmt.Sprintf(`{"code":"SUCCESS","details":{"id":"id-%s"},"message":"record added","status":"success"}`, name)
 }
@@ -133,11 +142,7 @@ func TestWriteAmbiguousChunk(t *testing.T) {
 		if call == 2 {
 			return 500, nil
 		}
-		items := make([]string, len(names))
-		for k, name := range names {
-			items[k] = okItem(name)
-		}
-		return 201, items
+		return 201, allOK(names)
 	}}
 	mt.RegisterResponder("POST", apiBase+"Leads", z.responder(t))
 	res, _, err := c.Records.Insert(t.Context(), "Leads", leadRecords(250), nil)
@@ -168,11 +173,7 @@ func TestWriteAmbiguousChunk(t *testing.T) {
 		if call == 2 {
 			return 500, nil
 		}
-		items := make([]string, len(names))
-		for k, name := range names {
-			items[k] = okItem(name)
-		}
-		return 200, items
+		return 200, allOK(names)
 	}}
 	mt.RegisterResponder("POST", apiBase+"Leads/upsert", z.responder(t))
 	res, _, err = c.Records.Upsert(t.Context(), "Leads", leadRecords(250), nil)
