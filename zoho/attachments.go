@@ -462,16 +462,25 @@ func (s *AttachmentsService) Delete(ctx context.Context, module, recordID, attac
 	return resp, err
 }
 
+// attachmentsPath checks the module and record id, as the records service does, and returns the
+// path of the record's attachments.
 func attachmentsPath(module, recordID string) (string, error) {
-	if module == "" || recordID == "" {
-		return "", errors.New("zoho: attachments: module and record id are required")
+	if err := validateModule(module); err != nil {
+		return "", err
+	}
+	if err := validateRecordID(recordID); err != nil {
+		return "", err
 	}
 	return PathJoin(module, recordID, "Attachments")
 }
 
+// attachmentPath checks the ids and returns the path of one attachment.
 func attachmentPath(module, recordID, attachmentID string) (string, error) {
-	if module == "" || recordID == "" || attachmentID == "" {
-		return "", errors.New("zoho: attachments: module, record id and attachment id are required")
+	if _, err := attachmentsPath(module, recordID); err != nil {
+		return "", err
+	}
+	if err := validateRecordID(attachmentID); err != nil {
+		return "", fmt.Errorf("zoho: attachment id: %w", err)
 	}
 	return PathJoin(module, recordID, "Attachments", attachmentID)
 }
