@@ -223,3 +223,16 @@ func FuzzTypedRecordRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// A Date that is not a calendar day is refused when encoded, rather than sent for Zoho to refuse
+// (or to read as another day).
+func TestDateRefusesImpossibleDays(t *testing.T) {
+	for _, d := range []Date{{2026, 2, 30}, {2026, 13, 1}, {2026, 0, 1}, {2026, 4, 0}, {2025, 2, 29}} {
+		if out, err := json.Marshal(d); err == nil {
+			t.Errorf("%v encoded as %s", d, out)
+		}
+	}
+	if out, err := json.Marshal(Date{2024, 2, 29}); err != nil || string(out) != `"2024-02-29"` {
+		t.Fatalf("%s %v", out, err)
+	}
+}
