@@ -199,7 +199,10 @@ func (o *UploadOptions) requestOptions() []RequestOption {
 // before anything is sent with an [*AttachmentRejectedError]; so does Zoho's 413. The file name is
 // reduced to its base name; quotes, control characters and invalid UTF-8 are made safe for the
 // Content-Disposition header (non-ASCII is sent as UTF-8, as browsers do; RFC 7578 rules out
-// filename*). An upload is not replayed after an ambiguous failure unless opts.Retry is set.
+// filename*). An upload is not replayed after an ambiguous failure unless opts.Retry is set:
+// without it, a failure after which Zoho may have stored the file (a server error, a lost
+// connection, an unreadable answer, the context ending while the upload is in flight) is an
+// [*AmbiguousError].
 //
 // The returned Attachment has the new ID, the times and creator from Zoho's answer, and the
 // FileName, Size, Type and Module sent.
@@ -339,7 +342,7 @@ func (s *AttachmentsService) doItem(ctx context.Context, req *Request) (resultIt
 	}
 	resp, err := s.client.Do(ctx, req, &out)
 	if err != nil {
-		return resultItem{}, resp, err
+		return resultItem{}, resp, s.client.maybeApplied(req, resp, err)
 	}
 	if len(out.Data) == 0 {
 		return resultItem{}, resp, fmt.Errorf("zoho: %s %s: Zoho's answer holds no result (HTTP %d)", req.Method, s.client.fullPath(req), resp.StatusCode)

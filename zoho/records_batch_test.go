@@ -1,6 +1,7 @@
 package zoho
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -215,5 +216,49 @@ func TestWriteAnswerWithMissingItems(t *testing.T) {
 		if !errors.Is(r.Err, ErrInvalidData) {
 			t.Fatalf("%v", r)
 		}
+	}
+}
+
+// A write Zoho may have applied is never reported with an error that invites sending it again: an
+// insert whose success answer cannot be read, or whose context ends while it is in flight, fails
+// with an *AmbiguousError (wrapping the cause); the same for an upload.
+func TestWriteMaybeAppliedIsAmbiguous(t *testing.T) {
+	c, mt := newMockClient(t)
+	mt.RegisterResponder("POST", apiBase+"Leads", httpmock.NewStringResponder(201, `{"data":[{"code":"SUCC`))
+	res, _, err := c.Records.Insert(t.Context(), "Leads", leadRecords(2), nil)
+	var amb *AmbiguousError
+	if !errors.As(err, &amb) || amb.StatusCode != 201 || !errors.As(res[1].Err, &amb) {
+		t.Fatalf("unreadable answer: %v / %v", err, res)
+	}
+	// An upsert may be sent again: its error is left as it is.
+	mt.RegisterResponder("POST", apiBase+"Leads/upsert", httpmock.NewStringResponder(200, `{"data":[{"code":"SUCC`))
+	if _, _, err := c.Records.Upsert(t.Context(), "Leads", leadRecords(1), nil); err == nil || errors.As(err, &amb) {
+		t.Fatalf("upsert: %v", err)
+	}
+	// A 2xx carrying Zoho's error envelope was refused: not ambiguous.
+	mt.RegisterResponder("POST", apiBase+"Cases", httpmock.NewStringResponder(200, `{"code":"INVALID_MODULE","message":"x","status":"error","details":{}}`))
+	if _, _, err := c.Records.Insert(t.Context(), "Cases", leadRecords(1), nil); !errors.Is(err, ErrInvalidModule) || errors.As(err, &amb) {
+		t.Fatalf("refused: %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	mt.RegisterResponder("POST", apiBase+"Contacts", func(req *http.Request) (*http.Response, error) {
+		cancel()
+		<-req.Context().Done()
+		return nil, req.Context().Err()
+	})
+	res, _, err = c.Records.Insert(ctx, "Contacts", leadRecords(150), nil)
+	if !errors.As(err, &amb) || !errors.Is(err, context.Canceled) || !errors.As(res[99].Err, &amb) ||
+		!errors.Is(res[100].Err, ErrNotSent) {
+		t.Fatalf("cancelled in flight: %v / %v / %v", err, res[99], res[100])
+	}
+
+	mt.RegisterResponder("POST", apiBase+"Leads/1/Attachments", httpmock.NewStringResponder(200, `<html>gateway</html>`))
+	if _, _, err := c.Attachments.Upload(t.Context(), "Leads", "1", "a.txt", "", strings.NewReader("hi"), nil); !errors.As(err, &amb) {
+		t.Fatalf("upload: %v", err)
+	}
+	if _, _, err := c.Attachments.UploadURL(t.Context(), "Leads", "1", "https://example.com/", "", nil); !errors.As(err, &amb) {
+		t.Fatalf("upload URL: %v", err)
 	}
 }
