@@ -262,3 +262,16 @@ func TestWriteMaybeAppliedIsAmbiguous(t *testing.T) {
 		t.Fatalf("upload URL: %v", err)
 	}
 }
+
+// ListOptions.SortBy names a field: anything else is refused before sending.
+func TestListSortByValidated(t *testing.T) {
+	c, mt := newMockClient(t)
+	for _, bad := range []string{"Modified_Time desc", "a&b", "Email,Phone"} {
+		if _, _, err := c.Records.List(t.Context(), "Leads", &ListOptions{SortBy: bad}); err == nil || !strings.HasPrefix(err.Error(), "zoho: ListOptions.SortBy") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	if n := mt.GetTotalCallCount(); n != 0 {
+		t.Fatalf("%d calls", n)
+	}
+}

@@ -72,6 +72,11 @@ func (o *ListOptions) validate() error {
 			return fmt.Errorf("zoho: ListOptions.Fields: %w", err)
 		}
 	}
+	if o.SortBy != "" {
+		if err := validateFieldName(o.SortBy); err != nil {
+			return fmt.Errorf("zoho: ListOptions.SortBy: %w", err)
+		}
+	}
 	switch o.SortOrder {
 	case "", SortAsc, SortDesc:
 	default:
