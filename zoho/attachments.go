@@ -199,7 +199,10 @@ func (o *UploadOptions) requestOptions() []RequestOption {
 // before anything is sent with an [*AttachmentRejectedError]; so does Zoho's 413. The file name is
 // reduced to its base name; quotes, control characters and invalid UTF-8 are made safe for the
 // Content-Disposition header (non-ASCII is sent as UTF-8, as browsers do; RFC 7578 rules out
-// filename*). An upload is not replayed after an ambiguous failure unless opts.Retry is set.
+// filename*). An upload is not replayed after an ambiguous failure unless opts.Retry is set:
+// without it, a failure after which Zoho may have stored the file (a server error, a lost
+// connection, an unreadable answer, the context ending while the upload is in flight) is an
+// [*AmbiguousError].
 //
 // The returned Attachment has the new ID, the times and creator from Zoho's answer, and the
 // FileName, Size, Type and Module sent.
@@ -220,6 +223,13 @@ func (s *AttachmentsService) Upload(ctx context.Context, module, recordID, fileN
 	}
 	ctype, err := attachmentContentType(contentType)
 	if err != nil {
+		return nil, nil, err
+	}
+	// Reading (and perhaps spooling) the file is wasted when the call cannot be made.
+	if ctx == nil {
+		return nil, nil, errors.New("zoho: nil context")
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
 	src, err := newUploadSource(r, MaxAttachmentSize)
@@ -332,7 +342,7 @@ func (s *AttachmentsService) doItem(ctx context.Context, req *Request) (resultIt
 	}
 	resp, err := s.client.Do(ctx, req, &out)
 	if err != nil {
-		return resultItem{}, resp, err
+		return resultItem{}, resp, s.client.maybeApplied(req, resp, err)
 	}
 	if len(out.Data) == 0 {
 		return resultItem{}, resp, fmt.Errorf("zoho: %s %s: Zoho's answer holds no result (HTTP %d)", req.Method, s.client.fullPath(req), resp.StatusCode)
@@ -363,13 +373,7 @@ func (o *ListAttachmentsOptions) validate() error {
 			return fmt.Errorf("zoho: ListAttachmentsOptions.Fields: %+.64q is not a field API name", f)
 		}
 	}
-	if o.Page < 0 {
-		return fmt.Errorf("zoho: ListAttachmentsOptions.Page %d is negative", o.Page)
-	}
-	if o.PerPage < 0 || o.PerPage > usersMaxPerPage {
-		return fmt.Errorf("zoho: ListAttachmentsOptions.PerPage %d is out of range 1..%d", o.PerPage, usersMaxPerPage)
-	}
-	return nil
+	return validatePage("ListAttachmentsOptions", o.Page, o.PerPage)
 }
 
 // List returns one page of a record's attachments (GET /{module}/{recordID}/Attachments). A
@@ -461,16 +465,25 @@ func (s *AttachmentsService) Delete(ctx context.Context, module, recordID, attac
 	return resp, err
 }
 
+// attachmentsPath checks the module and record id, as the records service does, and returns the
+// path of the record's attachments.
 func attachmentsPath(module, recordID string) (string, error) {
-	if module == "" || recordID == "" {
-		return "", errors.New("zoho: attachments: module and record id are required")
+	if err := validateModule(module); err != nil {
+		return "", err
+	}
+	if err := validateRecordID(recordID); err != nil {
+		return "", err
 	}
 	return PathJoin(module, recordID, "Attachments")
 }
 
+// attachmentPath checks the ids and returns the path of one attachment.
 func attachmentPath(module, recordID, attachmentID string) (string, error) {
-	if module == "" || recordID == "" || attachmentID == "" {
-		return "", errors.New("zoho: attachments: module, record id and attachment id are required")
+	if _, err := attachmentsPath(module, recordID); err != nil {
+		return "", err
+	}
+	if err := validateRecordID(attachmentID); err != nil {
+		return "", fmt.Errorf("zoho: attachment id: %w", err)
 	}
 	return PathJoin(module, recordID, "Attachments", attachmentID)
 }

@@ -606,3 +606,40 @@ func TestAttachmentRejectedErrorUnwrap(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// Module names and ids are checked as the records service checks them, before anything is sent.
+func TestAttachmentPathsValidated(t *testing.T) {
+	c, mt := newMockClient(t)
+	var sent []string
+	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		sent = append(sent, r.Method+" "+r.URL.String())
+		return httpmock.NewStringResponse(200, `{"data":[]}`), nil
+	})
+	ctx := t.Context()
+	for _, p := range []struct{ module, record, att string }{
+		{"Leads?x=1", "1", "2"}, {"Leads/Attachments", "1", "2"}, {"Leads", "1,2", "2"}, {"Leads", " 1", "2"},
+		{"Leads", "1", "2#x"}, {"Leads", "1", "a/b"}, {"", "1", "2"}, {"Leads", "", "2"}, {"Leads", "1", ""},
+	} {
+		var errs []error
+		if p.att == "2" { // calls without an attachment id
+			_, _, err := c.Attachments.Upload(ctx, p.module, p.record, "a.txt", "", strings.NewReader("x"), nil)
+			errs = append(errs, err)
+			_, _, err = c.Attachments.UploadURL(ctx, p.module, p.record, "https://example.com/", "", nil)
+			errs = append(errs, err)
+			_, _, err = c.Attachments.List(ctx, p.module, p.record, nil)
+			errs = append(errs, err)
+		}
+		_, _, err := c.Attachments.Download(ctx, p.module, p.record, p.att)
+		errs = append(errs, err)
+		_, err = c.Attachments.Delete(ctx, p.module, p.record, p.att)
+		errs = append(errs, err)
+		for i, err := range errs {
+			if err == nil || !strings.HasPrefix(err.Error(), "zoho: ") {
+				t.Errorf("%+v call %d: err = %v", p, i, err)
+			}
+		}
+	}
+	if len(sent) != 0 {
+		t.Errorf("sent %q", sent)
+	}
+}

@@ -128,9 +128,19 @@ func (c *fieldCache) get(ctx context.Context, module string, ttl time.Duration,
 		}
 		c.entries[module] = e
 		c.mu.Unlock()
+		return c.lead(ctx, module, ttl, e, fetch)
+	}
+}
 
-		set, resp, err := fetch(ctx, module)
-
+// lead makes the fetch the callers waiting on e share, and publishes its outcome. Should fetch
+// panic, the waiters are released with an error before the panic goes on.
+func (c *fieldCache) lead(ctx context.Context, module string, ttl time.Duration, e *fieldEntry,
+	fetch func(context.Context, string) (*crm.FieldSet, *Response, error)) (set *crm.FieldSet, resp *Response, err error) {
+	finished := false
+	defer func() {
+		if !finished {
+			err = errors.New("zoho: fetching field metadata failed")
+		}
 		c.mu.Lock()
 		e.set, e.err, e.expires = set, err, c.clock().Add(ttl)
 		if err != nil && c.entries[module] == e {
@@ -138,8 +148,10 @@ func (c *fieldCache) get(ctx context.Context, module string, ttl time.Duration,
 		}
 		close(e.done)
 		c.mu.Unlock()
-		return set, resp, err
-	}
+	}()
+	set, resp, err = fetch(ctx, module)
+	finished = true
+	return set, resp, err
 }
 
 // invalidate forgets one module, or all when module is "".

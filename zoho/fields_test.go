@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -153,5 +154,94 @@ func TestFieldsSingleFlight(t *testing.T) {
 	mt.RegisterResponder("GET", apiBase+"settings/fields", httpmock.NewStringResponder(200, fieldsAnswer))
 	if _, _, err := c.Fields.List(t.Context(), "Cases"); err != nil {
 		t.Fatalf("error was cached: %v", err)
+	}
+}
+
+// When the caller whose request the others wait on gives up (its context ends), a waiter whose
+// context is still alive asks Zoho itself rather than fail with someone else's cancellation.
+func TestFieldsLeaderCancelledWaiterFetches(t *testing.T) {
+	c, mt := newMockClient(t)
+	var calls atomic.Int32
+	mt.RegisterResponder("GET", apiBase+"settings/fields", func(req *http.Request) (*http.Response, error) {
+		if calls.Add(1) == 1 {
+			<-req.Context().Done()
+			return nil, req.Context().Err()
+		}
+		return httpmock.NewStringResponse(200, fieldsAnswer), nil
+	})
+	leaderCtx, cancelLeader := context.WithCancel(t.Context())
+	defer cancelLeader()
+	leaderErr := make(chan error, 1)
+	go func() {
+		_, _, err := c.Fields.List(leaderCtx, "Cases")
+		leaderErr <- err
+	}()
+	for calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	waiter := make(chan error, 1)
+	var got *crm.FieldSet
+	go func() {
+		fs, _, err := c.Fields.List(t.Context(), "Cases")
+		got = fs
+		waiter <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // the waiter queues up behind the leader
+	cancelLeader()
+	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
+		t.Fatalf("leader: %v", err)
+	}
+	if err := <-waiter; err != nil || got == nil || got.Len() != 1 {
+		t.Fatalf("waiter: %v %v", got, err)
+	}
+	if calls.Load() != 2 {
+		t.Fatalf("%d requests", calls.Load())
+	}
+	// The waiter's answer is cached.
+	if _, resp, err := c.Fields.List(t.Context(), "Cases"); err != nil || resp != nil || calls.Load() != 2 {
+		t.Fatalf("not cached: %v %v %d", resp, err, calls.Load())
+	}
+}
+
+// A fetch that panics releases the callers waiting on it (with an error) instead of leaving them
+// blocked for ever, and nothing is cached.
+func TestFieldsCachePanickingFetchReleasesWaiters(t *testing.T) {
+	var fc fieldCache
+	started, release := make(chan struct{}), make(chan struct{})
+	leaderPanicked := make(chan any, 1)
+	go func() {
+		defer func() { leaderPanicked <- recover() }()
+		fc.get(t.Context(), "Cases", time.Minute, func(context.Context, string) (*crm.FieldSet, *Response, error) {
+			close(started)
+			<-release
+			panic("boom")
+		})
+	}()
+	<-started
+	waiter := make(chan error, 1)
+	go func() {
+		_, _, err := fc.get(t.Context(), "Cases", time.Minute, func(context.Context, string) (*crm.FieldSet, *Response, error) {
+			return nil, nil, errors.New("the waiter should not fetch")
+		})
+		waiter <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	close(release)
+	if p := <-leaderPanicked; p != "boom" {
+		t.Fatalf("leader: %v", p)
+	}
+	select {
+	case err := <-waiter:
+		if err == nil || !strings.HasPrefix(err.Error(), "zoho: ") {
+			t.Fatalf("waiter: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("waiter blocked")
+	}
+	fs, _, err := fc.get(t.Context(), "Cases", time.Minute, func(context.Context, string) (*crm.FieldSet, *Response, error) {
+		return crm.NewFieldSet("Cases", nil), nil, nil
+	})
+	if err != nil || fs == nil {
+		t.Fatalf("after the panic: %v %v", fs, err)
 	}
 }

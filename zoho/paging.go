@@ -3,6 +3,7 @@ package zoho
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 )
 
@@ -79,4 +80,31 @@ func firstPositive(vs ...int) int {
 		}
 	}
 	return 0
+}
+
+// validatePage checks the page number (from 1; 0 leaves it to Zoho) and page size (1..200; 0
+// leaves it to Zoho) of the options type named opts.
+func validatePage(opts string, page, perPage int) error {
+	if page < 0 {
+		return fmt.Errorf("zoho: %s.Page %d is negative", opts, page)
+	}
+	if perPage < 0 || perPage > MaxPerPage {
+		return fmt.Errorf("zoho: %s.PerPage %d is out of range 1..%d", opts, perPage, MaxPerPage)
+	}
+	return nil
+}
+
+// validateBoolFilters checks the Converted and Approved filters of the options type named opts.
+func validateBoolFilters(opts string, converted, approved BoolFilter) error {
+	for _, f := range []struct {
+		name string
+		v    BoolFilter
+	}{{"Converted", converted}, {"Approved", approved}} {
+		switch f.v {
+		case "", FilterTrue, FilterFalse, FilterBoth:
+		default:
+			return fmt.Errorf("zoho: %s.%s %+.64q is not true, false or both", opts, f.name, string(f.v))
+		}
+	}
+	return nil
 }

@@ -61,11 +61,8 @@ func (o *ListOptions) validate() error {
 	if o == nil {
 		return nil
 	}
-	if o.PerPage < 0 || o.PerPage > MaxPerPage {
-		return fmt.Errorf("zoho: ListOptions.PerPage %d is out of range 1..%d", o.PerPage, MaxPerPage)
-	}
-	if o.Page < 0 {
-		return fmt.Errorf("zoho: ListOptions.Page %d is negative", o.Page)
+	if err := validatePage("ListOptions", o.Page, o.PerPage); err != nil {
+		return err
 	}
 	if len(o.Fields) > 50 {
 		return fmt.Errorf("zoho: ListOptions.Fields names %d fields; Zoho takes at most 50", len(o.Fields))
@@ -75,22 +72,17 @@ func (o *ListOptions) validate() error {
 			return fmt.Errorf("zoho: ListOptions.Fields: %w", err)
 		}
 	}
+	if o.SortBy != "" {
+		if err := validateFieldName(o.SortBy); err != nil {
+			return fmt.Errorf("zoho: ListOptions.SortBy: %w", err)
+		}
+	}
 	switch o.SortOrder {
 	case "", SortAsc, SortDesc:
 	default:
 		return fmt.Errorf("zoho: ListOptions.SortOrder %q is not asc or desc", o.SortOrder)
 	}
-	for _, f := range []struct {
-		name string
-		v    BoolFilter
-	}{{"Converted", o.Converted}, {"Approved", o.Approved}} {
-		switch f.v {
-		case "", FilterTrue, FilterFalse, FilterBoth:
-		default:
-			return fmt.Errorf("zoho: ListOptions.%s %q is not true, false or both", f.name, string(f.v))
-		}
-	}
-	return nil
+	return validateBoolFilters("ListOptions", o.Converted, o.Approved)
 }
 
 func (o *ListOptions) clone() ListOptions {
@@ -140,11 +132,7 @@ func (s *RecordsService) listRaw(ctx context.Context, module string, opts *ListO
 	if o.PageToken != "" {
 		o.Page = 0
 	}
-	var ropts []RequestOption
-	if !o.IfModifiedSince.IsZero() {
-		ropts = append(ropts, WithHeader("If-Modified-Since", o.IfModifiedSince.Format(crm.DateTimeLayout)))
-	}
-	req, err := s.client.NewRequest(http.MethodGet, path, &o, nil, ropts...)
+	req, err := s.client.NewRequest(http.MethodGet, path, &o, nil, IfModifiedSince(o.IfModifiedSince))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -192,6 +180,23 @@ func listIter[T any](ctx context.Context, s *RecordsService, module string, opts
 			}
 		}
 	}
+}
+
+// decodeRecords decodes a page of Zoho's records into T values (nil for none); what names them in
+// errors ("a Leads record").
+func decodeRecords[T any](raws []json.RawMessage, what string) ([]*T, error) {
+	if len(raws) == 0 {
+		return nil, nil
+	}
+	out := make([]*T, 0, len(raws))
+	for _, raw := range raws {
+		v, err := decodeRecord[T](raw)
+		if err != nil {
+			return nil, fmt.Errorf("zoho: decoding %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // decodeRecord decodes one record of Zoho's answer into a T.

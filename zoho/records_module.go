@@ -47,6 +47,14 @@ func (s *RecordsService) Cases() *ModuleService[crm.Case] { return ForModule[crm
 // Tasks returns the service for the Tasks module.
 func (s *RecordsService) Tasks() *ModuleService[crm.Task] { return ForModule[crm.Task](s, "Tasks") }
 
+// ready refuses a ModuleService that [ForModule] (or an accessor such as Leads) did not make.
+func (m *ModuleService[T]) ready() error {
+	if m == nil || m.records == nil {
+		return errors.New("zoho: nil records service")
+	}
+	return nil
+}
+
 // Module returns the module's API name.
 func (m *ModuleService[T]) Module() string { return m.module }
 
@@ -76,8 +84,8 @@ func (m *ModuleService[T]) Upsert(ctx context.Context, records []*T, opts *Upser
 }
 
 func (m *ModuleService[T]) writeRecords(ctx context.Context, name string, records []*T, opts *WriteOptions, dup []string) (RecordResults, *Response, error) {
-	if m == nil || m.records == nil {
-		return nil, nil, errors.New("zoho: nil records service")
+	if err := m.ready(); err != nil {
+		return nil, nil, err
 	}
 	op, err := m.records.writeOpFor(name, opts)
 	if err != nil {
@@ -90,8 +98,8 @@ func (m *ModuleService[T]) writeRecords(ctx context.Context, name string, record
 
 // Get reads one record by id; see [RecordsService.Get].
 func (m *ModuleService[T]) Get(ctx context.Context, id string) (*T, *Response, error) {
-	if m == nil || m.records == nil {
-		return nil, nil, errors.New("zoho: nil records service")
+	if err := m.ready(); err != nil {
+		return nil, nil, err
 	}
 	if err := checkModuleCall(ctx, m.module); err != nil {
 		return nil, nil, err
@@ -124,36 +132,29 @@ func (m *ModuleService[T]) Get(ctx context.Context, id string) (*T, *Response, e
 
 // Delete deletes records by id; see [RecordsService.Delete].
 func (m *ModuleService[T]) Delete(ctx context.Context, ids []string, opts *DeleteOptions) (RecordResults, *Response, error) {
-	if m == nil || m.records == nil {
-		return nil, nil, errors.New("zoho: nil records service")
+	if err := m.ready(); err != nil {
+		return nil, nil, err
 	}
 	return m.records.deleteIDs(ctx, m.module, ids, opts)
 }
 
 // List reads one page of records; see [RecordsService.List].
 func (m *ModuleService[T]) List(ctx context.Context, opts *ListOptions) ([]*T, *Response, error) {
-	if m == nil || m.records == nil {
-		return nil, nil, errors.New("zoho: nil records service")
+	if err := m.ready(); err != nil {
+		return nil, nil, err
 	}
 	raws, resp, err := m.records.listRaw(ctx, m.module, opts)
 	if err != nil {
 		return nil, resp, err
 	}
-	out := make([]*T, 0, len(raws))
-	for _, raw := range raws {
-		v, err := decodeRecord[T](raw)
-		if err != nil {
-			return nil, resp, fmt.Errorf("zoho: decoding a %s record: %w", m.module, err)
-		}
-		out = append(out, v)
-	}
-	return out, resp, nil
+	out, err := decodeRecords[T](raws, "a "+m.module+" record")
+	return out, resp, err
 }
 
 // ListIter iterates over all records, page after page; see [RecordsService.ListIter].
 func (m *ModuleService[T]) ListIter(ctx context.Context, opts *ListOptions) iter.Seq2[*T, error] {
-	if m == nil || m.records == nil {
-		return func(yield func(*T, error) bool) { yield(nil, errors.New("zoho: nil records service")) }
+	if err := m.ready(); err != nil {
+		return func(yield func(*T, error) bool) { yield(nil, err) }
 	}
 	return listIter[T](ctx, m.records, m.module, opts)
 }

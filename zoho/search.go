@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -63,23 +62,10 @@ func (o *SearchOptions) validate() error {
 	if o == nil {
 		return nil
 	}
-	if o.PerPage < 0 || o.PerPage > MaxPerPage {
-		return fmt.Errorf("zoho: SearchOptions.PerPage %d is out of range 1..%d", o.PerPage, MaxPerPage)
+	if err := validatePage("SearchOptions", o.Page, o.PerPage); err != nil {
+		return err
 	}
-	if o.Page < 0 {
-		return fmt.Errorf("zoho: SearchOptions.Page %d is negative", o.Page)
-	}
-	for _, f := range []struct {
-		name string
-		v    BoolFilter
-	}{{"Converted", o.Converted}, {"Approved", o.Approved}} {
-		switch f.v {
-		case "", FilterTrue, FilterFalse, FilterBoth:
-		default:
-			return fmt.Errorf("zoho: SearchOptions.%s %+.64q is not true, false or both", f.name, string(f.v))
-		}
-	}
-	return nil
+	return validateBoolFilters("SearchOptions", o.Converted, o.Approved)
 }
 
 // Search finds records of module matching crit (GET /{module}/search?criteria=…; scope
@@ -137,40 +123,40 @@ func (s *RecordsService) SearchIter(ctx context.Context, module string, q crm.Se
 
 // Search finds records matching crit; see [RecordsService.Search].
 func (m *ModuleService[T]) Search(ctx context.Context, crit crm.Criteria, opts *SearchOptions) ([]*T, *Response, error) {
-	if m == nil || m.records == nil {
-		return nil, nil, errors.New("zoho: nil records service")
+	if err := m.ready(); err != nil {
+		return nil, nil, err
 	}
 	return searchPage[T](ctx, m.records, m.module, crm.SearchQuery{Criteria: crit}, opts)
 }
 
 // SearchEmail finds records by email; see [RecordsService.SearchEmail].
 func (m *ModuleService[T]) SearchEmail(ctx context.Context, email string, opts *SearchOptions) ([]*T, *Response, error) {
-	if m == nil || m.records == nil {
-		return nil, nil, errors.New("zoho: nil records service")
+	if err := m.ready(); err != nil {
+		return nil, nil, err
 	}
 	return searchPage[T](ctx, m.records, m.module, crm.SearchQuery{Email: email}, opts)
 }
 
 // SearchPhone finds records by phone; see [RecordsService.SearchPhone].
 func (m *ModuleService[T]) SearchPhone(ctx context.Context, phone string, opts *SearchOptions) ([]*T, *Response, error) {
-	if m == nil || m.records == nil {
-		return nil, nil, errors.New("zoho: nil records service")
+	if err := m.ready(); err != nil {
+		return nil, nil, err
 	}
 	return searchPage[T](ctx, m.records, m.module, crm.SearchQuery{Phone: phone}, opts)
 }
 
 // SearchWord finds records by word; see [RecordsService.SearchWord].
 func (m *ModuleService[T]) SearchWord(ctx context.Context, word string, opts *SearchOptions) ([]*T, *Response, error) {
-	if m == nil || m.records == nil {
-		return nil, nil, errors.New("zoho: nil records service")
+	if err := m.ready(); err != nil {
+		return nil, nil, err
 	}
 	return searchPage[T](ctx, m.records, m.module, crm.SearchQuery{Word: word}, opts)
 }
 
 // SearchIter iterates over all matching records; see [RecordsService.SearchIter].
 func (m *ModuleService[T]) SearchIter(ctx context.Context, q crm.SearchQuery, opts *SearchOptions) iter.Seq2[*T, error] {
-	if m == nil || m.records == nil {
-		return func(yield func(*T, error) bool) { yield(nil, errors.New("zoho: nil records service")) }
+	if err := m.ready(); err != nil {
+		return func(yield func(*T, error) bool) { yield(nil, err) }
 	}
 	return searchIter[T](ctx, m.records, m.module, q, opts)
 }
@@ -181,15 +167,8 @@ func searchPage[T any](ctx context.Context, s *RecordsService, module string, q 
 	if err != nil {
 		return nil, resp, err
 	}
-	var out []*T
-	for _, raw := range raws {
-		v, err := decodeRecord[T](raw)
-		if err != nil {
-			return nil, resp, fmt.Errorf("zoho: decoding a %s search result: %w", module, err)
-		}
-		out = append(out, v)
-	}
-	return out, resp, nil
+	out, err := decodeRecords[T](raws, "a "+module+" search result")
+	return out, resp, err
 }
 
 // searchRaw fetches one page of search results.

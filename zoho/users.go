@@ -30,9 +30,6 @@ const (
 	CurrentUser           UserType = "CurrentUser"
 )
 
-// usersMaxPerPage is the largest page of users Zoho serves (per_page).
-const usersMaxPerPage = 200
-
 // User is a Zoho CRM user. Fields Zoho leaves null are zero; every key, known or not, stays in
 // Raw.
 type User struct {
@@ -125,13 +122,7 @@ func (o *ListUsersOptions) validate() error {
 			return fmt.Errorf("zoho: ListUsersOptions.Type %+.64q is not a user type such as ActiveUsers", string(o.Type))
 		}
 	}
-	if o.Page < 0 {
-		return fmt.Errorf("zoho: ListUsersOptions.Page %d is negative", o.Page)
-	}
-	if o.PerPage < 0 || o.PerPage > usersMaxPerPage {
-		return fmt.Errorf("zoho: ListUsersOptions.PerPage %d is out of range 1..%d", o.PerPage, usersMaxPerPage)
-	}
-	return nil
+	return validatePage("ListUsersOptions", o.Page, o.PerPage)
 }
 
 // List returns one page of users (GET /users; scope ZohoCRM.users.READ). resp.Info tells whether
@@ -142,14 +133,11 @@ func (s *UsersService) List(ctx context.Context, opts *ListUsersOptions) ([]*Use
 		return nil, nil, err
 	}
 	var params any
-	var reqOpts []RequestOption
+	var ims time.Time
 	if opts != nil {
-		params = opts
-		if !opts.IfModifiedSince.IsZero() {
-			reqOpts = append(reqOpts, WithHeader("If-Modified-Since", opts.IfModifiedSince.Format(crm.DateTimeLayout)))
-		}
+		params, ims = opts, opts.IfModifiedSince
 	}
-	req, err := s.client.NewRequest(http.MethodGet, "users", params, nil, reqOpts...)
+	req, err := s.client.NewRequest(http.MethodGet, "users", params, nil, IfModifiedSince(ims))
 	if err != nil {
 		return nil, nil, err
 	}

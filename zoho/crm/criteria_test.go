@@ -2,6 +2,7 @@ package crm
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"reflect"
 	"strings"
@@ -369,4 +370,32 @@ func FuzzParseCriteria(f *testing.F) {
 			t.Fatalf("reparse of %q: %#v, %v", out, again, err)
 		}
 	})
+}
+
+// Zoho's limit is 10 conditions: ten build and parse, the eleventh is the typed error, whether the
+// conditions are in one group or nested.
+func TestCriteriaTenConditionsBoundary(t *testing.T) {
+	conds := make([]Criteria, 11)
+	for i := range conds {
+		conds[i] = Equals("Email", fmt.Sprintf("user%d@example.com", i))
+	}
+	for _, c := range []Criteria{Or(conds[:10]...), And(Or(conds[:5]...), Or(conds[5:10]...))} {
+		s, err := c.Build()
+		if err != nil {
+			t.Fatalf("10 conditions: %v", err)
+		}
+		if back, err := ParseCriteria(s); err != nil || len(back.Conditions()) != 10 {
+			t.Fatalf("parse of 10: %v", err)
+		}
+	}
+	for _, c := range []Criteria{Or(conds...), And(Or(conds[:5]...), Or(conds[5:]...))} {
+		if _, err := c.Build(); !errors.Is(err, ErrTooManyConditions) {
+			t.Fatalf("11 conditions: %v", err)
+		}
+		var sb strings.Builder
+		c.write(&sb) // the text Zoho would refuse, unchecked
+		if _, err := ParseCriteria(sb.String()); !errors.Is(err, ErrTooManyConditions) {
+			t.Fatalf("parse of 11: %v", err)
+		}
+	}
 }

@@ -55,13 +55,17 @@ func (d Date) In(loc *time.Location) time.Time {
 	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
 }
 
-// MarshalJSON encodes the date as "yyyy-MM-dd", or null for the zero Date.
+// MarshalJSON encodes the date as "yyyy-MM-dd", or null for the zero Date. A Date that is not a
+// calendar day (February 30th, month 13) is an error.
 func (d Date) MarshalJSON() ([]byte, error) {
 	if d.IsZero() {
 		return []byte("null"), nil
 	}
 	if d.Year < 0 || d.Year > 9999 {
 		return nil, fmt.Errorf("zoho: year %d cannot be written as yyyy-MM-dd", d.Year)
+	}
+	if DateOf(d.In(time.UTC)) != d {
+		return nil, fmt.Errorf("zoho: %04d-%02d-%02d is not a calendar day", d.Year, int(d.Month), d.Day)
 	}
 	return []byte(`"` + d.String() + `"`), nil
 }

@@ -155,11 +155,21 @@ func NewFieldSet(module string, fields []Field) *FieldSet {
 	return fs
 }
 
-// Module returns the module's API name.
-func (fs *FieldSet) Module() string { return fs.module }
+// Module returns the module's API name ("" for a nil FieldSet).
+func (fs *FieldSet) Module() string {
+	if fs == nil {
+		return ""
+	}
+	return fs.module
+}
 
-// Len returns the number of fields.
-func (fs *FieldSet) Len() int { return len(fs.fields) }
+// Len returns the number of fields (0 for a nil FieldSet).
+func (fs *FieldSet) Len() int {
+	if fs == nil {
+		return 0
+	}
+	return len(fs.fields)
+}
 
 // Get returns the field with the given API name.
 func (fs *FieldSet) Get(apiName string) (Field, bool) {

@@ -110,3 +110,14 @@ func TestFieldsFixtureDecodes(t *testing.T) {
 		}
 	}
 }
+
+// A nil *FieldSet (no metadata) answers every method like an empty one instead of panicking.
+func TestNilFieldSet(t *testing.T) {
+	var fs *FieldSet
+	if fs.Module() != "" || fs.Len() != 0 || fs.All() != nil || fs.Mandatory() != nil {
+		t.Fatal("nil FieldSet")
+	}
+	if _, ok := fs.Get("Subject"); ok {
+		t.Fatal("nil FieldSet has a field")
+	}
+}

@@ -12,6 +12,12 @@ package crm
 // Dates are [Date] (yyyy-MM-dd), date-times [DateTime] (with their UTC offset). The fields of
 // Extra are written too, unless the struct writes the same key; set a custom field with
 // rec.Extra.Set("Custom__c", v).
+//
+// Decoding replaces the whole value and is lossless: keys fill a named field only when they match
+// its API name exactly (a "status" key stays in Extra, never becomes Status); a value that does not
+// fit the field's Go type (text where a number is expected, a malformed date) stays in Extra
+// rather than failing the record; and a field left unchanged is written back with the exact text
+// Zoho sent (136.670 stays 136.670, not 136.67).
 type Lead struct {
 	// ID is the record id; set it to update.
 	ID string `json:"id,omitempty"`

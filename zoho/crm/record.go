@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 	"time"
 )
 
@@ -24,7 +26,15 @@ import (
 type Record struct {
 	keys   []string
 	values map[string]json.RawMessage
+	// sent is set on the Extra of a typed record (see decodeWithExtra): for each named field whose
+	// value the struct writes differently from what Zoho sent (136.670 read as 136.67, "\u00e9"
+	// as "é", a date-time in "Z"), the text Zoho sent and the struct's text at decoding. It is not
+	// one of the record's fields and is never changed after decoding.
+	sent map[string]sentValue
 }
+
+// sentValue is a value as Zoho sent it, and as the typed record's field wrote it when decoded.
+type sentValue struct{ sent, decoded json.RawMessage }
 
 // NewRecord returns an empty record.
 func NewRecord() *Record { return &Record{} }
@@ -264,7 +274,7 @@ func (r *Record) Delete(name string) {
 
 // Clone returns a deep copy of the record.
 func (r Record) Clone() *Record {
-	c := &Record{}
+	c := &Record{sent: r.sent} // never modified: shared
 	for _, k := range r.keys {
 		c.setRaw(k, append(json.RawMessage(nil), r.values[k]...))
 	}
@@ -327,10 +337,19 @@ func (l *Lookup) UnmarshalJSON(data []byte) error {
 	return decodeWithExtra(data, (*lookupFields)(l), &l.Extra)
 }
 
-// decodeWithExtra decodes data into v, a pointer to a struct type without JSON methods, and puts
-// into extra every field of data that v does not write back when encoded (fields it does not
-// name, and named fields whose value it would drop, such as an "" under omitempty). JSON null
-// leaves v and extra alone.
+// decodeWithExtra decodes data into v, a pointer to a struct type without JSON methods, replacing
+// its value, and puts into extra every field of data that v does not write back as it was sent,
+// so that encodeWithExtra gives back data's JSON value:
+//
+//   - only keys equal to a field's JSON name fill that field (encoding/json would also match
+//     "status" to a field named "Status", which would then be written back as "Status");
+//   - a field whose value does not decode into its Go type (text in a number field, a bare id for
+//     a lookup, a malformed date) stays in extra instead of failing the whole record;
+//   - a field the struct would drop when encoding (an "" or null under omitempty) stays in extra;
+//   - a field the struct would write differently (136.670 as 136.67) keeps the sent text in
+//     extra.sent, written back as long as the struct field still encodes as when decoded.
+//
+// JSON null leaves v and extra alone.
 func decodeWithExtra(data []byte, v any, extra *Record) error {
 	if bytes.Equal(bytes.TrimSpace(data), jsonNull) {
 		return nil
@@ -339,10 +358,31 @@ func decodeWithExtra(data []byte, v any, extra *Record) error {
 	if err := all.UnmarshalJSON(data); err != nil {
 		return err
 	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return err
+	typ := reflect.TypeOf(v).Elem()
+	names := jsonFieldNames(typ)
+	var named Record
+	for _, k := range all.keys {
+		if names[k] {
+			named.setRaw(k, all.values[k])
+		}
 	}
-	out, err := marshalNoEscape(v)
+	fresh := reflect.New(typ)
+	if err := unmarshalRecord(named, fresh.Interface()); err != nil {
+		// Keep only the fields whose value fits their type, one by one.
+		var fits Record
+		for _, k := range named.keys {
+			var one Record
+			one.setRaw(k, named.values[k])
+			if unmarshalRecord(one, reflect.New(typ).Interface()) == nil {
+				fits.setRaw(k, named.values[k])
+			}
+		}
+		named, fresh = fits, reflect.New(typ)
+		if err := unmarshalRecord(named, fresh.Interface()); err != nil {
+			return err
+		}
+	}
+	out, err := marshalNoEscape(fresh.Interface())
 	if err != nil {
 		return err
 	}
@@ -350,28 +390,74 @@ func decodeWithExtra(data []byte, v any, extra *Record) error {
 	if err := known.UnmarshalJSON(out); err != nil {
 		return err
 	}
-	*extra = Record{}
+	ex := Record{}
 	for _, k := range all.keys {
-		if !known.Has(k) {
-			extra.setRaw(k, all.values[k])
+		raw := all.values[k]
+		if dec, ok := known.values[k]; ok && named.Has(k) {
+			if !bytes.Equal(dec, raw) {
+				if ex.sent == nil {
+					ex.sent = map[string]sentValue{}
+				}
+				ex.sent[k] = sentValue{sent: raw, decoded: dec}
+			}
+			continue
 		}
+		ex.setRaw(k, raw)
 	}
+	reflect.ValueOf(v).Elem().Set(fresh.Elem())
+	*extra = ex // after v: extra may be a field of *v
 	return nil
 }
 
+// unmarshalRecord decodes the fields of r into v.
+func unmarshalRecord(r Record, v any) error {
+	b, err := r.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// jsonFieldNames returns the JSON names of the fields of struct type t that encoding/json fills.
+func jsonFieldNames(t reflect.Type) map[string]bool {
+	names := make(map[string]bool, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() || f.Anonymous {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = f.Name
+		}
+		names[name] = true
+	}
+	return names
+}
+
 // encodeWithExtra encodes v, a pointer to a struct type without JSON methods, and adds the fields
-// of extra that v did not write.
+// of extra that v did not write. A field v writes as it did when decoded is written as Zoho sent
+// it (see decodeWithExtra).
 func encodeWithExtra(v any, extra *Record) ([]byte, error) {
 	out, err := marshalNoEscape(v)
 	if err != nil {
 		return nil, err
 	}
-	if extra.Len() == 0 {
+	if extra.Len() == 0 && len(extra.sent) == 0 {
 		return out, nil
 	}
 	var rec Record
 	if err := rec.UnmarshalJSON(out); err != nil {
 		return nil, err
+	}
+	for k, sv := range extra.sent {
+		if cur, ok := rec.values[k]; ok && bytes.Equal(cur, sv.decoded) {
+			rec.values[k] = sv.sent
+		}
 	}
 	for _, k := range extra.keys {
 		if !rec.Has(k) {
