@@ -342,7 +342,7 @@ func (s *AttachmentsService) doItem(ctx context.Context, req *Request) (resultIt
 	}
 	resp, err := s.client.Do(ctx, req, &out)
 	if err != nil {
-		return resultItem{}, resp, s.client.maybeApplied(req, resp, err)
+		return resultItem{}, resp, err
 	}
 	if len(out.Data) == 0 {
 		return resultItem{}, resp, fmt.Errorf("zoho: %s %s: Zoho's answer holds no result (HTTP %d)", req.Method, s.client.fullPath(req), resp.StatusCode)

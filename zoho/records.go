@@ -366,7 +366,7 @@ func (s *RecordsService) doWrite(ctx context.Context, req *Request, fits func(n 
 	if err != nil {
 		var apiErr *APIError
 		if !errors.As(err, &apiErr) || len(apiErr.Body) == 0 {
-			return nil, resp, s.client.maybeApplied(req, resp, err)
+			return nil, resp, err
 		}
 		var failed writeAnswer
 		if json.Unmarshal(apiErr.Body, &failed) != nil || !fits(len(failed.Data)) {
@@ -377,30 +377,6 @@ func (s *RecordsService) doWrite(ctx context.Context, req *Request, fits func(n 
 	}
 	ans.status, ans.attempts = resp.StatusCode, resp.Attempts
 	return &ans, resp, nil
-}
-
-// maybeApplied returns err, or an *AmbiguousError wrapping it when the call is a POST not marked
-// idempotent that Zoho may have applied although it failed: its success answer could not be read,
-// or its context ended while it was in flight (the request may have been sent). Sending such a
-// call again could write twice, which the caller must be told. Zoho's refusals (*APIError) and
-// errors already ambiguous are returned as they are.
-func (c *Client) maybeApplied(req *Request, resp *Response, err error) error {
-	if err == nil || req.Method != http.MethodPost || req.idempotent {
-		return err
-	}
-	var apiErr *APIError
-	var amb *AmbiguousError
-	if errors.As(err, &apiErr) || errors.As(err, &amb) {
-		return err
-	}
-	status := 0
-	if resp != nil && resp.Response != nil {
-		status = resp.StatusCode
-	}
-	if status >= 200 && status < 300 || status == 0 && isContextError(err) {
-		return &AmbiguousError{Method: req.Method, Path: c.fullPath(req), StatusCode: status, Err: err}
-	}
-	return err
 }
 
 // encodeAll encodes each record; nil records and encoding failures become per-record errors.

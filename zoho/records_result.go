@@ -153,7 +153,14 @@ func (it resultItem) toResult(index, httpStatus int, method, path string, attemp
 	}
 	ok := (it.Status == "success" || it.Status == "") && (it.Code == "SUCCESS" || it.Code == "") && it.Status+it.Code != ""
 	if !ok {
-		res.Err = &APIError{HTTPStatus: httpStatus, Code: it.Code, Message: it.Message, Status: it.Status,
+		// Zoho may echo input in an item's message or details: scrub anything shaped like a
+		// credential, as for whole-call errors (defence in depth; requests carry no token in
+		// their bodies).
+		res.Message = oneLine(scrubAuth(res.Message, ""))
+		if d, ok := scrubAuthValue(res.Details, "").(map[string]any); ok {
+			res.Details = d
+		}
+		res.Err = &APIError{HTTPStatus: httpStatus, Code: it.Code, Message: res.Message, Status: it.Status,
 			Details: res.Details, Method: method, Path: path, Attempts: attempts}
 	}
 	return res

@@ -2,7 +2,9 @@ package zoho
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -27,5 +29,19 @@ func TestRecordResultsHelpers(t *testing.T) {
 	}
 	if (RecordResults{{Index: 0}}).Err() != nil {
 		t.Fatal("no failures, no error")
+	}
+}
+
+func TestFailedItemScrubsEchoedCredentials(t *testing.T) {
+	it := resultItem{Code: "INVALID_DATA", Status: "error",
+		Message: "bad value Zoho-oauthtoken 1000.abcdef0123456789.deadbeef\nforged: line",
+		Details: []byte(`{"api_name":"Email","echo":"Authorization: Zoho-oauthtoken 1000.abcdef0123456789.deadbeef"}`)}
+	res := it.toResult(3, 207, "POST", "/crm/v2/Leads", 1)
+	msg := res.Err.Error() + res.Message + fmt.Sprint(res.Details)
+	if strings.Contains(msg, "1000.abcdef0123456789") || strings.Contains(res.Message, "\n") {
+		t.Fatalf("credential or newline kept: %q", msg)
+	}
+	if !errors.Is(res.Err, ErrInvalidData) || res.Index != 3 {
+		t.Fatalf("result = %+v", res)
 	}
 }

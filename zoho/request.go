@@ -171,13 +171,32 @@ type PageInfo struct {
 // Do sends req and decodes a JSON answer into v (a pointer), or copies the raw answer into v if it
 // is an io.Writer, or discards it if v is nil. 204 No Content and 304 Not Modified leave v
 // untouched. Any non-2xx answer, and a 2xx holding Zoho's error envelope, is an *APIError (see
-// also [AmbiguousError], [HostError]). When the context ends, Do returns the context's error.
+// also [HostError]). When the context ends, Do returns the context's error. A POST not marked
+// [Idempotent] that Zoho may have applied although the call failed (a 5xx, a connection lost after
+// sending, the context ending while it was in flight, a 2xx answer that could not be read) fails
+// with an [*AmbiguousError] wrapping the cause.
 func (c *Client) Do(ctx context.Context, req *Request, v any) (*Response, error) {
 	resp, st, err := c.sendState(ctx, req)
 	if err != nil {
 		return resp, err
 	}
 	defer resp.Body.Close()
+	resp, err = c.decode(ctx, req, resp, st, v)
+	if err != nil && req.Method == http.MethodPost && !req.idempotent && !isAPIError(err) {
+		// Zoho accepted the call (2xx) but its answer could not be read: it was applied, and the
+		// caller, not knowing the result, must not blindly send it again.
+		return resp, &AmbiguousError{Method: req.Method, Path: c.fullPath(req), StatusCode: resp.StatusCode, Err: err}
+	}
+	return resp, err
+}
+
+func isAPIError(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr)
+}
+
+// decode reads the answer of a successful call into v (see Do).
+func (c *Client) decode(ctx context.Context, req *Request, resp *Response, st *callState, v any) (*Response, error) {
 	if resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified {
 		return resp, nil
 	}
@@ -312,6 +331,10 @@ func (c *Client) sendOnce(ctx context.Context, req *Request, prior int) (*Respon
 			hresp.Body.Close()
 		}
 		if ctx.Err() != nil {
+			if st.dispatched.Load() && !st.replaySafe() {
+				// The request reached the transport before the context ended: Zoho may have it.
+				return nil, st, &AmbiguousError{Method: req.Method, Path: st.path, Err: ctx.Err()}
+			}
 			return nil, st, ctx.Err()
 		}
 		var amb *AmbiguousError

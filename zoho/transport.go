@@ -45,6 +45,7 @@ type callState struct {
 	idempotent   bool
 	attempt      atomic.Int32
 	wrote        atomic.Bool
+	dispatched   atomic.Bool // handed to the base transport at least once: Zoho may have it
 	mu           sync.Mutex
 	token        *oauth2.Token // the token of the latest attempt
 }
@@ -121,6 +122,7 @@ func (t *sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r2.Header.Set("Authorization", "Zoho-oauthtoken "+tok.AccessToken)
 	r2.Header.Set("User-Agent", t.client.userAgent())
 	start := time.Now()
+	st.dispatched.Store(true)
 	resp, err := t.base.RoundTrip(r2)
 	info := CallInfo{Method: req.Method, Path: req.URL.Path, Attempt: st.attempts(), Duration: time.Since(start)}
 	if err != nil {
