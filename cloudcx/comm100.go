@@ -728,19 +728,29 @@ func (d Comm100Decoder) chatItem(obj []byte) (*Chat, error) {
 		return nil, err
 	}
 	if isObject(r.Chat) && r.ID == "" {
-		inner, err := d.chatItem(r.Chat)
+		// One level only: each level would parse and copy the rest again.
+		var inner rawChat
+		if err := unmarshalObject(r.Chat, &inner); err != nil {
+			return nil, fmt.Errorf("chat: %w", err)
+		}
+		c, err := d.chat(&inner)
 		if err != nil {
 			return nil, fmt.Errorf("chat: %w", err)
 		}
 		if s := chatStatus(r.Type.String()); s != "" {
-			inner.Status = s
+			c.Status = s
 		}
-		return inner, nil
+		return c, nil
 	}
+	return d.chat(&r)
+}
+
+// chat decodes a chat object read into r.
+func (d Comm100Decoder) chat(r *rawChat) (*Chat, error) {
 	c := &Chat{}
 	c.Channel = ChannelWebChat
 	c.Status = StatusNormal
-	if err := d.fill(&r, c); err != nil {
+	if err := d.fill(r, c); err != nil {
 		return nil, err
 	}
 	if s := chatStatus(firstNonEmpty(r.Status.String(), r.Type.String())); s != "" {
@@ -857,17 +867,18 @@ func (d Comm100Decoder) messages(r *rawChat, t *Thread, def SenderKind) ([]Messa
 		if !tr.set {
 			continue
 		}
+		s := senders{visitor: t.Visitor.DisplayName(), agents: newAgentIndex(t.Agents), def: def}
 		if tr.items != nil {
-			return d.itemMessages(tr.items, t, def)
+			return d.itemMessages(tr.items, s)
 		}
 		if strings.TrimSpace(tr.text) != "" {
-			return d.textMessages(tr.text, t, def), nil
+			return d.textMessages(tr.text, firstTime(t.StartedAt, t.EndedAt), s), nil
 		}
 	}
 	return nil, nil
 }
 
-func (d Comm100Decoder) itemMessages(items []rawMessage, t *Thread, def SenderKind) ([]Message, error) {
+func (d Comm100Decoder) itemMessages(items []rawMessage, s senders) ([]Message, error) {
 	out := make([]Message, 0, len(items))
 	for i := range items {
 		r := &items[i]
@@ -896,7 +907,7 @@ func (d Comm100Decoder) itemMessages(items []rawMessage, t *Thread, def SenderKi
 			m.SenderKind = SenderAgent
 			m.InternalNote = true
 		default:
-			m.SenderKind = guessSender(m.SenderName, t, def)
+			m.SenderKind = s.guess(m.SenderName)
 		}
 		for _, b := range []*bool{r.IsNote, r.IsNoteSnk, r.IsInternal} {
 			if b != nil && *b {
@@ -904,7 +915,7 @@ func (d Comm100Decoder) itemMessages(items []rawMessage, t *Thread, def SenderKi
 			}
 		}
 		if m.SenderKind == SenderAgent || m.SenderKind == SenderBot {
-			if a, ok := matchAgent(m.SenderID, m.SenderName, t.Agents); ok {
+			if a, ok := s.agents.match(m.SenderID, m.SenderName); ok {
 				m.SenderID = a.ID
 				if a.IsBot {
 					m.SenderKind = SenderBot
@@ -926,18 +937,18 @@ func (d Comm100Decoder) itemMessages(items []rawMessage, t *Thread, def SenderKi
 	return out, nil
 }
 
-// textMessages splits a transcript string into messages.
-func (d Comm100Decoder) textMessages(s string, t *Thread, def SenderKind) []Message {
+// textMessages splits a transcript string into messages; ref is the
+// chat's start (or end), the day clock times are placed on.
+func (d Comm100Decoder) textMessages(text string, ref time.Time, s senders) []Message {
 	var lines []string
-	if strings.Contains(s, "⊙") {
-		lines = strings.Split(s, "⊙")
+	if strings.Contains(text, "⊙") {
+		lines = strings.Split(text, "⊙")
 	} else {
-		s = strings.ReplaceAll(s, "\r\n", "\n")
-		s = strings.ReplaceAll(s, `\n`, "\n")
-		lines = strings.Split(s, "\n")
+		text = strings.ReplaceAll(text, "\r\n", "\n")
+		text = strings.ReplaceAll(text, `\n`, "\n")
+		lines = strings.Split(text, "\n")
 	}
 	loc := d.loc()
-	ref := firstTime(t.StartedAt, t.EndedAt)
 	var out []Message
 	for _, line := range lines {
 		line = strings.TrimSpace(line)
@@ -952,9 +963,9 @@ func (d Comm100Decoder) textMessages(s string, t *Thread, def SenderKind) []Mess
 				clock, text = line[1:end], strings.TrimSpace(line[end+1:])
 				if name, rest, ok := strings.Cut(text, ": "); ok && name != "" {
 					m.SenderName = strings.TrimSpace(name)
-					m.SenderKind = guessSender(m.SenderName, t, def)
+					m.SenderKind = s.guess(m.SenderName)
 					text = rest
-					if a, ok := matchAgent("", m.SenderName, t.Agents); ok && m.SenderKind != SenderVisitor {
+					if a, ok := s.agents.match("", m.SenderName); ok && m.SenderKind != SenderVisitor {
 						m.SenderID = a.ID
 						if a.IsBot {
 							m.SenderKind = SenderBot
@@ -990,11 +1001,20 @@ func (d Comm100Decoder) textMessages(s string, t *Thread, def SenderKind) []Mess
 	return out
 }
 
-// guessSender tells a transcript sender's kind by name: the visitor's name
-// gives SenderVisitor, an agent's name an agent (or bot); other names give
-// def, or SenderAgent when def is empty (transcripts name agents by display
+// senders tells who sent the messages of one transcript.
+type senders struct {
+	visitor string // the visitor's display name
+	agents  *agentIndex
+	// def is the kind of senders that cannot be told, "" to guess.
+	def SenderKind
+}
+
+// guess tells a transcript sender's kind by name: the visitor's name gives
+// SenderVisitor, an agent's name an agent (or bot); other names give def,
+// or SenderAgent when def is empty (transcripts name agents by display
 // names that the agent list may spell otherwise).
-func guessSender(name string, t *Thread, def SenderKind) SenderKind {
+func (s senders) guess(name string) SenderKind {
+	def := s.def
 	name = strings.TrimSpace(name)
 	if name == "" {
 		if def != "" {
@@ -1002,12 +1022,10 @@ func guessSender(name string, t *Thread, def SenderKind) SenderKind {
 		}
 		return SenderSystem
 	}
-	if def == "" {
-		if vn := t.Visitor.DisplayName(); vn != "" && strings.EqualFold(vn, name) {
-			return SenderVisitor
-		}
+	if def == "" && s.visitor != "" && strings.EqualFold(s.visitor, name) {
+		return SenderVisitor
 	}
-	if a, ok := matchAgent("", name, t.Agents); ok {
+	if a, ok := s.agents.match("", name); ok {
 		if a.IsBot {
 			return SenderBot
 		}

@@ -218,7 +218,15 @@ func (v *flexValue) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-func valueText(b []byte) (string, error) {
+// maxValueDepth is how many levels of nested arrays valueText flattens;
+// deeper ones are kept as compact JSON. Each level is parsed (and copied)
+// again, so without a bound hostile nesting costs depth × size.
+const maxValueDepth = 2
+
+// valueText renders a JSON value as text (see flexValue).
+func valueText(b []byte) (string, error) { return valueTextAt(b, 0) }
+
+func valueTextAt(b []byte, depth int) (string, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return "", nil
@@ -231,13 +239,16 @@ func valueText(b []byte) (string, error) {
 	case 'n':
 		return "", nil
 	case '[':
+		if depth >= maxValueDepth {
+			return compactText(b)
+		}
 		var items []json.RawMessage
 		if err := json.Unmarshal(b, &items); err != nil {
 			return "", err
 		}
 		parts := make([]string, 0, len(items))
 		for _, it := range items {
-			s, err := valueText(it)
+			s, err := valueTextAt(it, depth+1)
 			if err != nil {
 				return "", err
 			}
@@ -247,14 +258,19 @@ func valueText(b []byte) (string, error) {
 		}
 		return strings.Join(parts, ", "), nil
 	case '{':
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, b); err != nil {
-			return "", err
-		}
-		// Compact keeps the bytes of strings as they were.
-		return strings.ToValidUTF8(buf.String(), "\uFFFD"), nil
+		return compactText(b)
 	}
 	return string(b), nil
+}
+
+// compactText returns the JSON value b compacted, as valid UTF-8.
+func compactText(b []byte) (string, error) {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return "", err
+	}
+	// Compact keeps the bytes of strings as they were.
+	return strings.ToValidUTF8(buf.String(), "\uFFFD"), nil
 }
 
 // flexList accepts an array, a single object (a list of one), null or an
@@ -312,7 +328,7 @@ func (l *flexStrings) UnmarshalJSON(b []byte) error {
 		}
 		var out []string
 		for _, it := range items {
-			s, err := valueText(it)
+			s, err := valueTextAt(it, 1)
 			if err != nil {
 				return err
 			}
