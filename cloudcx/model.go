@@ -330,14 +330,19 @@ func (t *Thread) HumanAgents() []Agent {
 }
 
 // LastAgent returns the agent who owns the outcome: the human agent who
-// sent the last message that is not an internal note, or, when no message
-// was sent by a human agent, the last human in Agents. It reports false
-// when no human agent took part.
+// sent the last message that is not an internal note; when no human agent
+// sent one, the last human in Agents; failing that, the human agent who
+// wrote the last internal note. It reports false exactly when no human
+// agent took part (HumanAgents is empty).
 func (t *Thread) LastAgent() (Agent, bool) {
 	idx := newAgentIndex(t.Agents)
+	lastNote := -1
 	for i := len(t.Messages) - 1; i >= 0; i-- {
 		m := &t.Messages[i]
 		if m.InternalNote {
+			if lastNote < 0 && m.SenderKind == SenderAgent {
+				lastNote = i
+			}
 			continue
 		}
 		if a, ok := messageAgent(idx, m); ok {
@@ -347,6 +352,13 @@ func (t *Thread) LastAgent() (Agent, bool) {
 	for i := len(t.Agents) - 1; i >= 0; i-- {
 		if !t.Agents[i].IsBot && agentKey(t.Agents[i]) != "" {
 			return t.Agents[i], true
+		}
+	}
+	for i := lastNote; i >= 0; i-- {
+		if m := &t.Messages[i]; m.InternalNote {
+			if a, ok := messageAgent(idx, m); ok {
+				return a, true
+			}
 		}
 	}
 	return Agent{}, false
