@@ -293,3 +293,25 @@ func TestDecodeWebhookComm100(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeWebhookMemberCaseIsDeterministic: members matched ignoring case
+// were picked in map order, so a body with two spellings decoded
+// differently from one call to the next.
+func TestDecodeWebhookMemberCaseIsDeterministic(t *testing.T) {
+	body := []byte(`{"event":"LiveChatSessionEnd","SessionID":"a","sessionID":"b","SESSIONID":"c","visitorid":"v1","VisitorID":"v2"}`)
+	first, err := DecodeWebhook(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		e, err := DecodeWebhook(body)
+		if err != nil || e.ChatID != first.ChatID || e.VisitorID != first.VisitorID {
+			t.Fatalf("got %q/%q, then %q/%q (%v)", first.ChatID, first.VisitorID, e.ChatID, e.VisitorID, err)
+		}
+	}
+	// An exact spelling wins over the others.
+	e, err := DecodeWebhook([]byte(`{"event":"LiveChatSessionEnd","SESSIONID":"c","sessionId":"exact","SessionId":"d"}`))
+	if err != nil || e.ChatID != "exact" {
+		t.Errorf("ChatID %q, %v", e.ChatID, err)
+	}
+}

@@ -141,17 +141,21 @@ func members(b []byte) (map[string]json.RawMessage, error) {
 	return m, nil
 }
 
-// member returns the member named name, matched exactly, else ignoring case.
+// member returns the member named name, matched exactly, else ignoring
+// case; of several that match ignoring case, the one whose name sorts
+// first, so that the answer does not depend on map order.
 func member(m map[string]json.RawMessage, name string) (json.RawMessage, bool) {
 	if v, ok := m[name]; ok {
 		return v, true
 	}
+	found := ""
+	var val json.RawMessage
 	for k, v := range m {
-		if strings.EqualFold(k, name) {
-			return v, true
+		if strings.EqualFold(k, name) && (val == nil || k < found) {
+			found, val = k, v
 		}
 	}
-	return nil, false
+	return val, val != nil
 }
 
 // unwrapMember returns the value of the only member of obj when that member
