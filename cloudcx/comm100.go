@@ -411,7 +411,7 @@ func (r rawAttachment) attachment(note bool) (Attachment, bool) {
 		Name:         firstNonEmpty(r.Name.String(), r.FileName.String()),
 		URL:          firstNonEmpty(r.URI.String(), r.URL.String(), r.FileURL.String()),
 		MIMEType:     firstNonEmpty(r.MIME.String(), r.MIMESnk.String(), r.ContentType.String()),
-		Size:         int64(max(0, atoiDefault(firstNonEmpty(r.Size.String(), r.FileSize.String()), 0))),
+		Size:         parseSize(firstNonEmpty(r.Size.String(), r.FileSize.String())),
 		InternalNote: note,
 	}
 	if r.IsAvailable != nil && !*r.IsAvailable {

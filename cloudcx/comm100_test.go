@@ -370,6 +370,32 @@ func TestComm100Quirks(t *testing.T) {
 				t.Errorf("%+v", c.Attachments)
 			}
 		}},
+		{"attachment sizes: large, fractional, negative, junk", `{"id":1,"attachments":[{"id":1,"size":1500000000},{"id":2,"fileSize":"5368709120"},
+			{"id":3,"size":12.0},{"id":4,"size":-5},{"id":5,"size":"big"},{"id":6,"size":1e300}]}`, func(t *testing.T, c *Chat) {
+			var got []int64
+			for _, a := range c.Attachments {
+				got = append(got, a.Size)
+			}
+			if want := []int64{1500000000, 5368709120, 12, 0, 0, 0}; !reflect.DeepEqual(got, want) {
+				t.Errorf("sizes %v, want %v", got, want)
+			}
+		}},
+		{"location object (Agent Console visitor)", `{"id":1,"location":{"ip":"192.0.2.9","city":"Lyon","state":"ARA","country":"France"},"city":"Paris"}`, func(t *testing.T, c *Chat) {
+			if want := (Location{IP: "192.0.2.9", City: "Paris", State: "ARA", Country: "France"}); c.Visitor.Location != want {
+				t.Errorf("%+v", c.Visitor.Location)
+			}
+		}},
+		{".NET dates with offsets", `{"id":1,"start_time":"/Date(1584415749307+0800)/","end_time":"\/Date(1584415809307-0130)\/"}`, func(t *testing.T, c *Chat) {
+			if !c.StartedAt.Equal(time.UnixMilli(1584415749307)) || !c.EndedAt.Equal(time.UnixMilli(1584415809307)) {
+				t.Errorf("%v %v", c.StartedAt, c.EndedAt)
+			}
+			if _, off := c.StartedAt.Zone(); off != 8*3600 {
+				t.Errorf("start offset %d", off)
+			}
+			if _, off := c.EndedAt.Zone(); off != -90*60 {
+				t.Errorf("end offset %d", off)
+			}
+		}},
 		{"empty attachment string and null", `{"id":1,"attachment":"","attachments":null}`, func(t *testing.T, c *Chat) {
 			if c.Attachments != nil {
 				t.Errorf("%+v", c.Attachments)

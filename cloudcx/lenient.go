@@ -673,6 +673,20 @@ func clip(s string, n int) string {
 	return s[:n] + "…"
 }
 
+// parseSize reads a byte count written as an integer or a number; it
+// returns 0 (not known) for anything else, negative or out of range.
+func parseSize(s string) int64 {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return max(n, 0)
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(f > 0 && f < math.MaxInt64) {
+		return 0
+	}
+	return int64(f)
+}
+
 // atoiDefault parses a small integer, returning def when s is not one.
 func atoiDefault(s string, def int) int {
 	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
