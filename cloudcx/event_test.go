@@ -315,3 +315,11 @@ func TestDecodeWebhookMemberCaseIsDeterministic(t *testing.T) {
 		t.Errorf("ChatID %q, %v", e.ChatID, err)
 	}
 }
+
+func TestNilEventValidate(t *testing.T) {
+	var e *Event
+	var ve *ValidationError
+	if err := e.Validate(); !errors.As(err, &ve) || ve.What != "event" {
+		t.Errorf("nil event: %v", err)
+	}
+}
