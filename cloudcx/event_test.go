@@ -323,3 +323,32 @@ func TestNilEventValidate(t *testing.T) {
 		t.Errorf("nil event: %v", err)
 	}
 }
+
+// TestDecodeWebhookWrapUpResubmitted: an agent who edits a wrap-up makes
+// Comm100 send chat_wrapped_up again for the same chat. The two are
+// distinct events (the Case/Task must be updated twice); a redelivery of
+// either keeps its EventID.
+func TestDecodeWebhookWrapUpResubmitted(t *testing.T) {
+	body := func(at string) []byte {
+		return []byte(`{"event":"chat_wrapped_up","chat_id":"c-1","wrapup":{"category":"Sales","time":"` + at + `"}}`)
+	}
+	first, err1 := DecodeWebhook(body("/Date(1584415749307)/"))
+	again, err2 := DecodeWebhook(body("/Date(1584415749307)/"))
+	edited, err3 := DecodeWebhook(body("/Date(1584416000000)/"))
+	if err := errors.Join(err1, err2, err3); err != nil {
+		t.Fatal(err)
+	}
+	if first.EventID != again.EventID {
+		t.Errorf("redelivery: %q then %q", first.EventID, again.EventID)
+	}
+	if first.EventID == edited.EventID {
+		t.Errorf("an edited wrap-up has the same EventID %q", first.EventID)
+	}
+	if !strings.HasPrefix(first.EventID, "chat_wrapped_up:c-1") {
+		t.Errorf("EventID %q", first.EventID)
+	}
+	// Without a time there is nothing to tell submissions apart by.
+	if e, err := DecodeWebhook([]byte(`{"event":"chat_wrapped_up","chat_id":"c-1","wrapup":{"category":"Sales"}}`)); err != nil || e.EventID != "chat_wrapped_up:c-1" {
+		t.Errorf("EventID %q, %v", e.EventID, err)
+	}
+}
