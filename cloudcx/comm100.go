@@ -75,37 +75,14 @@ func DecodeComm100AgentChats(data []byte) ([]Chat, error) {
 // object (bare or as a `"chat": {…}` fragment), or a missed/refused list
 // item `{"type": "Missed", "chat": {…}}`. Channel is ChannelWebChat.
 func (d Comm100Decoder) Chat(data []byte) (*Chat, error) {
-	const what = "comm100 chat"
-	clean := lenientJSON(data)
-	if len(clean) == 0 {
-		return nil, &DecodeError{What: what, Err: errors.New("empty input")}
-	}
-	obj := unwrapMember(clean, "chat")
-	c, err := d.chatItem(obj)
-	if err != nil {
-		return nil, &DecodeError{What: what, Err: err}
-	}
-	return c, nil
+	return decodeOne("comm100 chat", data, d.chatItem, "chat")
 }
 
 // Chats decodes a chat list: a Comm100 "get chats" response ({"chats":
 // […]}), a missed and refused chats response ({"missedAndRefusedChats":
 // [{"type", "chat"}]}), or a bare array of chats.
 func (d Comm100Decoder) Chats(data []byte) ([]Chat, error) {
-	const what = "comm100 chats"
-	items, err := listItems(data, "chats", "missedAndRefusedChats", "data")
-	if err != nil {
-		return nil, &DecodeError{What: what, Err: err}
-	}
-	out := make([]Chat, 0, len(items))
-	for i, it := range items {
-		c, err := d.chatItem(it)
-		if err != nil {
-			return nil, &DecodeError{What: what, Field: fmt.Sprintf("[%d]", i), Err: err}
-		}
-		out = append(out, *c)
-	}
-	return out, nil
+	return decodeList("comm100 chats", data, deref(d.chatItem), "chats", "missedAndRefusedChats", "data")
 }
 
 // OfflineMessage decodes one offline message (an API v2 offline message
@@ -113,71 +90,40 @@ func (d Comm100Decoder) Chats(data []byte) ([]Chat, error) {
 // ChannelOfflineMessage, Status StatusOfflineMessage, EndedAt equal to
 // StartedAt and one visitor message holding the content and attachments.
 func (d Comm100Decoder) OfflineMessage(data []byte) (*Chat, error) {
-	const what = "comm100 offline message"
-	clean := lenientJSON(data)
-	if len(clean) == 0 {
-		return nil, &DecodeError{What: what, Err: errors.New("empty input")}
-	}
-	obj := unwrapMember(clean, "offline_message", "offlineMessage")
-	c, err := d.offlineItem(obj)
-	if err != nil {
-		return nil, &DecodeError{What: what, Err: err}
-	}
-	return c, nil
+	return decodeOne("comm100 offline message", data, d.offlineItem, "offline_message", "offlineMessage")
 }
 
 // OfflineMessages decodes an offline message list ({"offlineMessages":
 // […]} or a bare array).
 func (d Comm100Decoder) OfflineMessages(data []byte) ([]Chat, error) {
-	const what = "comm100 offline messages"
-	items, err := listItems(data, "offlineMessages", "offline_messages", "data")
-	if err != nil {
-		return nil, &DecodeError{What: what, Err: err}
-	}
-	out := make([]Chat, 0, len(items))
-	for i, it := range items {
-		c, err := d.offlineItem(it)
-		if err != nil {
-			return nil, &DecodeError{What: what, Field: fmt.Sprintf("[%d]", i), Err: err}
-		}
-		out = append(out, *c)
-	}
-	return out, nil
+	return decodeList("comm100 offline messages", data, deref(d.offlineItem), "offlineMessages", "offline_messages", "data")
 }
 
 // Visitor decodes a visitor (an API v2 visitor or a webhook "visitor"
 // object).
 func (d Comm100Decoder) Visitor(data []byte) (*Visitor, error) {
-	const what = "comm100 visitor"
-	clean := lenientJSON(data)
-	if len(clean) == 0 {
-		return nil, &DecodeError{What: what, Err: errors.New("empty input")}
-	}
-	obj := unwrapMember(clean, "visitor")
-	var r rawVisitor
-	if err := unmarshalObject(obj, &r); err != nil {
-		return nil, &DecodeError{What: what, Err: err}
-	}
-	v := r.visitor()
-	return &v, nil
+	return decodeOne("comm100 visitor", data, func(obj []byte) (*Visitor, error) {
+		var r rawVisitor
+		if err := unmarshalObject(obj, &r); err != nil {
+			return nil, err
+		}
+		v := r.visitor()
+		return &v, nil
+	}, "visitor")
 }
 
 // Agent decodes an agent: a chat's agent entry ({id, name or display_name,
 // email}), an account agent ({id, displayName, firstName, lastName, email})
 // or a Live Chat agent status ({id, status, …}, which gives only the id).
 func (d Comm100Decoder) Agent(data []byte) (*Agent, error) {
-	const what = "comm100 agent"
-	clean := lenientJSON(data)
-	if len(clean) == 0 {
-		return nil, &DecodeError{What: what, Err: errors.New("empty input")}
-	}
-	obj := unwrapMember(clean, "agent")
-	var r rawAgent
-	if err := unmarshalObject(obj, &r); err != nil {
-		return nil, &DecodeError{What: what, Err: err}
-	}
-	a := r.agent()
-	return &a, nil
+	return decodeOne("comm100 agent", data, func(obj []byte) (*Agent, error) {
+		var r rawAgent
+		if err := unmarshalObject(obj, &r); err != nil {
+			return nil, err
+		}
+		a := r.agent()
+		return &a, nil
+	}, "agent")
 }
 
 // AgentChats decodes agent-to-agent chats ({"agentChats": [{"agents":
@@ -185,32 +131,25 @@ func (d Comm100Decoder) Agent(data []byte) (*Agent, error) {
 // customer interactions: each becomes a Chat with Channel "agent_chat", no
 // id and agent messages only.
 func (d Comm100Decoder) AgentChats(data []byte) ([]Chat, error) {
-	const what = "comm100 agent chats"
-	items, err := listItems(data, "agentChats", "agent_chats")
-	if err != nil {
-		return nil, &DecodeError{What: what, Err: err}
-	}
-	out := make([]Chat, 0, len(items))
-	for i, it := range items {
+	return decodeList("comm100 agent chats", data, func(it []byte) (Chat, error) {
 		var r rawChat
 		if err := unmarshalObject(it, &r); err != nil {
-			return nil, &DecodeError{What: what, Field: fmt.Sprintf("[%d]", i), Err: err}
+			return Chat{}, err
 		}
 		c := Chat{}
 		c.Channel = "agent_chat"
 		c.Agents = r.agents()
 		msgs, err := d.messages(&r, &c.Thread, SenderAgent)
 		if err != nil {
-			return nil, &DecodeError{What: what, Field: fmt.Sprintf("[%d]", i), Err: err}
+			return Chat{}, err
 		}
 		c.Messages = msgs
 		if len(msgs) > 0 {
 			c.StartedAt = msgs[0].SentAt
 			c.EndedAt = msgs[len(msgs)-1].SentAt
 		}
-		out = append(out, c)
-	}
-	return out, nil
+		return c, nil
+	}, "agentChats", "agent_chats")
 }
 
 // Comm100Webhook is one webhook subscription of a Comm100 "get webhooks"
@@ -230,13 +169,7 @@ func (w Comm100Webhook) Kind() (EventKind, bool) {
 // DecodeComm100Webhooks decodes a Comm100 webhook list (a bare array or
 // {"webhooks": […]}).
 func DecodeComm100Webhooks(data []byte) ([]Comm100Webhook, error) {
-	const what = "comm100 webhooks"
-	items, err := listItems(data, "webhooks", "data")
-	if err != nil {
-		return nil, &DecodeError{What: what, Err: err}
-	}
-	out := make([]Comm100Webhook, 0, len(items))
-	for i, it := range items {
+	return decodeList("comm100 webhooks", data, func(it []byte) (Comm100Webhook, error) {
 		var r struct {
 			ID        flexString `json:"id"`
 			Event     flexString `json:"event"`
@@ -244,11 +177,54 @@ func DecodeComm100Webhooks(data []byte) ([]Comm100Webhook, error) {
 			Target2   flexString `json:"target_url"`
 		}
 		if err := unmarshalObject(it, &r); err != nil {
+			return Comm100Webhook{}, err
+		}
+		return Comm100Webhook{ID: r.ID.String(), Event: r.Event.String(), TargetURL: firstNonEmpty(r.TargetURL.String(), r.Target2.String())}, nil
+	}, "webhooks", "data")
+}
+
+// decodeOne decodes data, an object or a member fragment named one of
+// names (`"chat": {…}`), with item; failures are a *DecodeError about what.
+func decodeOne[T any](what string, data []byte, item func([]byte) (*T, error), names ...string) (*T, error) {
+	clean := lenientJSON(data)
+	if len(clean) == 0 {
+		return nil, &DecodeError{What: what, Err: errors.New("empty input")}
+	}
+	v, err := item(unwrapMember(clean, names...))
+	if err != nil {
+		return nil, &DecodeError{What: what, Err: err}
+	}
+	return v, nil
+}
+
+// decodeList decodes each element of a list (see listItems) with item;
+// failures are a *DecodeError about what, naming the element.
+func decodeList[T any](what string, data []byte, item func([]byte) (T, error), keys ...string) ([]T, error) {
+	items, err := listItems(data, keys...)
+	if err != nil {
+		return nil, &DecodeError{What: what, Err: err}
+	}
+	out := make([]T, 0, len(items))
+	for i, it := range items {
+		v, err := item(it)
+		if err != nil {
 			return nil, &DecodeError{What: what, Field: fmt.Sprintf("[%d]", i), Err: err}
 		}
-		out = append(out, Comm100Webhook{ID: r.ID.String(), Event: r.Event.String(), TargetURL: firstNonEmpty(r.TargetURL.String(), r.Target2.String())})
+		out = append(out, v)
 	}
 	return out, nil
+}
+
+// deref turns a decoder of *T into one of T.
+func deref[T any](item func([]byte) (*T, error)) func([]byte) (T, error) {
+	return func(b []byte) (T, error) {
+		p, err := item(b)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return *p, nil
+	}
 }
 
 // listItems returns the elements of a bare array, or of the first of keys
