@@ -688,3 +688,38 @@ func TestComm100ClockAtTheEndOfTime(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestEveryFixtureIsAsserted fails when a vendor sample is added to
+// testdata without a test that asserts what it decodes to.
+func TestEveryFixtureIsAsserted(t *testing.T) {
+	assertedBy := map[string]string{
+		"comm100-v2-agent-chats.response.json":                 "TestComm100AgentChats",
+		"comm100-v2-chat-get.response.json":                    "TestComm100ChatGet, TestComm100Location",
+		"comm100-v2-chats-list.response.json":                  "TestComm100ChatsList",
+		"comm100-v2-livechat-agent-get.response.json":          "TestComm100AgentGet",
+		"comm100-v2-missed-refused-chats.response.json":        "TestComm100MissedRefused",
+		"comm100-v2-offline-messages-list.response.json":       "TestComm100OfflineMessagesList, TestComm100Location",
+		"comm100-v2-visitor-get.response.json":                 "TestComm100VisitorGet",
+		"comm100-v2-webhooks-list.response.json":               "TestComm100WebhooksList",
+		"comm100-webhook-chat-object.fragment.json":            "TestComm100WebhookChat, TestDecodeWebhookComm100",
+		"comm100-webhook-offline-message-object.fragment.json": "TestComm100WebhookOfflineMessage, TestDecodeWebhookComm100",
+		"comm100-webhook-visitor-object.fragment.json":         "TestComm100WebhookVisitor, TestDecodeWebhookComm100",
+	}
+	paths, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(fixture(t, "README.md"))
+	for _, p := range paths {
+		name := filepath.Base(p)
+		if assertedBy[name] == "" {
+			t.Errorf("%s: no test asserts its values", name)
+		}
+		if !strings.Contains(readme, "`"+name+"`") {
+			t.Errorf("%s: not listed in testdata/README.md", name)
+		}
+	}
+	if len(paths) != len(assertedBy) {
+		t.Errorf("%d fixtures, %d listed here", len(paths), len(assertedBy))
+	}
+}

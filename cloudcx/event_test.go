@@ -2,6 +2,7 @@ package cloudcx
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -350,5 +351,19 @@ func TestDecodeWebhookWrapUpResubmitted(t *testing.T) {
 	// Without a time there is nothing to tell submissions apart by.
 	if e, err := DecodeWebhook([]byte(`{"event":"chat_wrapped_up","chat_id":"c-1","wrapup":{"category":"Sales"}}`)); err != nil || e.EventID != "chat_wrapped_up:c-1" {
 		t.Errorf("EventID %q, %v", e.EventID, err)
+	}
+}
+
+func TestMalformedWebhookErrorUnwraps(t *testing.T) {
+	_, err := DecodeWebhook([]byte(`{"event":"TicketCreated","ticketId":`))
+	var m *MalformedWebhookError
+	var se *json.SyntaxError
+	if !errors.As(err, &m) || !errors.As(err, &se) || m.Unwrap() != se {
+		t.Errorf("error %v does not unwrap to the JSON syntax error", err)
+	}
+	_, err = DecodeWebhook([]byte(`{"event":"chat_ended","chat":{"id":1,"start_time":"soon"}}`))
+	var de *DecodeError
+	if !errors.As(err, &m) || !errors.As(err, &de) || !strings.Contains(err.Error(), `"soon"`) {
+		t.Errorf("error %v does not unwrap to the *DecodeError", err)
 	}
 }
