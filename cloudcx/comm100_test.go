@@ -417,6 +417,12 @@ func TestComm100Quirks(t *testing.T) {
 				t.Errorf("%+v", c.CustomFields)
 			}
 		}},
+		{"nested arrays flatten two levels, deeper ones stay JSON", `{"id":1,"customFields":{"a":[["x","y"],[["z",1]]],"b":[[[[]]]]}}`, func(t *testing.T, c *Chat) {
+			want := Fields{{"a", `x, y, ["z",1]`}, {"b", "[[]]"}}
+			if !reflect.DeepEqual(c.CustomFields, want) {
+				t.Errorf("%q", c.CustomFields)
+			}
+		}},
 		{"prechat, custom and offline fields in order, nameless dropped", `{"id":1,"prechatFields":[{"name":"p","value":"1"}],"custom_fields":[{"field_id":5,"value":"x"},{},"junk"],"fields":[{"fieldName":"f","value":"2"}]}`, func(t *testing.T, c *Chat) {
 			want := Fields{{"p", "1"}, {"5", "x"}, {"f", "2"}}
 			if !reflect.DeepEqual(c.CustomFields, want) {

@@ -213,7 +213,8 @@ func (s flexString) String() string { return strings.TrimSpace(string(s)) }
 
 // flexValue accepts any JSON value as text: strings as they are, numbers
 // and booleans as written, null as "", arrays as their elements joined by
-// ", ", objects as compact JSON.
+// ", " (an array nested in an array too; deeper ones and objects as
+// compact JSON).
 type flexValue string
 
 func (v *flexValue) UnmarshalJSON(b []byte) error {
