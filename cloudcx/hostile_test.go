@@ -1,6 +1,7 @@
 package cloudcx
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -115,7 +116,8 @@ func TestDecodeHostileAgents(t *testing.T) {
 func TestReadWebhookStopsEarly(t *testing.T) {
 	r := &countingReader{left: 100 << 20}
 	_, err := ReadWebhook(r)
-	if _, ok := err.(*WebhookTooLargeError); !ok {
+	var tooLarge *WebhookTooLargeError
+	if !errors.As(err, &tooLarge) {
 		t.Fatalf("error %T %v, want *WebhookTooLargeError", err, err)
 	}
 	if r.read > MaxWebhookSize+64<<10 {
@@ -137,4 +139,24 @@ func (r *countingReader) Read(p []byte) (int, error) {
 	r.left -= n
 	r.read += n
 	return n, nil
+}
+
+// TestWebhookSizeLimitOffByOne: MaxWebhookSize bytes are read, one more
+// is refused, through both entry points.
+func TestWebhookSizeLimitOffByOne(t *testing.T) {
+	body := `{"event":"TicketCreated","ticketId":"t"}`
+	at := body + strings.Repeat(" ", MaxWebhookSize-len(body))
+	over := at + " "
+	for name, decode := range map[string]func(string) (Event, error){
+		"DecodeWebhook": func(s string) (Event, error) { return DecodeWebhook([]byte(s)) },
+		"ReadWebhook":   func(s string) (Event, error) { return ReadWebhook(strings.NewReader(s)) },
+	} {
+		if e, err := decode(at); err != nil || e.ConversationID != "t" {
+			t.Errorf("%s of %d bytes: %v", name, len(at), err)
+		}
+		var tooLarge *WebhookTooLargeError
+		if _, err := decode(over); !errors.As(err, &tooLarge) {
+			t.Errorf("%s of %d bytes: %v", name, len(over), err)
+		}
+	}
 }
