@@ -75,37 +75,14 @@ func DecodeComm100AgentChats(data []byte) ([]Chat, error) {
 // object (bare or as a `"chat": {…}` fragment), or a missed/refused list
 // item `{"type": "Missed", "chat": {…}}`. Channel is ChannelWebChat.
 func (d Comm100Decoder) Chat(data []byte) (*Chat, error) {
-	const what = "comm100 chat"
-	clean := lenientJSON(data)
-	if len(clean) == 0 {
-		return nil, &DecodeError{What: what, Err: errors.New("empty input")}
-	}
-	obj := unwrapMember(clean, "chat")
-	c, err := d.chatItem(obj)
-	if err != nil {
-		return nil, &DecodeError{What: what, Err: err}
-	}
-	return c, nil
+	return decodeOne("comm100 chat", data, d.chatItem, "chat")
 }
 
 // Chats decodes a chat list: a Comm100 "get chats" response ({"chats":
 // […]}), a missed and refused chats response ({"missedAndRefusedChats":
 // [{"type", "chat"}]}), or a bare array of chats.
 func (d Comm100Decoder) Chats(data []byte) ([]Chat, error) {
-	const what = "comm100 chats"
-	items, err := listItems(data, "chats", "missedAndRefusedChats", "data")
-	if err != nil {
-		return nil, &DecodeError{What: what, Err: err}
-	}
-	out := make([]Chat, 0, len(items))
-	for i, it := range items {
-		c, err := d.chatItem(it)
-		if err != nil {
-			return nil, &DecodeError{What: what, Field: fmt.Sprintf("[%d]", i), Err: err}
-		}
-		out = append(out, *c)
-	}
-	return out, nil
+	return decodeList("comm100 chats", data, deref(d.chatItem), "chats", "missedAndRefusedChats", "data")
 }
 
 // OfflineMessage decodes one offline message (an API v2 offline message
@@ -113,71 +90,40 @@ func (d Comm100Decoder) Chats(data []byte) ([]Chat, error) {
 // ChannelOfflineMessage, Status StatusOfflineMessage, EndedAt equal to
 // StartedAt and one visitor message holding the content and attachments.
 func (d Comm100Decoder) OfflineMessage(data []byte) (*Chat, error) {
-	const what = "comm100 offline message"
-	clean := lenientJSON(data)
-	if len(clean) == 0 {
-		return nil, &DecodeError{What: what, Err: errors.New("empty input")}
-	}
-	obj := unwrapMember(clean, "offline_message", "offlineMessage")
-	c, err := d.offlineItem(obj)
-	if err != nil {
-		return nil, &DecodeError{What: what, Err: err}
-	}
-	return c, nil
+	return decodeOne("comm100 offline message", data, d.offlineItem, "offline_message", "offlineMessage")
 }
 
 // OfflineMessages decodes an offline message list ({"offlineMessages":
 // […]} or a bare array).
 func (d Comm100Decoder) OfflineMessages(data []byte) ([]Chat, error) {
-	const what = "comm100 offline messages"
-	items, err := listItems(data, "offlineMessages", "offline_messages", "data")
-	if err != nil {
-		return nil, &DecodeError{What: what, Err: err}
-	}
-	out := make([]Chat, 0, len(items))
-	for i, it := range items {
-		c, err := d.offlineItem(it)
-		if err != nil {
-			return nil, &DecodeError{What: what, Field: fmt.Sprintf("[%d]", i), Err: err}
-		}
-		out = append(out, *c)
-	}
-	return out, nil
+	return decodeList("comm100 offline messages", data, deref(d.offlineItem), "offlineMessages", "offline_messages", "data")
 }
 
 // Visitor decodes a visitor (an API v2 visitor or a webhook "visitor"
 // object).
 func (d Comm100Decoder) Visitor(data []byte) (*Visitor, error) {
-	const what = "comm100 visitor"
-	clean := lenientJSON(data)
-	if len(clean) == 0 {
-		return nil, &DecodeError{What: what, Err: errors.New("empty input")}
-	}
-	obj := unwrapMember(clean, "visitor")
-	var r rawVisitor
-	if err := unmarshalObject(obj, &r); err != nil {
-		return nil, &DecodeError{What: what, Err: err}
-	}
-	v := r.visitor()
-	return &v, nil
+	return decodeOne("comm100 visitor", data, func(obj []byte) (*Visitor, error) {
+		var r rawVisitor
+		if err := unmarshalObject(obj, &r); err != nil {
+			return nil, err
+		}
+		v := r.visitor()
+		return &v, nil
+	}, "visitor")
 }
 
 // Agent decodes an agent: a chat's agent entry ({id, name or display_name,
 // email}), an account agent ({id, displayName, firstName, lastName, email})
 // or a Live Chat agent status ({id, status, …}, which gives only the id).
 func (d Comm100Decoder) Agent(data []byte) (*Agent, error) {
-	const what = "comm100 agent"
-	clean := lenientJSON(data)
-	if len(clean) == 0 {
-		return nil, &DecodeError{What: what, Err: errors.New("empty input")}
-	}
-	obj := unwrapMember(clean, "agent")
-	var r rawAgent
-	if err := unmarshalObject(obj, &r); err != nil {
-		return nil, &DecodeError{What: what, Err: err}
-	}
-	a := r.agent()
-	return &a, nil
+	return decodeOne("comm100 agent", data, func(obj []byte) (*Agent, error) {
+		var r rawAgent
+		if err := unmarshalObject(obj, &r); err != nil {
+			return nil, err
+		}
+		a := r.agent()
+		return &a, nil
+	}, "agent")
 }
 
 // AgentChats decodes agent-to-agent chats ({"agentChats": [{"agents":
@@ -185,32 +131,25 @@ func (d Comm100Decoder) Agent(data []byte) (*Agent, error) {
 // customer interactions: each becomes a Chat with Channel "agent_chat", no
 // id and agent messages only.
 func (d Comm100Decoder) AgentChats(data []byte) ([]Chat, error) {
-	const what = "comm100 agent chats"
-	items, err := listItems(data, "agentChats", "agent_chats")
-	if err != nil {
-		return nil, &DecodeError{What: what, Err: err}
-	}
-	out := make([]Chat, 0, len(items))
-	for i, it := range items {
+	return decodeList("comm100 agent chats", data, func(it []byte) (Chat, error) {
 		var r rawChat
 		if err := unmarshalObject(it, &r); err != nil {
-			return nil, &DecodeError{What: what, Field: fmt.Sprintf("[%d]", i), Err: err}
+			return Chat{}, err
 		}
 		c := Chat{}
 		c.Channel = "agent_chat"
 		c.Agents = r.agents()
 		msgs, err := d.messages(&r, &c.Thread, SenderAgent)
 		if err != nil {
-			return nil, &DecodeError{What: what, Field: fmt.Sprintf("[%d]", i), Err: err}
+			return Chat{}, err
 		}
 		c.Messages = msgs
 		if len(msgs) > 0 {
 			c.StartedAt = msgs[0].SentAt
 			c.EndedAt = msgs[len(msgs)-1].SentAt
 		}
-		out = append(out, c)
-	}
-	return out, nil
+		return c, nil
+	}, "agentChats", "agent_chats")
 }
 
 // Comm100Webhook is one webhook subscription of a Comm100 "get webhooks"
@@ -230,13 +169,7 @@ func (w Comm100Webhook) Kind() (EventKind, bool) {
 // DecodeComm100Webhooks decodes a Comm100 webhook list (a bare array or
 // {"webhooks": […]}).
 func DecodeComm100Webhooks(data []byte) ([]Comm100Webhook, error) {
-	const what = "comm100 webhooks"
-	items, err := listItems(data, "webhooks", "data")
-	if err != nil {
-		return nil, &DecodeError{What: what, Err: err}
-	}
-	out := make([]Comm100Webhook, 0, len(items))
-	for i, it := range items {
+	return decodeList("comm100 webhooks", data, func(it []byte) (Comm100Webhook, error) {
 		var r struct {
 			ID        flexString `json:"id"`
 			Event     flexString `json:"event"`
@@ -244,11 +177,54 @@ func DecodeComm100Webhooks(data []byte) ([]Comm100Webhook, error) {
 			Target2   flexString `json:"target_url"`
 		}
 		if err := unmarshalObject(it, &r); err != nil {
+			return Comm100Webhook{}, err
+		}
+		return Comm100Webhook{ID: r.ID.String(), Event: r.Event.String(), TargetURL: firstNonEmpty(r.TargetURL.String(), r.Target2.String())}, nil
+	}, "webhooks", "data")
+}
+
+// decodeOne decodes data, an object or a member fragment named one of
+// names (`"chat": {…}`), with item; failures are a *DecodeError about what.
+func decodeOne[T any](what string, data []byte, item func([]byte) (*T, error), names ...string) (*T, error) {
+	clean := lenientJSON(data)
+	if len(clean) == 0 {
+		return nil, &DecodeError{What: what, Err: errors.New("empty input")}
+	}
+	v, err := item(unwrapMember(clean, names...))
+	if err != nil {
+		return nil, &DecodeError{What: what, Err: err}
+	}
+	return v, nil
+}
+
+// decodeList decodes each element of a list (see listItems) with item;
+// failures are a *DecodeError about what, naming the element.
+func decodeList[T any](what string, data []byte, item func([]byte) (T, error), keys ...string) ([]T, error) {
+	items, err := listItems(data, keys...)
+	if err != nil {
+		return nil, &DecodeError{What: what, Err: err}
+	}
+	out := make([]T, 0, len(items))
+	for i, it := range items {
+		v, err := item(it)
+		if err != nil {
 			return nil, &DecodeError{What: what, Field: fmt.Sprintf("[%d]", i), Err: err}
 		}
-		out = append(out, Comm100Webhook{ID: r.ID.String(), Event: r.Event.String(), TargetURL: firstNonEmpty(r.TargetURL.String(), r.Target2.String())})
+		out = append(out, v)
 	}
 	return out, nil
+}
+
+// deref turns a decoder of *T into one of T.
+func deref[T any](item func([]byte) (*T, error)) func([]byte) (T, error) {
+	return func(b []byte) (T, error) {
+		p, err := item(b)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return *p, nil
+	}
 }
 
 // listItems returns the elements of a bare array, or of the first of keys
@@ -411,7 +387,7 @@ func (r rawAttachment) attachment(note bool) (Attachment, bool) {
 		Name:         firstNonEmpty(r.Name.String(), r.FileName.String()),
 		URL:          firstNonEmpty(r.URI.String(), r.URL.String(), r.FileURL.String()),
 		MIMEType:     firstNonEmpty(r.MIME.String(), r.MIMESnk.String(), r.ContentType.String()),
-		Size:         int64(max(0, atoiDefault(firstNonEmpty(r.Size.String(), r.FileSize.String()), 0))),
+		Size:         parseSize(firstNonEmpty(r.Size.String(), r.FileSize.String())),
 		InternalNote: note,
 	}
 	if r.IsAvailable != nil && !*r.IsAvailable {
@@ -728,19 +704,29 @@ func (d Comm100Decoder) chatItem(obj []byte) (*Chat, error) {
 		return nil, err
 	}
 	if isObject(r.Chat) && r.ID == "" {
-		inner, err := d.chatItem(r.Chat)
+		// One level only: each level would parse and copy the rest again.
+		var inner rawChat
+		if err := unmarshalObject(r.Chat, &inner); err != nil {
+			return nil, fmt.Errorf("chat: %w", err)
+		}
+		c, err := d.chat(&inner)
 		if err != nil {
 			return nil, fmt.Errorf("chat: %w", err)
 		}
 		if s := chatStatus(r.Type.String()); s != "" {
-			inner.Status = s
+			c.Status = s
 		}
-		return inner, nil
+		return c, nil
 	}
+	return d.chat(&r)
+}
+
+// chat decodes a chat object read into r.
+func (d Comm100Decoder) chat(r *rawChat) (*Chat, error) {
 	c := &Chat{}
 	c.Channel = ChannelWebChat
 	c.Status = StatusNormal
-	if err := d.fill(&r, c); err != nil {
+	if err := d.fill(r, c); err != nil {
 		return nil, err
 	}
 	if s := chatStatus(firstNonEmpty(r.Status.String(), r.Type.String())); s != "" {
@@ -857,17 +843,18 @@ func (d Comm100Decoder) messages(r *rawChat, t *Thread, def SenderKind) ([]Messa
 		if !tr.set {
 			continue
 		}
+		s := senders{visitor: t.Visitor.DisplayName(), agents: newAgentIndex(t.Agents), def: def}
 		if tr.items != nil {
-			return d.itemMessages(tr.items, t, def)
+			return d.itemMessages(tr.items, s)
 		}
 		if strings.TrimSpace(tr.text) != "" {
-			return d.textMessages(tr.text, t, def), nil
+			return d.textMessages(tr.text, firstTime(t.StartedAt, t.EndedAt), s), nil
 		}
 	}
 	return nil, nil
 }
 
-func (d Comm100Decoder) itemMessages(items []rawMessage, t *Thread, def SenderKind) ([]Message, error) {
+func (d Comm100Decoder) itemMessages(items []rawMessage, s senders) ([]Message, error) {
 	out := make([]Message, 0, len(items))
 	for i := range items {
 		r := &items[i]
@@ -896,7 +883,7 @@ func (d Comm100Decoder) itemMessages(items []rawMessage, t *Thread, def SenderKi
 			m.SenderKind = SenderAgent
 			m.InternalNote = true
 		default:
-			m.SenderKind = guessSender(m.SenderName, t, def)
+			m.SenderKind = s.guess(m.SenderName)
 		}
 		for _, b := range []*bool{r.IsNote, r.IsNoteSnk, r.IsInternal} {
 			if b != nil && *b {
@@ -904,7 +891,7 @@ func (d Comm100Decoder) itemMessages(items []rawMessage, t *Thread, def SenderKi
 			}
 		}
 		if m.SenderKind == SenderAgent || m.SenderKind == SenderBot {
-			if a, ok := matchAgent(m.SenderID, m.SenderName, t.Agents); ok {
+			if a, ok := s.agents.match(m.SenderID, m.SenderName); ok {
 				m.SenderID = a.ID
 				if a.IsBot {
 					m.SenderKind = SenderBot
@@ -926,18 +913,18 @@ func (d Comm100Decoder) itemMessages(items []rawMessage, t *Thread, def SenderKi
 	return out, nil
 }
 
-// textMessages splits a transcript string into messages.
-func (d Comm100Decoder) textMessages(s string, t *Thread, def SenderKind) []Message {
+// textMessages splits a transcript string into messages; ref is the
+// chat's start (or end), the day clock times are placed on.
+func (d Comm100Decoder) textMessages(text string, ref time.Time, s senders) []Message {
 	var lines []string
-	if strings.Contains(s, "⊙") {
-		lines = strings.Split(s, "⊙")
+	if strings.Contains(text, "⊙") {
+		lines = strings.Split(text, "⊙")
 	} else {
-		s = strings.ReplaceAll(s, "\r\n", "\n")
-		s = strings.ReplaceAll(s, `\n`, "\n")
-		lines = strings.Split(s, "\n")
+		text = strings.ReplaceAll(text, "\r\n", "\n")
+		text = strings.ReplaceAll(text, `\n`, "\n")
+		lines = strings.Split(text, "\n")
 	}
 	loc := d.loc()
-	ref := firstTime(t.StartedAt, t.EndedAt)
 	var out []Message
 	for _, line := range lines {
 		line = strings.TrimSpace(line)
@@ -952,9 +939,9 @@ func (d Comm100Decoder) textMessages(s string, t *Thread, def SenderKind) []Mess
 				clock, text = line[1:end], strings.TrimSpace(line[end+1:])
 				if name, rest, ok := strings.Cut(text, ": "); ok && name != "" {
 					m.SenderName = strings.TrimSpace(name)
-					m.SenderKind = guessSender(m.SenderName, t, def)
+					m.SenderKind = s.guess(m.SenderName)
 					text = rest
-					if a, ok := matchAgent("", m.SenderName, t.Agents); ok && m.SenderKind != SenderVisitor {
+					if a, ok := s.agents.match("", m.SenderName); ok && m.SenderKind != SenderVisitor {
 						m.SenderID = a.ID
 						if a.IsBot {
 							m.SenderKind = SenderBot
@@ -990,11 +977,20 @@ func (d Comm100Decoder) textMessages(s string, t *Thread, def SenderKind) []Mess
 	return out
 }
 
-// guessSender tells a transcript sender's kind by name: the visitor's name
-// gives SenderVisitor, an agent's name an agent (or bot); other names give
-// def, or SenderAgent when def is empty (transcripts name agents by display
+// senders tells who sent the messages of one transcript.
+type senders struct {
+	visitor string // the visitor's display name
+	agents  *agentIndex
+	// def is the kind of senders that cannot be told, "" to guess.
+	def SenderKind
+}
+
+// guess tells a transcript sender's kind by name: the visitor's name gives
+// SenderVisitor, an agent's name an agent (or bot); other names give def,
+// or SenderAgent when def is empty (transcripts name agents by display
 // names that the agent list may spell otherwise).
-func guessSender(name string, t *Thread, def SenderKind) SenderKind {
+func (s senders) guess(name string) SenderKind {
+	def := s.def
 	name = strings.TrimSpace(name)
 	if name == "" {
 		if def != "" {
@@ -1002,12 +998,10 @@ func guessSender(name string, t *Thread, def SenderKind) SenderKind {
 		}
 		return SenderSystem
 	}
-	if def == "" {
-		if vn := t.Visitor.DisplayName(); vn != "" && strings.EqualFold(vn, name) {
-			return SenderVisitor
-		}
+	if def == "" && s.visitor != "" && strings.EqualFold(s.visitor, name) {
+		return SenderVisitor
 	}
-	if a, ok := matchAgent("", name, t.Agents); ok {
+	if a, ok := s.agents.match("", name); ok {
 		if a.IsBot {
 			return SenderBot
 		}

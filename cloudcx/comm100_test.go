@@ -370,6 +370,32 @@ func TestComm100Quirks(t *testing.T) {
 				t.Errorf("%+v", c.Attachments)
 			}
 		}},
+		{"attachment sizes: large, fractional, negative, junk", `{"id":1,"attachments":[{"id":1,"size":1500000000},{"id":2,"fileSize":"5368709120"},
+			{"id":3,"size":12.0},{"id":4,"size":-5},{"id":5,"size":"big"},{"id":6,"size":1e300}]}`, func(t *testing.T, c *Chat) {
+			var got []int64
+			for _, a := range c.Attachments {
+				got = append(got, a.Size)
+			}
+			if want := []int64{1500000000, 5368709120, 12, 0, 0, 0}; !reflect.DeepEqual(got, want) {
+				t.Errorf("sizes %v, want %v", got, want)
+			}
+		}},
+		{"location object (Agent Console visitor)", `{"id":1,"location":{"ip":"192.0.2.9","city":"Lyon","state":"ARA","country":"France"},"city":"Paris"}`, func(t *testing.T, c *Chat) {
+			if want := (Location{IP: "192.0.2.9", City: "Paris", State: "ARA", Country: "France"}); c.Visitor.Location != want {
+				t.Errorf("%+v", c.Visitor.Location)
+			}
+		}},
+		{".NET dates with offsets", `{"id":1,"start_time":"/Date(1584415749307+0800)/","end_time":"\/Date(1584415809307-0130)\/"}`, func(t *testing.T, c *Chat) {
+			if !c.StartedAt.Equal(time.UnixMilli(1584415749307)) || !c.EndedAt.Equal(time.UnixMilli(1584415809307)) {
+				t.Errorf("%v %v", c.StartedAt, c.EndedAt)
+			}
+			if _, off := c.StartedAt.Zone(); off != 8*3600 {
+				t.Errorf("start offset %d", off)
+			}
+			if _, off := c.EndedAt.Zone(); off != -90*60 {
+				t.Errorf("end offset %d", off)
+			}
+		}},
 		{"empty attachment string and null", `{"id":1,"attachment":"","attachments":null}`, func(t *testing.T, c *Chat) {
 			if c.Attachments != nil {
 				t.Errorf("%+v", c.Attachments)
@@ -389,6 +415,12 @@ func TestComm100Quirks(t *testing.T) {
 			want := Fields{{"z", "1"}, {"a", "x, y"}, {"m", ""}, {"o", `{"k":true}`}, {"n", "3.5"}}
 			if !reflect.DeepEqual(c.CustomFields, want) {
 				t.Errorf("%+v", c.CustomFields)
+			}
+		}},
+		{"nested arrays flatten two levels, deeper ones stay JSON", `{"id":1,"customFields":{"a":[["x","y"],[["z",1]]],"b":[[[[]]]]}}`, func(t *testing.T, c *Chat) {
+			want := Fields{{"a", `x, y, ["z",1]`}, {"b", "[[]]"}}
+			if !reflect.DeepEqual(c.CustomFields, want) {
+				t.Errorf("%q", c.CustomFields)
 			}
 		}},
 		{"prechat, custom and offline fields in order, nameless dropped", `{"id":1,"prechatFields":[{"name":"p","value":"1"}],"custom_fields":[{"field_id":5,"value":"x"},{},"junk"],"fields":[{"fieldName":"f","value":"2"}]}`, func(t *testing.T, c *Chat) {
@@ -660,5 +692,40 @@ func TestComm100ClockAtTheEndOfTime(t *testing.T) {
 	}
 	if _, err := json.Marshal(c); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestEveryFixtureIsAsserted fails when a vendor sample is added to
+// testdata without a test that asserts what it decodes to.
+func TestEveryFixtureIsAsserted(t *testing.T) {
+	assertedBy := map[string]string{
+		"comm100-v2-agent-chats.response.json":                 "TestComm100AgentChats",
+		"comm100-v2-chat-get.response.json":                    "TestComm100ChatGet, TestComm100Location",
+		"comm100-v2-chats-list.response.json":                  "TestComm100ChatsList",
+		"comm100-v2-livechat-agent-get.response.json":          "TestComm100AgentGet",
+		"comm100-v2-missed-refused-chats.response.json":        "TestComm100MissedRefused",
+		"comm100-v2-offline-messages-list.response.json":       "TestComm100OfflineMessagesList, TestComm100Location",
+		"comm100-v2-visitor-get.response.json":                 "TestComm100VisitorGet",
+		"comm100-v2-webhooks-list.response.json":               "TestComm100WebhooksList",
+		"comm100-webhook-chat-object.fragment.json":            "TestComm100WebhookChat, TestDecodeWebhookComm100",
+		"comm100-webhook-offline-message-object.fragment.json": "TestComm100WebhookOfflineMessage, TestDecodeWebhookComm100",
+		"comm100-webhook-visitor-object.fragment.json":         "TestComm100WebhookVisitor, TestDecodeWebhookComm100",
+	}
+	paths, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(fixture(t, "README.md"))
+	for _, p := range paths {
+		name := filepath.Base(p)
+		if assertedBy[name] == "" {
+			t.Errorf("%s: no test asserts its values", name)
+		}
+		if !strings.Contains(readme, "`"+name+"`") {
+			t.Errorf("%s: not listed in testdata/README.md", name)
+		}
+	}
+	if len(paths) != len(assertedBy) {
+		t.Errorf("%d fixtures, %d listed here", len(paths), len(assertedBy))
 	}
 }

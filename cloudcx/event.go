@@ -106,6 +106,9 @@ func (e *Event) SetTenant(tenantID string) {
 // names a chat and no conversation, an Inbox event the reverse; a carried
 // Chat or Conversation is valid and agrees with the event's ids and tenant.
 func (e *Event) Validate() error {
+	if e == nil {
+		return &ValidationError{What: "event", Problems: []*FieldError{{Problem: "missing"}}}
+	}
 	var p problems
 	if !e.Kind.Known() {
 		p.add("kind", "unknown kind %q", e.Kind)

@@ -2,6 +2,7 @@ package cloudcx
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -291,5 +292,78 @@ func TestDecodeWebhookComm100(t *testing.T) {
 		if w.Kind != EventChatWrappedUp || w.ChatID != "c-1" || !reflect.DeepEqual(w.WrapUp, want) || !w.OccurredAt.Equal(want.SubmittedAt) {
 			t.Errorf("%s: %+v %+v", name, w, w.WrapUp)
 		}
+	}
+}
+
+// TestDecodeWebhookMemberCaseIsDeterministic: members matched ignoring case
+// were picked in map order, so a body with two spellings decoded
+// differently from one call to the next.
+func TestDecodeWebhookMemberCaseIsDeterministic(t *testing.T) {
+	body := []byte(`{"event":"LiveChatSessionEnd","SessionID":"a","sessionID":"b","SESSIONID":"c","visitorid":"v1","VisitorID":"v2"}`)
+	first, err := DecodeWebhook(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		e, err := DecodeWebhook(body)
+		if err != nil || e.ChatID != first.ChatID || e.VisitorID != first.VisitorID {
+			t.Fatalf("got %q/%q, then %q/%q (%v)", first.ChatID, first.VisitorID, e.ChatID, e.VisitorID, err)
+		}
+	}
+	// An exact spelling wins over the others.
+	e, err := DecodeWebhook([]byte(`{"event":"LiveChatSessionEnd","SESSIONID":"c","sessionId":"exact","SessionId":"d"}`))
+	if err != nil || e.ChatID != "exact" {
+		t.Errorf("ChatID %q, %v", e.ChatID, err)
+	}
+}
+
+func TestNilEventValidate(t *testing.T) {
+	var e *Event
+	var ve *ValidationError
+	if err := e.Validate(); !errors.As(err, &ve) || ve.What != "event" {
+		t.Errorf("nil event: %v", err)
+	}
+}
+
+// TestDecodeWebhookWrapUpResubmitted: an agent who edits a wrap-up makes
+// Comm100 send chat_wrapped_up again for the same chat. The two are
+// distinct events (the Case/Task must be updated twice); a redelivery of
+// either keeps its EventID.
+func TestDecodeWebhookWrapUpResubmitted(t *testing.T) {
+	body := func(at string) []byte {
+		return []byte(`{"event":"chat_wrapped_up","chat_id":"c-1","wrapup":{"category":"Sales","time":"` + at + `"}}`)
+	}
+	first, err1 := DecodeWebhook(body("/Date(1584415749307)/"))
+	again, err2 := DecodeWebhook(body("/Date(1584415749307)/"))
+	edited, err3 := DecodeWebhook(body("/Date(1584416000000)/"))
+	if err := errors.Join(err1, err2, err3); err != nil {
+		t.Fatal(err)
+	}
+	if first.EventID != again.EventID {
+		t.Errorf("redelivery: %q then %q", first.EventID, again.EventID)
+	}
+	if first.EventID == edited.EventID {
+		t.Errorf("an edited wrap-up has the same EventID %q", first.EventID)
+	}
+	if !strings.HasPrefix(first.EventID, "chat_wrapped_up:c-1") {
+		t.Errorf("EventID %q", first.EventID)
+	}
+	// Without a time there is nothing to tell submissions apart by.
+	if e, err := DecodeWebhook([]byte(`{"event":"chat_wrapped_up","chat_id":"c-1","wrapup":{"category":"Sales"}}`)); err != nil || e.EventID != "chat_wrapped_up:c-1" {
+		t.Errorf("EventID %q, %v", e.EventID, err)
+	}
+}
+
+func TestMalformedWebhookErrorUnwraps(t *testing.T) {
+	_, err := DecodeWebhook([]byte(`{"event":"TicketCreated","ticketId":`))
+	var m *MalformedWebhookError
+	var se *json.SyntaxError
+	if !errors.As(err, &m) || !errors.As(err, &se) || m.Unwrap() != se {
+		t.Errorf("error %v does not unwrap to the JSON syntax error", err)
+	}
+	_, err = DecodeWebhook([]byte(`{"event":"chat_ended","chat":{"id":1,"start_time":"soon"}}`))
+	var de *DecodeError
+	if !errors.As(err, &m) || !errors.As(err, &de) || !strings.Contains(err.Error(), `"soon"`) {
+		t.Errorf("error %v does not unwrap to the *DecodeError", err)
 	}
 }

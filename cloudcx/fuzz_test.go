@@ -80,8 +80,9 @@ func checkDecoded(t *testing.T, in []byte, v any) {
 	}
 	visit := func(c *Chat) {
 		_ = c.Validate()
-		_, _ = c.LastAgent()
-		_ = c.HumanAgents()
+		if _, ok := c.LastAgent(); ok != (len(c.HumanAgents()) > 0) {
+			t.Errorf("LastAgent reports %v, HumanAgents %+v", ok, c.HumanAgents())
+		}
 		_ = c.AllAttachments()
 		_ = c.WriteTranscript(io.Discard, TranscriptOptions{})
 		_ = c.Clone()

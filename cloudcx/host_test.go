@@ -10,7 +10,7 @@ import (
 )
 
 func TestMemoryHostLoad(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	var h MemoryHost // the zero value is ready
 	if _, err := h.LoadChat(ctx, "t-1", "chat-1"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("empty host: %v", err)
@@ -65,7 +65,7 @@ func TestMemoryHostLoad(t *testing.T) {
 }
 
 func TestMemoryHostAttachments(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	h := &MemoryHost{}
 	data := []byte("%PDF-1.7")
 	h.PutAttachment("t-1", "f1", data, "application/pdf")
@@ -105,7 +105,7 @@ func TestMemoryHostAttachments(t *testing.T) {
 
 // TestMemoryHostConcurrent is meant for -race.
 func TestMemoryHostConcurrent(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	h := &MemoryHost{}
 	var wg sync.WaitGroup
 	for i := range 8 {

@@ -141,17 +141,21 @@ func members(b []byte) (map[string]json.RawMessage, error) {
 	return m, nil
 }
 
-// member returns the member named name, matched exactly, else ignoring case.
+// member returns the member named name, matched exactly, else ignoring
+// case; of several that match ignoring case, the one whose name sorts
+// first, so that the answer does not depend on map order.
 func member(m map[string]json.RawMessage, name string) (json.RawMessage, bool) {
 	if v, ok := m[name]; ok {
 		return v, true
 	}
+	found := ""
+	var val json.RawMessage
 	for k, v := range m {
-		if strings.EqualFold(k, name) {
-			return v, true
+		if strings.EqualFold(k, name) && (val == nil || k < found) {
+			found, val = k, v
 		}
 	}
-	return nil, false
+	return val, val != nil
 }
 
 // unwrapMember returns the value of the only member of obj when that member
@@ -209,7 +213,8 @@ func (s flexString) String() string { return strings.TrimSpace(string(s)) }
 
 // flexValue accepts any JSON value as text: strings as they are, numbers
 // and booleans as written, null as "", arrays as their elements joined by
-// ", ", objects as compact JSON.
+// ", " (an array nested in an array too; deeper ones and objects as
+// compact JSON).
 type flexValue string
 
 func (v *flexValue) UnmarshalJSON(b []byte) error {
@@ -218,7 +223,15 @@ func (v *flexValue) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-func valueText(b []byte) (string, error) {
+// maxValueDepth is how many levels of nested arrays valueText flattens;
+// deeper ones are kept as compact JSON. Each level is parsed (and copied)
+// again, so without a bound hostile nesting costs depth × size.
+const maxValueDepth = 2
+
+// valueText renders a JSON value as text (see flexValue).
+func valueText(b []byte) (string, error) { return valueTextAt(b, 0) }
+
+func valueTextAt(b []byte, depth int) (string, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return "", nil
@@ -231,13 +244,16 @@ func valueText(b []byte) (string, error) {
 	case 'n':
 		return "", nil
 	case '[':
+		if depth >= maxValueDepth {
+			return compactText(b)
+		}
 		var items []json.RawMessage
 		if err := json.Unmarshal(b, &items); err != nil {
 			return "", err
 		}
 		parts := make([]string, 0, len(items))
 		for _, it := range items {
-			s, err := valueText(it)
+			s, err := valueTextAt(it, depth+1)
 			if err != nil {
 				return "", err
 			}
@@ -247,14 +263,19 @@ func valueText(b []byte) (string, error) {
 		}
 		return strings.Join(parts, ", "), nil
 	case '{':
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, b); err != nil {
-			return "", err
-		}
-		// Compact keeps the bytes of strings as they were.
-		return strings.ToValidUTF8(buf.String(), "\uFFFD"), nil
+		return compactText(b)
 	}
 	return string(b), nil
+}
+
+// compactText returns the JSON value b compacted, as valid UTF-8.
+func compactText(b []byte) (string, error) {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return "", err
+	}
+	// Compact keeps the bytes of strings as they were.
+	return strings.ToValidUTF8(buf.String(), "\uFFFD"), nil
 }
 
 // flexList accepts an array, a single object (a list of one), null or an
@@ -312,7 +333,7 @@ func (l *flexStrings) UnmarshalJSON(b []byte) error {
 		}
 		var out []string
 		for _, it := range items {
-			s, err := valueText(it)
+			s, err := valueTextAt(it, 1)
 			if err != nil {
 				return err
 			}
@@ -651,6 +672,20 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// parseSize reads a byte count written as an integer or a number; it
+// returns 0 (not known) for anything else, negative or out of range.
+func parseSize(s string) int64 {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return max(n, 0)
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(f > 0 && f < math.MaxInt64) {
+		return 0
+	}
+	return int64(f)
 }
 
 // atoiDefault parses a small integer, returning def when s is not one.

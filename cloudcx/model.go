@@ -3,7 +3,6 @@ package cloudcx
 import (
 	"strings"
 	"time"
-	"unicode"
 )
 
 // Channel is the medium an interaction came through. The constants name
@@ -321,8 +320,9 @@ func (t *Thread) HumanAgents() []Agent {
 			add(a)
 		}
 	}
+	idx := newAgentIndex(t.Agents)
 	for i := range t.Messages {
-		if a, ok := t.messageAgent(&t.Messages[i]); ok {
+		if a, ok := messageAgent(idx, &t.Messages[i]); ok {
 			add(a)
 		}
 	}
@@ -330,22 +330,35 @@ func (t *Thread) HumanAgents() []Agent {
 }
 
 // LastAgent returns the agent who owns the outcome: the human agent who
-// sent the last message that is not an internal note, or, when no message
-// was sent by a human agent, the last human in Agents. It reports false
-// when no human agent took part.
+// sent the last message that is not an internal note; when no human agent
+// sent one, the last human in Agents; failing that, the human agent who
+// wrote the last internal note. It reports false exactly when no human
+// agent took part (HumanAgents is empty).
 func (t *Thread) LastAgent() (Agent, bool) {
+	idx := newAgentIndex(t.Agents)
+	lastNote := -1
 	for i := len(t.Messages) - 1; i >= 0; i-- {
 		m := &t.Messages[i]
 		if m.InternalNote {
+			if lastNote < 0 && m.SenderKind == SenderAgent {
+				lastNote = i
+			}
 			continue
 		}
-		if a, ok := t.messageAgent(m); ok {
+		if a, ok := messageAgent(idx, m); ok {
 			return a, true
 		}
 	}
 	for i := len(t.Agents) - 1; i >= 0; i-- {
 		if !t.Agents[i].IsBot && agentKey(t.Agents[i]) != "" {
 			return t.Agents[i], true
+		}
+	}
+	for i := lastNote; i >= 0; i-- {
+		if m := &t.Messages[i]; m.InternalNote {
+			if a, ok := messageAgent(idx, m); ok {
+				return a, true
+			}
 		}
 	}
 	return Agent{}, false
@@ -376,69 +389,32 @@ func (t *Thread) AllAttachments() []Attachment {
 }
 
 // messageAgent returns the human agent who sent m, if m was sent by one.
-// The agent is looked up in Agents by SenderID, else by name (equal
-// ignoring case, or the agent's name followed by a non-letter: "Henry -
-// Comm100" is agent "henry"); a sender not listed there is returned as the
-// message names it.
-func (t *Thread) messageAgent(m *Message) (Agent, bool) {
+// The agent is looked up in the thread's agents by SenderID, or when m
+// has none by name (equal ignoring case, or the agent's name followed by a
+// non-letter: "Henry - Comm100" is agent "henry"); a sender not listed
+// there is returned as the message names it.
+func messageAgent(idx *agentIndex, m *Message) (Agent, bool) {
 	if m.SenderKind != SenderAgent {
 		return Agent{}, false
 	}
-	if a, ok := t.findAgent(m.SenderID, m.SenderName); ok {
+	var a Agent
+	var ok bool
+	if m.SenderID != "" {
+		a, ok = idx.id(m.SenderID)
+	} else {
+		a, ok = idx.match("", m.SenderName)
+	}
+	if ok {
 		if a.IsBot {
 			return Agent{}, false
 		}
 		return a, true
 	}
-	a := Agent{ID: m.SenderID, Name: m.SenderName}
+	a = Agent{ID: m.SenderID, Name: m.SenderName}
 	if agentKey(a) == "" {
 		return Agent{}, false
 	}
 	return a, true
-}
-
-func (t *Thread) findAgent(id, name string) (Agent, bool) {
-	if id != "" {
-		for _, a := range t.Agents {
-			if a.ID == id {
-				return a, true
-			}
-		}
-		return Agent{}, false
-	}
-	return matchAgent("", name, t.Agents)
-}
-
-// matchAgent finds the agent with the given id, else the one whose name
-// equals name or starts it followed by a non-letter ("Henry - Comm100"
-// matches "henry"), ignoring case.
-func matchAgent(id, name string, agents []Agent) (Agent, bool) {
-	if id != "" {
-		for _, a := range agents {
-			if a.ID == id {
-				return a, true
-			}
-		}
-	}
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return Agent{}, false
-	}
-	for _, a := range agents {
-		if an := strings.TrimSpace(a.Name); an != "" && strings.EqualFold(an, name) {
-			return a, true
-		}
-	}
-	for _, a := range agents {
-		an := strings.TrimSpace(a.Name)
-		if an == "" || len(an) >= len(name) || !strings.EqualFold(name[:len(an)], an) {
-			continue
-		}
-		if r := []rune(name[len(an):]); len(r) > 0 && !unicode.IsLetter(r[0]) && !unicode.IsDigit(r[0]) {
-			return a, true
-		}
-	}
-	return Agent{}, false
 }
 
 func agentKey(a Agent) string {

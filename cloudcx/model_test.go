@@ -177,6 +177,16 @@ func TestLastAgentAndHumanAgents(t *testing.T) {
 			humans: []Agent{sam, {ID: "x", Name: "Xu"}}},
 		{name: "duplicates", agents: []Agent{sam, sam, {Name: "Kim"}, {Name: "kim"}},
 			last: Agent{Name: "kim"}, ok: true, humans: []Agent{sam, {Name: "Kim"}}},
+		{name: "unlisted agent who wrote only internal notes", agents: []Agent{bot},
+			msgs: []Message{{SenderKind: SenderBot, SenderID: "b"}, {SenderKind: SenderAgent, SenderID: "a-9", SenderName: "Lee", InternalNote: true}},
+			last: Agent{ID: "a-9", Name: "Lee"}, ok: true, humans: []Agent{{ID: "a-9", Name: "Lee"}}},
+		{name: "listed humans come before note-only senders", agents: []Agent{sam},
+			msgs: []Message{{SenderKind: SenderAgent, SenderID: "a-2", SenderName: "Kim", InternalNote: true}},
+			last: sam, ok: true, humans: []Agent{sam, {ID: "a-2", Name: "Kim"}}},
+		{name: "transfer through a bot to agents", agents: []Agent{bot, sam, kim},
+			msgs: []Message{{SenderKind: SenderBot, SenderID: "b"}, {SenderKind: SenderAgent, SenderID: "a-1"}, {SenderKind: SenderSystem},
+				{SenderKind: SenderAgent, SenderID: "a-2"}, {SenderKind: SenderAgent, SenderID: "a-1", InternalNote: true}, {SenderKind: SenderBot, SenderID: "b"}},
+			last: kim, ok: true, humans: []Agent{sam, kim}},
 		{name: "anonymous agent message ignored", agents: []Agent{sam},
 			msgs: []Message{{SenderKind: SenderAgent}}, last: sam, ok: true, humans: []Agent{sam}},
 	}
@@ -187,8 +197,13 @@ func TestLastAgentAndHumanAgents(t *testing.T) {
 			if ok != tt.ok || last != tt.last {
 				t.Errorf("LastAgent() = %+v, %v; want %+v, %v", last, ok, tt.last, tt.ok)
 			}
-			if got := th.HumanAgents(); !reflect.DeepEqual(got, tt.humans) {
-				t.Errorf("HumanAgents() = %+v, want %+v", got, tt.humans)
+			humans := th.HumanAgents()
+			if !reflect.DeepEqual(humans, tt.humans) {
+				t.Errorf("HumanAgents() = %+v, want %+v", humans, tt.humans)
+			}
+			// The two agree: an owner exactly when a human took part.
+			if ok != (len(humans) > 0) {
+				t.Errorf("LastAgent() reports %v with %d human agents", ok, len(humans))
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -189,4 +190,66 @@ func TestTranscriptValidUTF8(t *testing.T) {
 	if out := transcript(t, msgs, TranscriptOptions{}); !utf8.ValidString(out) {
 		t.Errorf("invalid UTF-8: %q", out)
 	}
+}
+
+// transcriptMessages returns n messages of a typical chat: plain text,
+// HTML, an attachment now and then.
+func transcriptMessages(n int) []Message {
+	msgs := make([]Message, n)
+	for i := range msgs {
+		m := Message{SentAt: t0.Add(time.Duration(i) * time.Second), SenderKind: SenderVisitor, SenderName: "Jane Doe",
+			Text: fmt.Sprintf("message number %d with some text to make it longer", i)}
+		switch i % 10 {
+		case 3:
+			m.SenderKind, m.SenderName, m.Text = SenderAgent, "Sam", ""
+			m.HTML = fmt.Sprintf("<p>Reply %d &amp; <a href=\"https://x.example/%d\">a link</a></p>", i, i)
+		case 7:
+			m.Attachments = []Attachment{{ID: fmt.Sprint(i), Name: "photo.png", URL: "https://files.example/photo.png"}}
+		}
+		msgs[i] = m
+	}
+	return msgs
+}
+
+// TestWriteTranscriptAllocatesLessThanItWrites checks that a 10,000
+// message transcript is streamed: building it whole in memory even once
+// would allocate at least as many bytes as it writes (about twice as many
+// with a growing buffer). The writer is fed as it goes, so the transcript
+// takes some 40 bytes of garbage per message of about 90 written.
+func TestWriteTranscriptAllocatesLessThanItWrites(t *testing.T) {
+	msgs := transcriptMessages(10000)
+	w := &recordingWriter{}
+	var err error
+	n := allocated(func() { err = WriteTranscript(w, msgs, TranscriptOptions{}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n >= uint64(w.total) {
+		t.Errorf("writing %d bytes of transcript allocated %d bytes", w.total, n)
+	}
+	th := Thread{Messages: msgs}
+	w2 := &recordingWriter{}
+	if n := allocated(func() { err = th.WriteTranscript(w2, TranscriptOptions{}) }); err != nil || n >= uint64(w2.total) || w2.total != w.total {
+		t.Errorf("Thread.WriteTranscript: %d bytes written, %d allocated, %v", w2.total, n, err)
+	}
+}
+
+// BenchmarkWriteTranscript reports the bytes allocated per message; a
+// transcript built whole in memory would show as several times the bytes
+// written per message.
+func BenchmarkWriteTranscript(b *testing.B) {
+	msgs := transcriptMessages(10000)
+	w := &recordingWriter{}
+	b.ReportAllocs()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	for b.Loop() {
+		if err := WriteTranscript(w, msgs, TranscriptOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.TotalAlloc-before)/float64(b.N)/float64(len(msgs)), "allocB/msg")
+	b.ReportMetric(float64(w.total)/float64(b.N)/float64(len(msgs)), "outB/msg")
 }

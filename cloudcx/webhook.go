@@ -106,12 +106,14 @@ func ReadWebhook(r io.Reader) (Event, error) {
 //
 // Webhook bodies do not name the tenant: the host sets it with
 // Event.SetTenant. They carry no delivery id either, so EventID is made
-// from the event name and ids ("LiveChatSessionEnd:<sessionId>", or the
-// body's own eventId when it has one): redelivery of the same webhook gets
-// the same EventID, but so do two identical bodies sent for distinct
-// happenings (a conversation resolved, reopened and resolved again). A
-// host that has a delivery id should put it in EventID. OccurredAt is set
-// from the body's eventTime when present.
+// from the event name and ids ("LiveChatSessionEnd:<sessionId>",
+// "chat_ended:<chat id>", a Comm100 wrap-up's submission time appended to
+// tell an edited wrap-up from the first, or the body's own eventId when
+// it has one): redelivery of the same webhook gets the same EventID, but
+// so do two identical bodies sent for distinct happenings (a conversation
+// resolved, reopened and resolved again). A host that has a delivery id
+// should put it in EventID. OccurredAt is set from the body's eventTime
+// when present.
 func DecodeWebhook(body []byte) (Event, error) {
 	if len(body) > MaxWebhookSize {
 		return Event{}, &WebhookTooLargeError{Limit: MaxWebhookSize}
@@ -351,6 +353,10 @@ func (w webhook) comm100(kind EventKind) (Event, error) {
 		}
 	}
 	e.EventID = string(kind) + ":" + e.ChatID
+	if e.WrapUp != nil && !e.WrapUp.SubmittedAt.IsZero() {
+		// An edited wrap-up is sent again for the same chat: a new event.
+		e.EventID += ":" + strconv.FormatInt(e.WrapUp.SubmittedAt.UnixMilli(), 10)
+	}
 	return e, nil
 }
 
