@@ -819,9 +819,13 @@ func pageParams(r *http.Request) (page, perPage int, rep *reply) {
 	return page, perPage, nil
 }
 
-// pageOf cuts one page of items and builds Zoho's info object.
+// pageOf cuts one page of items and builds Zoho's info object. page and perPage are at least 1;
+// a page past the end (however large) is empty.
 func pageOf[T any](items []T, page, perPage int) ([]T, obj) {
-	start := min((page-1)*perPage, len(items))
+	start := len(items)
+	if page-1 < (len(items)+perPage-1)/perPage { // so (page-1)*perPage cannot overflow
+		start = (page - 1) * perPage
+	}
 	end := min(start+perPage, len(items))
 	return items[start:end], obj{"per_page": perPage, "count": end - start, "page": page, "more_records": end < len(items)}
 }

@@ -476,3 +476,21 @@ func TestSeededIDsAreNeverGenerated(t *testing.T) {
 		t.Fatalf("%d accounts", n)
 	}
 }
+
+// TestHugePageNumbers: a page number whose offset overflows int is an empty page (204), or
+// LIMIT_REACHED for search, never a panic.
+func TestHugePageNumbers(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.org.Seed("Accounts", map[string]any{"Account_Name": "Zylker"}); err != nil {
+		t.Fatal(err)
+	}
+	const huge = "9223372036854775807"
+	wantStatus(t, f.call("GET", "/crm/v2/Accounts?page="+huge, nil), http.StatusNoContent)
+	wantStatus(t, f.call("GET", "/crm/v2/Accounts?per_page=1&page=4611686018427387904", nil), http.StatusNoContent)
+	wantStatus(t, f.call("GET", "/crm/v2/users?page="+huge, nil), http.StatusNoContent)
+	wantCode(t, f.call("GET", "/crm/v2/Accounts/search?word=zylker&page="+huge, nil), http.StatusBadRequest, "LIMIT_REACHED")
+	wantStatus(t, f.call("GET", "/crm/v2/Accounts/search?word=zylker&per_page=1&page=2000", nil), http.StatusNoContent)
+	wantCode(t, f.call("GET", "/crm/v2/Accounts/search?word=zylker&per_page=1&page=2001", nil), http.StatusBadRequest, "LIMIT_REACHED")
+	a := f.call("GET", "/crm/v2/Accounts/search?word=zylker&per_page=1&page=1", nil)
+	wantStatus(t, a, http.StatusOK)
+}

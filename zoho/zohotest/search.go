@@ -26,7 +26,7 @@ func (o *Org) handleSearch(x *exchange) *reply {
 	if rep != nil {
 		return rep
 	}
-	if (page-1)*perPage >= maxSearchRecords {
+	if page-1 >= (maxSearchRecords+perPage-1)/perPage { // (page-1)*perPage >= 2000, without overflow
 		return errorReply(http.StatusBadRequest, "LIMIT_REACHED", "Maximum response iteration limit reached", obj{"limit": maxSearchRecords})
 	}
 	o.mu.Lock()
