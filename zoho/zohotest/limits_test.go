@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -367,4 +368,74 @@ func TestConcurrentUse(t *testing.T) {
 	if total == 0 || total > 240 {
 		t.Fatalf("%d leads", total)
 	}
+}
+
+// TestCallLogAtItsLimitIsCheap: once the log is full, logging a call must not copy the whole log
+// (a long benchmark or a standalone fake logs millions of calls).
+func TestCallLogAtItsLimitIsCheap(t *testing.T) {
+	srv := NewServer(WithCallLogLimit(20_000))
+	start := time.Now()
+	for i := range 200_000 {
+		srv.logCall(Call{Method: "GET", Path: "/crm/v2/org", Status: 200 + i%2})
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("200,000 calls logged in %v", d)
+	}
+	calls := srv.Calls()
+	if len(calls) != 20_000 || srv.CallCount("", "") != 200_000 {
+		t.Fatalf("%d calls kept, %d counted", len(calls), srv.CallCount("", ""))
+	}
+	// The newest are kept, oldest first.
+	if calls[len(calls)-1].Status != 201 || calls[0].Status != 200 {
+		t.Fatalf("kept %v … %v", calls[0], calls[len(calls)-1])
+	}
+}
+
+// TestLoggerSeesCallsWithoutSecrets: WithLogger gets every call at debug level, never a secret,
+// and the HTTP server's own errors.
+func TestLoggerSeesCallsWithoutSecrets(t *testing.T) {
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f := newFixture(t, WithLogger(logger))
+	rt := f.org.IssueRefreshToken()
+	f.call("GET", "/crm/v2/org?access_token="+f.token, nil)
+	rawCall(t, f.srv, "", "POST", "/oauth/v2/token?grant_type=refresh_token&client_id="+f.srv.ClientID()+
+		"&client_secret="+f.srv.ClientSecret()+"&refresh_token="+rt, nil)
+	out := buf.String()
+	if strings.Count(out, "zohotest: call") != 2 || !strings.Contains(out, "GET /crm/v2/org") || !strings.Contains(out, "POST /oauth/v2/token") {
+		t.Fatalf("log:\n%s", out)
+	}
+	for _, secret := range []string{f.token, rt, f.srv.ClientSecret()} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("secret in the log:\n%s", out)
+		}
+	}
+	f.srv.lifeMu.Lock()
+	errorLog := f.srv.hs.ErrorLog
+	f.srv.lifeMu.Unlock()
+	if errorLog == nil {
+		t.Fatal("the HTTP server's errors do not reach the logger")
+	}
+	errorLog.Print("boom")
+	if !strings.Contains(buf.String(), "level=ERROR msg=boom") {
+		t.Fatalf("log:\n%s", buf.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
