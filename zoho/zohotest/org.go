@@ -146,7 +146,7 @@ func (s *Server) AddOrg(cfg OrgConfig) (*Org, error) {
 	}
 	o := &Org{
 		s: s, id: cfg.ID, name: cfg.Name, edition: strings.ToLower(cfg.Edition), loc: loc,
-		prefix:      4150868 + int64(n-1)*1117,
+		prefix:      orgIDPrefix(n),
 		seq:         225000,
 		modules:     map[string]*module{},
 		attachments: map[string][]*attachment{},
@@ -340,6 +340,13 @@ func (o *Org) GoString() string { return o.String() }
 
 // Format prints the description for every fmt verb.
 func (o *Org) Format(f fmt.State, verb rune) { fmt.Fprint(f, o.String()) }
+
+// orgIDPrefix is the first 7 digits of the ids of the nth org: distinct for the first few
+// thousand orgs, and always in 1000000..8999999 so that ids are 19 digits within int64 (as Zoho's
+// are, such as 5725767000000524157).
+func orgIDPrefix(n int) int64 {
+	return 1_000_000 + (3_150_868+int64(n-1)*1117)%8_000_000
+}
 
 // newIDLocked returns a new 19-digit id, increasing within the org; o.mu must be held (or the org
 // not yet shared).

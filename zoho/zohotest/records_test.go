@@ -494,3 +494,28 @@ func TestHugePageNumbers(t *testing.T) {
 	a := f.call("GET", "/crm/v2/Accounts/search?word=zylker&per_page=1&page=1", nil)
 	wantStatus(t, a, http.StatusOK)
 }
+
+// TestIDsStay19DigitsForManyOrgs: every org's ids are 19 digits that fit an int64 (as Zoho's
+// do, and as clients parse them), however many orgs the server has seen.
+func TestIDsStay19DigitsForManyOrgs(t *testing.T) {
+	srv := NewServer()
+	for _, seq := range []int{0, 4340, 4341, 5300, 8260, 1 << 20} {
+		srv.mu.Lock()
+		srv.orgSeq = seq
+		srv.mu.Unlock()
+		o, err := srv.AddOrg(OrgConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := o.Seed("Accounts", map[string]any{"Account_Name": "A"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{ids[0], o.CurrentUser().ID} {
+			n, err := strconv.ParseInt(id, 10, 64)
+			if len(id) != 19 || err != nil || n < 1e18 {
+				t.Errorf("org #%d: id %s is not 19 digits within int64: %v", seq+1, id, err)
+			}
+		}
+	}
+}
