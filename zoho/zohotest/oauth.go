@@ -33,7 +33,7 @@ type refreshToken struct {
 	scopes       []string
 	created      time.Time
 	revoked      bool
-	minted       []time.Time    // issue times of its access tokens, for the refresh limit
+	minted       []time.Time    // times it was refreshed, for the refresh limit
 	active       []*accessToken // its access tokens, oldest first, for the 15-token cap
 }
 
@@ -266,7 +266,6 @@ func (s *Server) newAccessLocked(o *Org, userID string, scopes []string, parent 
 		expires: now.Add(s.opts.tokenLifetime), parent: parent}
 	s.access[at.token] = at
 	if parent != nil {
-		parent.minted = append(parent.minted, now)
 		// At most maxAccess valid access tokens per refresh token: the next invalidates the oldest.
 		live := parent.active[:0]
 		for _, t := range parent.active {
@@ -475,6 +474,7 @@ func (s *Server) handleToken(x *exchange) *reply {
 			}
 		}
 		at := s.newAccessLocked(rt.org, rt.userID, rt.scopes, rt)
+		rt.minted = append(rt.minted, now) // the code exchange's access token is not a refresh
 		return s.tokenAnswer(at, nil, true)
 	case "client_credentials":
 		scopes := parseScopes(p.Get("scope"))

@@ -147,9 +147,10 @@ func WithGrantCodeLifetime(d time.Duration) Option {
 	}
 }
 
-// WithRefreshLimit sets Zoho's refresh throttle: at most n access tokens per refresh token per
-// window (default 10 per 10 minutes). Beyond it the token endpoint answers HTTP 200 with
-// {"error":"Access Denied"}. n = -1 disables the limit.
+// WithRefreshLimit sets Zoho's refresh throttle: at most n access tokens generated from one
+// refresh token (refresh_token grants) per window (default 10 per 10 minutes; the access token of
+// the code exchange does not count). Beyond it the token endpoint answers HTTP 200 with
+// {"error":"Access Denied", …}. n = -1 disables the limit.
 func WithRefreshLimit(n int, window time.Duration) Option {
 	return func(o *options) error {
 		if n == 0 || n < -1 || (n > 0 && window <= 0) {
