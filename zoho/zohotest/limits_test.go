@@ -439,3 +439,105 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestFaultsUnderConcurrentLoad: 100 goroutines hit fault rules of every kind at once (run with
+// -race). Nth fires exactly once, Times caps exactly, drop-before writes nothing, drop-after
+// writes, slow answers, and the counts agree with the call log.
+func TestFaultsUnderConcurrentLoad(t *testing.T) {
+	srv := New(t, WithSeed(42))
+	org, err := srv.AddOrg(OrgConfig{Concurrency: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := org.IssueAccessToken()
+	inject := func(f Fault) *FaultRule {
+		t.Helper()
+		r, err := srv.InjectFault(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	nth := inject(Fault{Method: "GET", Path: "/crm/v2/org", Nth: 50, Status: 503})
+	capped := inject(Fault{Method: "GET", Path: "/crm/v2/users", Status: 500, Times: 10})
+	after := inject(Fault{Method: "POST", Path: "/crm/v2/Accounts", Kind: FaultDropAfterApply, Times: 7})
+	before := inject(Fault{Method: "POST", Path: "/crm/v2/Leads", Kind: FaultDropBeforeApply, Fraction: 0.3})
+	slow := inject(Fault{Method: "GET", Path: "/crm/v2/Leads", Kind: FaultSlow, Delay: time.Millisecond, Fraction: 0.5})
+	never := inject(Fault{Org: "no such org", Status: 500})
+
+	// No keep-alive: every request has its own connection, so that a dropped one is never
+	// retried by the transport.
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	do := func(method, path, body string) (int, error) {
+		req, err := http.NewRequestWithContext(t.Context(), method, srv.URL()+path, strings.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Authorization", "Zoho-oauthtoken "+tok)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		_, err = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode, err
+	}
+	var mu sync.Mutex
+	got := map[string]int{}
+	count := func(key string) {
+		mu.Lock()
+		got[key]++
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, c := range []struct{ method, path, body string }{
+				{"GET", "/crm/v2/org", ""},
+				{"GET", "/crm/v2/users", ""},
+				{"POST", "/crm/v2/Accounts", fmt.Sprintf(`{"data":[{"Account_Name":"A%d"}]}`, i)},
+				{"POST", "/crm/v2/Leads", fmt.Sprintf(`{"data":[{"Last_Name":"L%d","Company":"C"}]}`, i)},
+				{"GET", "/crm/v2/Leads", ""},
+			} {
+				status, err := do(c.method, c.path, c.body)
+				if err != nil {
+					status = 0
+				}
+				count(fmt.Sprintf("%s %s %d", c.method, c.path, status))
+			}
+			_ = srv.Calls()
+			_ = nth.Hits()
+		}()
+	}
+	wg.Wait()
+
+	if nth.Hits() != 1 || got["GET /crm/v2/org 503"] != 1 || got["GET /crm/v2/org 200"] != 99 {
+		t.Errorf("Nth: %d hits, %v", nth.Hits(), got)
+	}
+	if capped.Hits() != 10 || got["GET /crm/v2/users 500"] != 10 || got["GET /crm/v2/users 200"] != 90 {
+		t.Errorf("Times: %d hits, %v", capped.Hits(), got)
+	}
+	if after.Hits() != 7 || got["POST /crm/v2/Accounts 0"] != 7 || got["POST /crm/v2/Accounts 201"] != 93 || len(org.Records("Accounts")) != 100 {
+		t.Errorf("drop after apply: %d hits, %d accounts, %v", after.Hits(), len(org.Records("Accounts")), got)
+	}
+	leads := len(org.Records("Leads"))
+	if h := before.Hits(); h < 10 || h > 50 || got["POST /crm/v2/Leads 0"] != h || got["POST /crm/v2/Leads 201"] != 100-h || leads != 100-h {
+		t.Errorf("drop before apply: %d hits, %d leads, %v", h, leads, got)
+	}
+	if h := slow.Hits(); h < 20 || h > 80 || got["GET /crm/v2/Leads 200"] != 100 {
+		t.Errorf("slow: %d hits, %v", h, got)
+	}
+	if never.Hits() != 0 {
+		t.Errorf("a rule for another org fired %d times", never.Hits())
+	}
+	faults := map[string]int{}
+	for _, c := range srv.Calls() {
+		faults[c.Fault]++
+	}
+	if faults["status"] != 11 || faults["drop-after"] != 7 || faults["drop-before"] != before.Hits() || faults["slow"] != slow.Hits() ||
+		srv.CallCount("", "") != 500 {
+		t.Errorf("call log faults %v, %d calls", faults, srv.CallCount("", ""))
+	}
+}
