@@ -520,7 +520,12 @@ func TestNoSecretsInFormatting(t *testing.T) {
 	}
 	f.call("GET", "/crm/v2/org?access_token="+f.token, nil)
 	secrets := []string{f.srv.ClientSecret(), f.token, rt}
-	for _, v := range []any{f.srv, f.org, rule, f.srv.Calls()[0], f.srv.Calls()} {
+	cfg := OrgConfig{ID: "9", ClientID: "1000.MINE", ClientSecret: "org-secret-4711", Users: []User{{Email: "a@b.example"}}}
+	secrets = append(secrets, cfg.ClientSecret)
+	if s := fmt.Sprint(cfg); !strings.Contains(s, `ClientID: "1000.MINE", ClientSecret: "REDACTED"`) || !strings.Contains(s, "Users: 1") {
+		t.Errorf("OrgConfig prints as %s", s)
+	}
+	for _, v := range []any{f.srv, f.org, rule, f.srv.Calls()[0], f.srv.Calls(), cfg, &cfg} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 			s := fmt.Sprintf(verb, v)
 			for _, secret := range secrets {

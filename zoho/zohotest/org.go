@@ -60,6 +60,23 @@ type OrgConfig struct {
 	PrimaryEmail string
 }
 
+// String describes the config without its client secret.
+func (c OrgConfig) String() string {
+	secret := ""
+	if c.ClientSecret != "" {
+		secret = "REDACTED"
+	}
+	return fmt.Sprintf("zohotest.OrgConfig{ID: %q, Name: %q, Edition: %q, TimeZone: %q, Concurrency: %d, DailyCredits: %d, "+
+		"Users: %d, ClientID: %q, ClientSecret: %q, Modules: %d, PrimaryEmail: %q}", c.ID, c.Name, c.Edition, c.TimeZone,
+		c.Concurrency, c.DailyCredits, len(c.Users), c.ClientID, secret, len(c.Modules), c.PrimaryEmail)
+}
+
+// GoString describes the config without its client secret (the %#v verb).
+func (c OrgConfig) GoString() string { return c.String() }
+
+// Format prints the description for every fmt verb, so that no verb shows the client secret.
+func (c OrgConfig) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
+
 // User is a Zoho CRM user of an org.
 type User struct {
 	// ID is the user id (default: generated, 19 digits like Zoho's).
