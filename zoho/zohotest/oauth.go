@@ -374,6 +374,9 @@ func (s *Server) handleAuth(x *exchange) *reply {
 	return r
 }
 
+// maxTokenBody bounds the token endpoints' request bodies.
+const maxTokenBody = 1 << 20
+
 // tokenParams gathers the token endpoint's parameters from the query, a form-urlencoded or
 // multipart body (Zoho's SDKs send multipart), a body without content type, and Basic auth.
 func tokenParams(r *http.Request) (url.Values, error) {
@@ -382,9 +385,12 @@ func tokenParams(r *http.Request) (url.Values, error) {
 		params[k] = append(params[k], v...)
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(nil, r.Body, maxTokenBody)
+	}
 	switch ct {
 	case "multipart/form-data":
-		if err := r.ParseMultipartForm(1 << 20); err != nil {
+		if err := r.ParseMultipartForm(maxTokenBody); err != nil {
 			return nil, err
 		}
 		for k, v := range r.MultipartForm.Value {
@@ -395,7 +401,6 @@ func tokenParams(r *http.Request) (url.Values, error) {
 			if ct == "" {
 				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			}
-			r.Body = http.MaxBytesReader(nil, r.Body, 1<<20)
 			if err := r.ParseForm(); err != nil {
 				return nil, err
 			}

@@ -635,3 +635,17 @@ func TestTokenCapsAreConfigurable(t *testing.T) {
 		t.Fatalf("%d refresh tokens", n)
 	}
 }
+
+// TestTokenBodyIsBounded: the token endpoint reads at most 1 MB of parameters, in every
+// encoding; more is invalid_request (HTTP 200, as Zoho's token errors).
+func TestTokenBodyIsBounded(t *testing.T) {
+	f := newFixture(t)
+	big := strings.Repeat("x", 2<<20)
+	for _, how := range []string{"form", "multipart"} {
+		status, m := postToken(t, f.srv, how, url.Values{"client_id": {f.srv.ClientID()}, "client_secret": {f.srv.ClientSecret()},
+			"grant_type": {"refresh_token"}, "refresh_token": {f.org.IssueRefreshToken()}, "padding": {big}})
+		if status != http.StatusOK || m["error"] != "invalid_request" {
+			t.Errorf("%s: %d %v", how, status, m)
+		}
+	}
+}
