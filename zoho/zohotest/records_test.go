@@ -519,3 +519,44 @@ func TestIDsStay19DigitsForManyOrgs(t *testing.T) {
 		}
 	}
 }
+
+// TestLengthLimitsAtTheBoundary: lengths are counted in UTF-16 code units, exactly at the limit
+// accepted and one unit over refused (Subject 255, Description 32,000, Phone 30).
+func TestLengthLimitsAtTheBoundary(t *testing.T) {
+	f := newFixture(t)
+	newCase := func(subject, description string) answer {
+		return f.call("POST", "/crm/v2/Cases", leadBody(map[string]any{"Subject": subject, "Status": "New", "Case_Origin": "Chat",
+			"Description": description}))
+	}
+	cases := []struct {
+		name                 string
+		subject, description string
+		field                string // "" when accepted
+		max                  int
+	}{
+		{"subject 255", strings.Repeat("s", 255), "", "", 0},
+		{"subject 256", strings.Repeat("s", 256), "", "Subject", 255},
+		{"subject 127 emoji and one unit", strings.Repeat("😀", 127) + "s", "", "", 0},
+		{"subject 128 emoji", strings.Repeat("😀", 128), "", "Subject", 255},
+		{"subject 255 non-BMP-free runes", strings.Repeat("é", 255), "", "", 0},
+		{"description 32000", "S", strings.Repeat("d", 32000), "", 0},
+		{"description 32001", "S", strings.Repeat("d", 32001), "Description", 32000},
+		{"description 16000 emoji", "S", strings.Repeat("😀", 16000), "", 0},
+		{"description 16000 emoji and one unit", "S", strings.Repeat("😀", 16000) + "d", "Description", 32000},
+	}
+	for _, c := range cases {
+		a := newCase(c.subject, c.description)
+		if c.field == "" {
+			if a.status != http.StatusCreated {
+				t.Errorf("%s: %d %.200s", c.name, a.status, a.raw)
+			}
+			continue
+		}
+		it := a.data(t)[0]
+		if d := details(it); a.status != http.StatusBadRequest || it["code"] != "INVALID_DATA" || d["api_name"] != c.field ||
+			fmt.Sprint(d["maximum_length"]) != strconv.Itoa(c.max) {
+			t.Errorf("%s: %d %v", c.name, a.status, it)
+		}
+	}
+	wantStatus(t, f.call("POST", "/crm/v2/Contacts", leadBody(map[string]any{"Last_Name": "L", "Phone": strings.Repeat("1", 30)})), http.StatusCreated)
+}
