@@ -63,6 +63,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	if *concurrency < -1 {
+		return fmt.Errorf("-concurrency %d: give a positive limit, 0 (the edition's) or -1 (none)", *concurrency)
+	}
+	if *credits < -1 {
+		return fmt.Errorf("-credits %d: give a positive number, 0 (the edition's) or -1 (no limit)", *credits)
+	}
 	if !*allowRemote {
 		if err := loopbackOnly(*addr); err != nil {
 			return err

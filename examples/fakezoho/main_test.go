@@ -144,17 +144,25 @@ func TestRunRefusesBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := map[string][]string{
-		"remote address": {"-addr", "0.0.0.0:0"},
-		"bad address":    {"-addr", "nowhere"},
-		"unknown flag":   {"-nope"},
-		"extra argument": {"-addr", "127.0.0.1:0", "extra"},
-		"missing seed":   {"-addr", "127.0.0.1:0", "-seed", filepath.Join(t.TempDir(), "none.json")},
-		"bad seed":       {"-addr", "127.0.0.1:0", "-seed", bad},
-		"bad latency":    {"-addr", "127.0.0.1:0", "-latency", "-1s"},
+		"remote address":  {"-addr", "0.0.0.0:0"},
+		"bad address":     {"-addr", "nowhere"},
+		"unknown flag":    {"-nope"},
+		"extra argument":  {"-addr", "127.0.0.1:0", "extra"},
+		"missing seed":    {"-addr", "127.0.0.1:0", "-seed", filepath.Join(t.TempDir(), "none.json")},
+		"bad seed":        {"-addr", "127.0.0.1:0", "-seed", bad},
+		"bad latency":     {"-addr", "127.0.0.1:0", "-latency", "-1s"},
+		"bad lifetime":    {"-addr", "127.0.0.1:0", "-token-lifetime", "0s"},
+		"bad indexing":    {"-addr", "127.0.0.1:0", "-indexing-delay", "-1s"},
+		"bad concurrency": {"-addr", "127.0.0.1:0", "-concurrency", "-2"},
+		"bad credits":     {"-addr", "127.0.0.1:0", "-credits", "-5"},
 	}
 	for name, args := range cases {
 		var out syncBuffer
-		if err := run(t.Context(), args, &out); err == nil {
+		// Bounded: input wrongly accepted would serve until the context ends.
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		err := run(ctx, args, &out)
+		cancel()
+		if err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}

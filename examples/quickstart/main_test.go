@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -30,6 +31,13 @@ func TestQuickstart(t *testing.T) {
 	}
 	if strings.Contains(out, "1000.") || strings.Contains(out, "secret") {
 		t.Errorf("output shows a token or secret:\n%s", out)
+	}
+	// The fake's tokens and grant codes are "1000." and hex; no hex run of their size is shown
+	// (record ids are digits only).
+	for _, hex := range regexp.MustCompile(`[0-9a-f]{16,}`).FindAllString(out, -1) {
+		if strings.Trim(hex, "0123456789") != "" {
+			t.Errorf("output shows something like a token (%s):\n%s", hex, out)
+		}
 	}
 	// Deterministic: the same output on every run.
 	if err := run(t.Context(), &second); err != nil {

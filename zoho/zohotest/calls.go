@@ -1,7 +1,9 @@
 package zohotest
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"path"
 	"sort"
@@ -89,12 +91,15 @@ func (s *Server) logCall(c Call) {
 	s.mu.Lock()
 	s.counts[callKey{c.Method, c.Path}]++
 	s.calls = append(s.calls, c)
-	if over := len(s.calls) - s.opts.callLogLimit; over > 0 {
-		s.calls = append(s.calls[:0:0], s.calls[over:]...)
-		s.dropped += over
+	// The log holds up to twice its limit and is cut back to the limit in one go, so that a full
+	// log costs an amortised constant per call rather than a copy of the whole log.
+	if limit := s.opts.callLogLimit; len(s.calls) > 2*limit {
+		s.calls = append(s.calls[:0:0], s.calls[len(s.calls)-limit:]...)
 	}
 	s.mu.Unlock()
-	s.opts.logger.Debug("zohotest: call", "call", c.String())
+	if s.opts.logger.Enabled(context.Background(), slog.LevelDebug) {
+		s.opts.logger.Debug("zohotest: call", "call", c.String())
+	}
 }
 
 // Calls returns the calls received, oldest first (at most the call log limit, see
@@ -102,8 +107,9 @@ func (s *Server) logCall(c Call) {
 func (s *Server) Calls() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Call, len(s.calls))
-	copy(out, s.calls)
+	kept := s.calls[max(0, len(s.calls)-s.opts.callLogLimit):]
+	out := make([]Call, len(kept))
+	copy(out, kept)
 	return out
 }
 
@@ -112,7 +118,6 @@ func (s *Server) ResetCalls() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = nil
-	s.dropped = 0
 	s.counts = map[callKey]int{}
 }
 

@@ -226,3 +226,132 @@ func TestClientAgainstLimitsAndFaults(t *testing.T) {
 		t.Fatalf("expired: %v", err)
 	}
 }
+
+// TestClientMeetsTheOrgConcurrencyLimit: when more calls of an org are in flight than its
+// edition allows, the fake answers 429; the zoho client classifies it as a concurrency limit
+// (temporary, ErrRateLimited) and its retries get through once a slot frees up.
+func TestClientMeetsTheOrgConcurrencyLimit(t *testing.T) {
+	ctx := t.Context()
+	srv := zohotest.New(t)
+	org, err := srv.AddOrg(zohotest.OrgConfig{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := org.IssueAccessToken()
+	// Another caller of the org holds its only slot for a while.
+	if _, err := srv.InjectFault(zohotest.Fault{Path: "/crm/v2/users", Kind: zohotest.FaultSlow, Delay: 600 * time.Millisecond, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL()+"/crm/v2/users", nil)
+		req.Header.Set("Authorization", "Zoho-oauthtoken "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		held <- err
+	}()
+	for deadline := time.Now().Add(5 * time.Second); org.InFlight() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the slot was never taken")
+		}
+	}
+	newClient := func(p zoho.RetryPolicy) *zoho.Client {
+		ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok})
+		c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()), zoho.WithRetryPolicy(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	// Without retries: the 429 reaches the caller, classified as concurrency.
+	_, _, err = newClient(zoho.RetryPolicy{MaxRetries: -1}).Org.Get(ctx)
+	var apiErr *zoho.APIError
+	if !errors.As(err, &apiErr) || apiErr.HTTPStatus != http.StatusTooManyRequests || apiErr.RateLimit() != zoho.RateLimitConcurrency ||
+		!apiErr.Temporary() || !errors.Is(err, zoho.ErrRateLimited) || errors.Is(err, zoho.ErrCreditsExhausted) {
+		t.Fatalf("over the limit: %v", err)
+	}
+	// With retries: the client waits and gets through.
+	before := srv.CallCount("GET", "/crm/v2/org")
+	o, _, err := newClient(zoho.RetryPolicy{MaxRetries: 20, MinWait: 50 * time.Millisecond, MaxWait: 100 * time.Millisecond}).Org.Get(ctx)
+	if err != nil || o == nil {
+		t.Fatalf("retried call: %v", err)
+	}
+	if n := srv.CallCount("GET", "/crm/v2/org") - before; n < 2 {
+		t.Fatalf("the client got through in %d attempts: no 429 to retry", n)
+	}
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	var rejected, ok int
+	for _, c := range srv.Calls() {
+		if c.Path == "/crm/v2/org" && c.Status == http.StatusTooManyRequests {
+			rejected++
+		}
+		if c.Path == "/crm/v2/org" && c.Status == http.StatusOK {
+			ok++
+		}
+	}
+	if rejected < 2 || ok != 1 || org.PeakInFlight() != 1 || org.CreditsUsed() != 2 {
+		t.Fatalf("%d rejected, %d ok, peak %d, credits %d", rejected, ok, org.PeakInFlight(), org.CreditsUsed())
+	}
+}
+
+// TestClientAgainstDroppedConnections: a connection dropped before the write is applied leaves
+// nothing written; dropped after, the write exists. For a non-idempotent insert the zoho client
+// cannot tell them apart and reports an *AmbiguousError both times; an idempotent read is
+// retried.
+func TestClientAgainstDroppedConnections(t *testing.T) {
+	ctx := t.Context()
+	srv := zohotest.New(t)
+	org, err := srv.AddOrg(zohotest.OrgConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
+	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()),
+		zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	insert := func(name string) {
+		t.Helper()
+		res, _, err := client.Records.Accounts().Insert(ctx, []*crm.Account{{AccountName: crm.Some(name)}}, nil)
+		var amb, itemAmb *zoho.AmbiguousError
+		if !errors.As(err, &amb) || len(res) != 1 || !errors.As(res[0].Err, &itemAmb) || amb.StatusCode != 0 || amb.Method != "POST" {
+			t.Fatalf("insert %s: %v %v, want an *AmbiguousError for the call and its record", name, err, res)
+		}
+	}
+	for _, c := range []struct {
+		kind    zohotest.FaultKind
+		name    string
+		written int
+	}{{zohotest.FaultDropBeforeApply, "Before", 0}, {zohotest.FaultDropAfterApply, "After", 1}} {
+		sent := srv.CallCount("POST", "/crm/v2/Accounts")
+		rule, err := srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Accounts", Kind: c.kind, Times: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		insert(c.name)
+		n := 0
+		for _, r := range org.Records("Accounts") {
+			if r["Account_Name"] == c.name {
+				n++
+			}
+		}
+		if n != c.written || rule.Hits() != 1 {
+			t.Fatalf("%v: %d records written, %d hits", c.kind, n, rule.Hits())
+		}
+		if n := srv.CallCount("POST", "/crm/v2/Accounts") - sent; n != 1 {
+			t.Fatalf("%v: the insert was sent %d times; a non-idempotent write is never replayed", c.kind, n)
+		}
+	}
+	// A read whose connection drops is simply retried.
+	if _, err := srv.InjectFault(zohotest.Fault{Path: "/crm/v2/org", Kind: zohotest.FaultDropBeforeApply, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := client.Org.Get(ctx); err != nil {
+		t.Fatalf("read after a dropped connection: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -366,5 +367,177 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if total == 0 || total > 240 {
 		t.Fatalf("%d leads", total)
+	}
+}
+
+// TestCallLogAtItsLimitIsCheap: once the log is full, logging a call must not copy the whole log
+// (a long benchmark or a standalone fake logs millions of calls).
+func TestCallLogAtItsLimitIsCheap(t *testing.T) {
+	srv := NewServer(WithCallLogLimit(20_000))
+	start := time.Now()
+	for i := range 200_000 {
+		srv.logCall(Call{Method: "GET", Path: "/crm/v2/org", Status: 200 + i%2})
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("200,000 calls logged in %v", d)
+	}
+	calls := srv.Calls()
+	if len(calls) != 20_000 || srv.CallCount("", "") != 200_000 {
+		t.Fatalf("%d calls kept, %d counted", len(calls), srv.CallCount("", ""))
+	}
+	// The newest are kept, oldest first.
+	if calls[len(calls)-1].Status != 201 || calls[0].Status != 200 {
+		t.Fatalf("kept %v … %v", calls[0], calls[len(calls)-1])
+	}
+}
+
+// TestLoggerSeesCallsWithoutSecrets: WithLogger gets every call at debug level, never a secret,
+// and the HTTP server's own errors.
+func TestLoggerSeesCallsWithoutSecrets(t *testing.T) {
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f := newFixture(t, WithLogger(logger))
+	rt := f.org.IssueRefreshToken()
+	f.call("GET", "/crm/v2/org?access_token="+f.token, nil)
+	rawCall(t, f.srv, "", "POST", "/oauth/v2/token?grant_type=refresh_token&client_id="+f.srv.ClientID()+
+		"&client_secret="+f.srv.ClientSecret()+"&refresh_token="+rt, nil)
+	out := buf.String()
+	if strings.Count(out, "zohotest: call") != 2 || !strings.Contains(out, "GET /crm/v2/org") || !strings.Contains(out, "POST /oauth/v2/token") {
+		t.Fatalf("log:\n%s", out)
+	}
+	for _, secret := range []string{f.token, rt, f.srv.ClientSecret()} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("secret in the log:\n%s", out)
+		}
+	}
+	f.srv.lifeMu.Lock()
+	errorLog := f.srv.hs.ErrorLog
+	f.srv.lifeMu.Unlock()
+	if errorLog == nil {
+		t.Fatal("the HTTP server's errors do not reach the logger")
+	}
+	errorLog.Print("boom")
+	if !strings.Contains(buf.String(), "level=ERROR msg=boom") {
+		t.Fatalf("log:\n%s", buf.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestFaultsUnderConcurrentLoad: 100 goroutines hit fault rules of every kind at once (run with
+// -race). Nth fires exactly once, Times caps exactly, drop-before writes nothing, drop-after
+// writes, slow answers, and the counts agree with the call log.
+func TestFaultsUnderConcurrentLoad(t *testing.T) {
+	srv := New(t, WithSeed(42))
+	org, err := srv.AddOrg(OrgConfig{Concurrency: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := org.IssueAccessToken()
+	inject := func(f Fault) *FaultRule {
+		t.Helper()
+		r, err := srv.InjectFault(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	nth := inject(Fault{Method: "GET", Path: "/crm/v2/org", Nth: 50, Status: 503})
+	capped := inject(Fault{Method: "GET", Path: "/crm/v2/users", Status: 500, Times: 10})
+	after := inject(Fault{Method: "POST", Path: "/crm/v2/Accounts", Kind: FaultDropAfterApply, Times: 7})
+	before := inject(Fault{Method: "POST", Path: "/crm/v2/Leads", Kind: FaultDropBeforeApply, Fraction: 0.3})
+	slow := inject(Fault{Method: "GET", Path: "/crm/v2/Leads", Kind: FaultSlow, Delay: time.Millisecond, Fraction: 0.5})
+	never := inject(Fault{Org: "no such org", Status: 500})
+
+	// No keep-alive: every request has its own connection, so that a dropped one is never
+	// retried by the transport.
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	do := func(method, path, body string) (int, error) {
+		req, err := http.NewRequestWithContext(t.Context(), method, srv.URL()+path, strings.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Authorization", "Zoho-oauthtoken "+tok)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		_, err = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode, err
+	}
+	var mu sync.Mutex
+	got := map[string]int{}
+	count := func(key string) {
+		mu.Lock()
+		got[key]++
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, c := range []struct{ method, path, body string }{
+				{"GET", "/crm/v2/org", ""},
+				{"GET", "/crm/v2/users", ""},
+				{"POST", "/crm/v2/Accounts", fmt.Sprintf(`{"data":[{"Account_Name":"A%d"}]}`, i)},
+				{"POST", "/crm/v2/Leads", fmt.Sprintf(`{"data":[{"Last_Name":"L%d","Company":"C"}]}`, i)},
+				{"GET", "/crm/v2/Leads", ""},
+			} {
+				status, err := do(c.method, c.path, c.body)
+				if err != nil {
+					status = 0
+				}
+				count(fmt.Sprintf("%s %s %d", c.method, c.path, status))
+			}
+			_ = srv.Calls()
+			_ = nth.Hits()
+		}()
+	}
+	wg.Wait()
+
+	if nth.Hits() != 1 || got["GET /crm/v2/org 503"] != 1 || got["GET /crm/v2/org 200"] != 99 {
+		t.Errorf("Nth: %d hits, %v", nth.Hits(), got)
+	}
+	if capped.Hits() != 10 || got["GET /crm/v2/users 500"] != 10 || got["GET /crm/v2/users 200"] != 90 {
+		t.Errorf("Times: %d hits, %v", capped.Hits(), got)
+	}
+	if after.Hits() != 7 || got["POST /crm/v2/Accounts 0"] != 7 || got["POST /crm/v2/Accounts 201"] != 93 || len(org.Records("Accounts")) != 100 {
+		t.Errorf("drop after apply: %d hits, %d accounts, %v", after.Hits(), len(org.Records("Accounts")), got)
+	}
+	leads := len(org.Records("Leads"))
+	if h := before.Hits(); h < 10 || h > 50 || got["POST /crm/v2/Leads 0"] != h || got["POST /crm/v2/Leads 201"] != 100-h || leads != 100-h {
+		t.Errorf("drop before apply: %d hits, %d leads, %v", h, leads, got)
+	}
+	if h := slow.Hits(); h < 20 || h > 80 || got["GET /crm/v2/Leads 200"]+got["GET /crm/v2/Leads 204"] != 100 { // 204 before any lead
+		t.Errorf("slow: %d hits, %v", h, got)
+	}
+	if never.Hits() != 0 {
+		t.Errorf("a rule for another org fired %d times", never.Hits())
+	}
+	faults := map[string]int{}
+	for _, c := range srv.Calls() {
+		faults[c.Fault]++
+	}
+	if faults["status"] != 11 || faults["drop-after"] != 7 || faults["drop-before"] != before.Hits() || faults["slow"] != slow.Hits() ||
+		srv.CallCount("", "") != 500 {
+		t.Errorf("call log faults %v, %d calls", faults, srv.CallCount("", ""))
 	}
 }

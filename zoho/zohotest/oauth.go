@@ -33,7 +33,7 @@ type refreshToken struct {
 	scopes       []string
 	created      time.Time
 	revoked      bool
-	minted       []time.Time    // issue times of its access tokens, for the refresh limit
+	minted       []time.Time    // times it was refreshed, for the refresh limit
 	active       []*accessToken // its access tokens, oldest first, for the 15-token cap
 }
 
@@ -266,7 +266,6 @@ func (s *Server) newAccessLocked(o *Org, userID string, scopes []string, parent 
 		expires: now.Add(s.opts.tokenLifetime), parent: parent}
 	s.access[at.token] = at
 	if parent != nil {
-		parent.minted = append(parent.minted, now)
 		// At most maxAccess valid access tokens per refresh token: the next invalidates the oldest.
 		live := parent.active[:0]
 		for _, t := range parent.active {
@@ -375,6 +374,9 @@ func (s *Server) handleAuth(x *exchange) *reply {
 	return r
 }
 
+// maxTokenBody bounds the token endpoints' request bodies.
+const maxTokenBody = 1 << 20
+
 // tokenParams gathers the token endpoint's parameters from the query, a form-urlencoded or
 // multipart body (Zoho's SDKs send multipart), a body without content type, and Basic auth.
 func tokenParams(r *http.Request) (url.Values, error) {
@@ -383,9 +385,12 @@ func tokenParams(r *http.Request) (url.Values, error) {
 		params[k] = append(params[k], v...)
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(nil, r.Body, maxTokenBody)
+	}
 	switch ct {
 	case "multipart/form-data":
-		if err := r.ParseMultipartForm(1 << 20); err != nil {
+		if err := r.ParseMultipartForm(maxTokenBody); err != nil {
 			return nil, err
 		}
 		for k, v := range r.MultipartForm.Value {
@@ -396,7 +401,6 @@ func tokenParams(r *http.Request) (url.Values, error) {
 			if ct == "" {
 				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			}
-			r.Body = http.MaxBytesReader(nil, r.Body, 1<<20)
 			if err := r.ParseForm(); err != nil {
 				return nil, err
 			}
@@ -475,6 +479,7 @@ func (s *Server) handleToken(x *exchange) *reply {
 			}
 		}
 		at := s.newAccessLocked(rt.org, rt.userID, rt.scopes, rt)
+		rt.minted = append(rt.minted, now) // the code exchange's access token is not a refresh
 		return s.tokenAnswer(at, nil, true)
 	case "client_credentials":
 		scopes := parseScopes(p.Get("scope"))

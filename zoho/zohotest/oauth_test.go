@@ -520,7 +520,12 @@ func TestNoSecretsInFormatting(t *testing.T) {
 	}
 	f.call("GET", "/crm/v2/org?access_token="+f.token, nil)
 	secrets := []string{f.srv.ClientSecret(), f.token, rt}
-	for _, v := range []any{f.srv, f.org, rule, f.srv.Calls()[0], f.srv.Calls()} {
+	cfg := OrgConfig{ID: "9", ClientID: "1000.MINE", ClientSecret: "org-secret-4711", Users: []User{{Email: "a@b.example"}}}
+	secrets = append(secrets, cfg.ClientSecret)
+	if s := fmt.Sprint(cfg); !strings.Contains(s, `ClientID: "1000.MINE", ClientSecret: "REDACTED"`) || !strings.Contains(s, "Users: 1") {
+		t.Errorf("OrgConfig prints as %s", s)
+	}
+	for _, v := range []any{f.srv, f.org, rule, f.srv.Calls()[0], f.srv.Calls(), cfg, &cfg} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 			s := fmt.Sprintf(verb, v)
 			for _, secret := range secrets {
@@ -528,6 +533,119 @@ func TestNoSecretsInFormatting(t *testing.T) {
 					t.Errorf("%s of %T shows a secret: %s", verb, v, s)
 				}
 			}
+		}
+	}
+}
+
+// refresher posts refresh_token grants of one refresh token (form-urlencoded).
+func refresher(t *testing.T, srv *Server, rt string) func() (int, map[string]any) {
+	return func() (int, map[string]any) {
+		t.Helper()
+		return postToken(t, srv, "form", url.Values{"client_id": {srv.ClientID()}, "client_secret": {srv.ClientSecret()},
+			"grant_type": {"refresh_token"}, "refresh_token": {rt}})
+	}
+}
+
+// TestRefreshLimitIsConfigurable: WithRefreshLimit sets the throttle (answered HTTP 200 with
+// Zoho's "Access Denied" body) and its window; -1 turns it off.
+func TestRefreshLimitIsConfigurable(t *testing.T) {
+	f := newFixture(t, WithRefreshLimit(3, time.Minute))
+	refresh := refresher(t, f.srv, f.org.IssueRefreshToken())
+	for i := range 3 {
+		if _, m := refresh(); m["access_token"] == nil {
+			t.Fatalf("refresh %d: %v", i+1, m)
+		}
+	}
+	status, m := refresh()
+	if status != http.StatusOK || m["error"] != "Access Denied" || m["status"] != "failure" || m["access_token"] != nil {
+		t.Fatalf("4th refresh within a minute: %d %v", status, m)
+	}
+	f.clock.Advance(59 * time.Second)
+	if _, m := refresh(); m["error"] != "Access Denied" {
+		t.Fatalf("refresh within the window: %v", m)
+	}
+	f.clock.Advance(time.Second)
+	if _, m := refresh(); m["access_token"] == nil {
+		t.Fatalf("refresh after the window: %v", m)
+	}
+
+	g := newFixture(t, WithRefreshLimit(-1, 0))
+	refresh = refresher(t, g.srv, g.org.IssueRefreshToken())
+	for i := range 30 {
+		if _, m := refresh(); m["access_token"] == nil {
+			t.Fatalf("refresh %d without a limit: %v", i+1, m)
+		}
+	}
+}
+
+// TestCodeExchangeTokenIsNotARefresh: Zoho's limit is on access tokens generated from a refresh
+// token; the one the code exchange returns came from the grant code, so ten refreshes follow it.
+func TestCodeExchangeTokenIsNotARefresh(t *testing.T) {
+	f := newFixture(t)
+	_, m := postToken(t, f.srv, "form", url.Values{"client_id": {f.srv.ClientID()}, "client_secret": {f.srv.ClientSecret()},
+		"grant_type": {"authorization_code"}, "code": {f.org.IssueGrantCode()}})
+	rt := str(m["refresh_token"])
+	if rt == "" {
+		t.Fatalf("exchange: %v", m)
+	}
+	refresh := refresher(t, f.srv, rt)
+	for i := range 10 {
+		if _, m := refresh(); m["access_token"] == nil {
+			t.Fatalf("refresh %d after the exchange: %v", i+1, m)
+		}
+	}
+	if _, m := refresh(); m["error"] != "Access Denied" {
+		t.Fatalf("11th refresh: %v", m)
+	}
+}
+
+// TestTokenCapsAreConfigurable: WithMaxAccessTokens and WithMaxRefreshTokens set Zoho's caps;
+// an evicted refresh token answers invalid_code and its access tokens 401 INVALID_TOKEN, for
+// refresh tokens issued by code exchanges as for seeded ones.
+func TestTokenCapsAreConfigurable(t *testing.T) {
+	f := newFixture(t, WithMaxAccessTokens(2), WithMaxRefreshTokens(2))
+	exchange := func() (access, refresh string) {
+		_, m := postToken(t, f.srv, "multipart", url.Values{"client_id": {f.srv.ClientID()}, "client_secret": {f.srv.ClientSecret()},
+			"grant_type": {"authorization_code"}, "code": {f.org.IssueGrantCode()}})
+		return str(m["access_token"]), str(m["refresh_token"])
+	}
+	at1, rt1 := exchange()
+	refresh := refresher(t, f.srv, rt1)
+	_, m := refresh()
+	at2 := str(m["access_token"])
+	_, m = refresh() // the third live access token of rt1 invalidates the first
+	at3 := str(m["access_token"])
+	wantCode(t, rawCall(t, f.srv, at1, "GET", "/crm/v2/org", nil), http.StatusUnauthorized, "INVALID_OAUTHTOKEN")
+	wantStatus(t, rawCall(t, f.srv, at2, "GET", "/crm/v2/org", nil), http.StatusOK)
+	wantStatus(t, rawCall(t, f.srv, at3, "GET", "/crm/v2/org", nil), http.StatusOK)
+
+	_, rt2 := exchange()
+	if _, m := refresh(); m["access_token"] == nil {
+		t.Fatalf("second refresh token evicted the first: %v", m)
+	}
+	exchange() // the third refresh token evicts the oldest, rt1
+	if _, m := refresh(); m["error"] != "invalid_code" {
+		t.Fatalf("evicted refresh token: %v", m)
+	}
+	wantCode(t, rawCall(t, f.srv, at3, "GET", "/crm/v2/org", nil), http.StatusUnauthorized, "INVALID_TOKEN")
+	if _, m := refresher(t, f.srv, rt2)(); m["access_token"] == nil {
+		t.Fatalf("rt2: %v", m)
+	}
+	if n := f.org.ActiveRefreshTokens(); n != 2 {
+		t.Fatalf("%d refresh tokens", n)
+	}
+}
+
+// TestTokenBodyIsBounded: the token endpoint reads at most 1 MB of parameters, in every
+// encoding; more is invalid_request (HTTP 200, as Zoho's token errors).
+func TestTokenBodyIsBounded(t *testing.T) {
+	f := newFixture(t)
+	big := strings.Repeat("x", 2<<20)
+	for _, how := range []string{"form", "multipart"} {
+		status, m := postToken(t, f.srv, how, url.Values{"client_id": {f.srv.ClientID()}, "client_secret": {f.srv.ClientSecret()},
+			"grant_type": {"refresh_token"}, "refresh_token": {f.org.IssueRefreshToken()}, "padding": {big}})
+		if status != http.StatusOK || m["error"] != "invalid_request" {
+			t.Errorf("%s: %d %v", how, status, m)
 		}
 	}
 }

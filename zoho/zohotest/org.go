@@ -60,6 +60,23 @@ type OrgConfig struct {
 	PrimaryEmail string
 }
 
+// String describes the config without its client secret.
+func (c OrgConfig) String() string {
+	secret := ""
+	if c.ClientSecret != "" {
+		secret = "REDACTED"
+	}
+	return fmt.Sprintf("zohotest.OrgConfig{ID: %q, Name: %q, Edition: %q, TimeZone: %q, Concurrency: %d, DailyCredits: %d, "+
+		"Users: %d, ClientID: %q, ClientSecret: %q, Modules: %d, PrimaryEmail: %q}", c.ID, c.Name, c.Edition, c.TimeZone,
+		c.Concurrency, c.DailyCredits, len(c.Users), c.ClientID, secret, len(c.Modules), c.PrimaryEmail)
+}
+
+// GoString describes the config without its client secret (the %#v verb).
+func (c OrgConfig) GoString() string { return c.String() }
+
+// Format prints the description for every fmt verb, so that no verb shows the client secret.
+func (c OrgConfig) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
+
 // User is a Zoho CRM user of an org.
 type User struct {
 	// ID is the user id (default: generated, 19 digits like Zoho's).
@@ -146,7 +163,7 @@ func (s *Server) AddOrg(cfg OrgConfig) (*Org, error) {
 	}
 	o := &Org{
 		s: s, id: cfg.ID, name: cfg.Name, edition: strings.ToLower(cfg.Edition), loc: loc,
-		prefix:      4150868 + int64(n-1)*1117,
+		prefix:      orgIDPrefix(n),
 		seq:         225000,
 		modules:     map[string]*module{},
 		attachments: map[string][]*attachment{},
@@ -340,6 +357,13 @@ func (o *Org) GoString() string { return o.String() }
 
 // Format prints the description for every fmt verb.
 func (o *Org) Format(f fmt.State, verb rune) { fmt.Fprint(f, o.String()) }
+
+// orgIDPrefix is the first 7 digits of the ids of the nth org: distinct for the first few
+// thousand orgs, and always in 1000000..8999999 so that ids are 19 digits within int64 (as Zoho's
+// are, such as 5725767000000524157).
+func orgIDPrefix(n int) int64 {
+	return 1_000_000 + (3_150_868+int64(n-1)*1117)%8_000_000
+}
 
 // newIDLocked returns a new 19-digit id, increasing within the org; o.mu must be held (or the org
 // not yet shared).

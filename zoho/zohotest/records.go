@@ -522,6 +522,22 @@ func (x *exchange) userID() string {
 	return ""
 }
 
+// writeOneLocked validates one input record and writes it: into cur, or a new record when cur is
+// nil. It returns Zoho's result item for it (success or error) and whether it was written.
+// o.mu must be held.
+func (o *Org) writeOneLocked(mod *module, in map[string]any, i int, cur *record, userID string, now time.Time) (obj, bool) {
+	mode, message := modeInsert, "record added"
+	if cur != nil {
+		mode, message = modeUpdate, "record updated"
+	}
+	values, e := o.validateLocked(mod, in, i, mode, cur)
+	if e != nil {
+		return e, false
+	}
+	seModule(in, values)
+	return o.successItemLocked(o.applyLocked(mod, cur, values, userID, now), message), true
+}
+
 // handleInsert serves POST /crm/v2/{module}: 201 all added, 207 mixed, 400 none.
 func (o *Org) handleInsert(x *exchange) *reply {
 	items, _, rep := readWriteBody(x.r)
@@ -535,15 +551,11 @@ func (o *Org) handleInsert(x *exchange) *reply {
 	results := make([]any, len(items))
 	ok := 0
 	for i, in := range items {
-		values, e := o.validateLocked(mod, in, i, modeInsert, nil)
-		if e != nil {
-			results[i] = e
-			continue
+		item, written := o.writeOneLocked(mod, in, i, nil, x.userID(), now)
+		results[i] = item
+		if written {
+			ok++
 		}
-		seModule(in, values)
-		r := o.applyLocked(mod, nil, values, x.userID(), now)
-		results[i] = o.successItemLocked(r, "record added")
-		ok++
 	}
 	return jsonReply(batchStatus(ok, len(items), http.StatusCreated), obj{"data": results})
 }
@@ -585,15 +597,11 @@ func (o *Org) handleUpdate(x *exchange) *reply {
 			results[i] = fieldError("INVALID_DATA", "the id given seems to be invalid", i, "id", nil)
 			continue
 		}
-		values, e := o.validateLocked(mod, in, i, modeUpdate, cur)
-		if e != nil {
-			results[i] = e
-			continue
+		item, written := o.writeOneLocked(mod, in, i, cur, x.userID(), now)
+		results[i] = item
+		if written {
+			ok++
 		}
-		seModule(in, values)
-		o.applyLocked(mod, cur, values, x.userID(), now)
-		results[i] = o.successItemLocked(cur, "record updated")
-		ok++
 	}
 	return jsonReply(batchStatus(ok, len(items), http.StatusOK), obj{"data": results})
 }
@@ -637,27 +645,16 @@ func (o *Org) handleUpsert(x *exchange) *reply {
 				}
 			}
 		}
-		mode := modeInsert
-		if match != nil {
-			mode = modeUpdate
-		}
-		values, e := o.validateLocked(mod, in, i, mode, match)
-		if e != nil {
-			results[i] = e
+		item, written := o.writeOneLocked(mod, in, i, match, x.userID(), now)
+		results[i] = item
+		if !written {
 			continue
 		}
-		seModule(in, values)
-		var item obj
 		if match != nil {
-			o.applyLocked(mod, match, values, x.userID(), now)
-			item = o.successItemLocked(match, "record updated")
 			item["action"], item["duplicate_field"] = "update", matchField
 		} else {
-			r := o.applyLocked(mod, nil, values, x.userID(), now)
-			item = o.successItemLocked(r, "record added")
 			item["action"], item["duplicate_field"] = "insert", nil
 		}
-		results[i] = item
 		ok++
 	}
 	return jsonReply(batchStatus(ok, len(items), http.StatusOK), obj{"data": results})
@@ -819,9 +816,13 @@ func pageParams(r *http.Request) (page, perPage int, rep *reply) {
 	return page, perPage, nil
 }
 
-// pageOf cuts one page of items and builds Zoho's info object.
+// pageOf cuts one page of items and builds Zoho's info object. page and perPage are at least 1;
+// a page past the end (however large) is empty.
 func pageOf[T any](items []T, page, perPage int) ([]T, obj) {
-	start := min((page-1)*perPage, len(items))
+	start := len(items)
+	if page-1 < (len(items)+perPage-1)/perPage { // so (page-1)*perPage cannot overflow
+		start = (page - 1) * perPage
+	}
 	end := min(start+perPage, len(items))
 	return items[start:end], obj{"per_page": perPage, "count": end - start, "page": page, "more_records": end < len(items)}
 }
@@ -889,6 +890,12 @@ func (o *Org) handleList(x *exchange) *reply {
 		return r
 	}
 	sortRecords(recs, sortBy, desc)
+	return o.recordPageLocked(mod, recs, page, perPage, fields)
+}
+
+// recordPageLocked answers one page of records: {"data": […], "info": {…}}, or 204 when the page
+// is empty. o.mu must be held.
+func (o *Org) recordPageLocked(mod *module, recs []*record, page, perPage int, fields []string) *reply {
 	pg, info := pageOf(recs, page, perPage)
 	if len(pg) == 0 {
 		return noContent()

@@ -476,3 +476,87 @@ func TestSeededIDsAreNeverGenerated(t *testing.T) {
 		t.Fatalf("%d accounts", n)
 	}
 }
+
+// TestHugePageNumbers: a page number whose offset overflows int is an empty page (204), or
+// LIMIT_REACHED for search, never a panic.
+func TestHugePageNumbers(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.org.Seed("Accounts", map[string]any{"Account_Name": "Zylker"}); err != nil {
+		t.Fatal(err)
+	}
+	const huge = "9223372036854775807"
+	wantStatus(t, f.call("GET", "/crm/v2/Accounts?page="+huge, nil), http.StatusNoContent)
+	wantStatus(t, f.call("GET", "/crm/v2/Accounts?per_page=1&page=4611686018427387904", nil), http.StatusNoContent)
+	wantStatus(t, f.call("GET", "/crm/v2/users?page="+huge, nil), http.StatusNoContent)
+	wantCode(t, f.call("GET", "/crm/v2/Accounts/search?word=zylker&page="+huge, nil), http.StatusBadRequest, "LIMIT_REACHED")
+	wantStatus(t, f.call("GET", "/crm/v2/Accounts/search?word=zylker&per_page=1&page=2000", nil), http.StatusNoContent)
+	wantCode(t, f.call("GET", "/crm/v2/Accounts/search?word=zylker&per_page=1&page=2001", nil), http.StatusBadRequest, "LIMIT_REACHED")
+	a := f.call("GET", "/crm/v2/Accounts/search?word=zylker&per_page=1&page=1", nil)
+	wantStatus(t, a, http.StatusOK)
+}
+
+// TestIDsStay19DigitsForManyOrgs: every org's ids are 19 digits that fit an int64 (as Zoho's
+// do, and as clients parse them), however many orgs the server has seen.
+func TestIDsStay19DigitsForManyOrgs(t *testing.T) {
+	srv := NewServer()
+	for _, seq := range []int{0, 4340, 4341, 5300, 8260, 1 << 20} {
+		srv.mu.Lock()
+		srv.orgSeq = seq
+		srv.mu.Unlock()
+		o, err := srv.AddOrg(OrgConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := o.Seed("Accounts", map[string]any{"Account_Name": "A"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{ids[0], o.CurrentUser().ID} {
+			n, err := strconv.ParseInt(id, 10, 64)
+			if len(id) != 19 || err != nil || n < 1e18 {
+				t.Errorf("org #%d: id %s is not 19 digits within int64: %v", seq+1, id, err)
+			}
+		}
+	}
+}
+
+// TestLengthLimitsAtTheBoundary: lengths are counted in UTF-16 code units, exactly at the limit
+// accepted and one unit over refused (Subject 255, Description 32,000, Phone 30).
+func TestLengthLimitsAtTheBoundary(t *testing.T) {
+	f := newFixture(t)
+	newCase := func(subject, description string) answer {
+		return f.call("POST", "/crm/v2/Cases", leadBody(map[string]any{"Subject": subject, "Status": "New", "Case_Origin": "Chat",
+			"Description": description}))
+	}
+	cases := []struct {
+		name                 string
+		subject, description string
+		field                string // "" when accepted
+		max                  int
+	}{
+		{"subject 255", strings.Repeat("s", 255), "", "", 0},
+		{"subject 256", strings.Repeat("s", 256), "", "Subject", 255},
+		{"subject 127 emoji and one unit", strings.Repeat("😀", 127) + "s", "", "", 0},
+		{"subject 128 emoji", strings.Repeat("😀", 128), "", "Subject", 255},
+		{"subject 255 non-BMP-free runes", strings.Repeat("é", 255), "", "", 0},
+		{"description 32000", "S", strings.Repeat("d", 32000), "", 0},
+		{"description 32001", "S", strings.Repeat("d", 32001), "Description", 32000},
+		{"description 16000 emoji", "S", strings.Repeat("😀", 16000), "", 0},
+		{"description 16000 emoji and one unit", "S", strings.Repeat("😀", 16000) + "d", "Description", 32000},
+	}
+	for _, c := range cases {
+		a := newCase(c.subject, c.description)
+		if c.field == "" {
+			if a.status != http.StatusCreated {
+				t.Errorf("%s: %d %.200s", c.name, a.status, a.raw)
+			}
+			continue
+		}
+		it := a.data(t)[0]
+		if d := details(it); a.status != http.StatusBadRequest || it["code"] != "INVALID_DATA" || d["api_name"] != c.field ||
+			fmt.Sprint(d["maximum_length"]) != strconv.Itoa(c.max) {
+			t.Errorf("%s: %d %v", c.name, a.status, it)
+		}
+	}
+	wantStatus(t, f.call("POST", "/crm/v2/Contacts", leadBody(map[string]any{"Last_Name": "L", "Phone": strings.Repeat("1", 30)})), http.StatusCreated)
+}

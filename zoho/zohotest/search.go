@@ -26,7 +26,7 @@ func (o *Org) handleSearch(x *exchange) *reply {
 	if rep != nil {
 		return rep
 	}
-	if (page-1)*perPage >= maxSearchRecords {
+	if page-1 >= (maxSearchRecords+perPage-1)/perPage { // (page-1)*perPage >= 2000, without overflow
 		return errorReply(http.StatusBadRequest, "LIMIT_REACHED", "Maximum response iteration limit reached", obj{"limit": maxSearchRecords})
 	}
 	o.mu.Lock()
@@ -113,15 +113,7 @@ func (o *Org) handleSearch(x *exchange) *reply {
 	if len(found) > maxSearchRecords {
 		found = found[:maxSearchRecords]
 	}
-	pg, info := pageOf(found, page, perPage)
-	if len(pg) == 0 {
-		return noContent()
-	}
-	data := make([]any, len(pg))
-	for i, r := range pg {
-		data[i] = o.renderLocked(mod, r, nil)
-	}
-	return jsonReply(http.StatusOK, obj{"data": data, "info": info})
+	return o.recordPageLocked(mod, found, page, perPage, nil)
 }
 
 // criteriaError maps a zoho criteria error to Zoho's answer: a refused value is INVALID_DATA,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -42,7 +43,6 @@ type Server struct {
 	tokenSeq int
 	orgSeq   int
 	calls    []Call
-	dropped  int // calls trimmed from the log
 	counts   map[callKey]int
 	faults   []*FaultRule
 	rng      *rand.Rand
@@ -75,6 +75,7 @@ type options struct {
 	maxAttachment    int64
 	callLogLimit     int
 	logger           *slog.Logger
+	errorLog         *log.Logger // the http.Server's; nil: net/http's default
 	defaultClientID  string
 	defaultClientSec string
 }
@@ -146,9 +147,10 @@ func WithGrantCodeLifetime(d time.Duration) Option {
 	}
 }
 
-// WithRefreshLimit sets Zoho's refresh throttle: at most n access tokens per refresh token per
-// window (default 10 per 10 minutes). Beyond it the token endpoint answers HTTP 200 with
-// {"error":"Access Denied"}. n = -1 disables the limit.
+// WithRefreshLimit sets Zoho's refresh throttle: at most n access tokens generated from one
+// refresh token (refresh_token grants) per window (default 10 per 10 minutes; the access token of
+// the code exchange does not count). Beyond it the token endpoint answers HTTP 200 with
+// {"error":"Access Denied", …}. n = -1 disables the limit.
 func WithRefreshLimit(n int, window time.Duration) Option {
 	return func(o *options) error {
 		if n == 0 || n < -1 || (n > 0 && window <= 0) {
@@ -262,14 +264,16 @@ func WithCallLogLimit(n int) Option {
 	}
 }
 
-// WithLogger logs every call at debug level and handler failures at error level (default:
-// silent). Secrets are never logged.
+// WithLogger logs every call at debug level, and the HTTP server's own errors (such as a
+// recovered handler panic) at error level. Default: calls are not logged, and the HTTP server's
+// errors go to the standard logger, as net/http's do. Secrets are never logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error {
 		if l == nil {
 			return errors.New("zohotest: WithLogger: nil logger")
 		}
 		o.logger = l
+		o.errorLog = slog.NewLogLogger(l.Handler(), slog.LevelError)
 		return nil
 	}
 }
@@ -350,7 +354,7 @@ func (s *Server) Start() error {
 	}
 	s.ln = ln
 	s.url = "http://" + ln.Addr().String()
-	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: s.opts.errorLog}
 	s.started = true
 	go func() { _ = s.hs.Serve(ln) }()
 	return nil
