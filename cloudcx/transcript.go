@@ -58,6 +58,10 @@ func WriteTranscript(w io.Writer, msgs []Message, opts TranscriptOptions) error 
 	if noteLabel == "" {
 		noteLabel = "internal note"
 	}
+	// A layout that is already one clean line formats to one clean line: format it into a
+	// reused buffer instead of a new string per message.
+	plainLayout := oneLine(layout) == layout
+	var stamp []byte
 	bw := bufio.NewWriter(w)
 	for i := range msgs {
 		m := &msgs[i]
@@ -67,6 +71,9 @@ func WriteTranscript(w io.Writer, msgs []Message, opts TranscriptOptions) error 
 		bw.WriteByte('[')
 		if m.SentAt.IsZero() {
 			bw.WriteByte('-')
+		} else if plainLayout {
+			stamp = m.SentAt.In(loc).AppendFormat(stamp[:0], layout)
+			bw.Write(stamp)
 		} else {
 			bw.WriteString(oneLine(m.SentAt.In(loc).Format(layout)))
 		}
@@ -113,7 +120,14 @@ func writeIndented(bw *bufio.Writer, text string, first bool) {
 		indent = "\n    "
 	}
 	wrote := false
-	for line := range strings.SplitSeq(text, "\n") {
+	for rest := text; rest != ""; {
+		// An index loop rather than strings.SplitSeq: no allocation per message on any Go version.
+		line := rest
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
 		line = strings.TrimRight(line, " \t")
 		if strings.TrimSpace(line) == "" {
 			continue
