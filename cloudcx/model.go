@@ -370,7 +370,7 @@ func (t *Thread) AllAttachments() []Attachment {
 	var out []Attachment
 	seen := make(map[string]bool)
 	add := func(a Attachment) {
-		k := attachmentKey(a)
+		k := a.Key()
 		if k != "" && seen[k] {
 			return
 		}
@@ -430,7 +430,10 @@ func agentKey(a Agent) string {
 	return ""
 }
 
-func attachmentKey(a Attachment) string {
+// Key identifies the attachment within a chat, the way AllAttachments dedupes: by ID, else URL,
+// else name ("" when it has none of them). Callers that match attachments to the outcomes of
+// opening them use the same key.
+func (a Attachment) Key() string {
 	switch {
 	case a.ID != "":
 		return "id:" + a.ID

@@ -400,3 +400,19 @@ func TestJSONUnknownFieldsIgnored(t *testing.T) {
 		t.Errorf("Validate: %v", err)
 	}
 }
+
+func TestAttachmentKey(t *testing.T) {
+	for _, tc := range []struct {
+		a    Attachment
+		want string
+	}{
+		{Attachment{ID: "7", URL: "https://x/a", Name: "a.png"}, "id:7"},
+		{Attachment{URL: "https://x/a", Name: "a.png"}, "url:https://x/a"},
+		{Attachment{Name: "a.png"}, "name:a.png"},
+		{Attachment{}, ""},
+	} {
+		if got := tc.a.Key(); got != tc.want {
+			t.Errorf("%+v.Key() = %q, want %q", tc.a, got, tc.want)
+		}
+	}
+}

@@ -429,7 +429,7 @@ func renderSubject(tmpl string, values map[string]string, marker string, max int
 func planAttachments(i cloudcx.Interaction, outcomes []AttachmentOutcome) []PlannedAttachment {
 	byKey := make(map[string]AttachmentOutcome, len(outcomes))
 	for _, o := range outcomes {
-		if k := attachmentKey(o.Attachment); k != "" {
+		if k := o.Attachment.Key(); k != "" {
 			if _, dup := byKey[k]; !dup {
 				byKey[k] = o
 			}
@@ -438,7 +438,7 @@ func planAttachments(i cloudcx.Interaction, outcomes []AttachmentOutcome) []Plan
 	var plan []PlannedAttachment
 	for _, a := range i.AllAttachments() {
 		p := PlannedAttachment{Attachment: a, FileName: attachmentFileName(a), Size: max(a.Size, 0)}
-		o, ok := byKey[attachmentKey(a)]
+		o, ok := byKey[a.Key()]
 		switch {
 		case a.Unavailable:
 			p.Reason = "not available in CloudCX"
@@ -476,19 +476,6 @@ func planAttachments(i cloudcx.Interaction, outcomes []AttachmentOutcome) []Plan
 // decides).
 func refusedType(name string) bool {
 	return strings.HasSuffix(strings.ToLower(strings.TrimRight(name, ". ")), ".exe")
-}
-
-// attachmentKey identifies an attachment as cloudcx does: by id, else URL, else name.
-func attachmentKey(a cloudcx.Attachment) string {
-	switch {
-	case a.ID != "":
-		return "id:" + a.ID
-	case a.URL != "":
-		return "url:" + a.URL
-	case a.Name != "":
-		return "name:" + a.Name
-	}
-	return ""
 }
 
 // attachmentFileName is the attachment's base name as one clean line (no path separators), at
