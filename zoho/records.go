@@ -264,7 +264,7 @@ func (s *RecordsService) write(ctx context.Context, module string, op writeOp, r
 		}
 	}
 	// The envelope without records: its size plus each record and a comma must fit the budget.
-	envelope, err := marshalNoEscape(writeBody{Data: []json.RawMessage{}, Trigger: op.trigger, DuplicateCheckFields: op.dupFields})
+	envelope, err := crm.Marshal(writeBody{Data: []json.RawMessage{}, Trigger: op.trigger, DuplicateCheckFields: op.dupFields})
 	if err != nil {
 		return nil, nil, fmt.Errorf("zoho: encoding %s options: %w", op.name, err)
 	}
@@ -388,7 +388,7 @@ func encodeAll[T any](records []*T) ([]json.RawMessage, []error) {
 			errs[i] = fmt.Errorf("%w: nil record", ErrInvalidRecord)
 			continue
 		}
-		b, err := marshalNoEscape(r)
+		b, err := crm.Marshal(r)
 		if err != nil {
 			errs[i] = fmt.Errorf("%w: %w", ErrInvalidRecord, err)
 			continue

@@ -95,12 +95,12 @@ func TestWriteThenReadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent, _ := marshalNoEscape(task)
-	read, _ := marshalNoEscape(got)
+	sent, _ := crm.Marshal(task)
+	read, _ := crm.Marshal(got)
 	var sentRec crm.Record
 	_ = sentRec.UnmarshalJSON(sent)
 	sentRec.SetID(res[0].ID)
-	sentJSON, _ := marshalNoEscape(sentRec)
+	sentJSON, _ := crm.Marshal(sentRec)
 	if !jsonEqual(t, sentJSON, read) {
 		t.Fatalf("\nsent %s\nread %s", sentJSON, read)
 	}

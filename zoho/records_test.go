@@ -473,7 +473,7 @@ func TestGetByID(t *testing.T) {
 	if err != nil || lead.Owner.Value().Name != "Patricia Boyle" {
 		t.Fatalf("%v %v", lead, err)
 	}
-	out, _ := marshalNoEscape(lead)
+	out, _ := crm.Marshal(lead)
 	if !jsonEqual(t, out, []byte(record)) {
 		t.Fatal("typed Get lost fields")
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudcx/cxzoho/zoho/crm"
 	"github.com/google/go-querystring/query"
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/oauth2"
@@ -103,7 +104,7 @@ func (c *Client) NewRequest(method, path string, params any, body any, opts ...R
 		r.Query = q
 	}
 	if body != nil {
-		b, err := marshalNoEscape(body)
+		b, err := crm.Marshal(body)
 		if err != nil {
 			return nil, fmt.Errorf("zoho: encoding request body: %w", err)
 		}
@@ -117,18 +118,6 @@ func (c *Client) NewRequest(method, path string, params any, body any, opts ...R
 		}
 	}
 	return r, nil
-}
-
-// marshalNoEscape encodes v as JSON without HTML escaping and without the trailing newline, as
-// request bodies and the records in them are sent.
-func marshalNoEscape(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // NewStreamRequest builds a request whose body comes from open, called for every attempt so that

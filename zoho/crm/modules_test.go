@@ -40,7 +40,7 @@ func roundTrip[T any](t *testing.T, name string, raw json.RawMessage) *T {
 	if err := json.Unmarshal(raw, v); err != nil {
 		t.Fatalf("%s: decoding into %T: %v", name, v, err)
 	}
-	out, err := marshalNoEscape(v)
+	out, err := Marshal(v)
 	if err != nil {
 		t.Fatalf("%s: encoding %T: %v", name, v, err)
 	}
@@ -159,7 +159,7 @@ func TestTypedRecordWriteShapes(t *testing.T) {
 	if err := task.Extra.Set("Subject", "ignored: the struct writes Subject"); err != nil {
 		t.Fatal(err)
 	}
-	out, err := marshalNoEscape(task)
+	out, err := Marshal(task)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestTypedRecordWriteShapes(t *testing.T) {
 	}
 	lead.Phone = Some("+33 1 23 45 67 89")
 	lead.Company = Some("Zylker")
-	out, err = marshalNoEscape(lead)
+	out, err = Marshal(lead)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func (o Optional[T]) MarshalJSON() ([]byte, error) {
 	if o.state != optSet {
 		return []byte("null"), nil
 	}
-	return marshalNoEscape(o.value)
+	return Marshal(o.value)
 }
 
 // UnmarshalJSON decodes JSON null as null and anything else as a value.

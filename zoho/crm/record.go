@@ -99,7 +99,7 @@ func (r Record) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		kb, err := marshalNoEscape(k)
+		kb, err := Marshal(k)
 		if err != nil {
 			return nil, err
 		}
@@ -227,7 +227,7 @@ func (r *Record) Set(name string, v any) error {
 	if name == "" {
 		return errors.New("zoho: Record.Set: empty field name")
 	}
-	raw, err := marshalNoEscape(v)
+	raw, err := Marshal(v)
 	if err != nil {
 		return fmt.Errorf("zoho: Record.Set %q: %w", name, err)
 	}
@@ -291,8 +291,9 @@ func (r *Record) setRaw(name string, raw json.RawMessage) {
 	r.values[name] = raw
 }
 
-// marshalNoEscape encodes v as JSON without HTML escaping and without the trailing newline.
-func marshalNoEscape(v any) ([]byte, error) {
+// Marshal encodes v as JSON the way the SDK sends it to Zoho: without HTML escaping (so <, > and
+// & in names and descriptions arrive as written) and without a trailing newline.
+func Marshal(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -303,7 +304,7 @@ func marshalNoEscape(v any) ([]byte, error) {
 }
 
 func mustMarshalString(s string) json.RawMessage {
-	b, _ := marshalNoEscape(s) // a string always encodes
+	b, _ := Marshal(s) // a string always encodes
 	return b
 }
 
@@ -382,7 +383,7 @@ func decodeWithExtra(data []byte, v any, extra *Record) error {
 			return err
 		}
 	}
-	out, err := marshalNoEscape(fresh.Interface())
+	out, err := Marshal(fresh.Interface())
 	if err != nil {
 		return err
 	}
@@ -443,7 +444,7 @@ func jsonFieldNames(t reflect.Type) map[string]bool {
 // of extra that v did not write. A field v writes as it did when decoded is written as Zoho sent
 // it (see decodeWithExtra).
 func encodeWithExtra(v any, extra *Record) ([]byte, error) {
-	out, err := marshalNoEscape(v)
+	out, err := Marshal(v)
 	if err != nil {
 		return nil, err
 	}

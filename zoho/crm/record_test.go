@@ -28,7 +28,7 @@ func TestRecordKeepsOrderAndValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := marshalNoEscape(r) // as request bodies are encoded: no HTML escaping
+	out, err := Marshal(r) // as request bodies are encoded: no HTML escaping
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestRecordSetClearDelete(t *testing.T) {
 	if err := r.SetRaw("Bad", json.RawMessage("{")); err == nil {
 		t.Fatal("invalid raw accepted")
 	}
-	out, _ := marshalNoEscape(&r)
+	out, _ := Marshal(&r)
 	want := `{"Last_Name":"Smith","Account_Name":{"id":"42"},"Due_Date":"2026-08-28","Phone":null,"id":"9"}`
 	if string(out) != want {
 		t.Fatalf("got  %s\nwant %s", out, want)
@@ -92,7 +92,7 @@ func TestRecordSetClearDelete(t *testing.T) {
 	c := r.Clone()
 	r.Delete("Phone")
 	r.Delete("Nope")
-	out, _ = marshalNoEscape(&r)
+	out, _ = Marshal(&r)
 	if string(out) != `{"Last_Name":"Smith","Account_Name":{"id":"42"},"Due_Date":"2026-08-28","id":"9"}` {
 		t.Fatalf("after Delete: %s", out)
 	}

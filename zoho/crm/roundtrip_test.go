@@ -54,7 +54,7 @@ func checkLossless(t *testing.T, name string, raw []byte) {
 			t.Errorf("%s: decoding into %s: %v", name, rt.name, err)
 			continue
 		}
-		out, err := marshalNoEscape(v)
+		out, err := Marshal(v)
 		if err != nil {
 			t.Errorf("%s: encoding %s: %v", name, rt.name, err)
 			continue
@@ -143,7 +143,7 @@ func TestTypedRecordsKeepLiteralValues(t *testing.T) {
 	}
 	lead.AnnualRevenue = Some(200.5)
 	lead.Owner = Some(Lookup{ID: "2"})
-	out, err := marshalNoEscape(lead)
+	out, err := Marshal(lead)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestTypedRecordDecodeReplaces(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"Last_Name":"B"}`), &lead); err != nil {
 		t.Fatal(err)
 	}
-	out, _ := marshalNoEscape(lead)
+	out, _ := Marshal(lead)
 	if string(out) != `{"Last_Name":"B"}` {
 		t.Fatalf("got %s", out)
 	}
