@@ -85,10 +85,7 @@ func scrubAuth(s, tok string) string {
 	if s == "" {
 		return s
 	}
-	if len(tok) >= 4 {
-		s = strings.ReplaceAll(s, tok, "REDACTED")
-	}
-	return authCredential.ReplaceAllString(s, "${1}${2}REDACTED")
+	return authCredential.ReplaceAllString(scrub(s, tok), "${1}${2}REDACTED")
 }
 
 // scrubAuthBytes is scrubAuth for a body; it returns b itself when there is nothing to scrub.
