@@ -33,7 +33,12 @@ func pages[T any](ctx context.Context, p paging, fetch func(page int, token stri
 	return func(yield func(T, error) bool) {
 		var zero T
 		page, token, delivered := p.page, p.token, 0
-		for {
+		for walked := 1; ; walked++ {
+			if walked > maxWalkPages {
+				yield(zero, fmt.Errorf("%w: listing %s: the server still answered more_records after %d pages (%d items); stopped rather than spend API credits without end",
+					ErrPagingLimit, p.module, maxWalkPages, delivered))
+				return
+			}
 			items, resp, err := fetch(page, token)
 			if err != nil {
 				var ple *PagingLimitError
@@ -57,6 +62,10 @@ func pages[T any](ctx context.Context, p paging, fetch func(page int, token stri
 				return
 			}
 			if tok := resp.Info.NextPageToken; p.tokens && tok != "" {
+				if tok == token {
+					yield(zero, fmt.Errorf("%w: listing %s: the server answered the same page token again", ErrPagingLimit, p.module))
+					return
+				}
 				page, token = 0, tok
 				continue
 			}
@@ -72,6 +81,11 @@ func pages[T any](ctx context.Context, p paging, fetch func(page int, token stri
 		}
 	}
 }
+
+// maxWalkPages bounds every page walk. Zoho's own listings end long before (users and attachments
+// are few; records and search stop at 2,000 or follow page tokens up to Zoho's 100,000): a walk
+// this long is a server that never says more_records false, and each page costs an API credit.
+const maxWalkPages = 5000
 
 func firstPositive(vs ...int) int {
 	for _, v := range vs {

@@ -192,3 +192,36 @@ func TestPagesRangeAgainStartsOver(t *testing.T) {
 		t.Fatalf("asked %v", f.asked)
 	}
 }
+
+func TestPagesEndlessServerIsStopped(t *testing.T) {
+	// A server that always says more_records: the walk stops after maxWalkPages pages.
+	fetches := 0
+	endless := func(page int, token string) ([]int, *Response, error) {
+		fetches++
+		return []int{0}, &Response{Info: &PageInfo{Page: page, MoreRecords: true}}, nil
+	}
+	var err error
+	for _, e := range pages(t.Context(), paging{module: "users"}, endless) {
+		if e != nil {
+			err = e
+		}
+	}
+	if !errors.Is(err, ErrPagingLimit) || fetches != maxWalkPages {
+		t.Fatalf("err %v after %d fetches", err, fetches)
+	}
+	// A server that hands out the same page token again is stopped at once.
+	fetches = 0
+	sameToken := func(page int, token string) ([]int, *Response, error) {
+		fetches++
+		return []int{0}, &Response{Info: &PageInfo{MoreRecords: true, NextPageToken: "t1"}}, nil
+	}
+	err = nil
+	for _, e := range pages(t.Context(), paging{module: "Leads", tokens: true}, sameToken) {
+		if e != nil {
+			err = e
+		}
+	}
+	if !errors.Is(err, ErrPagingLimit) || fetches != 2 {
+		t.Fatalf("same token: err %v after %d fetches", err, fetches)
+	}
+}
