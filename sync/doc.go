@@ -1,0 +1,21 @@
+// Package sync turns CloudCX events into the right Zoho CRM records, exactly once.
+//
+// It is the only package of the module that sequences I/O: it reads a tenant's connection and
+// settings from the host's [Store], asks package rules what to write, package owner who owns it,
+// and calls package zoho. Every Zoho write is a ledger [Step]: claimed before the call, completed
+// after it, and reconciled (looked for in Zoho) when a crash or an ambiguous failure left it
+// pending, so redelivered events and retries never create a second record.
+//
+// The package shares its name with the standard library's sync; import it with an alias where
+// both are used:
+//
+//	import (
+//		"sync"
+//
+//		cxsync "github.com/cloudcx/cxzoho/sync"
+//	)
+//
+// Storage is the host's: [Store] is a set of small interfaces; sync/memstore implements them in
+// memory, sync/sqlstore on PostgreSQL and SQLite, and sync/storetest is the conformance suite for
+// a host's own implementation.
+package sync
