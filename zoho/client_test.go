@@ -228,11 +228,11 @@ func TestForeignAPIDomainRefusedBeforeSending(t *testing.T) {
 }
 
 func TestPathJoinAndRelativePaths(t *testing.T) {
-	p, err := PathJoin("Leads", "12/../../users", "Attachments")
-	if err != nil || p != "Leads/12%2F..%2F..%2Fusers/Attachments" {
+	p, err := PathJoin("Leads", "a/b c", "Attachments")
+	if err != nil || p != "Leads/a%2Fb%20c/Attachments" {
 		t.Fatalf("PathJoin = %q %v", p, err)
 	}
-	for _, bad := range [][]string{{"Leads", ""}, {".."}, {"Leads", "."}} {
+	for _, bad := range [][]string{{"Leads", ""}, {".."}, {"Leads", "."}, {"Leads", "12/../../users"}, {"Leads", `12\..`}} {
 		if _, err := PathJoin(bad...); err == nil {
 			t.Errorf("PathJoin(%q) accepted", bad)
 		}
