@@ -259,8 +259,9 @@ func (c *Client) decode(ctx context.Context, req *Request, resp *Response, st *c
 }
 
 // DoRaw sends req and returns the answer with its body open, for streaming (attachment
-// downloads). The caller must close resp.Body: until then the call holds one of the org's
-// concurrency slots. Non-2xx answers are returned as errors with the body closed.
+// downloads). The caller must close resp.Body; the call holds one of the client's concurrency
+// slots until the body has been read to its end or closed, whichever comes first. Non-2xx answers
+// are returned as errors with the body closed.
 func (c *Client) DoRaw(ctx context.Context, req *Request) (*Response, error) {
 	return c.send(ctx, req)
 }

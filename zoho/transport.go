@@ -77,9 +77,10 @@ func (s *callState) lastToken() *oauth2.Token {
 	return s.token
 }
 
-// sdkTransport is the SDK's layer under the http.Client: it waits for a concurrency slot, checks
-// the host, sets the token and headers, notes whether the request was written, and reports the
-// attempt to the call hook. The slot is held until the response body is closed.
+// sdkTransport is the SDK's layer under the http.Client: it checks the host, waits for a
+// concurrency slot, then fetches the token and sets it and the headers, notes whether the request
+// was written, and reports the attempt to the call hook. The slot is held until the response body
+// has been read to its end or closed.
 type sdkTransport struct {
 	client *Client
 	base   http.RoundTripper
@@ -102,20 +103,22 @@ func (t *sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody()
 		return nil, err
 	}
-	tok, err := t.client.token(ctx)
-	if err != nil {
-		closeBody()
-		return nil, &tokenError{err: err}
-	}
-	if tok == nil || tok.AccessToken == "" {
-		closeBody()
-		return nil, &tokenError{err: errors.New("the token source returned an empty token")}
-	}
-	st.setToken(tok)
+	// The slot first, then the token: a call that waited for a slot (behind slow downloads, say)
+	// must not send a token that expired while it waited.
 	if err := t.client.limiter.acquire(ctx); err != nil {
 		closeBody()
 		return nil, err
 	}
+	tok, err := t.client.token(ctx)
+	if err == nil && (tok == nil || tok.AccessToken == "") {
+		err = errors.New("the token source returned an empty token")
+	}
+	if err != nil {
+		t.client.limiter.release()
+		closeBody()
+		return nil, &tokenError{err: err}
+	}
+	st.setToken(tok)
 	r2 := req.Clone(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { st.wrote.Store(true) },
 	}))
@@ -165,11 +168,21 @@ func (c *Client) userAgent() string {
 	return ua
 }
 
-// releasingBody releases the concurrency slot once, when the body is closed.
+// releasingBody releases the concurrency slot once: at the end of the body (EOF, or any read
+// error: nothing more can come) or when it is closed, whichever comes first. A download read to
+// its end but never closed does not keep its slot.
 type releasingBody struct {
 	io.ReadCloser
 	once    sync.Once
 	release func()
+}
+
+func (b *releasingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.once.Do(b.release)
+	}
+	return n, err
 }
 
 func (b *releasingBody) Close() error {
