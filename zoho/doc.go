@@ -43,7 +43,11 @@
 // this package's retry decisions ([RetryPolicy]), an http.Client that refuses cross-host
 // redirects, a per-client concurrency limit ([WithConcurrency]; Zoho caps simultaneous calls per
 // org by edition), the access token (`Authorization: Zoho-oauthtoken …`, fetched for every attempt
-// so a refresh during a backoff is picked up), and the base transport.
+// so a refresh during a backoff is picked up), and the base transport. A call waits for its
+// concurrency slot before it fetches its token, and gives the slot back when the answer's body has
+// been read to its end or closed. [WithTimeout] bounds how long each attempt waits for the
+// answer's headers after sending; it never cuts a body that is still flowing (an attachment's
+// upload or download): the call's context bounds those.
 //
 // The API domain is, in order: [WithBaseURL]; the token's api_domain (Zoho tells each org where
 // its API lives); the data centre's default. Tokens are only ever sent to Zoho's API domains or to

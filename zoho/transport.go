@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptrace"
@@ -119,16 +120,32 @@ func (t *sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &tokenError{err: err}
 	}
 	st.setToken(tok)
-	r2 := req.Clone(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(httptrace.WroteRequestInfo) { st.wrote.Store(true) },
+	// The per-attempt timeout bounds the wait for the answer's headers once the request is
+	// written, as http.Transport's ResponseHeaderTimeout does; the bodies (a long upload, a long
+	// download) are bounded by the call's context only.
+	hctx, cancel := context.WithCancelCause(ctx)
+	deadline := &headerDeadline{d: t.client.cfg.timeout, cancel: cancel}
+	r2 := req.Clone(httptrace.WithClientTrace(hctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			st.wrote.Store(true)
+			deadline.arm()
+		},
 	}))
 	r2.Header.Set("Authorization", "Zoho-oauthtoken "+tok.AccessToken)
 	r2.Header.Set("User-Agent", t.client.userAgent())
 	start := time.Now()
 	st.dispatched.Store(true)
 	resp, err := t.base.RoundTrip(r2)
+	if deadline.disarm() { // the headers did not come in time
+		if resp != nil {
+			resp.Body.Close()
+			resp = nil
+		}
+		err = &headerTimeoutError{d: deadline.d}
+	}
 	info := CallInfo{Method: req.Method, Path: req.URL.Path, Attempt: st.attempts(), Duration: time.Since(start)}
 	if err != nil {
+		cancel(nil)
 		t.client.limiter.release()
 		info.Err = redactError(err)
 		t.client.report(ctx, info)
@@ -136,8 +153,66 @@ func (t *sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	info.Status = resp.StatusCode
 	t.client.report(ctx, info)
-	resp.Body = &releasingBody{ReadCloser: resp.Body, release: t.client.limiter.release}
+	resp.Body = &releasingBody{ReadCloser: resp.Body, release: func() {
+		t.client.limiter.release()
+		cancel(nil)
+	}}
 	return resp, nil
+}
+
+// headerDeadline ends an attempt whose answer's headers do not come within d of the request
+// being written. arm starts it (when the request is written); disarm stops it when the round
+// trip returns and reports whether it fired first, in which case the attempt failed for it.
+type headerDeadline struct {
+	d      time.Duration
+	cancel context.CancelCauseFunc
+
+	mu    sync.Mutex
+	timer *time.Timer
+	done  bool // the round trip returned: the deadline no longer applies
+	fired bool
+}
+
+func (h *headerDeadline) arm() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.done || h.timer != nil {
+		return
+	}
+	h.timer = time.AfterFunc(h.d, func() {
+		h.mu.Lock()
+		if h.done {
+			h.mu.Unlock()
+			return
+		}
+		h.fired = true
+		h.mu.Unlock()
+		h.cancel(&headerTimeoutError{d: h.d})
+	})
+}
+
+func (h *headerDeadline) disarm() (fired bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.done = true
+	if h.timer != nil {
+		h.timer.Stop()
+	}
+	return h.fired
+}
+
+// headerTimeoutError is an attempt whose answer's headers did not come within the per-attempt
+// timeout ([WithTimeout]). It is a net.Error whose Timeout is true and matches
+// context.DeadlineExceeded, as net/http's own timeouts do.
+type headerTimeoutError struct{ d time.Duration }
+
+func (e *headerTimeoutError) Error() string {
+	return fmt.Sprintf("zoho: no answer within %v of sending the request (WithTimeout)", e.d)
+}
+func (e *headerTimeoutError) Timeout() bool   { return true }
+func (e *headerTimeoutError) Temporary() bool { return true }
+func (e *headerTimeoutError) Is(target error) bool {
+	return target == context.DeadlineExceeded
 }
 
 // contextTokenSource is a token source whose wait for a renewal in flight can end with the

@@ -1,11 +1,18 @@
 package zoho
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jarcoal/httpmock"
 	"golang.org/x/oauth2"
@@ -80,4 +87,84 @@ func TestSlotReleasedAtEndOfBody(t *testing.T) {
 	if n := len(c.limiter.slots); n != 1 {
 		t.Fatalf("%d slots taken after the late Close, want the one still held", n)
 	}
+}
+
+// WithTimeout bounds the wait for the answer's headers, not the bodies: a download and an upload
+// that take longer than the timeout, steadily, succeed; an answer whose headers do not come is a
+// timeout. (The pauses below make the bodies slower than the timeout; the assertions do not
+// depend on how long anything takes.)
+func TestTimeoutBoundsOnlyTheWaitForHeaders(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	const chunks, chunk = 10, 1 << 10 // 10 KiB over at least 10 pauses of 40ms
+	pause := func() { <-time.After(timeout / 5) }
+	newClient := func(t *testing.T, h http.HandlerFunc) *Client {
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		c, err := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithTimeout(timeout),
+			WithRetryPolicy(RetryPolicy{MaxRetries: -1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
+	t.Run("slow download", func(t *testing.T) {
+		c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", strconv.Itoa(chunks*chunk))
+			w.WriteHeader(200)
+			for range chunks {
+				w.Write(bytes.Repeat([]byte("x"), chunk))
+				w.(http.Flusher).Flush()
+				pause()
+			}
+		})
+		req, _ := c.NewRequest(http.MethodGet, "Leads/1/Attachments/2", nil, nil)
+		var buf bytes.Buffer
+		if _, err := c.Do(t.Context(), req, &buf); err != nil || buf.Len() != chunks*chunk {
+			t.Fatalf("read %d of %d bytes: %v", buf.Len(), chunks*chunk, err)
+		}
+	})
+
+	t.Run("slow upload", func(t *testing.T) {
+		c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+			b, err := io.ReadAll(r.Body)
+			if err != nil || len(b) != chunks*chunk {
+				t.Errorf("server read %d bytes: %v", len(b), err)
+			}
+			w.Write([]byte(`{"data":[{"code":"SUCCESS","details":{"id":"9"},"message":"attachment uploaded successfully","status":"success"}]}`))
+		})
+		open := func() (io.Reader, error) { return &slowReader{left: chunks, chunk: chunk, pause: pause}, nil }
+		req, err := c.NewStreamRequest(http.MethodPost, "Leads/1/Attachments", "application/octet-stream", chunks*chunk, open)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Do(t.Context(), req, nil); err != nil {
+			t.Fatalf("upload: %v", err)
+		}
+	})
+
+	t.Run("headers that do not come", func(t *testing.T) {
+		c := newClient(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+		req, _ := c.NewRequest(http.MethodGet, "org", nil, nil)
+		_, err := c.Do(t.Context(), req, nil)
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, context.DeadlineExceeded) || t.Context().Err() != nil {
+			t.Fatalf("err = %v, want a timeout", err)
+		}
+	})
+}
+
+// slowReader yields left chunks of chunk bytes, pausing before each.
+type slowReader struct {
+	left, chunk int
+	pause       func()
+}
+
+func (r *slowReader) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	r.pause()
+	r.left--
+	return copy(p, bytes.Repeat([]byte("y"), min(r.chunk, len(p)))), nil
 }
