@@ -66,7 +66,10 @@
 //
 // Zoho's error answers are [*APIError] values, usable with [errors.As] and, for the common codes,
 // with [errors.Is] and the sentinels ([ErrInvalidToken], [ErrRateLimited], [ErrCreditsExhausted],
-// [ErrInvalidData], …). No error, log line or String output contains a token or a client secret.
+// [ErrInvalidData], …). No error, log line or String output contains a token or a client secret,
+// nor a query string: a call is named by its method and path, and net/http's errors, which name
+// the whole URL, are cut down to scheme, host and path ([RedactURL]), so that searched values such
+// as an email address stay out of logs.
 //
 // # Accounting
 //

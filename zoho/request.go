@@ -224,7 +224,7 @@ func (c *Client) decode(ctx context.Context, req *Request, resp *Response, st *c
 	}
 	if w, ok := v.(io.Writer); ok {
 		if _, err := io.Copy(w, resp.Body); err != nil {
-			return resp, ctxErr(ctx, fmt.Errorf("zoho: reading answer of %s %s: %w", req.Method, c.fullPath(req), err))
+			return resp, ctxErr(ctx, fmt.Errorf("zoho: reading answer of %s %s: %w", req.Method, c.fullPath(req), redactError(err)))
 		}
 		return resp, nil
 	}
@@ -369,7 +369,7 @@ func (c *Client) sendOnce(ctx context.Context, req *Request, prior int) (*Respon
 			return nil, st, amb
 		}
 		if errors.Is(err, errTokenSource) {
-			return nil, st, err
+			return nil, st, redactError(err) // the *url.Error around it names the whole URL
 		}
 		var he *HostError
 		if errors.As(err, &he) {
@@ -435,7 +435,7 @@ func (c *Client) apiBase(ctx context.Context) (string, error) {
 	}
 	tok, err := c.token(ctx)
 	if err != nil {
-		return "", &tokenError{err: err}
+		return "", newTokenError(err)
 	}
 	if d := APIDomain(tok); d != "" {
 		d = strings.TrimRight(d, "/")

@@ -30,10 +30,14 @@ type TokenRejecter interface {
 // errTokenSource marks a failure to obtain a token, so that the retry layer does not retry it.
 var errTokenSource = errors.New("zoho: could not obtain an access token")
 
+// tokenError is a failure to obtain a token; newTokenError redacts the URLs in err (a token
+// endpoint's query) before it is kept.
 type tokenError struct{ err error }
 
+func newTokenError(err error) *tokenError { return &tokenError{err: redactError(err)} }
+
 func (e *tokenError) Error() string {
-	return errTokenSource.Error() + ": " + redactError(e.err).Error()
+	return errTokenSource.Error() + ": " + e.err.Error()
 }
 func (e *tokenError) Unwrap() []error {
 	return []error{errTokenSource, e.err}
@@ -117,7 +121,7 @@ func (t *sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		t.client.limiter.release()
 		closeBody()
-		return nil, &tokenError{err: err}
+		return nil, newTokenError(err)
 	}
 	st.setToken(tok)
 	// The per-attempt timeout bounds the wait for the answer's headers once the request is
