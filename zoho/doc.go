@@ -62,6 +62,14 @@
 // is never retried. A 401 INVALID_TOKEN makes a [TokenRejecter] token source refresh, and the
 // call is retried once.
 //
+// # Page walks
+//
+// The iterators (ListIter, SearchIter) fetch page after page, lazily. Every walk is bounded, since
+// each page costs an API credit: by Zoho's paging limit (2,000 records by page number), by what
+// the listing can hold (an org's users, a record's attachments), by a page token the server hands
+// out a second time, and by 5,000 pages. It then ends, after the items it delivered, with a
+// [*PagingLimitError] naming the walk (errors.Is(err, [ErrPagingLimit])).
+//
 // # Errors
 //
 // Zoho's error answers are [*APIError] values, usable with [errors.As] and, for the common codes,

@@ -70,31 +70,43 @@ type DeleteOptions struct {
 	SkipWorkflow bool
 }
 
-// ErrPagingLimit is matched (errors.Is) by the error that ends a listing at Zoho's paging limit:
-// see [PagingLimitError].
+// ErrPagingLimit is matched (errors.Is) by the error that ends a page walk at Zoho's paging limit
+// or at the walk's own bound: see [PagingLimitError].
 var ErrPagingLimit = errors.New("zoho: paging limit reached")
 
-// PagingLimitError ends a record listing that would go past Zoho's paging limit: without a page
-// token, Zoho serves only the first [PagingLimit] records of a listing. The records before it were
-// delivered; narrow the listing (If-Modified-Since, a custom view, sorting by Modified_Time and
-// resuming from the last one seen) to reach the rest.
+// PagingLimitError ends a page walk (an iterator over a listing) that went as far as it may. Most
+// often it is Zoho's paging limit: without a page token, Zoho serves only the first [PagingLimit]
+// records of a listing. The records before it were delivered; narrow the listing
+// (If-Modified-Since, a custom view, sorting by Modified_Time and resuming from the last one seen)
+// to reach the rest. A walk also ends with it when the server would have it go on without end
+// (Reason says how): more pages than the listing can hold, or a page token handed out twice.
 type PagingLimitError struct {
+	// Module names the walk: the module ("Leads"), "users", or "attachments of Leads/123".
 	Module string
-	// Delivered is how many records the listing delivered before it stopped.
+	// Delivered is how many items the walk delivered before it stopped.
 	Delivered int
-	// Limit is the limit in records (2,000).
+	// Limit is the limit in items that ended the walk: [PagingLimit] for Zoho's paging limit, the
+	// most items the listing can hold for a walk's own bound, 0 when the walk stopped a server
+	// that did not end.
 	Limit int
+	// Reason says why the walk stopped when it was not Zoho's paging limit ("" for that).
+	Reason string
 	// Err is Zoho's own error, when Zoho refused the page (nil when the client stopped first).
 	Err error
 }
 
 // Error describes the limit.
 func (e *PagingLimitError) Error() string {
-	s := fmt.Sprintf("zoho: listing %s stopped after %d records: Zoho pages at most %d records without a page token", e.Module, e.Delivered, e.Limit)
+	var s string
+	if e.Reason != "" {
+		s = fmt.Sprintf("zoho: listing %s stopped after %d items: %s", e.Module, e.Delivered, e.Reason)
+	} else {
+		s = fmt.Sprintf("zoho: listing %s stopped after %d records: Zoho pages at most %d records without a page token", e.Module, e.Delivered, e.Limit)
+	}
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}
-	return s
+	return oneLine(s)
 }
 
 // Is matches [ErrPagingLimit].
