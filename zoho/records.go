@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/cloudcx/cxzoho/zoho/crm"
@@ -141,9 +142,15 @@ func (s *RecordsService) Update(ctx context.Context, module string, records []*c
 
 // Upsert updates the record that matches each input on the duplicate-check fields, or inserts it
 // when none matches (POST /{module}/upsert). Each result's Action says which ("insert" or
-// "update") and DuplicateField which field matched. The call is marked [Idempotent]: the retry
-// policy replays it after a server error or a lost connection. Splitting and results are as for
-// [Insert].
+// "update") and DuplicateField which field matched. Splitting and results are as for [Insert].
+//
+// A call is replayed after a server error or a lost connection only when every one of its
+// records has a value (a non-blank string or a number) in one of the duplicate-check fields:
+// opts.DuplicateCheckFields, or when none are given the module's system duplicate-check field
+// (Leads and Contacts Email, Accounts Account_Name, Deals Deal_Name, Cases Subject, …). A replay
+// then finds what the first attempt wrote and updates it. A record without such a value is a
+// plain insert for Zoho (every Task; a Lead without Email), so a call holding one is not replayed
+// once it may have reached Zoho: like Insert, it fails with an *[AmbiguousError].
 //
 // [Insert]: RecordsService.Insert
 func (s *RecordsService) Upsert(ctx context.Context, module string, records []*crm.Record, opts *UpsertOptions) (RecordResults, *Response, error) {
@@ -221,15 +228,15 @@ func (o *WriteOptions) validate() error {
 
 // writeOp describes one kind of batch write.
 type writeOp struct {
-	name       string // for errors: "insert", "update", "upsert"
-	method     string
-	suffix     string // path after the module: "" or "upsert"
-	needID     bool
-	idempotent bool
-	trigger    []string
-	dupFields  []string
-	batchSize  int
-	maxBody    int
+	name      string // for errors: "insert", "update", "upsert"
+	method    string
+	suffix    string // path after the module: "" or "upsert"
+	needID    bool
+	upsert    bool // replayable per call, when every record has a duplicate-check value
+	trigger   []string
+	dupFields []string
+	batchSize int
+	maxBody   int
 }
 
 // writeBody is the JSON body of a write call.
@@ -317,7 +324,8 @@ func (s *RecordsService) write(ctx context.Context, module string, op writeOp, r
 			callErr, unsent = err, b // cancelled before this call: it was not sent
 		} else {
 			var resp *Response
-			resp, callErr = s.writeBatch(ctx, op, path, raws, batch, results)
+			replayable := op.upsert && upsertReplayable(module, op.dupFields, raws, batch)
+			resp, callErr = s.writeBatch(ctx, op, path, raws, batch, replayable, results)
 			if resp != nil {
 				last = resp
 			}
@@ -341,13 +349,13 @@ func (s *RecordsService) write(ctx context.Context, module string, op writeOp, r
 
 // writeBatch makes one call and fills the results of its records. It returns an error only when
 // the call failed as a whole.
-func (s *RecordsService) writeBatch(ctx context.Context, op writeOp, path string, raws []json.RawMessage, batch []int, results RecordResults) (*Response, error) {
+func (s *RecordsService) writeBatch(ctx context.Context, op writeOp, path string, raws []json.RawMessage, batch []int, replayable bool, results RecordResults) (*Response, error) {
 	body := writeBody{Data: make([]json.RawMessage, len(batch)), Trigger: op.trigger, DuplicateCheckFields: op.dupFields}
 	for k, i := range batch {
 		body.Data[k] = raws[i]
 	}
 	var ropts []RequestOption
-	if op.idempotent {
+	if replayable {
 		ropts = append(ropts, Idempotent())
 	}
 	req, err := s.client.NewRequest(op.method, path, nil, body, ropts...)
@@ -391,6 +399,75 @@ func (s *RecordsService) doWrite(ctx context.Context, req *Request, fits func(n 
 	return &ans, resp, nil
 }
 
+// upsertReplayable reports whether an upsert of the records at batch may be sent again after Zoho
+// may have applied it. A record with no value in any duplicate-check field is a plain insert, and
+// a replay would insert it twice; a record with one is found by the replay and updated. The fields
+// checked are dupFields, else the module's system duplicate-check field (Zoho then also checks
+// user-defined unique fields, which the client does not know, so they are not counted).
+func upsertReplayable(module string, dupFields []string, raws []json.RawMessage, batch []int) bool {
+	if len(dupFields) == 0 {
+		f := systemDupField(module)
+		if f == "" {
+			return false
+		}
+		dupFields = []string{f}
+	}
+	for _, i := range batch {
+		rec, err := crm.ParseRecord(raws[i])
+		if err != nil || !slices.ContainsFunc(dupFields, func(f string) bool { return hasValue(rec, f) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasValue reports whether field holds a value Zoho can match on: a string that is not blank, or
+// a number.
+func hasValue(rec *crm.Record, field string) bool {
+	raw, ok := rec.Raw(field)
+	if !ok {
+		return false
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return false
+	}
+	switch x := v.(type) {
+	case string:
+		return strings.TrimSpace(x) != ""
+	case float64:
+		return true
+	}
+	return false
+}
+
+// systemDupField is the system duplicate-check field of upsert in module, "" for none (Tasks,
+// Calls, custom modules…): Leads and Contacts Email, Accounts Account_Name, Deals Deal_Name, Cases
+// and the inventory modules Subject, … (Kaizen #56, "Upsert Records API"; zoho-api.md §2.3).
+func systemDupField(module string) string {
+	switch module {
+	case "Leads", "Contacts":
+		return "Email"
+	case "Accounts":
+		return "Account_Name"
+	case "Deals":
+		return "Deal_Name"
+	case "Cases", "Quotes", "Sales_Orders", "Purchase_Orders", "Invoices":
+		return "Subject"
+	case "Campaigns":
+		return "Campaign_Name"
+	case "Solutions":
+		return "Solution_Title"
+	case "Products":
+		return "Product_Name"
+	case "Vendors":
+		return "Vendor_Name"
+	case "Price_Books":
+		return "Price_Book_Name"
+	}
+	return ""
+}
+
 // encodeAll encodes each record; nil records and encoding failures become per-record errors.
 func encodeAll[T any](records []*T) ([]json.RawMessage, []error) {
 	raws := make([]json.RawMessage, len(records))
@@ -425,7 +502,7 @@ func (s *RecordsService) writeOpFor(name string, o *WriteOptions) (writeOp, erro
 	case "update":
 		op.method, op.needID = http.MethodPut, true
 	case "upsert":
-		op.method, op.suffix, op.idempotent = http.MethodPost, "upsert", true
+		op.method, op.suffix, op.upsert = http.MethodPost, "upsert", true
 	}
 	if o != nil {
 		op.trigger = o.Trigger

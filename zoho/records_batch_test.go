@@ -47,6 +47,16 @@ func (z *batchZoho) responder(t *testing.T) httpmock.Responder {
 	}
 }
 
+// keyedLeads returns n Leads named "Lead i", each with an Email (Leads' duplicate-check field), so
+// that an upsert of them may be replayed.
+func keyedLeads(n int) []*crm.Record {
+	recs := leadRecords(n)
+	for i, r := range recs {
+		_ = r.Set("Email", fmt.Sprintf("lead%d@x.test", i))
+	}
+	return recs
+}
+
 // allOK answers every record with a success.
 func allOK(names []string) []string {
 	items := make([]string, len(names))
@@ -169,7 +179,8 @@ func TestWriteAmbiguousChunk(t *testing.T) {
 		}
 	}
 
-	// An upsert's second call is replayed with the same body, and every record is written.
+	// An upsert's second call, whose Leads all have an Email, is replayed with the same body, and
+	// every record is written.
 	z = &batchZoho{answer: func(call int, names []string) (int, []string) {
 		if call == 2 {
 			return 500, nil
@@ -177,7 +188,7 @@ func TestWriteAmbiguousChunk(t *testing.T) {
 		return 200, allOK(names)
 	}}
 	mt.RegisterResponder("POST", apiBase+"Leads/upsert", z.responder(t))
-	res, _, err = c.Records.Upsert(t.Context(), "Leads", leadRecords(250), nil)
+	res, _, err = c.Records.Upsert(t.Context(), "Leads", keyedLeads(250), nil)
 	if err != nil || z.calls != 4 || z.bodies[1] != z.bodies[2] {
 		t.Fatalf("err %v, %d calls", err, z.calls)
 	}
@@ -230,10 +241,14 @@ func TestWriteMaybeAppliedIsAmbiguous(t *testing.T) {
 	if !errors.As(err, &amb) || amb.StatusCode != 201 || !errors.As(res[1].Err, &amb) {
 		t.Fatalf("unreadable answer: %v / %v", err, res)
 	}
-	// An upsert may be sent again: its error is left as it is.
+	// An upsert that may be sent again (its Lead has an Email): its error is left as it is.
 	mt.RegisterResponder("POST", apiBase+"Leads/upsert", httpmock.NewStringResponder(200, `{"data":[{"code":"SUCC`))
-	if _, _, err := c.Records.Upsert(t.Context(), "Leads", leadRecords(1), nil); err == nil || errors.As(err, &amb) {
+	if _, _, err := c.Records.Upsert(t.Context(), "Leads", keyedLeads(1), nil); err == nil || errors.As(err, &amb) {
 		t.Fatalf("upsert: %v", err)
+	}
+	// Without an Email it is an insert for Zoho: ambiguous.
+	if _, _, err := c.Records.Upsert(t.Context(), "Leads", leadRecords(1), nil); !errors.As(err, &amb) {
+		t.Fatalf("upsert without a duplicate-check value: %v", err)
 	}
 	// A 2xx carrying Zoho's error envelope was refused: not ambiguous.
 	mt.RegisterResponder("POST", apiBase+"Cases", httpmock.NewStringResponder(200, `{"code":"INVALID_MODULE","message":"x","status":"error","details":{}}`))
