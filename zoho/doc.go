@@ -58,9 +58,12 @@
 // 429 (concurrency), 5xx and broken connections are retried with capped exponential backoff and
 // jitter; Retry-After is honoured up to a cap. A POST that reached Zoho is not replayed unless it
 // is marked [Idempotent] (Zoho has no idempotency keys): it fails with an [*AmbiguousError] and
-// the caller must look before writing again. Credit exhaustion (the org's 24-hour API credits)
-// is never retried. A 401 INVALID_TOKEN makes a [TokenRejecter] token source refresh, and the
-// call is retried once.
+// the caller must look before writing again. An upsert ([RecordsService.Upsert]) is replayed only
+// when every record of the call has a value in a duplicate-check field (without one, Zoho inserts
+// the record, and a replay would insert it again). A batch write whose final answer is a server
+// error gives no per-record results, even when the answer holds items: each record carries the
+// *AmbiguousError. Credit exhaustion (the org's 24-hour API credits) is never retried. A 401
+// INVALID_TOKEN makes a [TokenRejecter] token source refresh, and the call is retried once.
 //
 // # Page walks
 //

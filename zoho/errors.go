@@ -198,7 +198,9 @@ func (e *APIError) CreditsExhausted() bool { return e.RateLimit() == RateLimitCr
 // AmbiguousError is returned when a request that is not safe to replay (a POST not marked
 // idempotent) failed after it was sent: the connection broke, or Zoho answered with a server
 // error. Zoho may or may not have applied it. The client does not retry it; the caller must look
-// before it writes again (the sync package reconciles by the record's marker).
+// before it writes again (the sync package reconciles by the record's marker). A batch write of
+// [RecordsService] (any method) whose final answer is a server error fails with it too, and each
+// of its records carries it: such an answer is never read as per-record results.
 type AmbiguousError struct {
 	Method, Path string
 	// StatusCode is the HTTP status of the answer, or 0 if the connection broke.

@@ -126,8 +126,12 @@ func (e *PagingLimitError) Unwrap() error { return e.Err }
 // calls before it were made and their results are returned with it; the records of the failed
 // call carry its error — an *[AmbiguousError] when Zoho may have written them (a server error, a
 // lost connection, an unreadable success answer, the context ending while the call was in
-// flight) — and later records carry [ErrNotSent]. The Response is the last call's. Insert is not retried after it reached
-// Zoho (Zoho has no idempotency keys): use Upsert for writes that must be safe to repeat.
+// flight) — and later records carry [ErrNotSent]. An answer with a server error (5xx) is never
+// read as per-record results, even when it holds items: its records' fate is unknown, so they
+// carry the *AmbiguousError (for every write: insert, update, upsert, delete), and errors.As
+// still finds Zoho's *[APIError] inside. The Response is the last call's. Insert is not retried
+// after it reached Zoho (Zoho has no idempotency keys): use Upsert, with a duplicate-check value
+// in every record, for writes that must be safe to repeat.
 func (s *RecordsService) Insert(ctx context.Context, module string, records []*crm.Record, opts *WriteOptions) (RecordResults, *Response, error) {
 	return ForModule[crm.Record](s, module).Insert(ctx, records, opts)
 }
@@ -379,17 +383,28 @@ func (s *RecordsService) writeBatch(ctx context.Context, op writeOp, path string
 
 // doWrite sends a write or delete and returns Zoho's per-record answer. A call that failed for
 // every record comes as a 4xx whose body still holds the per-record items ({"data":[…]}): when
-// fits(number of items) holds, those are the answer, not a failure of the call.
+// fits(number of items) holds, those are the answer, not a failure of the call. Items are final
+// only in answers below 500: a call that may have been applied (an *AmbiguousError, checked first
+// since it wraps Zoho's error) or that ended with a server error (after the retries of a call that
+// may be replayed) fails as a whole with an *AmbiguousError, so that each of its records says its
+// fate is unknown rather than carry a temporary error that invites a blind resend.
 func (s *RecordsService) doWrite(ctx context.Context, req *Request, fits func(n int) bool) (*writeAnswer, *Response, error) {
 	var ans writeAnswer
 	resp, err := s.client.Do(ctx, req, &ans)
 	if err != nil {
-		var apiErr *APIError
-		if !errors.As(err, &apiErr) || len(apiErr.Body) == 0 {
+		var amb *AmbiguousError
+		if errors.As(err, &amb) {
 			return nil, resp, err
 		}
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) {
+			return nil, resp, err
+		}
+		if apiErr.HTTPStatus >= 500 {
+			return nil, resp, &AmbiguousError{Method: apiErr.Method, Path: apiErr.Path, StatusCode: apiErr.HTTPStatus, Err: err}
+		}
 		var failed writeAnswer
-		if json.Unmarshal(apiErr.Body, &failed) != nil || !fits(len(failed.Data)) {
+		if len(apiErr.Body) == 0 || json.Unmarshal(apiErr.Body, &failed) != nil || !fits(len(failed.Data)) {
 			return nil, resp, err
 		}
 		failed.status, failed.attempts = apiErr.HTTPStatus, apiErr.Attempts

@@ -290,3 +290,61 @@ func TestListSortByValidated(t *testing.T) {
 		t.Fatalf("%d calls", n)
 	}
 }
+
+// A server error is never a final answer for the records of a write, even when its body holds
+// per-record items: Zoho may have applied the call, so the call fails and every record of it says
+// that its fate is unknown (an *AmbiguousError, wrapping Zoho's error), for an insert as for the
+// writes that were retried (update, delete). Items are final only in answers below 500.
+func TestWriteServerErrorWithItemsIsAmbiguous(t *testing.T) {
+	c, mt := newMockClient(t)
+	items := func(n int) string {
+		its := make([]string, n)
+		for i := range its {
+			its[i] = `{"code":"INTERNAL_ERROR","details":{},"message":"Internal Server Error","status":"error"}`
+		}
+		return `{"data":[` + strings.Join(its, ",") + `]}`
+	}
+	mt.RegisterResponder("POST", apiBase+"Leads", httpmock.NewStringResponder(500, items(2)))
+	mt.RegisterResponder("PUT", apiBase+"Leads", httpmock.NewStringResponder(503, items(2)))
+	mt.RegisterResponder("PUT", apiBase+"Contacts", httpmock.NewStringResponder(502, `<html>Bad Gateway</html>`))
+	mt.RegisterResponder("DELETE", apiBase+"Leads", httpmock.NewStringResponder(500, items(2)))
+	withIDs := func(n int) []*crm.Record {
+		recs := leadRecords(n)
+		for i, r := range recs {
+			r.SetID(fmt.Sprint(i + 1))
+		}
+		return recs
+	}
+	calls := map[string]func() (RecordResults, error){
+		"insert": func() (RecordResults, error) {
+			res, _, err := c.Records.Insert(t.Context(), "Leads", leadRecords(2), nil)
+			return res, err
+		},
+		"update": func() (RecordResults, error) {
+			res, _, err := c.Records.Update(t.Context(), "Leads", withIDs(2), nil)
+			return res, err
+		},
+		"update, no items": func() (RecordResults, error) {
+			res, _, err := c.Records.Update(t.Context(), "Contacts", withIDs(2), nil)
+			return res, err
+		},
+		"delete": func() (RecordResults, error) {
+			res, _, err := c.Records.Delete(t.Context(), "Leads", []string{"1", "2"}, nil)
+			return res, err
+		},
+	}
+	for name, call := range calls {
+		res, err := call()
+		var amb *AmbiguousError
+		var apiErr *APIError
+		if !errors.As(err, &amb) || amb.StatusCode < 500 || !errors.As(err, &apiErr) || !apiErr.Temporary() {
+			t.Errorf("%s: err = %v, want an *AmbiguousError around the server error", name, err)
+		}
+		checkOneResultPerInput(t, res, 2)
+		for _, r := range res {
+			if !errors.As(r.Err, &amb) || r.OK() {
+				t.Errorf("%s: record %d: %v, want an *AmbiguousError", name, r.Index, r.Err)
+			}
+		}
+	}
+}

@@ -21,7 +21,8 @@ var (
 
 // RecordResult is the outcome of one input record of a write (insert, update, upsert, delete).
 // Zoho answers a batch with one item per record, in input order, whatever the HTTP status (201,
-// 200, 207 mixed, or 400 when all failed); each becomes a RecordResult.
+// 200, 207 mixed, or 400 when all failed); each becomes a RecordResult. Items of an answer with a
+// server error (5xx) are not final and are not used: see Err.
 type RecordResult struct {
 	// Index is the record's position in the caller's input (or in the ids given to Delete).
 	Index int
@@ -46,9 +47,9 @@ type RecordResult struct {
 	DuplicateField string
 	// Err is nil when the record was written. Otherwise it says why not: an *[APIError] with
 	// Zoho's code for a record Zoho refused (errors.Is(res.Err, ErrInvalidData) works), the call's
-	// error for the records of a call that failed as a whole (possibly an *[AmbiguousError]: Zoho
-	// may have written them), or [ErrNotSent], [ErrRecordTooLarge], [ErrInvalidRecord] for records
-	// that were not sent.
+	// error for the records of a call that failed as a whole (an *[AmbiguousError] when Zoho may
+	// have written them, as after any server error: test with errors.As before anything else), or
+	// [ErrNotSent], [ErrRecordTooLarge], [ErrInvalidRecord] for records that were not sent.
 	Err error
 }
 
