@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,4 +168,99 @@ func (r *slowReader) Read(p []byte) (int, error) {
 	r.pause()
 	r.left--
 	return copy(p, bytes.Repeat([]byte("y"), min(r.chunk, len(p)))), nil
+}
+
+// 100 calls through a limit of 5: never more than 5 reach the server at once, and 5 do (the first
+// ones are held until the fifth arrives).
+func TestConcurrencyLimitNeverExceeded(t *testing.T) {
+	var inFlight, peak atomic.Int32
+	full := make(chan struct{})
+	var fullOnce sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		if n == 5 {
+			fullOnce.Do(func() { close(full) })
+		}
+		<-full
+		inFlight.Add(-1)
+		w.Write([]byte(`{"data":[]}`))
+	}))
+	defer srv.Close()
+	c, err := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithConcurrency(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := c.NewRequest("GET", "Leads", nil, nil)
+			var v map[string]any
+			if _, err := c.Do(t.Context(), req, &v); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if p := peak.Load(); p != 5 {
+		t.Fatalf("peak concurrency %d, want 5", p)
+	}
+}
+
+func TestCallHookSeesEveryAttemptWithContext(t *testing.T) {
+	type key struct{}
+	var mu sync.Mutex
+	var seen []CallInfo
+	c, mt := newMockClient(t, WithCallHook(func(ctx context.Context, info CallInfo) {
+		if ctx.Value(key{}) != "chat-42" {
+			t.Errorf("hook context lost the caller's value")
+		}
+		mu.Lock()
+		seen = append(seen, info)
+		mu.Unlock()
+	}))
+	mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/Leads",
+		httpmock.ResponderFromMultipleResponses([]*http.Response{httpmock.NewStringResponse(503, ``), httpmock.NewStringResponse(200, `{}`)}))
+	req, _ := c.NewRequest("GET", "Leads", nil, nil)
+	if _, err := c.Do(context.WithValue(t.Context(), key{}, "chat-42"), req, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 || seen[0].Status != 503 || seen[0].Attempt != 1 || seen[1].Status != 200 || seen[1].Attempt != 2 ||
+		seen[1].Path != "/crm/v2/Leads" || seen[1].Method != "GET" {
+		t.Fatalf("seen = %+v", seen)
+	}
+}
+
+func TestConcurrencyWaitEndsWithTheContext(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{}`)) }))
+	defer srv.Close()
+	c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithConcurrency(1))
+	req, _ := c.NewRequest("GET", "org", nil, nil)
+	held, err := c.DoRaw(t.Context(), req) // holds the only slot until its body is closed
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The context ends while the call waits for the slot (or before it asks): it returns with the
+	// context's error (a wait that ignored the context would hang the test).
+	ctx, cancel := context.WithCancel(t.Context())
+	go cancel()
+	if _, err := c.Do(ctx, req, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	held.Body.Close()
+	if _, err := c.Do(t.Context(), req, nil); err != nil {
+		t.Fatalf("after the slot was released: %v", err)
+	}
 }
