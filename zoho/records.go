@@ -256,8 +256,19 @@ type writeAnswer struct {
 	status, attempts int
 }
 
-// notSentError is the Err of a record that was not sent because an earlier call failed.
+// notSentError is the Err of a record that was not sent because an earlier call failed. Its
+// fate is known, so it never wraps an *AmbiguousError (see notSent).
 type notSentError struct{ cause error }
+
+// notSent is the Err of a record not sent because of the failed call's error callErr: it wraps
+// [ErrNotSent] and the cause, and when the failed call was ambiguous, the cause under the
+// *AmbiguousError, so that errors.As(err, &amb) holds only for records whose fate is unknown.
+func notSent(callErr error) error {
+	if amb, ok := callErr.(*AmbiguousError); ok && amb.Err != nil {
+		callErr = amb.Err
+	}
+	return &notSentError{cause: callErr}
+}
 
 func (e *notSentError) Error() string   { return ErrNotSent.Error() + ": " + e.cause.Error() }
 func (e *notSentError) Unwrap() []error { return []error{ErrNotSent, e.cause} }
@@ -342,7 +353,7 @@ func (s *RecordsService) write(ctx context.Context, module string, op writeOp, r
 			}
 			for _, later := range batches[unsent:] {
 				for _, i := range later {
-					results[i].Err = &notSentError{cause: callErr}
+					results[i].Err = notSent(callErr)
 				}
 			}
 			return results, last, callErr
@@ -557,7 +568,7 @@ func (s *RecordsService) deleteIDs(ctx context.Context, module string, ids []str
 		end := min(start+MaxWriteBatch, len(ids))
 		if err := ctx.Err(); err != nil { // cancelled: this call and the later ones are not sent
 			for i := start; i < len(ids); i++ {
-				results[i].Err = &notSentError{cause: err}
+				results[i].Err = notSent(err)
 			}
 			return results, last, err
 		}
@@ -572,7 +583,7 @@ func (s *RecordsService) deleteIDs(ctx context.Context, module string, ids []str
 			results[i].Err = callErr
 		}
 		for i := end; i < len(ids); i++ {
-			results[i].Err = &notSentError{cause: callErr}
+			results[i].Err = notSent(callErr)
 		}
 		return results, last, callErr
 	}

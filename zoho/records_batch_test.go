@@ -173,7 +173,10 @@ func TestWriteAmbiguousChunk(t *testing.T) {
 				t.Fatalf("%d: %v", i, r)
 			}
 		default:
-			if !errors.Is(r.Err, ErrNotSent) || !errors.As(r.Err, &amb) {
+			// Not sent: its fate is known, so it is not ambiguous; the failed call's cause is
+			// still there.
+			var apiErr *APIError
+			if !errors.Is(r.Err, ErrNotSent) || errors.As(r.Err, &amb) || !errors.As(r.Err, &apiErr) || apiErr.HTTPStatus != 500 {
 				t.Fatalf("%d: %v", i, r)
 			}
 		}
