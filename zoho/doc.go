@@ -51,7 +51,10 @@
 //
 // The API domain is, in order: [WithBaseURL]; the token's api_domain (Zoho tells each org where
 // its API lives); the data centre's default. Tokens are only ever sent to Zoho's API domains or to
-// hosts named explicitly ([WithBaseURL], [WithAllowedHosts]).
+// hosts named explicitly ([WithBaseURL], [WithAllowedHosts]). A request's path must stay inside
+// the API: [Client.Do] and [Client.DoRaw] check it for every [Request], built by
+// [Client.NewRequest] or by hand, and refuse one with "..", a host, a query or the like with a
+// [*PathError] before anything is sent.
 //
 // # Retries
 //
