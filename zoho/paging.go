@@ -30,9 +30,10 @@ type paging struct {
 
 // Bounds of the walks whose listings Zoho does not cap itself, in items.
 const (
-	// maxUsersWalk is more users than a Zoho CRM org has (editions are sold per user; the
-	// largest orgs have thousands): 250 pages of 200.
-	maxUsersWalk = 50000
+	// maxUsersWalk is far more users than a Zoho CRM org has (editions are sold per user; the
+	// largest orgs have thousands, and package owner accepts at most 100,000 per tenant, which
+	// its walks must be able to reach and pass): 1,000 pages of 200.
+	maxUsersWalk = 200000
 	// maxAttachmentsWalk is what a record's attachments listing can reach: it pages by number
 	// only, and Zoho serves a listing by page number up to its 2,000th item ([PagingLimit]).
 	maxAttachmentsWalk = PagingLimit

@@ -303,34 +303,26 @@ func TestPagesItemBound(t *testing.T) {
 	}
 }
 
-// pageOf200 is a Zoho answer under key with 200 items and more_records true, whatever is asked.
-func pageOf200(key string) string {
-	items := make([]string, 200)
-	for i := range items {
-		items[i] = fmt.Sprintf(`{"id":"%d"}`, i)
-	}
-	return `{"` + key + `":[` + strings.Join(items, ",") + `],"info":{"per_page":200,"page":1,"more_records":true}}`
-}
-
-// The users and attachments walks are bounded by what such a listing can hold, and end with the
-// typed error naming them, not after 5,000 calls.
+// The users and attachments walks are bounded by what such a listing can hold (in pages of the
+// size asked for), and end with the typed error naming them, not after 5,000 calls. The server
+// here answers the same short page for ever.
 func TestUsersAndAttachmentsWalksAreBounded(t *testing.T) {
 	c, mt := newMockClient(t)
-	mt.RegisterResponder("GET", apiBase+"users", httpmock.NewStringResponder(200, pageOf200("users")))
-	mt.RegisterResponder("GET", apiBase+"Leads/1/Attachments", httpmock.NewStringResponder(200, pageOf200("data")))
+	mt.RegisterResponder("GET", apiBase+"users", httpmock.NewStringResponder(200, `{"users":[{"id":"1"}],"info":{"page":1,"more_records":true}}`))
+	mt.RegisterResponder("GET", apiBase+"Leads/1/Attachments", httpmock.NewStringResponder(200, `{"data":[{"id":"1"}],"info":{"page":1,"more_records":true}}`))
 	var err error
 	for _, e := range c.Users.ListIter(t.Context(), nil) {
 		err = e
 	}
 	ple := wantWalkLimit(t, err, "users")
-	if n := mt.GetCallCountInfo()["GET "+apiBase+"users"]; n != maxUsersWalk/MaxPerPage || ple.Delivered != maxUsersWalk {
+	if n := mt.GetCallCountInfo()["GET "+apiBase+"users"]; n != maxUsersWalk/MaxPerPage || ple.Delivered != n || ple.Limit != maxUsersWalk {
 		t.Fatalf("users: %d calls, %+v", n, ple)
 	}
 	for _, e := range c.Attachments.ListIter(t.Context(), "Leads", "1", nil) {
 		err = e
 	}
 	ple = wantWalkLimit(t, err, "attachments of Leads/1")
-	if n := mt.GetCallCountInfo()["GET "+apiBase+"Leads/1/Attachments"]; n != maxAttachmentsWalk/MaxPerPage || ple.Delivered != maxAttachmentsWalk {
+	if n := mt.GetCallCountInfo()["GET "+apiBase+"Leads/1/Attachments"]; n != maxAttachmentsWalk/MaxPerPage || ple.Delivered != n {
 		t.Fatalf("attachments: %d calls, %+v", n, ple)
 	}
 }

@@ -166,7 +166,7 @@ func compactUsers(us []*User) []*User {
 
 // ListIter returns every user of the selection, page after page, from opts.Page (default 1). It
 // does not modify opts. It stops at the first error, which it yields with a nil user, and stops
-// fetching when the loop breaks. A server that never ends the listing is stopped after 50,000
+// fetching when the loop breaks. A server that never ends the listing is stopped after 200,000
 // users with a [*PagingLimitError] naming "users".
 func (s *UsersService) ListIter(ctx context.Context, opts *ListUsersOptions) iter.Seq2[*User, error] {
 	return func(yield func(*User, error) bool) {
