@@ -419,7 +419,7 @@ func (s *AttachmentsService) ListIter(ctx context.Context, module, recordID stri
 		if opts != nil {
 			o = *opts
 		}
-		pages(ctx, paging{page: max(o.Page, 1)}, func(page int, _ string) ([]*Attachment, *Response, error) {
+		pages(ctx, paging{module: "attachments of " + module + "/" + recordID, page: max(o.Page, 1), perPage: o.PerPage, maxItems: maxAttachmentsWalk}, func(page int, _ string) ([]*Attachment, *Response, error) {
 			o.Page = page
 			return s.List(ctx, module, recordID, &o)
 		})(yield)

@@ -111,8 +111,9 @@ func WithTokenSource(ts oauth2.TokenSource) Option {
 	}
 }
 
-// WithHTTPClient uses hc's Transport as the base transport and its Timeout as the per-attempt
-// timeout. The client is copied, never modified; its CheckRedirect and Jar are not used.
+// WithHTTPClient uses hc's Transport as the base transport and its Timeout, when set, as the
+// per-attempt timeout of [WithTimeout] (a bound on the wait for the answer's headers, not on
+// bodies). The client is copied, never modified; its CheckRedirect and Jar are not used.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -244,7 +245,12 @@ func WithCallHook(fn func(ctx context.Context, info CallInfo)) Option {
 	}
 }
 
-// WithTimeout bounds each HTTP attempt (default 60s). The call's context bounds the whole call.
+// WithTimeout bounds how long each HTTP attempt waits for the answer's headers once the request
+// has been sent (default 60s), as http.Transport's ResponseHeaderTimeout does: an answer that does
+// not begin in time fails the attempt with an error whose Timeout() is true (a net.Error, matching
+// context.DeadlineExceeded), which the retry policy treats like a lost connection. It does not
+// bound sending or reading bodies, so a large upload or download is never cut while data flows:
+// the call's context bounds the whole call, bodies included.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -291,8 +297,8 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, limiter: newLimiter(cfg.concurrency)}
 	hc := &http.Client{
+		// No Timeout: it would also cut bodies. The transport bounds the wait for headers.
 		Transport:     &sdkTransport{client: c, base: base},
-		Timeout:       cfg.timeout,
 		CheckRedirect: sameHostRedirect,
 	}
 	c.retry = &retryablehttp.Client{

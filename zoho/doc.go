@@ -43,26 +43,47 @@
 // this package's retry decisions ([RetryPolicy]), an http.Client that refuses cross-host
 // redirects, a per-client concurrency limit ([WithConcurrency]; Zoho caps simultaneous calls per
 // org by edition), the access token (`Authorization: Zoho-oauthtoken …`, fetched for every attempt
-// so a refresh during a backoff is picked up), and the base transport.
+// so a refresh during a backoff is picked up), and the base transport. A call waits for its
+// concurrency slot before it fetches its token, and gives the slot back when the answer's body has
+// been read to its end or closed. [WithTimeout] bounds how long each attempt waits for the
+// answer's headers after sending; it never cuts a body that is still flowing (an attachment's
+// upload or download): the call's context bounds those.
 //
 // The API domain is, in order: [WithBaseURL]; the token's api_domain (Zoho tells each org where
 // its API lives); the data centre's default. Tokens are only ever sent to Zoho's API domains or to
-// hosts named explicitly ([WithBaseURL], [WithAllowedHosts]).
+// hosts named explicitly ([WithBaseURL], [WithAllowedHosts]). A request's path must stay inside
+// the API: [Client.Do] and [Client.DoRaw] check it for every [Request], built by
+// [Client.NewRequest] or by hand, and refuse one with "..", a host, a query or the like with a
+// [*PathError] before anything is sent.
 //
 // # Retries
 //
 // 429 (concurrency), 5xx and broken connections are retried with capped exponential backoff and
 // jitter; Retry-After is honoured up to a cap. A POST that reached Zoho is not replayed unless it
 // is marked [Idempotent] (Zoho has no idempotency keys): it fails with an [*AmbiguousError] and
-// the caller must look before writing again. Credit exhaustion (the org's 24-hour API credits)
-// is never retried. A 401 INVALID_TOKEN makes a [TokenRejecter] token source refresh, and the
-// call is retried once.
+// the caller must look before writing again. An upsert ([RecordsService.Upsert]) is replayed only
+// when every record of the call has a value in a duplicate-check field (without one, Zoho inserts
+// the record, and a replay would insert it again). A batch write whose final answer is a server
+// error gives no per-record results, even when the answer holds items: each record carries the
+// *AmbiguousError. Credit exhaustion (the org's 24-hour API credits) is never retried. A 401
+// INVALID_TOKEN makes a [TokenRejecter] token source refresh, and the call is retried once.
+//
+// # Page walks
+//
+// The iterators (ListIter, SearchIter) fetch page after page, lazily. Every walk is bounded, since
+// each page costs an API credit: by Zoho's paging limit (2,000 records by page number), by what
+// the listing can hold (an org's users, a record's attachments), by a page token the server hands
+// out a second time, and by 5,000 pages. It then ends, after the items it delivered, with a
+// [*PagingLimitError] naming the walk (errors.Is(err, [ErrPagingLimit])).
 //
 // # Errors
 //
 // Zoho's error answers are [*APIError] values, usable with [errors.As] and, for the common codes,
 // with [errors.Is] and the sentinels ([ErrInvalidToken], [ErrRateLimited], [ErrCreditsExhausted],
-// [ErrInvalidData], …). No error, log line or String output contains a token or a client secret.
+// [ErrInvalidData], …). No error, log line or String output contains a token or a client secret,
+// nor a query string: a call is named by its method and path, and net/http's errors, which name
+// the whole URL, are cut down to scheme, host and path ([RedactURL]), so that searched values such
+// as an email address stay out of logs.
 //
 // # Accounting
 //

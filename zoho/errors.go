@@ -198,7 +198,9 @@ func (e *APIError) CreditsExhausted() bool { return e.RateLimit() == RateLimitCr
 // AmbiguousError is returned when a request that is not safe to replay (a POST not marked
 // idempotent) failed after it was sent: the connection broke, or Zoho answered with a server
 // error. Zoho may or may not have applied it. The client does not retry it; the caller must look
-// before it writes again (the sync package reconciles by the record's marker).
+// before it writes again (the sync package reconciles by the record's marker). A batch write of
+// [RecordsService] (any method) whose final answer is a server error fails with it too, and each
+// of its records carries it: such an answer is never read as per-record results.
 type AmbiguousError struct {
 	Method, Path string
 	// StatusCode is the HTTP status of the answer, or 0 if the connection broke.
@@ -224,6 +226,23 @@ type HostError struct {
 
 // Error describes the refused host.
 func (e *HostError) Error() string { return fmt.Sprintf("zoho: refusing host %q: %s", e.URL, e.Reason) }
+
+// PathError is returned, before anything is sent, for a request path that is not a relative
+// path inside the API: absolute or with a host, with a query or fragment, with empty, "." or ".."
+// segments (also percent-encoded, or behind an encoded slash or a backslash), with control
+// characters or malformed escapes. [Client.NewRequest] and [PathJoin] refuse such paths, and
+// [Client.Do] and [Client.DoRaw] check a [Request] built by hand the same way.
+type PathError struct {
+	// Path is the refused path, as given.
+	Path string
+	// Reason says what is wrong with it.
+	Reason string
+}
+
+// Error describes the refused path.
+func (e *PathError) Error() string {
+	return fmt.Sprintf("zoho: request path %+.200q refused: %s", e.Path, e.Reason)
+}
 
 // errorEnvelope is Zoho's error body: top-level, or the first item of data[].
 type errorEnvelope struct {

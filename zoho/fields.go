@@ -77,6 +77,7 @@ type fieldCache struct {
 	mu      sync.Mutex
 	entries map[string]*fieldEntry
 	now     func() time.Time // for tests; nil means time.Now
+	waiting func()           // for tests: called when a caller starts waiting on a fetch in flight
 }
 
 type fieldEntry struct {
@@ -108,6 +109,9 @@ func (c *fieldCache) get(ctx context.Context, module string, ttl time.Duration,
 				// Expired (or failed): fetch again below.
 			default:
 				c.mu.Unlock()
+				if c.waiting != nil {
+					c.waiting()
+				}
 				select {
 				case <-e.done:
 				case <-ctx.Done():

@@ -97,10 +97,11 @@ func TestFieldsSingleFlight(t *testing.T) {
 	mt.RegisterResponder("GET", apiBase+"settings/fields", func(req *http.Request) (*http.Response, error) {
 		if calls.Add(1) == 1 {
 			<-release
-			return httpmock.NewStringResponse(200, fieldsAnswer), nil
 		}
 		return httpmock.NewStringResponse(200, fieldsAnswer), nil
 	})
+	waiting := make(chan struct{}, 8)
+	c.fields.waiting = func() { waiting <- struct{}{} }
 	var wg sync.WaitGroup
 	sets := make([]*crm.FieldSet, 8)
 	for i := range sets {
@@ -114,10 +115,9 @@ func TestFieldsSingleFlight(t *testing.T) {
 			sets[i] = fs
 		}()
 	}
-	for calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
+	for range len(sets) - 1 { // the first call is in flight and held: the others queue up behind it
+		<-waiting
 	}
-	time.Sleep(20 * time.Millisecond) // let the others queue up behind the first
 	close(release)
 	wg.Wait()
 	if calls.Load() != 1 {
@@ -131,8 +131,9 @@ func TestFieldsSingleFlight(t *testing.T) {
 
 	// A waiter whose context ends stops waiting.
 	c.Fields.Invalidate("Cases")
-	block := make(chan struct{})
+	entered, block := make(chan struct{}), make(chan struct{})
 	mt.RegisterResponder("GET", apiBase+"settings/fields", func(req *http.Request) (*http.Response, error) {
+		close(entered)
 		<-block
 		return httpmock.NewStringResponse(500, `{"code":"INTERNAL_ERROR","status":"error","message":"x","details":{}}`), nil
 	})
@@ -141,10 +142,11 @@ func TestFieldsSingleFlight(t *testing.T) {
 		_, _, err := c.Fields.List(context.Background(), "Cases")
 		leaderDone <- err
 	}()
-	time.Sleep(10 * time.Millisecond)
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	<-entered
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	if _, _, err := c.Fields.List(ctx, "Cases"); !errors.Is(err, context.DeadlineExceeded) {
+	c.fields.waiting = cancel // the waiter's context ends once it waits
+	if _, _, err := c.Fields.List(ctx, "Cases"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("waiter: %v", err)
 	}
 	close(block)
@@ -162,13 +164,17 @@ func TestFieldsSingleFlight(t *testing.T) {
 func TestFieldsLeaderCancelledWaiterFetches(t *testing.T) {
 	c, mt := newMockClient(t)
 	var calls atomic.Int32
+	entered := make(chan struct{})
 	mt.RegisterResponder("GET", apiBase+"settings/fields", func(req *http.Request) (*http.Response, error) {
 		if calls.Add(1) == 1 {
+			close(entered)
 			<-req.Context().Done()
 			return nil, req.Context().Err()
 		}
 		return httpmock.NewStringResponse(200, fieldsAnswer), nil
 	})
+	waiting := make(chan struct{}, 1)
+	c.fields.waiting = func() { waiting <- struct{}{} }
 	leaderCtx, cancelLeader := context.WithCancel(t.Context())
 	defer cancelLeader()
 	leaderErr := make(chan error, 1)
@@ -176,9 +182,7 @@ func TestFieldsLeaderCancelledWaiterFetches(t *testing.T) {
 		_, _, err := c.Fields.List(leaderCtx, "Cases")
 		leaderErr <- err
 	}()
-	for calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	<-entered
 	waiter := make(chan error, 1)
 	var got *crm.FieldSet
 	go func() {
@@ -186,7 +190,7 @@ func TestFieldsLeaderCancelledWaiterFetches(t *testing.T) {
 		got = fs
 		waiter <- err
 	}()
-	time.Sleep(20 * time.Millisecond) // the waiter queues up behind the leader
+	<-waiting // the waiter queued up behind the leader
 	cancelLeader()
 	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
 		t.Fatalf("leader: %v", err)
@@ -206,7 +210,8 @@ func TestFieldsLeaderCancelledWaiterFetches(t *testing.T) {
 // A fetch that panics releases the callers waiting on it (with an error) instead of leaving them
 // blocked for ever, and nothing is cached.
 func TestFieldsCachePanickingFetchReleasesWaiters(t *testing.T) {
-	var fc fieldCache
+	waiting := make(chan struct{})
+	fc := fieldCache{waiting: func() { close(waiting) }}
 	started, release := make(chan struct{}), make(chan struct{})
 	leaderPanicked := make(chan any, 1)
 	go func() {
@@ -225,18 +230,13 @@ func TestFieldsCachePanickingFetchReleasesWaiters(t *testing.T) {
 		})
 		waiter <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	<-waiting
 	close(release)
 	if p := <-leaderPanicked; p != "boom" {
 		t.Fatalf("leader: %v", p)
 	}
-	select {
-	case err := <-waiter:
-		if err == nil || !strings.HasPrefix(err.Error(), "zoho: ") {
-			t.Fatalf("waiter: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("waiter blocked")
+	if err := <-waiter; err == nil || !strings.HasPrefix(err.Error(), "zoho: ") {
+		t.Fatalf("waiter: %v", err)
 	}
 	fs, _, err := fc.get(t.Context(), "Cases", time.Minute, func(context.Context, string) (*crm.FieldSet, *Response, error) {
 		return crm.NewFieldSet("Cases", nil), nil, nil

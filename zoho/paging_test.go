@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/jarcoal/httpmock"
 )
 
 // fakePages serves items 0..total-1 in pages of per (numbered from 1; page 0 is page 1) and
@@ -206,7 +208,7 @@ func TestPagesEndlessServerIsStopped(t *testing.T) {
 			err = e
 		}
 	}
-	if !errors.Is(err, ErrPagingLimit) || fetches != maxWalkPages {
+	if wantWalkLimit(t, err, "users"); fetches != maxWalkPages {
 		t.Fatalf("err %v after %d fetches", err, fetches)
 	}
 	// A server that hands out the same page token again is stopped at once.
@@ -221,7 +223,106 @@ func TestPagesEndlessServerIsStopped(t *testing.T) {
 			err = e
 		}
 	}
-	if !errors.Is(err, ErrPagingLimit) || fetches != 2 {
+	if wantWalkLimit(t, err, "Leads"); fetches != 2 {
 		t.Fatalf("same token: err %v after %d fetches", err, fetches)
+	}
+}
+
+// walkErr runs a walk to its end and returns its error and how many pages it fetched.
+func walkErr(t *testing.T, p paging, fetch func(page int, token string) ([]int, *Response, error)) (int, error) {
+	t.Helper()
+	fetches := 0
+	counted := func(page int, token string) ([]int, *Response, error) {
+		fetches++
+		return fetch(page, token)
+	}
+	var err error
+	for _, e := range pages(t.Context(), p, counted) {
+		if e != nil {
+			err = e
+		}
+	}
+	return fetches, err
+}
+
+// wantWalkLimit checks that err is the one typed error that names the walk.
+func wantWalkLimit(t *testing.T, err error, walk string) *PagingLimitError {
+	t.Helper()
+	var ple *PagingLimitError
+	if !errors.As(err, &ple) || !errors.Is(err, ErrPagingLimit) || ple.Module != walk ||
+		!strings.Contains(err.Error(), "listing "+walk+" ") || strings.Contains(err.Error(), "listing :") {
+		t.Fatalf("err = %v (%T), want a *PagingLimitError naming %q", err, err, walk)
+	}
+	return ple
+}
+
+// Every page token seen is remembered: a server that alternates two tokens, or hands back the
+// caller's starting token, is stopped at the first repeat.
+func TestPagesRepeatedTokenOfAnyEarlierPageStops(t *testing.T) {
+	alternate := func(page int, token string) ([]int, *Response, error) {
+		next := map[string]string{"": "t1", "t1": "t2", "t2": "t1"}[token]
+		return []int{0}, &Response{Info: &PageInfo{MoreRecords: true, NextPageToken: next}}, nil
+	}
+	fetches, err := walkErr(t, paging{module: "Leads", capped: true, tokens: true}, alternate)
+	if ple := wantWalkLimit(t, err, "Leads"); fetches != 3 || ple.Delivered != 3 {
+		t.Fatalf("%d fetches, %d delivered", fetches, ple.Delivered)
+	}
+	back := func(page int, token string) ([]int, *Response, error) {
+		return []int{0}, &Response{Info: &PageInfo{MoreRecords: true, NextPageToken: "t0"}}, nil
+	}
+	fetches, err = walkErr(t, paging{module: "Leads", capped: true, tokens: true, token: "t0"}, back)
+	if wantWalkLimit(t, err, "Leads"); fetches != 1 {
+		t.Fatalf("%d fetches", fetches)
+	}
+}
+
+// A capped walk whose server says page 1 every time still moves on, and ends at Zoho's limit.
+func TestPagesCappedServerRepeatingItsPageNumber(t *testing.T) {
+	same := func(page int, token string) ([]int, *Response, error) {
+		return make([]int, 200), &Response{Info: &PageInfo{Page: 1, PerPage: 200, MoreRecords: true}}, nil
+	}
+	fetches, err := walkErr(t, paging{module: "Leads", capped: true}, same)
+	if ple := wantWalkLimit(t, err, "Leads"); fetches != 10 || ple.Limit != PagingLimit {
+		t.Fatalf("%d fetches, %+v", fetches, ple)
+	}
+}
+
+// A walk with an item bound stops once it has fetched as many pages as that bound fills.
+func TestPagesItemBound(t *testing.T) {
+	endless := func(page int, token string) ([]int, *Response, error) {
+		return make([]int, 200), &Response{Info: &PageInfo{Page: page, MoreRecords: true}}, nil
+	}
+	fetches, err := walkErr(t, paging{module: "users", page: 1, maxItems: 1000}, endless)
+	if ple := wantWalkLimit(t, err, "users"); fetches != 5 || ple.Delivered != 1000 || ple.Limit != 1000 {
+		t.Fatalf("%d fetches, %+v", fetches, ple)
+	}
+	// The bound is counted in the page size asked for.
+	fetches, err = walkErr(t, paging{module: "users", page: 1, perPage: 100, maxItems: 1000}, endless)
+	if wantWalkLimit(t, err, "users"); fetches != 10 {
+		t.Fatalf("%d fetches", fetches)
+	}
+}
+
+// The users and attachments walks are bounded by what such a listing can hold (in pages of the
+// size asked for), and end with the typed error naming them, not after 5,000 calls. The server
+// here answers the same short page for ever.
+func TestUsersAndAttachmentsWalksAreBounded(t *testing.T) {
+	c, mt := newMockClient(t)
+	mt.RegisterResponder("GET", apiBase+"users", httpmock.NewStringResponder(200, `{"users":[{"id":"1"}],"info":{"page":1,"more_records":true}}`))
+	mt.RegisterResponder("GET", apiBase+"Leads/1/Attachments", httpmock.NewStringResponder(200, `{"data":[{"id":"1"}],"info":{"page":1,"more_records":true}}`))
+	var err error
+	for _, e := range c.Users.ListIter(t.Context(), nil) {
+		err = e
+	}
+	ple := wantWalkLimit(t, err, "users")
+	if n := mt.GetCallCountInfo()["GET "+apiBase+"users"]; n != maxUsersWalk/MaxPerPage || ple.Delivered != n || ple.Limit != maxUsersWalk {
+		t.Fatalf("users: %d calls, %+v", n, ple)
+	}
+	for _, e := range c.Attachments.ListIter(t.Context(), "Leads", "1", nil) {
+		err = e
+	}
+	ple = wantWalkLimit(t, err, "attachments of Leads/1")
+	if n := mt.GetCallCountInfo()["GET "+apiBase+"Leads/1/Attachments"]; n != maxAttachmentsWalk/MaxPerPage || ple.Delivered != n {
+		t.Fatalf("attachments: %d calls, %+v", n, ple)
 	}
 }

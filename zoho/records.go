@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/cloudcx/cxzoho/zoho/crm"
@@ -70,31 +71,43 @@ type DeleteOptions struct {
 	SkipWorkflow bool
 }
 
-// ErrPagingLimit is matched (errors.Is) by the error that ends a listing at Zoho's paging limit:
-// see [PagingLimitError].
+// ErrPagingLimit is matched (errors.Is) by the error that ends a page walk at Zoho's paging limit
+// or at the walk's own bound: see [PagingLimitError].
 var ErrPagingLimit = errors.New("zoho: paging limit reached")
 
-// PagingLimitError ends a record listing that would go past Zoho's paging limit: without a page
-// token, Zoho serves only the first [PagingLimit] records of a listing. The records before it were
-// delivered; narrow the listing (If-Modified-Since, a custom view, sorting by Modified_Time and
-// resuming from the last one seen) to reach the rest.
+// PagingLimitError ends a page walk (an iterator over a listing) that went as far as it may. Most
+// often it is Zoho's paging limit: without a page token, Zoho serves only the first [PagingLimit]
+// records of a listing. The records before it were delivered; narrow the listing
+// (If-Modified-Since, a custom view, sorting by Modified_Time and resuming from the last one seen)
+// to reach the rest. A walk also ends with it when the server would have it go on without end
+// (Reason says how): more pages than the listing can hold, or a page token handed out twice.
 type PagingLimitError struct {
+	// Module names the walk: the module ("Leads"), "users", or "attachments of Leads/123".
 	Module string
-	// Delivered is how many records the listing delivered before it stopped.
+	// Delivered is how many items the walk delivered before it stopped.
 	Delivered int
-	// Limit is the limit in records (2,000).
+	// Limit is the limit in items that ended the walk: [PagingLimit] for Zoho's paging limit, the
+	// most items the listing can hold for a walk's own bound, 0 when the walk stopped a server
+	// that did not end.
 	Limit int
+	// Reason says why the walk stopped when it was not Zoho's paging limit ("" for that).
+	Reason string
 	// Err is Zoho's own error, when Zoho refused the page (nil when the client stopped first).
 	Err error
 }
 
 // Error describes the limit.
 func (e *PagingLimitError) Error() string {
-	s := fmt.Sprintf("zoho: listing %s stopped after %d records: Zoho pages at most %d records without a page token", e.Module, e.Delivered, e.Limit)
+	var s string
+	if e.Reason != "" {
+		s = fmt.Sprintf("zoho: listing %s stopped after %d items: %s", e.Module, e.Delivered, e.Reason)
+	} else {
+		s = fmt.Sprintf("zoho: listing %s stopped after %d records: Zoho pages at most %d records without a page token", e.Module, e.Delivered, e.Limit)
+	}
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}
-	return s
+	return oneLine(s)
 }
 
 // Is matches [ErrPagingLimit].
@@ -113,8 +126,12 @@ func (e *PagingLimitError) Unwrap() error { return e.Err }
 // calls before it were made and their results are returned with it; the records of the failed
 // call carry its error — an *[AmbiguousError] when Zoho may have written them (a server error, a
 // lost connection, an unreadable success answer, the context ending while the call was in
-// flight) — and later records carry [ErrNotSent]. The Response is the last call's. Insert is not retried after it reached
-// Zoho (Zoho has no idempotency keys): use Upsert for writes that must be safe to repeat.
+// flight) — and later records carry [ErrNotSent]. An answer with a server error (5xx) is never
+// read as per-record results, even when it holds items: its records' fate is unknown, so they
+// carry the *AmbiguousError (for every write: insert, update, upsert, delete), and errors.As
+// still finds Zoho's *[APIError] inside. The Response is the last call's. Insert is not retried
+// after it reached Zoho (Zoho has no idempotency keys): use Upsert, with a duplicate-check value
+// in every record, for writes that must be safe to repeat.
 func (s *RecordsService) Insert(ctx context.Context, module string, records []*crm.Record, opts *WriteOptions) (RecordResults, *Response, error) {
 	return ForModule[crm.Record](s, module).Insert(ctx, records, opts)
 }
@@ -129,9 +146,15 @@ func (s *RecordsService) Update(ctx context.Context, module string, records []*c
 
 // Upsert updates the record that matches each input on the duplicate-check fields, or inserts it
 // when none matches (POST /{module}/upsert). Each result's Action says which ("insert" or
-// "update") and DuplicateField which field matched. The call is marked [Idempotent]: the retry
-// policy replays it after a server error or a lost connection. Splitting and results are as for
-// [Insert].
+// "update") and DuplicateField which field matched. Splitting and results are as for [Insert].
+//
+// A call is replayed after a server error or a lost connection only when every one of its
+// records has a value (a non-blank string or a number) in one of the duplicate-check fields:
+// opts.DuplicateCheckFields, or when none are given the module's system duplicate-check field
+// (Leads and Contacts Email, Accounts Account_Name, Deals Deal_Name, Cases Subject, …). A replay
+// then finds what the first attempt wrote and updates it. A record without such a value is a
+// plain insert for Zoho (every Task; a Lead without Email), so a call holding one is not replayed
+// once it may have reached Zoho: like Insert, it fails with an *[AmbiguousError].
 //
 // [Insert]: RecordsService.Insert
 func (s *RecordsService) Upsert(ctx context.Context, module string, records []*crm.Record, opts *UpsertOptions) (RecordResults, *Response, error) {
@@ -209,15 +232,15 @@ func (o *WriteOptions) validate() error {
 
 // writeOp describes one kind of batch write.
 type writeOp struct {
-	name       string // for errors: "insert", "update", "upsert"
-	method     string
-	suffix     string // path after the module: "" or "upsert"
-	needID     bool
-	idempotent bool
-	trigger    []string
-	dupFields  []string
-	batchSize  int
-	maxBody    int
+	name      string // for errors: "insert", "update", "upsert"
+	method    string
+	suffix    string // path after the module: "" or "upsert"
+	needID    bool
+	upsert    bool // replayable per call, when every record has a duplicate-check value
+	trigger   []string
+	dupFields []string
+	batchSize int
+	maxBody   int
 }
 
 // writeBody is the JSON body of a write call.
@@ -233,8 +256,19 @@ type writeAnswer struct {
 	status, attempts int
 }
 
-// notSentError is the Err of a record that was not sent because an earlier call failed.
+// notSentError is the Err of a record that was not sent because an earlier call failed. Its
+// fate is known, so it never wraps an *AmbiguousError (see notSent).
 type notSentError struct{ cause error }
+
+// notSent is the Err of a record not sent because of the failed call's error callErr: it wraps
+// [ErrNotSent] and the cause, and when the failed call was ambiguous, the cause under the
+// *AmbiguousError, so that errors.As(err, &amb) holds only for records whose fate is unknown.
+func notSent(callErr error) error {
+	if amb, ok := callErr.(*AmbiguousError); ok && amb.Err != nil {
+		callErr = amb.Err
+	}
+	return &notSentError{cause: callErr}
+}
 
 func (e *notSentError) Error() string   { return ErrNotSent.Error() + ": " + e.cause.Error() }
 func (e *notSentError) Unwrap() []error { return []error{ErrNotSent, e.cause} }
@@ -305,7 +339,8 @@ func (s *RecordsService) write(ctx context.Context, module string, op writeOp, r
 			callErr, unsent = err, b // cancelled before this call: it was not sent
 		} else {
 			var resp *Response
-			resp, callErr = s.writeBatch(ctx, op, path, raws, batch, results)
+			replayable := op.upsert && upsertReplayable(module, op.dupFields, raws, batch)
+			resp, callErr = s.writeBatch(ctx, op, path, raws, batch, replayable, results)
 			if resp != nil {
 				last = resp
 			}
@@ -318,7 +353,7 @@ func (s *RecordsService) write(ctx context.Context, module string, op writeOp, r
 			}
 			for _, later := range batches[unsent:] {
 				for _, i := range later {
-					results[i].Err = &notSentError{cause: callErr}
+					results[i].Err = notSent(callErr)
 				}
 			}
 			return results, last, callErr
@@ -329,13 +364,13 @@ func (s *RecordsService) write(ctx context.Context, module string, op writeOp, r
 
 // writeBatch makes one call and fills the results of its records. It returns an error only when
 // the call failed as a whole.
-func (s *RecordsService) writeBatch(ctx context.Context, op writeOp, path string, raws []json.RawMessage, batch []int, results RecordResults) (*Response, error) {
+func (s *RecordsService) writeBatch(ctx context.Context, op writeOp, path string, raws []json.RawMessage, batch []int, replayable bool, results RecordResults) (*Response, error) {
 	body := writeBody{Data: make([]json.RawMessage, len(batch)), Trigger: op.trigger, DuplicateCheckFields: op.dupFields}
 	for k, i := range batch {
 		body.Data[k] = raws[i]
 	}
 	var ropts []RequestOption
-	if op.idempotent {
+	if replayable {
 		ropts = append(ropts, Idempotent())
 	}
 	req, err := s.client.NewRequest(op.method, path, nil, body, ropts...)
@@ -359,17 +394,28 @@ func (s *RecordsService) writeBatch(ctx context.Context, op writeOp, path string
 
 // doWrite sends a write or delete and returns Zoho's per-record answer. A call that failed for
 // every record comes as a 4xx whose body still holds the per-record items ({"data":[…]}): when
-// fits(number of items) holds, those are the answer, not a failure of the call.
+// fits(number of items) holds, those are the answer, not a failure of the call. Items are final
+// only in answers below 500: a call that may have been applied (an *AmbiguousError, checked first
+// since it wraps Zoho's error) or that ended with a server error (after the retries of a call that
+// may be replayed) fails as a whole with an *AmbiguousError, so that each of its records says its
+// fate is unknown rather than carry a temporary error that invites a blind resend.
 func (s *RecordsService) doWrite(ctx context.Context, req *Request, fits func(n int) bool) (*writeAnswer, *Response, error) {
 	var ans writeAnswer
 	resp, err := s.client.Do(ctx, req, &ans)
 	if err != nil {
-		var apiErr *APIError
-		if !errors.As(err, &apiErr) || len(apiErr.Body) == 0 {
+		var amb *AmbiguousError
+		if errors.As(err, &amb) {
 			return nil, resp, err
 		}
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) {
+			return nil, resp, err
+		}
+		if apiErr.HTTPStatus >= 500 {
+			return nil, resp, &AmbiguousError{Method: apiErr.Method, Path: apiErr.Path, StatusCode: apiErr.HTTPStatus, Err: err}
+		}
 		var failed writeAnswer
-		if json.Unmarshal(apiErr.Body, &failed) != nil || !fits(len(failed.Data)) {
+		if len(apiErr.Body) == 0 || json.Unmarshal(apiErr.Body, &failed) != nil || !fits(len(failed.Data)) {
 			return nil, resp, err
 		}
 		failed.status, failed.attempts = apiErr.HTTPStatus, apiErr.Attempts
@@ -377,6 +423,75 @@ func (s *RecordsService) doWrite(ctx context.Context, req *Request, fits func(n 
 	}
 	ans.status, ans.attempts = resp.StatusCode, resp.Attempts
 	return &ans, resp, nil
+}
+
+// upsertReplayable reports whether an upsert of the records at batch may be sent again after Zoho
+// may have applied it. A record with no value in any duplicate-check field is a plain insert, and
+// a replay would insert it twice; a record with one is found by the replay and updated. The fields
+// checked are dupFields, else the module's system duplicate-check field (Zoho then also checks
+// user-defined unique fields, which the client does not know, so they are not counted).
+func upsertReplayable(module string, dupFields []string, raws []json.RawMessage, batch []int) bool {
+	if len(dupFields) == 0 {
+		f := systemDupField(module)
+		if f == "" {
+			return false
+		}
+		dupFields = []string{f}
+	}
+	for _, i := range batch {
+		rec, err := crm.ParseRecord(raws[i])
+		if err != nil || !slices.ContainsFunc(dupFields, func(f string) bool { return hasValue(rec, f) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasValue reports whether field holds a value Zoho can match on: a string that is not blank, or
+// a number.
+func hasValue(rec *crm.Record, field string) bool {
+	raw, ok := rec.Raw(field)
+	if !ok {
+		return false
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return false
+	}
+	switch x := v.(type) {
+	case string:
+		return strings.TrimSpace(x) != ""
+	case float64:
+		return true
+	}
+	return false
+}
+
+// systemDupField is the system duplicate-check field of upsert in module, "" for none (Tasks,
+// Calls, custom modules…): Leads and Contacts Email, Accounts Account_Name, Deals Deal_Name, Cases
+// and the inventory modules Subject, … (Kaizen #56, "Upsert Records API"; zoho-api.md §2.3).
+func systemDupField(module string) string {
+	switch module {
+	case "Leads", "Contacts":
+		return "Email"
+	case "Accounts":
+		return "Account_Name"
+	case "Deals":
+		return "Deal_Name"
+	case "Cases", "Quotes", "Sales_Orders", "Purchase_Orders", "Invoices":
+		return "Subject"
+	case "Campaigns":
+		return "Campaign_Name"
+	case "Solutions":
+		return "Solution_Title"
+	case "Products":
+		return "Product_Name"
+	case "Vendors":
+		return "Vendor_Name"
+	case "Price_Books":
+		return "Price_Book_Name"
+	}
+	return ""
 }
 
 // encodeAll encodes each record; nil records and encoding failures become per-record errors.
@@ -413,7 +528,7 @@ func (s *RecordsService) writeOpFor(name string, o *WriteOptions) (writeOp, erro
 	case "update":
 		op.method, op.needID = http.MethodPut, true
 	case "upsert":
-		op.method, op.suffix, op.idempotent = http.MethodPost, "upsert", true
+		op.method, op.suffix, op.upsert = http.MethodPost, "upsert", true
 	}
 	if o != nil {
 		op.trigger = o.Trigger
@@ -453,7 +568,7 @@ func (s *RecordsService) deleteIDs(ctx context.Context, module string, ids []str
 		end := min(start+MaxWriteBatch, len(ids))
 		if err := ctx.Err(); err != nil { // cancelled: this call and the later ones are not sent
 			for i := start; i < len(ids); i++ {
-				results[i].Err = &notSentError{cause: err}
+				results[i].Err = notSent(err)
 			}
 			return results, last, err
 		}
@@ -468,7 +583,7 @@ func (s *RecordsService) deleteIDs(ctx context.Context, module string, ids []str
 			results[i].Err = callErr
 		}
 		for i := end; i < len(ids); i++ {
-			results[i].Err = &notSentError{cause: callErr}
+			results[i].Err = notSent(callErr)
 		}
 		return results, last, callErr
 	}

@@ -47,6 +47,16 @@ func (z *batchZoho) responder(t *testing.T) httpmock.Responder {
 	}
 }
 
+// keyedLeads returns n Leads named "Lead i", each with an Email (Leads' duplicate-check field), so
+// that an upsert of them may be replayed.
+func keyedLeads(n int) []*crm.Record {
+	recs := leadRecords(n)
+	for i, r := range recs {
+		_ = r.Set("Email", fmt.Sprintf("lead%d@x.test", i))
+	}
+	return recs
+}
+
 // allOK answers every record with a success.
 func allOK(names []string) []string {
 	items := make([]string, len(names))
@@ -163,13 +173,17 @@ func TestWriteAmbiguousChunk(t *testing.T) {
 				t.Fatalf("%d: %v", i, r)
 			}
 		default:
-			if !errors.Is(r.Err, ErrNotSent) || !errors.As(r.Err, &amb) {
+			// Not sent: its fate is known, so it is not ambiguous; the failed call's cause is
+			// still there.
+			var apiErr *APIError
+			if !errors.Is(r.Err, ErrNotSent) || errors.As(r.Err, &amb) || !errors.As(r.Err, &apiErr) || apiErr.HTTPStatus != 500 {
 				t.Fatalf("%d: %v", i, r)
 			}
 		}
 	}
 
-	// An upsert's second call is replayed with the same body, and every record is written.
+	// An upsert's second call, whose Leads all have an Email, is replayed with the same body, and
+	// every record is written.
 	z = &batchZoho{answer: func(call int, names []string) (int, []string) {
 		if call == 2 {
 			return 500, nil
@@ -177,7 +191,7 @@ func TestWriteAmbiguousChunk(t *testing.T) {
 		return 200, allOK(names)
 	}}
 	mt.RegisterResponder("POST", apiBase+"Leads/upsert", z.responder(t))
-	res, _, err = c.Records.Upsert(t.Context(), "Leads", leadRecords(250), nil)
+	res, _, err = c.Records.Upsert(t.Context(), "Leads", keyedLeads(250), nil)
 	if err != nil || z.calls != 4 || z.bodies[1] != z.bodies[2] {
 		t.Fatalf("err %v, %d calls", err, z.calls)
 	}
@@ -230,10 +244,14 @@ func TestWriteMaybeAppliedIsAmbiguous(t *testing.T) {
 	if !errors.As(err, &amb) || amb.StatusCode != 201 || !errors.As(res[1].Err, &amb) {
 		t.Fatalf("unreadable answer: %v / %v", err, res)
 	}
-	// An upsert may be sent again: its error is left as it is.
+	// An upsert that may be sent again (its Lead has an Email): its error is left as it is.
 	mt.RegisterResponder("POST", apiBase+"Leads/upsert", httpmock.NewStringResponder(200, `{"data":[{"code":"SUCC`))
-	if _, _, err := c.Records.Upsert(t.Context(), "Leads", leadRecords(1), nil); err == nil || errors.As(err, &amb) {
+	if _, _, err := c.Records.Upsert(t.Context(), "Leads", keyedLeads(1), nil); err == nil || errors.As(err, &amb) {
 		t.Fatalf("upsert: %v", err)
+	}
+	// Without an Email it is an insert for Zoho: ambiguous.
+	if _, _, err := c.Records.Upsert(t.Context(), "Leads", leadRecords(1), nil); !errors.As(err, &amb) {
+		t.Fatalf("upsert without a duplicate-check value: %v", err)
 	}
 	// A 2xx carrying Zoho's error envelope was refused: not ambiguous.
 	mt.RegisterResponder("POST", apiBase+"Cases", httpmock.NewStringResponder(200, `{"code":"INVALID_MODULE","message":"x","status":"error","details":{}}`))
@@ -273,5 +291,63 @@ func TestListSortByValidated(t *testing.T) {
 	}
 	if n := mt.GetTotalCallCount(); n != 0 {
 		t.Fatalf("%d calls", n)
+	}
+}
+
+// A server error is never a final answer for the records of a write, even when its body holds
+// per-record items: Zoho may have applied the call, so the call fails and every record of it says
+// that its fate is unknown (an *AmbiguousError, wrapping Zoho's error), for an insert as for the
+// writes that were retried (update, delete). Items are final only in answers below 500.
+func TestWriteServerErrorWithItemsIsAmbiguous(t *testing.T) {
+	c, mt := newMockClient(t)
+	items := func(n int) string {
+		its := make([]string, n)
+		for i := range its {
+			its[i] = `{"code":"INTERNAL_ERROR","details":{},"message":"Internal Server Error","status":"error"}`
+		}
+		return `{"data":[` + strings.Join(its, ",") + `]}`
+	}
+	mt.RegisterResponder("POST", apiBase+"Leads", httpmock.NewStringResponder(500, items(2)))
+	mt.RegisterResponder("PUT", apiBase+"Leads", httpmock.NewStringResponder(503, items(2)))
+	mt.RegisterResponder("PUT", apiBase+"Contacts", httpmock.NewStringResponder(502, `<html>Bad Gateway</html>`))
+	mt.RegisterResponder("DELETE", apiBase+"Leads", httpmock.NewStringResponder(500, items(2)))
+	withIDs := func(n int) []*crm.Record {
+		recs := leadRecords(n)
+		for i, r := range recs {
+			r.SetID(fmt.Sprint(i + 1))
+		}
+		return recs
+	}
+	calls := map[string]func() (RecordResults, error){
+		"insert": func() (RecordResults, error) {
+			res, _, err := c.Records.Insert(t.Context(), "Leads", leadRecords(2), nil)
+			return res, err
+		},
+		"update": func() (RecordResults, error) {
+			res, _, err := c.Records.Update(t.Context(), "Leads", withIDs(2), nil)
+			return res, err
+		},
+		"update, no items": func() (RecordResults, error) {
+			res, _, err := c.Records.Update(t.Context(), "Contacts", withIDs(2), nil)
+			return res, err
+		},
+		"delete": func() (RecordResults, error) {
+			res, _, err := c.Records.Delete(t.Context(), "Leads", []string{"1", "2"}, nil)
+			return res, err
+		},
+	}
+	for name, call := range calls {
+		res, err := call()
+		var amb *AmbiguousError
+		var apiErr *APIError
+		if !errors.As(err, &amb) || amb.StatusCode < 500 || !errors.As(err, &apiErr) || !apiErr.Temporary() {
+			t.Errorf("%s: err = %v, want an *AmbiguousError around the server error", name, err)
+		}
+		checkOneResultPerInput(t, res, 2)
+		for _, r := range res {
+			if !errors.As(r.Err, &amb) || r.OK() {
+				t.Errorf("%s: record %d: %v, want an *AmbiguousError", name, r.Index, r.Err)
+			}
+		}
 	}
 }

@@ -10,7 +10,8 @@ import (
 // [RecordResult.Err].
 var (
 	// ErrNotSent: the record was never sent, because an earlier call of the same batch write
-	// failed as a whole (the call's error is wrapped too). Sending it again is safe.
+	// failed as a whole (the cause of that failure is wrapped too, but never as an
+	// *AmbiguousError: this record's fate is known). Sending it again is safe.
 	ErrNotSent = errors.New("zoho: record not sent: an earlier call of the batch failed")
 	// ErrRecordTooLarge: the record alone is larger than the request body budget.
 	ErrRecordTooLarge = errors.New("zoho: record too large for one request")
@@ -21,7 +22,8 @@ var (
 
 // RecordResult is the outcome of one input record of a write (insert, update, upsert, delete).
 // Zoho answers a batch with one item per record, in input order, whatever the HTTP status (201,
-// 200, 207 mixed, or 400 when all failed); each becomes a RecordResult.
+// 200, 207 mixed, or 400 when all failed); each becomes a RecordResult. Items of an answer with a
+// server error (5xx) are not final and are not used: see Err.
 type RecordResult struct {
 	// Index is the record's position in the caller's input (or in the ids given to Delete).
 	Index int
@@ -46,9 +48,10 @@ type RecordResult struct {
 	DuplicateField string
 	// Err is nil when the record was written. Otherwise it says why not: an *[APIError] with
 	// Zoho's code for a record Zoho refused (errors.Is(res.Err, ErrInvalidData) works), the call's
-	// error for the records of a call that failed as a whole (possibly an *[AmbiguousError]: Zoho
-	// may have written them), or [ErrNotSent], [ErrRecordTooLarge], [ErrInvalidRecord] for records
-	// that were not sent.
+	// error for the records of a call that failed as a whole (an *[AmbiguousError] when Zoho may
+	// have written them, as after any server error, whatever Zoho's answer said per record), or
+	// [ErrNotSent], [ErrRecordTooLarge], [ErrInvalidRecord] for records that were not sent.
+	// errors.As(res.Err, &amb) holds exactly for the records whose fate is unknown.
 	Err error
 }
 

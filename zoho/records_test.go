@@ -373,7 +373,8 @@ func TestWriteChunkFailureKeepsEarlierResults(t *testing.T) {
 	}
 }
 
-// Insert is not replayed after a server error (it may have been applied); Upsert is.
+// Insert is not replayed after a server error (it may have been applied); an Upsert whose records
+// all have a duplicate-check value is.
 func TestInsertIsNotRetriedUpsertIs(t *testing.T) {
 	c, mt := newMockClient(t)
 	var inserts, upserts atomic.Int32
@@ -395,13 +396,14 @@ func TestInsertIsNotRetriedUpsertIs(t *testing.T) {
 		t.Fatalf("insert: %v, %d attempts", err, inserts.Load())
 	}
 
-	recs := leadRecords(2)
+	recs := leadRecords(2) // each with a duplicate-check value: the upsert may be replayed
 	_ = recs[0].Set("Email", "a@zylker.com")
+	_ = recs[1].Set("Phone", "+1 555 0100")
 	res, resp, err := c.Records.Upsert(t.Context(), "Leads", recs, &UpsertOptions{DuplicateCheckFields: []string{"Email", "Phone"}, WriteOptions: WriteOptions{Trigger: NoTriggers()}})
 	if err != nil || upserts.Load() != 2 || resp.Attempts != 2 {
 		t.Fatalf("upsert: %v, %d calls", err, upserts.Load())
 	}
-	want := `{"data":[{"Last_Name":"Lead 0","Email":"a@zylker.com"},{"Last_Name":"Lead 1"}],"trigger":[],"duplicate_check_fields":["Email","Phone"]}`
+	want := `{"data":[{"Last_Name":"Lead 0","Email":"a@zylker.com"},{"Last_Name":"Lead 1","Phone":"+1 555 0100"}],"trigger":[],"duplicate_check_fields":["Email","Phone"]}`
 	if upsertBodies[0] != want || upsertBodies[1] != want {
 		t.Fatalf("upsert bodies %q", upsertBodies)
 	}

@@ -1,59 +1,70 @@
 package zoho
 
 import (
-	"errors"
 	"log/slog"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 )
 
-// sensitiveParams are query parameters whose values are secrets.
-var sensitiveParams = [...]string{"token", "refresh_token", "access_token", "client_secret", "code", "password"}
-
-// RedactURL returns rawURL with the values of secret query parameters (token, refresh_token,
-// access_token, client_secret, code) replaced by "REDACTED".
+// RedactURL returns rawURL fit for an error or a log line: its scheme, host and path, without the
+// query string (which carries secrets such as a token to revoke, and searched personal data such
+// as an email address), the fragment or user info. An unparseable URL gives "(unparseable URL)".
 func RedactURL(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return "(unparseable URL)"
 	}
-	if u.User != nil {
-		u.User = url.User("REDACTED")
-	}
-	if u.RawQuery == "" {
-		return u.String()
-	}
-	q := u.Query()
-	changed := false
-	for _, k := range sensitiveParams {
-		for qk := range q {
-			if strings.EqualFold(qk, k) {
-				q[qk] = []string{"REDACTED"}
-				changed = true
-			}
-		}
-	}
-	if changed {
-		u.RawQuery = q.Encode()
-	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
 	return u.String()
 }
 
-// redactError scrubs secrets from the URL of a *url.Error (which net/http returns), keeping the
-// rest of the chain.
+// redactError returns err with the URL of every *url.Error in it (net/http's errors name the whole
+// URL, query included) cut down by RedactURL. A *url.Error is copied with its URL redacted, so that
+// errors.As finds no query either; any other error keeps its chain under a redacted message.
 func redactError(err error) error {
-	var ue *url.Error
-	if err == nil || !errors.As(err, &ue) {
+	if err == nil {
+		return nil
+	}
+	urls := map[string]string{}
+	collectURLs(err, urls)
+	if len(urls) == 0 {
 		return err
 	}
-	cp := *ue
-	cp.URL = RedactURL(ue.URL)
-	if ue == err {
+	if ue, ok := err.(*url.Error); ok {
+		cp := *ue
+		cp.URL, cp.Err = urls[ue.URL], redactError(ue.Err)
 		return &cp
 	}
-	return &redactedError{msg: strings.ReplaceAll(err.Error(), ue.URL, cp.URL), err: err}
+	msg := err.Error()
+	for raw, clean := range urls {
+		msg = strings.ReplaceAll(msg, strconv.Quote(raw), strconv.Quote(clean)) // url.Error quotes its URL
+		msg = strings.ReplaceAll(msg, raw, clean)
+	}
+	return &redactedError{msg: msg, err: err}
+}
+
+// collectURLs maps the URL of every *url.Error in err's tree to its redacted form.
+func collectURLs(err error, urls map[string]string) {
+	if ue, ok := err.(*url.Error); ok && ue.URL != "" {
+		if clean := RedactURL(ue.URL); clean != ue.URL {
+			urls[ue.URL] = clean
+		}
+	}
+	switch x := err.(type) {
+	case interface{ Unwrap() error }:
+		if inner := x.Unwrap(); inner != nil {
+			collectURLs(inner, urls)
+		}
+	case interface{ Unwrap() []error }:
+		for _, inner := range x.Unwrap() {
+			if inner != nil {
+				collectURLs(inner, urls)
+			}
+		}
+	}
 }
 
 type redactedError struct {

@@ -64,32 +64,65 @@ func IfModifiedSince(t time.Time) RequestOption {
 }
 
 // PathJoin escapes each segment for a URL path and joins them with "/". It refuses empty, "." and
-// ".." segments, so a hostile id cannot walk to another endpoint.
+// ".." segments, and segments that hold one behind a slash or backslash ("12/../users"), so that a
+// hostile id cannot walk to another endpoint (a [*PathError]).
 func PathJoin(segments ...string) (string, error) {
 	parts := make([]string, len(segments))
 	for i, s := range segments {
-		if s == "" || s == "." || s == ".." {
-			return "", fmt.Errorf("zoho: invalid path segment %q", s)
+		if s == "" || dotSegment(s) {
+			return "", &PathError{Path: s, Reason: "not a path segment (empty, or a . or .. segment)"}
 		}
 		parts[i] = url.PathEscape(s)
 	}
 	return strings.Join(parts, "/"), nil
 }
 
+// checkPath refuses a request path that is not a relative path inside the API (see [PathError]).
+// NewRequest and the send path both check, so a Request built by hand cannot skip it.
+func checkPath(path string) error {
+	refuse := func(reason string) error { return &PathError{Path: path, Reason: reason} }
+	switch {
+	case path == "":
+		return refuse("empty")
+	case strings.HasPrefix(path, "/") || strings.Contains(path, "://"):
+		return refuse("must be relative to /crm/{version}/, without a host")
+	case strings.ContainsAny(path, "?#"):
+		return refuse("must not carry a query or fragment (pass params)")
+	case strings.ContainsRune(path, '\\') || strings.IndexFunc(path, isBreaking) >= 0:
+		return refuse("holds a backslash or a control character")
+	}
+	for seg := range strings.SplitSeq(path, "/") {
+		if seg == "" {
+			return refuse("holds an empty segment")
+		}
+		dec, err := url.PathUnescape(seg)
+		if err != nil {
+			return refuse("holds a malformed escape")
+		}
+		if dotSegment(dec) {
+			return refuse("walks out of the API (a . or .. segment)")
+		}
+	}
+	return nil
+}
+
+// dotSegment reports whether s, split at slashes and backslashes (as a server decoding %2F or
+// reading \ as / would), holds a "." or ".." piece.
+func dotSegment(s string) bool {
+	for piece := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if piece == "." || piece == ".." {
+			return true
+		}
+	}
+	return false
+}
+
 // NewRequest builds a request. path is relative to /crm/{version}/ (escape ids with [PathJoin]);
 // params, when not nil, is a url.Values or a struct with `url` tags (go-querystring); body, when
 // not nil, is encoded as JSON (no HTML escaping).
 func (c *Client) NewRequest(method, path string, params any, body any, opts ...RequestOption) (*Request, error) {
-	if strings.HasPrefix(path, "/") || strings.Contains(path, "://") {
-		return nil, fmt.Errorf("zoho: request path %q must be relative", path)
-	}
-	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("zoho: request path %q must not carry a query or fragment (pass params)", path)
-	}
-	for _, seg := range strings.Split(path, "/") {
-		if seg == "." || seg == ".." {
-			return nil, fmt.Errorf("zoho: request path %q walks out of the API", path)
-		}
+	if err := checkPath(path); err != nil {
+		return nil, err
 	}
 	r := &Request{Method: method, Path: path, Header: http.Header{}}
 	switch p := params.(type) {
@@ -191,7 +224,7 @@ func (c *Client) decode(ctx context.Context, req *Request, resp *Response, st *c
 	}
 	if w, ok := v.(io.Writer); ok {
 		if _, err := io.Copy(w, resp.Body); err != nil {
-			return resp, ctxErr(ctx, fmt.Errorf("zoho: reading answer of %s %s: %w", req.Method, c.fullPath(req), err))
+			return resp, ctxErr(ctx, fmt.Errorf("zoho: reading answer of %s %s: %w", req.Method, c.fullPath(req), redactError(err)))
 		}
 		return resp, nil
 	}
@@ -226,8 +259,9 @@ func (c *Client) decode(ctx context.Context, req *Request, resp *Response, st *c
 }
 
 // DoRaw sends req and returns the answer with its body open, for streaming (attachment
-// downloads). The caller must close resp.Body: until then the call holds one of the org's
-// concurrency slots. Non-2xx answers are returned as errors with the body closed.
+// downloads). The caller must close resp.Body; the call holds one of the client's concurrency
+// slots until the body has been read to its end or closed, whichever comes first. Non-2xx answers
+// are returned as errors with the body closed.
 func (c *Client) DoRaw(ctx context.Context, req *Request) (*Response, error) {
 	return c.send(ctx, req)
 }
@@ -247,6 +281,9 @@ func (c *Client) sendState(ctx context.Context, req *Request) (*Response, *callS
 	}
 	if req == nil {
 		return nil, nil, errors.New("zoho: nil request")
+	}
+	if err := checkPath(req.Path); err != nil {
+		return nil, nil, err // a Request built by hand: nothing is sent
 	}
 	resp, st, err := c.sendOnce(ctx, req, 0)
 	var apiErr *APIError
@@ -332,7 +369,7 @@ func (c *Client) sendOnce(ctx context.Context, req *Request, prior int) (*Respon
 			return nil, st, amb
 		}
 		if errors.Is(err, errTokenSource) {
-			return nil, st, err
+			return nil, st, redactError(err) // the *url.Error around it names the whole URL
 		}
 		var he *HostError
 		if errors.As(err, &he) {
@@ -398,7 +435,7 @@ func (c *Client) apiBase(ctx context.Context) (string, error) {
 	}
 	tok, err := c.token(ctx)
 	if err != nil {
-		return "", &tokenError{err: err}
+		return "", newTokenError(err)
 	}
 	if d := APIDomain(tok); d != "" {
 		d = strings.TrimRight(d, "/")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptrace"
@@ -29,10 +30,14 @@ type TokenRejecter interface {
 // errTokenSource marks a failure to obtain a token, so that the retry layer does not retry it.
 var errTokenSource = errors.New("zoho: could not obtain an access token")
 
+// tokenError is a failure to obtain a token; newTokenError redacts the URLs in err (a token
+// endpoint's query) before it is kept.
 type tokenError struct{ err error }
 
+func newTokenError(err error) *tokenError { return &tokenError{err: redactError(err)} }
+
 func (e *tokenError) Error() string {
-	return errTokenSource.Error() + ": " + redactError(e.err).Error()
+	return errTokenSource.Error() + ": " + e.err.Error()
 }
 func (e *tokenError) Unwrap() []error {
 	return []error{errTokenSource, e.err}
@@ -77,9 +82,10 @@ func (s *callState) lastToken() *oauth2.Token {
 	return s.token
 }
 
-// sdkTransport is the SDK's layer under the http.Client: it waits for a concurrency slot, checks
-// the host, sets the token and headers, notes whether the request was written, and reports the
-// attempt to the call hook. The slot is held until the response body is closed.
+// sdkTransport is the SDK's layer under the http.Client: it checks the host, waits for a
+// concurrency slot, then fetches the token and sets it and the headers, notes whether the request
+// was written, and reports the attempt to the call hook. The slot is held until the response body
+// has been read to its end or closed.
 type sdkTransport struct {
 	client *Client
 	base   http.RoundTripper
@@ -102,30 +108,48 @@ func (t *sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody()
 		return nil, err
 	}
-	tok, err := t.client.token(ctx)
-	if err != nil {
-		closeBody()
-		return nil, &tokenError{err: err}
-	}
-	if tok == nil || tok.AccessToken == "" {
-		closeBody()
-		return nil, &tokenError{err: errors.New("the token source returned an empty token")}
-	}
-	st.setToken(tok)
+	// The slot first, then the token: a call that waited for a slot (behind slow downloads, say)
+	// must not send a token that expired while it waited.
 	if err := t.client.limiter.acquire(ctx); err != nil {
 		closeBody()
 		return nil, err
 	}
-	r2 := req.Clone(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(httptrace.WroteRequestInfo) { st.wrote.Store(true) },
+	tok, err := t.client.token(ctx)
+	if err == nil && (tok == nil || tok.AccessToken == "") {
+		err = errors.New("the token source returned an empty token")
+	}
+	if err != nil {
+		t.client.limiter.release()
+		closeBody()
+		return nil, newTokenError(err)
+	}
+	st.setToken(tok)
+	// The per-attempt timeout bounds the wait for the answer's headers once the request is
+	// written, as http.Transport's ResponseHeaderTimeout does; the bodies (a long upload, a long
+	// download) are bounded by the call's context only.
+	hctx, cancel := context.WithCancelCause(ctx)
+	deadline := &headerDeadline{d: t.client.cfg.timeout, cancel: cancel}
+	r2 := req.Clone(httptrace.WithClientTrace(hctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			st.wrote.Store(true)
+			deadline.arm()
+		},
 	}))
 	r2.Header.Set("Authorization", "Zoho-oauthtoken "+tok.AccessToken)
 	r2.Header.Set("User-Agent", t.client.userAgent())
 	start := time.Now()
 	st.dispatched.Store(true)
 	resp, err := t.base.RoundTrip(r2)
+	if deadline.disarm() { // the headers did not come in time
+		if resp != nil {
+			resp.Body.Close()
+			resp = nil
+		}
+		err = &headerTimeoutError{d: deadline.d}
+	}
 	info := CallInfo{Method: req.Method, Path: req.URL.Path, Attempt: st.attempts(), Duration: time.Since(start)}
 	if err != nil {
+		cancel(nil)
 		t.client.limiter.release()
 		info.Err = redactError(err)
 		t.client.report(ctx, info)
@@ -133,8 +157,66 @@ func (t *sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	info.Status = resp.StatusCode
 	t.client.report(ctx, info)
-	resp.Body = &releasingBody{ReadCloser: resp.Body, release: t.client.limiter.release}
+	resp.Body = &releasingBody{ReadCloser: resp.Body, release: func() {
+		t.client.limiter.release()
+		cancel(nil)
+	}}
 	return resp, nil
+}
+
+// headerDeadline ends an attempt whose answer's headers do not come within d of the request
+// being written. arm starts it (when the request is written); disarm stops it when the round
+// trip returns and reports whether it fired first, in which case the attempt failed for it.
+type headerDeadline struct {
+	d      time.Duration
+	cancel context.CancelCauseFunc
+
+	mu    sync.Mutex
+	timer *time.Timer
+	done  bool // the round trip returned: the deadline no longer applies
+	fired bool
+}
+
+func (h *headerDeadline) arm() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.done || h.timer != nil {
+		return
+	}
+	h.timer = time.AfterFunc(h.d, func() {
+		h.mu.Lock()
+		if h.done {
+			h.mu.Unlock()
+			return
+		}
+		h.fired = true
+		h.mu.Unlock()
+		h.cancel(&headerTimeoutError{d: h.d})
+	})
+}
+
+func (h *headerDeadline) disarm() (fired bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.done = true
+	if h.timer != nil {
+		h.timer.Stop()
+	}
+	return h.fired
+}
+
+// headerTimeoutError is an attempt whose answer's headers did not come within the per-attempt
+// timeout ([WithTimeout]). It is a net.Error whose Timeout is true and matches
+// context.DeadlineExceeded, as net/http's own timeouts do.
+type headerTimeoutError struct{ d time.Duration }
+
+func (e *headerTimeoutError) Error() string {
+	return fmt.Sprintf("zoho: no answer within %v of sending the request (WithTimeout)", e.d)
+}
+func (e *headerTimeoutError) Timeout() bool   { return true }
+func (e *headerTimeoutError) Temporary() bool { return true }
+func (e *headerTimeoutError) Is(target error) bool {
+	return target == context.DeadlineExceeded
 }
 
 // contextTokenSource is a token source whose wait for a renewal in flight can end with the
@@ -165,11 +247,21 @@ func (c *Client) userAgent() string {
 	return ua
 }
 
-// releasingBody releases the concurrency slot once, when the body is closed.
+// releasingBody releases the concurrency slot once: at the end of the body (EOF, or any read
+// error: nothing more can come) or when it is closed, whichever comes first. A download read to
+// its end but never closed does not keep its slot.
 type releasingBody struct {
 	io.ReadCloser
 	once    sync.Once
 	release func()
+}
+
+func (b *releasingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.once.Do(b.release)
+	}
+	return n, err
 }
 
 func (b *releasingBody) Close() error {

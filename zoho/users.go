@@ -166,14 +166,15 @@ func compactUsers(us []*User) []*User {
 
 // ListIter returns every user of the selection, page after page, from opts.Page (default 1). It
 // does not modify opts. It stops at the first error, which it yields with a nil user, and stops
-// fetching when the loop breaks.
+// fetching when the loop breaks. A server that never ends the listing is stopped after 200,000
+// users with a [*PagingLimitError] naming "users".
 func (s *UsersService) ListIter(ctx context.Context, opts *ListUsersOptions) iter.Seq2[*User, error] {
 	return func(yield func(*User, error) bool) {
 		o := ListUsersOptions{}
 		if opts != nil {
 			o = *opts
 		}
-		pages(ctx, paging{page: max(o.Page, 1)}, func(page int, _ string) ([]*User, *Response, error) {
+		pages(ctx, paging{module: "users", page: max(o.Page, 1), perPage: o.PerPage, maxItems: maxUsersWalk}, func(page int, _ string) ([]*User, *Response, error) {
 			o.Page = page
 			return s.List(ctx, &o)
 		})(yield)
