@@ -213,10 +213,10 @@ type StepKind string
 const (
 	// StepPerson creates or updates the visitor's Lead or Contact.
 	StepPerson StepKind = "person"
-	// StepRecord creates the chat's Case or Task.
+	// StepRecord creates the chat's Case or Task, and keeps it up to date: after a wrap-up or a
+	// re-resolved conversation its Hash changes and the record's Subject and Description are
+	// updated in place.
 	StepRecord StepKind = "record"
-	// StepRecordUpdate updates the Case or Task after a wrap-up or a re-resolved conversation.
-	StepRecordUpdate StepKind = "record_update"
 	// StepAttachment uploads one file to the Case or Task (Name is the planned file name).
 	StepAttachment StepKind = "attachment"
 )

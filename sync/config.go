@@ -1,0 +1,120 @@
+package sync
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/cloudcx/cxzoho/cloudcx"
+	"github.com/cloudcx/cxzoho/owner"
+	"github.com/cloudcx/cxzoho/zoho"
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxClients = 1000
+	DefaultLockTTL    = 2 * time.Minute
+	DefaultLockWait   = 30 * time.Second
+	// DefaultReconcilePages is how many pages of 200 recent records are read, newest first, to
+	// find a record whose creation was not recorded.
+	DefaultReconcilePages = 3
+)
+
+// OAuthClientFunc returns the OAuth client a tenant's connection names: the operator's system
+// client or the tenant's own. Secrets live with the host; sync asks for them when it builds a
+// tenant's token source and keeps them only inside it.
+type OAuthClientFunc func(ctx context.Context, ref OAuthClientRef) (*zoho.OAuthConfig, error)
+
+// Config configures a Syncer. Store and OAuthClient are required; the zero values of the other
+// fields take the documented defaults.
+type Config struct {
+	// Store keeps connections, tokens, settings, the ledger and locks. Required.
+	Store Store
+	// OAuthClient gives the OAuth client of a connection. Required.
+	OAuthClient OAuthClientFunc
+	// Loader loads a chat or conversation an event names without carrying it. Without one, such
+	// events fail with a ClassPermanent error.
+	Loader cloudcx.Loader
+	// Attachments opens a chat's files for upload. Without one, files are listed in the
+	// description as not fetched and nothing is uploaded.
+	Attachments cloudcx.AttachmentOpener
+	// Owners resolves who owns what is created. Default: a resolver with owner's defaults and
+	// this Config's Clock and Logger.
+	Owners *owner.Resolver
+	// Logger receives sync's logs (default: discarded). No secret and no personal data is logged.
+	Logger *slog.Logger
+	// Clock is the time (default time.Now): lock leases, connect-state expiry, pauses, ledger
+	// times.
+	Clock func() time.Time
+	// ClientOptions are added to every tenant's zoho.Client (after sync's own), for instance to
+	// point at a fake Zoho or to set a retry policy.
+	ClientOptions []zoho.Option
+	// TokenOptions are added to every tenant's zoho.TokenSource.
+	TokenOptions []zoho.TokenSourceOption
+	// MaxClients bounds how many tenants' clients are kept (default DefaultMaxClients); the
+	// least recently used are dropped.
+	MaxClients int
+	// LockTTL is the lease of a person or chat lock (default DefaultLockTTL): a worker that dies
+	// holding one blocks that person or chat for at most this long.
+	LockTTL time.Duration
+	// LockWait is how long Handle waits for a lock another worker holds before it gives up with
+	// a ClassRetry error (default DefaultLockWait).
+	LockWait time.Duration
+	// ReconcilePages is how many pages of recent records are read to find a write that was not
+	// recorded (default DefaultReconcilePages).
+	ReconcilePages int
+	// WorkerID names this Syncer's locks (default: random). Give each replica its own.
+	WorkerID string
+}
+
+func (c *Config) setDefaults() error {
+	var problems []error
+	if c.Store == nil {
+		problems = append(problems, errors.New("Store is required"))
+	}
+	if c.OAuthClient == nil {
+		problems = append(problems, errors.New("OAuthClient is required"))
+	}
+	if c.MaxClients < 0 || c.LockTTL < 0 || c.LockWait < 0 || c.ReconcilePages < 0 {
+		problems = append(problems, errors.New("MaxClients, LockTTL, LockWait and ReconcilePages must not be negative"))
+	}
+	if err := errors.Join(problems...); err != nil {
+		return fmt.Errorf("sync: invalid Config: %w", err)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.MaxClients == 0 {
+		c.MaxClients = DefaultMaxClients
+	}
+	if c.LockTTL == 0 {
+		c.LockTTL = DefaultLockTTL
+	}
+	if c.LockWait == 0 {
+		c.LockWait = DefaultLockWait
+	}
+	if c.ReconcilePages == 0 {
+		c.ReconcilePages = DefaultReconcilePages
+	}
+	if c.WorkerID == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		c.WorkerID = "w" + hex.EncodeToString(b[:])
+	}
+	if c.Owners == nil {
+		r, err := owner.New(owner.Config{Clock: c.Clock, Logger: c.Logger})
+		if err != nil {
+			return fmt.Errorf("sync: owner resolver: %w", err)
+		}
+		c.Owners = r
+	}
+	return nil
+}

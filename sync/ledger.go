@@ -1,0 +1,134 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cloudcx/cxzoho/rules"
+	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
+)
+
+// The ledger protocol of every Zoho write that creates something:
+//
+//  1. take the lock of what is written (a person's identity keys, a chat);
+//  2. read the step: done with the same content → nothing to do;
+//  3. pending → an earlier attempt may have written it without recording it (a crash, a lost
+//     answer, an *AmbiguousError): reconcile — look for it in Zoho — before sending anything;
+//  4. claim (pending, one more attempt) → call Zoho → done with the ids, or failed for good.
+//
+// Reconciling never uses Zoho's search, which lags behind writes: it reads the module's most
+// recent records (a listing sorted by Created_Time, newest first) and matches on the client — a
+// Case or Task by the marker at the end of its subject (rules.Marker), a Lead or Contact by the
+// exact text values written (name, email, phone, company), an attachment by its file name, which
+// is unique within its chat.
+
+// claim marks the step pending for one more attempt (compare-and-swap on its version).
+func (w *work) claim(ctx context.Context, st *Step) (*Step, error) {
+	st.Status, st.Err = StepPending, nil
+	st.Attempts++
+	st.UpdatedAt = w.s.cfg.Clock()
+	v, err := w.s.cfg.Store.PutStep(ctx, st)
+	if errors.Is(err, ErrConflict) {
+		return nil, &Error{Class: ClassRetry, Tenant: w.conn.TenantID, Step: &st.Key, Err: fmt.Errorf("sync: another worker changed the step: %w", err)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sync: claiming a step: %w", err)
+	}
+	st.Version = v
+	return st, nil
+}
+
+// stepFailed records a failed write. A write that may have happened (*zoho.AmbiguousError) and
+// any temporary failure leave the step pending, so that the next attempt reconciles before it
+// sends; a permanent refusal marks it failed with the error kept for the host to show.
+func (w *work) stepFailed(ctx context.Context, st *Step, cause error) error {
+	class := classify(cause)
+	st.Err = stepError(cause)
+	st.UpdatedAt = w.s.cfg.Clock()
+	if class == ClassPermanent {
+		st.Status = StepFailed
+	}
+	if v, err := w.s.cfg.Store.PutStep(ctx, st); err == nil {
+		st.Version = v
+	}
+	return &Error{Class: class, Tenant: w.conn.TenantID, Step: &st.Key, RetryAfter: retryAfter(cause), Err: cause}
+}
+
+// recentRecords calls fn for the module's records created since `since`, newest first, reading
+// at most ReconcilePages pages. fn returns true to stop.
+func (w *work) recentRecords(ctx context.Context, module string, since time.Time, fn func(*crm.Record) bool) error {
+	for page := 1; page <= w.s.cfg.ReconcilePages; page++ {
+		recs, resp, err := w.client.Records.List(ctx, module, &zoho.ListOptions{SortBy: "Created_Time", SortOrder: zoho.SortDesc, Page: page, PerPage: 200})
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if ct := r.CreatedTime(); !ct.IsZero() && ct.Before(since) {
+				return nil
+			}
+			if fn(r) {
+				return nil
+			}
+		}
+		if resp == nil || resp.Info == nil || !resp.Info.MoreRecords || len(recs) == 0 {
+			return nil
+		}
+	}
+	return nil
+}
+
+// reconcileWindow is how long before a step's claim a record it created may say it was created
+// (clocks of Zoho and of the workers differ).
+const reconcileWindow = 15 * time.Minute
+
+// reconcilePerson looks for the Lead or Contact a pending step may have created: a recent record
+// whose text fields equal what was written. It returns "" when there is none.
+func (w *work) reconcilePerson(ctx context.Context, module string, st *Step, written *crm.Record) (string, error) {
+	var textKeys []string
+	for _, k := range written.Keys() {
+		if raw, ok := written.Raw(k); ok && strings.HasPrefix(string(raw), `"`) {
+			textKeys = append(textKeys, k)
+		}
+	}
+	found := ""
+	err := w.recentRecords(ctx, module, st.UpdatedAt.Add(-reconcileWindow), func(r *crm.Record) bool {
+		for _, k := range textKeys {
+			if r.String(k) != written.String(k) {
+				return false
+			}
+		}
+		found = r.ID()
+		return true
+	})
+	return found, err
+}
+
+// reconcileRecord looks for the Case or Task a pending step may have created, by its marker.
+func (w *work) reconcileRecord(ctx context.Context, module string, st *Step, key rules.SourceKey) (string, error) {
+	found := ""
+	err := w.recentRecords(ctx, module, st.UpdatedAt.Add(-reconcileWindow), func(r *crm.Record) bool {
+		if rules.HasMarker(r.String("Subject"), key) {
+			found = r.ID()
+			return true
+		}
+		return false
+	})
+	return found, err
+}
+
+// reconcileAttachment looks for a file a pending step may have uploaded, by its name.
+func (w *work) reconcileAttachment(ctx context.Context, module, recordID, name string) (string, error) {
+	for a, err := range w.client.Attachments.ListIter(ctx, module, recordID, nil) {
+		if err != nil {
+			return "", err
+		}
+		if a.FileName == name {
+			return a.ID, nil
+		}
+	}
+	return "", nil
+}

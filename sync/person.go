@@ -1,0 +1,404 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"unicode"
+
+	"github.com/cloudcx/cxzoho/cloudcx"
+	"github.com/cloudcx/cxzoho/owner"
+	"github.com/cloudcx/cxzoho/rules"
+	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
+)
+
+// personModule is the module a section's visitors are written to: Leads for Sales, Contacts for
+// Support.
+func personModule(a rules.Action) string {
+	if a == rules.Sales {
+		return rules.ModuleLeads
+	}
+	return rules.ModuleContacts
+}
+
+// identityKeys are the names under which a visitor is known: the visitor id in its section, and
+// the normalised email and phone (so that the same person arriving through Web Chat and Inbox at
+// once is one person). The first key is the visitor's primary one.
+func identityKeys(v cloudcx.Visitor, section cloudcx.Section) []string {
+	var keys []string
+	if id := strings.TrimSpace(v.ID); id != "" {
+		keys = append(keys, "visitor:"+string(section)+":"+id)
+	}
+	if e := strings.ToLower(strings.TrimSpace(v.Email)); strings.Contains(e, "@") {
+		keys = append(keys, "email:"+e)
+	}
+	var digits strings.Builder
+	for _, r := range v.PhoneFor(section) {
+		if unicode.IsDigit(r) && r < 128 {
+			digits.WriteRune(r)
+		}
+	}
+	if d := digits.String(); len(d) >= rules.MinPhoneDigits {
+		if len(d) > 9 {
+			d = d[len(d)-9:] // the significant digits: country and trunk prefixes vary
+		}
+		keys = append(keys, "phone:"+d)
+	}
+	return keys
+}
+
+// values is what a record holds of the fields in r, as compact JSON per field: what the person
+// map remembers, and what a reconcile matches.
+func values(r *crm.Record) map[string]string {
+	m := map[string]string{}
+	if r == nil {
+		return m
+	}
+	for _, k := range r.Keys() {
+		if raw, ok := r.Raw(k); ok {
+			m[k] = string(raw)
+		}
+	}
+	return m
+}
+
+// resolveOwner resolves (once per Handle) who owns what this chat creates: the Zoho user with
+// the last agent's email, else the connecting user.
+func (w *work) resolveOwner(ctx context.Context) (rules.Owner, error) {
+	if w.owner == nil {
+		req := owner.Request{Tenant: w.conn.TenantID, Directory: owner.ZohoDirectory(w.client), ConnectingUserID: w.conn.UserID}
+		if w.in != nil {
+			if a, ok := w.in.LastAgent(); ok {
+				req.AgentEmail = a.Email
+			}
+		}
+		r, err := w.s.cfg.Owners.Resolve(ctx, req)
+		if err != nil {
+			if errors.Is(err, owner.ErrNoOwner) {
+				// Leave Owner out: Zoho makes the token's user (the connecting user) the owner.
+				w.owner = &owner.Result{Reason: err.Error()}
+			} else {
+				return rules.Owner{}, err
+			}
+		} else {
+			w.owner = &r
+		}
+		w.res.Owner = w.owner
+	}
+	return rules.Owner{ID: w.owner.UserID, Name: w.owner.Name}, nil
+}
+
+// ownerRejected handles Zoho refusing the Owner: the user is forgotten and the owner resolved
+// again (falling back to the connecting user). It reports whether a new try makes sense.
+func (w *work) ownerRejected(ctx context.Context, err error) bool {
+	if errField(err) != "Owner" || w.owner == nil || w.owner.UserID == "" {
+		return false
+	}
+	w.s.cfg.Owners.ForgetUser(w.conn.TenantID, w.owner.UserID)
+	bad := w.owner.UserID
+	w.owner = nil
+	if _, rerr := w.resolveOwner(ctx); rerr != nil {
+		return false
+	}
+	if w.owner.UserID == bad { // still the same user: leave Owner out, Zoho takes the token's user
+		w.owner = &owner.Result{Reason: "Zoho refused the resolved owner; the connecting user owns it"}
+		w.res.Owner = w.owner
+	}
+	return true
+}
+
+// search runs one identification search.
+func (w *work) search(ctx context.Context, module string, q crm.SearchQuery) ([]*crm.Record, error) {
+	var (
+		recs []*crm.Record
+		err  error
+	)
+	switch {
+	case q.Email != "":
+		recs, _, err = w.client.Records.SearchEmail(ctx, module, q.Email, nil)
+	case q.Phone != "":
+		recs, _, err = w.client.Records.SearchPhone(ctx, module, q.Phone, nil)
+	default:
+		recs, _, err = w.client.Records.Search(ctx, module, q.Criteria, nil)
+	}
+	return recs, err
+}
+
+// identify runs the module's identification rules in order and returns the record the first
+// rule that finds one chose, with the rule's position.
+func (w *work) identify(ctx context.Context, module string) (*crm.Record, int, error) {
+	in := w.in
+	v := in.Base().Visitor
+	for _, s := range rules.Identify(module, w.set.Identification.For(module), v, in.Section()) {
+		recs, err := w.search(ctx, module, s.Query())
+		if err != nil {
+			return nil, 0, err
+		}
+		if r, ok := rules.Choose(s, recs); ok {
+			return r, s.RuleIndex, nil
+		}
+	}
+	return nil, 0, nil
+}
+
+// ensurePerson makes sure the visitor has a Lead or Contact (mission §3) and returns its link, or
+// nil when none may be created for the visitor (the result says why).
+func (w *work) ensurePerson(ctx context.Context) (*PersonLink, error) {
+	module, keys, stepKey := w.personKeys()
+	t, org := w.conn.TenantID, w.conn.OrgID
+	lockKeys := make([]string, len(keys))
+	for i, k := range keys {
+		lockKeys[i] = "person|" + t + "|" + org + "|" + module + "|" + k
+	}
+	release, err := w.s.lockAll(ctx, lockKeys)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+
+	own, err := w.resolveOwner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		link, err := w.person(ctx, module, keys, stepKey, own)
+		if err == nil || attempt == 1 {
+			return link, err
+		}
+		switch {
+		case w.ownerRejected(ctx, err):
+			own, _ = w.resolveOwner(ctx)
+		case errors.Is(err, errVanished):
+			// The mapping was dropped; identify again.
+		default:
+			return nil, err
+		}
+	}
+}
+
+// personKeys returns the chat's person module, the visitor's identity keys (never empty) and the
+// ledger key of the step that creates the person.
+func (w *work) personKeys() (string, []string, StepKey) {
+	section := w.in.Section()
+	module := personModule(w.set.Action(section))
+	keys := identityKeys(w.in.Base().Visitor, section)
+	if len(keys) == 0 {
+		keys = []string{"chat:" + string(section) + ":" + w.in.Base().ID}
+	}
+	return module, keys, StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: section, SourceID: keys[0], Kind: StepPerson, Name: module}
+}
+
+// errVanished: the person the ledger knew is gone from Zoho (deleted, merged, a Lead converted).
+var errVanished = errors.New("sync: the Zoho record is gone")
+
+func (w *work) person(ctx context.Context, module string, keys []string, stepKey StepKey, own rules.Owner) (*PersonLink, error) {
+	t, org := w.conn.TenantID, w.conn.OrgID
+	store := w.s.cfg.Store
+	in := w.in
+	v := in.Base().Visitor
+
+	// Known already: under any of the visitor's identity keys.
+	var link *PersonLink
+	for _, k := range keys {
+		l, err := store.GetPerson(ctx, PersonKey{TenantID: t, OrgID: org, Module: module, Identity: k})
+		if err == nil {
+			link = l
+			break
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	}
+	accountID := ""
+	if link != nil {
+		accountID = link.AccountID
+	} else if module == rules.ModuleContacts {
+		acc, _, err := w.identify(ctx, rules.ModuleAccounts)
+		if err != nil {
+			return nil, err
+		}
+		if acc != nil {
+			accountID = acc.ID()
+			w.res.Account = &RecordResult{Module: rules.ModuleAccounts, ID: accountID, Outcome: Found, Reason: "identified by the Account rules"}
+		}
+	}
+	p, err := rules.PersonFields(rules.PersonInput{Settings: w.set, Module: module, Section: in.Section(), Visitor: v,
+		Interaction: in, TenantID: t, Channel: in.Base().Channel, Owner: own, AccountID: accountID})
+	if err != nil {
+		return nil, &Error{Class: ClassPermanent, Tenant: t, Step: &stepKey, Err: err}
+	}
+	incoming := values(p.Values)
+
+	if link != nil {
+		if accountID != "" {
+			w.res.Account = &RecordResult{Module: rules.ModuleAccounts, ID: accountID, Outcome: Found, Reason: "linked earlier"}
+		}
+		out, err := w.applyPolicy(ctx, module, link, p.Values, incoming)
+		if errors.Is(err, errVanished) {
+			if derr := w.vanished(ctx, module, link.RecordID, stepKey); derr != nil {
+				return nil, derr
+			}
+			return nil, err
+		}
+		if err != nil {
+			return nil, err
+		}
+		w.res.Person = out
+		return link, w.remember(ctx, module, keys, link)
+	}
+
+	// Not known: the ledger step says whether an earlier attempt created it.
+	step, err := store.GetStep(ctx, stepKey)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	if step == nil {
+		step = &Step{Key: stepKey}
+	}
+	if step.Status == StepDone && step.RecordID != "" {
+		link = &PersonLink{Module: module, RecordID: step.RecordID, AccountID: accountID, Values: incoming, UpdatedAt: w.s.cfg.Clock()}
+		w.res.Person = &RecordResult{Module: module, ID: step.RecordID, Outcome: Found, Reason: "created for this visitor earlier"}
+		return link, w.remember(ctx, module, keys, link)
+	}
+	if step.Status == StepPending {
+		id, err := w.reconcilePerson(ctx, module, step, p.Record)
+		if err != nil {
+			return nil, err
+		}
+		if id != "" {
+			return w.personDone(ctx, module, keys, step, id, accountID, incoming, Created, "created by an earlier attempt")
+		}
+	}
+
+	// Identification rules.
+	found, rule, err := w.identify(ctx, module)
+	if err != nil {
+		return nil, err
+	}
+	if found != nil {
+		link = &PersonLink{Module: module, RecordID: found.ID(), AccountID: accountID, UpdatedAt: w.s.cfg.Clock()}
+		out, err := w.merge(ctx, module, found, p.Values)
+		if err != nil {
+			return nil, err
+		}
+		out.Reason = fmt.Sprintf("identified by %s rule %d; %s", module, rule+1, out.Reason)
+		w.res.Person = out
+		link.Values = incoming
+		return link, w.remember(ctx, module, keys, link)
+	}
+	if ok, why := w.set.MayCreatePerson(v, in.Section()); !ok {
+		w.res.Person = &RecordResult{Module: module, Outcome: Skipped, Reason: why}
+		return nil, nil
+	}
+
+	// Create it: claim the step, insert, record.
+	step, err = w.claim(ctx, step)
+	if err != nil {
+		return nil, err
+	}
+	res, _, err := w.client.Records.Insert(ctx, module, []*crm.Record{p.Record}, nil)
+	if err == nil && len(res) > 0 {
+		err = res[0].Err
+	}
+	if err != nil {
+		return nil, w.stepFailed(ctx, step, err)
+	}
+	return w.personDone(ctx, module, keys, step, res[0].ID, accountID, incoming, Created, "no identification rule found one")
+}
+
+func (w *work) personDone(ctx context.Context, module string, keys []string, step *Step, id, accountID string, incoming map[string]string, o Outcome, why string) (*PersonLink, error) {
+	step.Status, step.Module, step.RecordID, step.Err = StepDone, module, id, nil
+	step.UpdatedAt = w.s.cfg.Clock()
+	if _, err := w.s.cfg.Store.PutStep(ctx, step); err != nil {
+		return nil, fmt.Errorf("sync: recording the person step: %w", err)
+	}
+	link := &PersonLink{Module: module, RecordID: id, AccountID: accountID, Values: incoming, UpdatedAt: w.s.cfg.Clock()}
+	w.res.Person = &RecordResult{Module: module, ID: id, Outcome: o, Reason: why}
+	return link, w.remember(ctx, module, keys, link)
+}
+
+// remember stores the link under every identity key.
+func (w *work) remember(ctx context.Context, module string, keys []string, link *PersonLink) error {
+	for _, k := range keys {
+		if err := w.s.cfg.Store.PutPerson(ctx, PersonKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Module: module, Identity: k}, link); err != nil {
+			return fmt.Errorf("sync: remembering the person: %w", err)
+		}
+	}
+	return nil
+}
+
+// applyPolicy brings a person known from the map up to date under the update policy. A visitor
+// whose values are those last written costs no call.
+func (w *work) applyPolicy(ctx context.Context, module string, link *PersonLink, incomingRec *crm.Record, incoming map[string]string) (*RecordResult, error) {
+	policy := w.set.UpdatePolicy.For(module)
+	unchanged := true
+	for k, val := range incoming {
+		if link.Values[k] != val {
+			unchanged = false
+			break
+		}
+	}
+	if unchanged || policy == rules.Never {
+		return &RecordResult{Module: module, ID: link.RecordID, Outcome: Found, Reason: "known from an earlier chat; nothing to update"}, nil
+	}
+	existing, _, err := w.client.Records.Get(ctx, module, link.RecordID)
+	if errors.Is(err, zoho.ErrNotFound) {
+		return nil, errVanished
+	}
+	if err != nil {
+		return nil, err
+	}
+	out, err := w.merge(ctx, module, existing, incomingRec)
+	if err != nil {
+		return nil, err
+	}
+	if link.Values == nil {
+		link.Values = map[string]string{}
+	}
+	maps.Copy(link.Values, incoming)
+	link.UpdatedAt = w.s.cfg.Clock()
+	return out, nil
+}
+
+// merge applies the update policy to a record Zoho has: one update call when something changes.
+// Updates are idempotent (the same fields set again), so they need no ledger step.
+func (w *work) merge(ctx context.Context, module string, existing, incoming *crm.Record) (*RecordResult, error) {
+	upd, changed := rules.Merge(w.set.UpdatePolicy.For(module), existing, incoming)
+	if !changed {
+		return &RecordResult{Module: module, ID: existing.ID(), Outcome: Found, Reason: "nothing to update"}, nil
+	}
+	res, _, err := w.client.Records.Update(ctx, module, []*crm.Record{upd}, nil)
+	if err == nil && len(res) > 0 {
+		err = res[0].Err
+	}
+	if errors.Is(err, zoho.ErrNotFound) || errors.Is(err, zoho.ErrInvalidData) && errField(err) == "id" {
+		return nil, errVanished
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &RecordResult{Module: module, ID: existing.ID(), Outcome: Updated, Reason: fmt.Sprintf("updated under the %s policy", w.set.UpdatePolicy.For(module))}, nil
+}
+
+// vanished forgets a person Zoho no longer has: the map entries and the step that made it, so
+// that the visitor is identified (or created) again.
+func (w *work) vanished(ctx context.Context, module, id string, stepKey StepKey) error {
+	store := w.s.cfg.Store
+	if err := store.DeletePerson(ctx, w.conn.TenantID, w.conn.OrgID, module, id); err != nil {
+		return err
+	}
+	st, err := store.GetStep(ctx, stepKey)
+	if err == nil && st.RecordID == id {
+		st.Status, st.RecordID, st.UpdatedAt = StepFailed, "", w.s.cfg.Clock()
+		st.Err = &StepError{Class: ClassRetry, Message: "the record is gone from Zoho; the visitor is identified again"}
+		_, err = store.PutStep(ctx, st)
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	w.s.cfg.Logger.InfoContext(ctx, "sync: a person vanished from Zoho; identifying again", "tenant", w.conn.TenantID, "module", module, "id", id)
+	return nil
+}

@@ -1,0 +1,314 @@
+package sync
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cloudcx/cxzoho/cloudcx"
+	"github.com/cloudcx/cxzoho/rules"
+	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
+)
+
+// linkFields are the fields of a Case or Task that point at the person: INVALID_DATA on one of
+// them means the person is gone from Zoho.
+var linkFields = map[string]bool{"Related_To": true, "What_Id": true, "Who_Id": true, "Account_Name": true}
+
+// contentHash is the digest of what a Case or Task says: a repeat with the same subject and
+// description writes nothing.
+func contentHash(r *rules.Rendered) string {
+	h := sha256.New()
+	io.WriteString(h, r.Subject)
+	h.Write([]byte{0})
+	io.WriteString(h, r.Description)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// outcomes opens each attachment of the chat to learn its size (then closes it), so that the
+// description can list the files that cannot be uploaded and why.
+func (w *work) outcomes(ctx context.Context) []rules.AttachmentOutcome {
+	op := w.s.cfg.Attachments
+	if op == nil {
+		return nil
+	}
+	var out []rules.AttachmentOutcome
+	for _, a := range w.in.AllAttachments() {
+		rc, info, err := op.OpenAttachment(ctx, w.conn.TenantID, a)
+		if rc != nil {
+			rc.Close()
+		}
+		out = append(out, rules.AttachmentOutcome{Attachment: a, Info: info, Err: err})
+	}
+	return out
+}
+
+// render renders the chat's Case or Task for the person.
+func (w *work) render(ctx context.Context, pl *PersonLink, atts []rules.AttachmentOutcome) (*rules.Rendered, error) {
+	own, err := w.resolveOwner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := rules.RenderInput{Interaction: w.in, Settings: w.set, Location: w.loc, Owner: own, Attachments: atts}
+	if pl != nil {
+		in.Person = rules.Link{Module: pl.Module, ID: pl.RecordID}
+		if pl.AccountID != "" {
+			in.Account = rules.Link{Module: rules.ModuleAccounts, ID: pl.AccountID}
+		}
+	}
+	var r *rules.Rendered
+	if w.set.Action(w.in.Section()) == rules.Sales {
+		r, err = rules.RenderTask(in)
+	} else {
+		r, err = rules.RenderCase(in)
+	}
+	if err != nil {
+		return nil, &Error{Class: ClassPermanent, Tenant: w.conn.TenantID, Err: err}
+	}
+	return r, nil
+}
+
+// ensureRecord makes sure the chat has its Case or Task with the chat's current content, and its
+// files uploaded once each.
+func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
+	t, org := w.conn.TenantID, w.conn.OrgID
+	src := rules.KeyOf(w.in)
+	release, err := w.s.lockAll(ctx, []string{"chat|" + t + "|" + org + "|" + string(src.Section) + "|" + src.ID})
+	if err != nil {
+		return err
+	}
+	defer release()
+
+	atts := w.outcomes(ctx)
+	r, err := w.render(ctx, pl, atts)
+	if err != nil {
+		return err
+	}
+	key := StepKey{TenantID: t, OrgID: org, Section: src.Section, SourceID: src.ID, Kind: StepRecord}
+	st, err := w.s.cfg.Store.GetStep(ctx, key)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if st == nil {
+		st = &Step{Key: key}
+	}
+	hash := contentHash(r)
+
+	switch {
+	case st.Status == StepDone && st.Hash == hash:
+		w.res.Record = &RecordResult{Module: r.Module, ID: st.RecordID, Outcome: Found, Reason: "written earlier with the same content"}
+	case st.Status == StepDone:
+		if err := w.updateRecord(ctx, st, r, hash); err != nil {
+			return err
+		}
+	case st.Status == StepFailed && st.Hash == hash:
+		w.res.Record = &RecordResult{Module: r.Module, Outcome: Skipped, Reason: "Zoho refused it earlier: " + st.Err.Message}
+		return &Error{Class: ClassPermanent, Tenant: t, Step: &st.Key, Err: fmt.Errorf("sync: the step failed earlier (%s); retry it once the cause is fixed", st.Err.Message)}
+	default:
+		if st.Status == StepPending {
+			id, err := w.reconcileRecord(ctx, r.Module, st, src)
+			if err != nil {
+				return err
+			}
+			if id != "" {
+				if err := w.recordDone(ctx, st, r, id, hash, "created by an earlier attempt"); err != nil {
+					return err
+				}
+				break
+			}
+		}
+		if st, r, err = w.insertRecord(ctx, st, r, pl, atts); err != nil {
+			return err
+		}
+	}
+	return w.uploadAll(ctx, r, st.RecordID)
+}
+
+// insertRecord claims the step and creates the Case or Task. A person gone from Zoho, or an owner
+// Zoho refuses, is dealt with and the insert tried once more.
+func (w *work) insertRecord(ctx context.Context, st *Step, r *rules.Rendered, pl *PersonLink, atts []rules.AttachmentOutcome) (*Step, *rules.Rendered, error) {
+	st.Hash = contentHash(r)
+	st, err := w.claim(ctx, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		res, _, err := w.client.Records.Insert(ctx, r.Module, []*crm.Record{r.Record}, nil)
+		if err == nil && len(res) > 0 {
+			err = res[0].Err
+		}
+		if err == nil {
+			return st, r, w.recordDone(ctx, st, r, res[0].ID, contentHash(r), "")
+		}
+		var amb *zoho.AmbiguousError
+		if attempt == 1 || errors.As(err, &amb) {
+			return nil, nil, w.stepFailed(ctx, st, err)
+		}
+		switch {
+		case linkFields[errField(err)] && pl != nil:
+			_, _, personStep := w.personKeys()
+			if err := w.vanished(ctx, pl.Module, pl.RecordID, personStep); err != nil {
+				return nil, nil, err
+			}
+			if pl, err = w.ensurePerson(ctx); err != nil {
+				return nil, nil, err
+			}
+		case w.ownerRejected(ctx, err):
+		default:
+			return nil, nil, w.stepFailed(ctx, st, err)
+		}
+		if r, err = w.render(ctx, pl, atts); err != nil {
+			return nil, nil, err
+		}
+		st.Hash = contentHash(r)
+	}
+}
+
+func (w *work) recordDone(ctx context.Context, st *Step, r *rules.Rendered, id, hash, why string) error {
+	st.Status, st.Module, st.RecordID, st.Hash, st.Err = StepDone, r.Module, id, hash, nil
+	st.UpdatedAt = w.s.cfg.Clock()
+	v, err := w.s.cfg.Store.PutStep(ctx, st)
+	if err != nil {
+		return fmt.Errorf("sync: recording the %s: %w", r.Module, err)
+	}
+	st.Version = v
+	w.res.Record = &RecordResult{Module: r.Module, ID: id, Outcome: Created, Reason: why}
+	return nil
+}
+
+// updateRecord brings an existing Case or Task up to date after a wrap-up or a re-resolved
+// conversation: Subject and Description only — never Status, Case_Origin or links, which an agent
+// may have changed in Zoho. An update is idempotent, so it needs no reconcile.
+func (w *work) updateRecord(ctx context.Context, st *Step, r *rules.Rendered, hash string) error {
+	upd := crm.NewRecord()
+	upd.SetID(st.RecordID)
+	if err := upd.Set("Subject", r.Subject); err != nil {
+		return err
+	}
+	if err := upd.Set("Description", r.Description); err != nil {
+		return err
+	}
+	res, _, err := w.client.Records.Update(ctx, r.Module, []*crm.Record{upd}, nil)
+	if err == nil && len(res) > 0 {
+		err = res[0].Err
+	}
+	if err != nil {
+		return &Error{Class: classify(err), Tenant: w.conn.TenantID, Step: &st.Key, RetryAfter: retryAfter(err), Err: err}
+	}
+	st.Hash, st.UpdatedAt = hash, w.s.cfg.Clock()
+	v, err := w.s.cfg.Store.PutStep(ctx, st)
+	if err != nil {
+		return fmt.Errorf("sync: recording the update: %w", err)
+	}
+	st.Version = v
+	w.res.Record = &RecordResult{Module: r.Module, ID: st.RecordID, Outcome: Updated, Reason: "the chat changed (wrap-up, or resolved again)"}
+	return nil
+}
+
+// uploadAll uploads every planned file once. A file Zoho refuses is reported; other files go on.
+// The first temporary failure is returned after the others were tried.
+func (w *work) uploadAll(ctx context.Context, r *rules.Rendered, recordID string) error {
+	var first error
+	for _, p := range r.Attachments {
+		if !p.Upload {
+			w.res.Attachments = append(w.res.Attachments, AttachmentResult{FileName: p.FileName, Reason: p.Reason})
+			continue
+		}
+		a := p.Attachment
+		open := func() (io.ReadCloser, string, error) {
+			rc, info, err := w.s.cfg.Attachments.OpenAttachment(ctx, w.conn.TenantID, a)
+			return rc, info.ContentType, err
+		}
+		if err := w.upload(ctx, r.Module, recordID, p.FileName, open); err != nil && first == nil {
+			first = err
+		}
+	}
+	for _, f := range []*rules.PlannedFile{r.TranscriptAttachment} {
+		if f == nil {
+			continue
+		}
+		open := func() (io.ReadCloser, string, error) {
+			return io.NopCloser(bytes.NewReader(f.Content)), f.ContentType, nil
+		}
+		if err := w.upload(ctx, r.Module, recordID, f.Name, open); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (w *work) upload(ctx context.Context, module, recordID, name string, open func() (io.ReadCloser, string, error)) error {
+	key := StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: w.in.Section(), SourceID: w.in.Base().ID, Kind: StepAttachment, Name: name}
+	st, err := w.s.cfg.Store.GetStep(ctx, key)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if st == nil {
+		st = &Step{Key: key}
+	}
+	switch st.Status {
+	case StepDone:
+		w.res.Attachments = append(w.res.Attachments, AttachmentResult{FileName: name, ID: st.RecordID, Uploaded: true})
+		return nil
+	case StepFailed:
+		w.res.Attachments = append(w.res.Attachments, AttachmentResult{FileName: name, Reason: st.Err.Message})
+		return nil
+	case StepPending:
+		id, err := w.reconcileAttachment(ctx, module, recordID, name)
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			return w.attachmentDone(ctx, st, module, recordID, id, name)
+		}
+	}
+	if st, err = w.claim(ctx, st); err != nil {
+		return err
+	}
+	rc, ctype, err := open()
+	if err != nil {
+		class := ClassRetry
+		if errors.Is(err, cloudcx.ErrNotFound) {
+			class = ClassPermanent
+		}
+		st.Err = &StepError{Class: class, Message: "the file could not be opened: " + err.Error()}
+		if class == ClassPermanent {
+			st.Status = StepFailed
+		}
+		st.UpdatedAt = w.s.cfg.Clock()
+		_, _ = w.s.cfg.Store.PutStep(ctx, st)
+		w.res.Attachments = append(w.res.Attachments, AttachmentResult{FileName: name, Reason: st.Err.Message})
+		if class == ClassPermanent {
+			return nil
+		}
+		return &Error{Class: class, Tenant: w.conn.TenantID, Step: &st.Key, Err: err}
+	}
+	defer rc.Close()
+	a, _, err := w.client.Attachments.Upload(ctx, module, recordID, name, ctype, rc, nil)
+	if err != nil {
+		var rej *zoho.AttachmentRejectedError
+		if errors.As(err, &rej) {
+			st.Status, st.Err, st.UpdatedAt = StepFailed, &StepError{Class: ClassPermanent, Message: err.Error()}, w.s.cfg.Clock()
+			_, _ = w.s.cfg.Store.PutStep(ctx, st)
+			w.res.Attachments = append(w.res.Attachments, AttachmentResult{FileName: name, Reason: err.Error()})
+			return nil
+		}
+		w.res.Attachments = append(w.res.Attachments, AttachmentResult{FileName: name, Reason: err.Error()})
+		return w.stepFailed(ctx, st, err)
+	}
+	return w.attachmentDone(ctx, st, module, recordID, a.ID, name)
+}
+
+func (w *work) attachmentDone(ctx context.Context, st *Step, module, recordID, id, name string) error {
+	st.Status, st.Module, st.RecordID, st.ParentID, st.Err = StepDone, module, id, recordID, nil
+	st.UpdatedAt = w.s.cfg.Clock()
+	if _, err := w.s.cfg.Store.PutStep(ctx, st); err != nil {
+		return fmt.Errorf("sync: recording an attachment: %w", err)
+	}
+	w.res.Attachments = append(w.res.Attachments, AttachmentResult{FileName: name, ID: id, Uploaded: true})
+	return nil
+}

@@ -1,0 +1,227 @@
+package sync
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	gosync "sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudcx/cxzoho/rules"
+	"github.com/cloudcx/cxzoho/zoho"
+)
+
+// Syncer turns CloudCX events into Zoho records for many tenants. Create one per process with
+// New and share it; it is safe for concurrent use. Several processes (replicas) may each run one
+// on a shared Store: the store's locks and ledger keep them from writing anything twice.
+type Syncer struct {
+	cfg  Config
+	lock atomic.Uint64 // lock-owner counter
+
+	mu      gosync.Mutex
+	clients map[string]*list.Element // tenant → *tenantClient in lru
+	lru     *list.List
+
+	zones gosync.Map // time-zone name → *time.Location
+}
+
+// tenantClient is a tenant's cached Zoho client, valid for one version of its connection.
+type tenantClient struct {
+	tenant string
+	ident  string // connIdent of the connection it was built for
+	client *zoho.Client
+}
+
+// connIdent names what a tenant's client is built from: a reconnect (a new token, perhaps
+// another OAuth client or org) changes it; a change of health does not.
+func connIdent(c *Connection) string {
+	return fmt.Sprintf("%s|%s|%s|%s|%s|%d", c.OrgID, c.Client.Kind, c.Client.ClientID, c.Edition, c.DataCenter, c.ConnectedAt.UnixNano())
+}
+
+// New returns a Syncer configured by cfg, or an error naming every problem of cfg.
+func New(cfg Config) (*Syncer, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	cfg.ClientOptions = slices.Clone(cfg.ClientOptions)
+	cfg.TokenOptions = slices.Clone(cfg.TokenOptions)
+	return &Syncer{cfg: cfg, clients: map[string]*list.Element{}, lru: list.New()}, nil
+}
+
+// callCounter counts the Zoho API calls made for one Handle, through the client's call hook.
+type callCounter struct{ n atomic.Int64 }
+
+type callCounterKey struct{}
+
+func (s *Syncer) countCall(ctx context.Context, info zoho.CallInfo) {
+	if c, ok := ctx.Value(callCounterKey{}).(*callCounter); ok && info.Status != 0 {
+		c.n.Add(1)
+	}
+}
+
+// client returns the tenant's Zoho client for conn, building it when the cache has none for this
+// connection (see connIdent).
+func (s *Syncer) client(ctx context.Context, conn *Connection) (*zoho.Client, error) {
+	s.mu.Lock()
+	if el, ok := s.clients[conn.TenantID]; ok {
+		tc := el.Value.(*tenantClient)
+		if tc.ident == connIdent(conn) {
+			s.lru.MoveToFront(el)
+			s.mu.Unlock()
+			return tc.client, nil
+		}
+		s.lru.Remove(el)
+		delete(s.clients, conn.TenantID)
+	}
+	s.mu.Unlock()
+
+	oc, err := s.cfg.OAuthClient(ctx, conn.Client)
+	if err != nil {
+		return nil, fmt.Errorf("sync: OAuth client %s %q: %w", conn.Client.Kind, conn.Client.ClientID, err)
+	}
+	tokOpts := append([]zoho.TokenSourceOption{zoho.WithTokenClock(s.cfg.Clock), zoho.WithTokenLogger(s.cfg.Logger)}, s.cfg.TokenOptions...)
+	ts, err := zoho.NewTokenSource(oc, s.cfg.Store, conn.TenantID, tokOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("sync: token source: %w", err)
+	}
+	opts := []zoho.Option{
+		zoho.WithTokenSource(ts),
+		zoho.WithConcurrency(zoho.EditionConcurrency(conn.Edition)),
+		zoho.WithCallHook(s.countCall),
+		zoho.WithLogger(s.cfg.Logger),
+	}
+	if conn.DataCenter != "" {
+		opts = append(opts, zoho.WithDataCenter(conn.DataCenter))
+	}
+	c, err := zoho.NewClient(append(opts, s.cfg.ClientOptions...)...)
+	if err != nil {
+		return nil, fmt.Errorf("sync: zoho client: %w", err)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if el, ok := s.clients[conn.TenantID]; ok { // built meanwhile by another call
+		tc := el.Value.(*tenantClient)
+		if tc.ident == connIdent(conn) {
+			s.lru.MoveToFront(el)
+			return tc.client, nil
+		}
+		s.lru.Remove(el)
+	}
+	s.clients[conn.TenantID] = s.lru.PushFront(&tenantClient{tenant: conn.TenantID, ident: connIdent(conn), client: c})
+	for s.lru.Len() > s.cfg.MaxClients {
+		old := s.lru.Back()
+		s.lru.Remove(old)
+		delete(s.clients, old.Value.(*tenantClient).tenant)
+	}
+	return c, nil
+}
+
+// forgetClient drops the tenant's cached client (the connection changed or went away).
+func (s *Syncer) forgetClient(tenant string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if el, ok := s.clients[tenant]; ok {
+		s.lru.Remove(el)
+		delete(s.clients, tenant)
+	}
+}
+
+// SaveSettings validates a tenant's settings and stores them. An unknown time zone is a
+// *rules.ValidationError like any other invalid setting.
+func (s *Syncer) SaveSettings(ctx context.Context, tenantID string, st rules.Settings) error {
+	if tenantID == "" {
+		return errors.New("sync: SaveSettings: a tenant id is required")
+	}
+	if err := st.Validate(); err != nil {
+		return err
+	}
+	if _, err := s.location(st.TimeZone); err != nil {
+		return err
+	}
+	doc, err := st.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("sync: SaveSettings: %w", err)
+	}
+	return s.cfg.Store.PutSettings(ctx, tenantID, doc)
+}
+
+// Settings returns the tenant's settings (rules.DefaultSettings when none were saved) and their
+// time zone.
+func (s *Syncer) Settings(ctx context.Context, tenantID string) (rules.Settings, *time.Location, error) {
+	doc, err := s.cfg.Store.GetSettings(ctx, tenantID)
+	var st rules.Settings
+	switch {
+	case errors.Is(err, ErrNotFound):
+		st = rules.DefaultSettings()
+	case err != nil:
+		return rules.Settings{}, nil, fmt.Errorf("sync: settings of %s: %w", tenantID, err)
+	default:
+		if st, err = rules.ParseSettings(doc); err != nil {
+			return rules.Settings{}, nil, err
+		}
+	}
+	loc, err := s.location(st.TimeZone)
+	if err != nil {
+		return rules.Settings{}, nil, err
+	}
+	return st, loc, nil
+}
+
+func (s *Syncer) location(name string) (*time.Location, error) {
+	if name == "" || name == "UTC" {
+		return time.UTC, nil
+	}
+	if l, ok := s.zones.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, &rules.ValidationError{Problems: []rules.Problem{{Path: "time_zone", Message: fmt.Sprintf("unknown time zone %q", name)}}}
+	}
+	s.zones.Store(name, l)
+	return l, nil
+}
+
+// lockAll takes the named locks in sorted order, waiting (with backoff, up to LockWait) while
+// another worker holds one. It returns the function that releases them all.
+func (s *Syncer) lockAll(ctx context.Context, keys []string) (func(), error) {
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
+	owner := fmt.Sprintf("%s/%d", s.cfg.WorkerID, s.lock.Add(1))
+	var releases []func(context.Context) error
+	release := func() {
+		// Release even when ctx has ended: a lock left behind blocks the key until its lease ends.
+		rctx := context.WithoutCancel(ctx)
+		for i := len(releases) - 1; i >= 0; i-- {
+			_ = releases[i](rctx)
+		}
+	}
+	deadline := time.Now().Add(s.cfg.LockWait)
+	for _, k := range keys {
+		wait := 5 * time.Millisecond
+		for {
+			rel, err := s.cfg.Store.AcquireLock(ctx, k, owner, s.cfg.LockTTL, s.cfg.Clock())
+			if err == nil {
+				releases = append(releases, rel)
+				break
+			}
+			if !errors.Is(err, ErrLockHeld) || time.Now().After(deadline) {
+				release()
+				return nil, err
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				release()
+				return nil, ctx.Err()
+			case <-t.C:
+			}
+			wait = min(wait*2, 200*time.Millisecond)
+		}
+	}
+	return release, nil
+}
