@@ -488,3 +488,18 @@ func TestTenantIsolation(t *testing.T) {
 		}
 	}
 }
+
+// A new visitor costs one search per identification rule tried, one insert and one Case (the
+// owner cache warm, no company, no attachment).
+func TestNewVisitorCalls(t *testing.T) {
+	h := newHarness(t)
+	warm := chat("c-warm", visitor("warm"))
+	h.host.PutChat(warm)
+	h.handle(chatEvent(cloudcx.EventChatEnded, warm))
+	c := chat("c-new", visitor("new"))
+	h.host.PutChat(c)
+	res := h.handle(chatEvent(cloudcx.EventChatEnded, c))
+	if rulesTried := 2; res.Calls != rulesTried+2 {
+		t.Fatalf("new visitor: %d calls, want %d", res.Calls, rulesTried+2)
+	}
+}

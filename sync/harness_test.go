@@ -3,6 +3,7 @@ package sync_test
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ import (
 // harness is one fake Zoho with the demo org, a memory store, a memory CloudCX host and a Syncer,
 // with tenant "t1" connected.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *zohotest.Server
 	org    *zohotest.Org
 	store  cxsync.Store
@@ -41,7 +42,7 @@ func withStore(s cxsync.Store) harnessOpt { return func(c *harnessConfig) { c.st
 
 var chatStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-func newHarness(t *testing.T, opts ...harnessOpt) *harness {
+func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	t.Helper()
 	hc := harnessConfig{}
 	for _, o := range opts {
@@ -103,7 +104,9 @@ func (h *harness) settings(tenant string, st rules.Settings) {
 
 // visitor is a new visitor with details derived from n.
 func visitor(n string) cloudcx.Visitor {
-	return cloudcx.Visitor{ID: "v-" + n, Name: "Jane " + n, Email: "jane." + n + "@example.org", Phone: "+1 555 010 " + fmt.Sprintf("%04d", len(n)*7+3)}
+	h := fnv.New32a()
+	h.Write([]byte(n))
+	return cloudcx.Visitor{ID: "v-" + n, Name: "Jane " + n, Email: "jane." + n + "@example.org", Phone: fmt.Sprintf("+1 555 %07d", h.Sum32()%10000000)}
 }
 
 // chat is an ended Web Chat of tenant t1 with an agent who is a Zoho user.

@@ -26,7 +26,8 @@ func personModule(a rules.Action) string {
 
 // identityKeys are the names under which a visitor is known: the visitor id in its section, and
 // the normalised email and phone (so that the same person arriving through Web Chat and Inbox at
-// once is one person). The first key is the visitor's primary one.
+// once is one person). The first key is the visitor's primary one. All of them are locked while
+// the person is worked on; the person map is read and written only under the keys mapKeys keeps.
 func identityKeys(v cloudcx.Visitor, section cloudcx.Section) []string {
 	var keys []string
 	if id := strings.TrimSpace(v.ID); id != "" {
@@ -48,6 +49,29 @@ func identityKeys(v cloudcx.Visitor, section cloudcx.Section) []string {
 		keys = append(keys, "phone:"+d)
 	}
 	return keys
+}
+
+// mapKeys keeps the identity keys under which the person map may answer for the module: the
+// visitor id always, an email or phone key only when one of the module's identification rules is
+// that field alone (then the rules themselves would find the same record; without such a rule,
+// two visitors sharing a phone number are two people).
+func mapKeys(keys []string, rs []rules.Rule) []string {
+	alone := map[string]bool{}
+	for _, r := range rs {
+		if len(r.Conditions) == 1 {
+			alone[r.Conditions[0].CloudCXField] = true
+		}
+	}
+	var out []string
+	for _, k := range keys {
+		switch {
+		case strings.HasPrefix(k, "email:") && !alone[rules.FieldEmail],
+			strings.HasPrefix(k, "phone:") && !alone[rules.FieldPhone]:
+			continue
+		}
+		out = append(out, k)
+	}
+	return out
 }
 
 // values is what a record holds of the fields in r, as compact JSON per field: what the person
@@ -196,6 +220,7 @@ var errVanished = errors.New("sync: the Zoho record is gone")
 
 func (w *work) person(ctx context.Context, module string, keys []string, stepKey StepKey, own rules.Owner) (*PersonLink, error) {
 	t, org := w.conn.TenantID, w.conn.OrgID
+	keys = mapKeys(keys, w.set.Identification.For(module))
 	store := w.s.cfg.Store
 	in := w.in
 	v := in.Base().Visitor
