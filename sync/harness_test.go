@@ -181,3 +181,25 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 // time_ is i seconds.
 func time_(i int) time.Duration { return time.Duration(i) * time.Second }
+
+// deleteRecord deletes a record through the API, as a Zoho user would in the web UI.
+func (h *harness) deleteRecord(module, id string) error {
+	tok := &zoho.Token{RefreshToken: h.org.IssueRefreshToken(), AccountsServer: h.srv.URL(), APIDomain: h.srv.URL()}
+	store := zoho.NewMemoryTokenStore()
+	if _, err := store.SaveToken(h.t.Context(), "admin", tok, 0); err != nil {
+		return err
+	}
+	ts, err := zoho.NewTokenSource(&zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), AccountsURLOverride: h.srv.URL()}, store, "admin")
+	if err != nil {
+		return err
+	}
+	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithAllowedHosts(h.srv.Host()))
+	if err != nil {
+		return err
+	}
+	res, _, err := c.Records.Delete(h.t.Context(), module, []string{id}, nil)
+	if err != nil {
+		return err
+	}
+	return res.Err()
+}

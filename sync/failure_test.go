@@ -1,0 +1,125 @@
+package sync_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/cloudcx/cxzoho/cloudcx"
+	"github.com/cloudcx/cxzoho/rules"
+	cxsync "github.com/cloudcx/cxzoho/sync"
+	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/zohotest"
+)
+
+// Credits exhausted: the tenant is paused, later events send nothing until the pause ends.
+func TestCreditsExhaustedPausesTheTenant(t *testing.T) {
+	h := newHarness(t)
+	if _, err := h.srv.InjectFault(zohotest.Fault{Path: "/crm/v2/*", Status: 429, Code: "TOO_MANY_REQUESTS",
+		Message: "Number of API requests for the 24 hour period is exceeded", Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	c := chat("c-credits", visitor("credits"))
+	h.host.PutChat(c)
+	_, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatEnded, c))
+	if cxsync.ClassOf(err) != cxsync.ClassTenantPaused || !errors.Is(err, zoho.ErrCreditsExhausted) {
+		t.Fatalf("credits exhausted: class %q, %v", cxsync.ClassOf(err), err)
+	}
+	conn, _ := h.store.GetConnection(t.Context(), "t1")
+	if !conn.Health.Paused || conn.Health.PauseReason != cxsync.PauseCreditsExhausted || conn.Health.PausedUntil.IsZero() {
+		t.Fatalf("health %+v", conn.Health)
+	}
+	before := len(h.srv.Calls())
+	res, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatEnded, c))
+	if !errors.Is(err, cxsync.ErrTenantPaused) || res.Calls != 0 || len(h.srv.Calls()) != before {
+		t.Fatalf("paused tenant: %v, %d calls", err, res.Calls)
+	}
+	var e *cxsync.Error
+	if !errors.As(err, &e) || e.RetryAfter <= 0 {
+		t.Fatalf("a paused tenant's error should say when to retry: %+v", e)
+	}
+}
+
+// An ended context in the middle of the Case insert leaves the step pending; the next delivery
+// reconciles it and the Case exists once.
+func TestCancelledMidCallIsReconciled(t *testing.T) {
+	h := newHarness(t)
+	c := chat("c-cancel", visitor("cancel"))
+	h.host.PutChat(c)
+	h.handle(chatEvent(cloudcx.EventChatStarted, c))
+	if _, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Cases", Kind: zohotest.FaultSlow, Delay: 300 * time.Millisecond, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	_, err := h.syncer.Handle(ctx, chatEvent(cloudcx.EventChatEnded, c))
+	if cxsync.ClassOf(err) != cxsync.ClassRetry {
+		t.Fatalf("cancelled mid-call: class %q: %v", cxsync.ClassOf(err), err)
+	}
+	// The fake applied the slow insert; wait until it has, then deliver again.
+	deadline := time.Now().Add(5 * time.Second)
+	for len(h.withMarker("Cases", c)) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.handle(chatEvent(cloudcx.EventChatEnded, c))
+	if n := len(h.withMarker("Cases", c)); n != 1 {
+		t.Fatalf("%d cases, want 1", n)
+	}
+}
+
+// A Contact deleted in Zoho after it was synced: the next chat with new details finds it gone,
+// forgets it and creates a new one.
+func TestVanishedContactIsCreatedAgain(t *testing.T) {
+	h := newHarness(t)
+	v := visitor("vanish")
+	c1 := chat("c-v1", v)
+	h.host.PutChat(c1)
+	first := h.handle(chatEvent(cloudcx.EventChatEnded, c1))
+	if err := h.deleteRecord("Contacts", first.Person.ID); err != nil {
+		t.Fatal(err)
+	}
+	v.Company = "New Co"
+	v.Name = "Jane Vanish-Renamed"
+	c2 := chat("c-v2", v)
+	h.host.PutChat(c2)
+	res := h.handle(chatEvent(cloudcx.EventChatEnded, c2))
+	if res.Person.ID == first.Person.ID || res.Person.Outcome != cxsync.Created {
+		t.Fatalf("person %+v after the first (%s) was deleted", res.Person, first.Person.ID)
+	}
+	cases := h.withMarker("Cases", c2)
+	if len(cases) != 1 || lookupID(cases[0]["Related_To"]) != res.Person.ID {
+		t.Fatalf("case %v", cases)
+	}
+}
+
+// A section switched off sends nothing.
+func TestSectionOff(t *testing.T) {
+	h := newHarness(t)
+	st := rules.DefaultSettings()
+	st.Sections.WebChat.Action = rules.Off
+	h.settings("t1", st)
+	c := chat("c-off", visitor("off"))
+	h.host.PutChat(c)
+	res := h.handle(chatEvent(cloudcx.EventChatEnded, c))
+	if res.Skipped == "" || res.Calls != 0 {
+		t.Fatalf("%+v", res)
+	}
+}
+
+// An unknown time zone is refused when settings are saved.
+func TestSaveSettingsRefusesUnknownZone(t *testing.T) {
+	h := newHarness(t)
+	st := rules.DefaultSettings()
+	st.TimeZone = "Mars/Olympus_Mons"
+	var ve *rules.ValidationError
+	if err := h.syncer.SaveSettings(t.Context(), "t1", st); !errors.As(err, &ve) {
+		t.Fatalf("unknown zone: %v", err)
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	if _, err := cxsync.New(cxsync.Config{}); err == nil || !contains(err.Error(), "Store is required") || !contains(err.Error(), "OAuthClient is required") {
+		t.Fatalf("empty config: %v", err)
+	}
+}
