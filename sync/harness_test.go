@@ -61,7 +61,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	cfg := cxsync.Config{
 		Store: store,
 		OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
-			return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), AccountsURLOverride: srv.URL()}, nil
+			return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), AccountsURLOverride: srv.URL(), RedirectURL: "https://app.example/zoho/callback"}, nil
 		},
 		Loader:        h.host,
 		Attachments:   h.host,

@@ -151,3 +151,16 @@ func httpsHost(rawURL string) (string, bool) {
 	}
 	return strings.ToLower(u.Hostname()), u.Hostname() != ""
 }
+
+// RecordURL returns the address of a record in Zoho CRM's web UI in this data centre, such as
+// "https://crm.zoho.eu/crm/org20001234/tab/Contacts/4150868000000224005", for links from other
+// applications (the Agent Console). The web host is the accounts server's with "crm." for
+// "accounts.". It returns "" for an unknown data centre or an empty org, module or id.
+func (dc DataCenter) RecordURL(orgID, module, id string) string {
+	h, ok := dataCenterHosts(dc)
+	if !ok || orgID == "" || module == "" || id == "" {
+		return ""
+	}
+	web := "crm." + strings.TrimPrefix(h.accounts, "accounts.")
+	return "https://" + web + "/crm/org" + url.PathEscape(orgID) + "/tab/" + url.PathEscape(module) + "/" + url.PathEscape(id)
+}

@@ -50,3 +50,11 @@ func ExampleNewClient() {
 	// Zoho saw: GET /crm/v2/org Zoho-oauthtoken 1000.example
 	// Zylker calls: 1
 }
+
+func ExampleDataCenter_RecordURL() {
+	fmt.Println(zoho.EU.RecordURL("20001234", "Contacts", "4150868000000224005"))
+	fmt.Println(zoho.CA.RecordURL("20001234", "Leads", "1"))
+	// Output:
+	// https://crm.zoho.eu/crm/org20001234/tab/Contacts/4150868000000224005
+	// https://crm.zohocloud.ca/crm/org20001234/tab/Leads/1
+}

@@ -1,0 +1,310 @@
+package sync
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cloudcx/cxzoho/zoho"
+)
+
+// ConnectStateTTL is how long an authorisation URL's state is accepted.
+const ConnectStateTTL = 10 * time.Minute
+
+// ConnectErrorKind says what an administrator must do about a failed connection.
+type ConnectErrorKind string
+
+// The kinds of connection failure.
+const (
+	// ConnectAccessDenied: the administrator declined Zoho's consent page.
+	ConnectAccessDenied ConnectErrorKind = "access_denied"
+	// ConnectStateInvalid: the callback's state is unknown, expired, already used or tampered
+	// with. Start again from a new authorisation URL.
+	ConnectStateInvalid ConnectErrorKind = "state_invalid"
+	// ConnectInvalidCode: Zoho refused the authorisation code (expired after a few minutes, or
+	// used already). Start again.
+	ConnectInvalidCode ConnectErrorKind = "invalid_code"
+	// ConnectMissingScopes: consent was given without scopes sync needs (Missing lists them).
+	ConnectMissingScopes ConnectErrorKind = "missing_scopes"
+	// ConnectWrongDataCenter: the callback's location contradicts its accounts server, or the
+	// accounts server is not Zoho's; no request was sent there.
+	ConnectWrongDataCenter ConnectErrorKind = "wrong_data_center"
+	// ConnectFailed: anything else (Zoho unavailable, the org or user could not be read).
+	ConnectFailed ConnectErrorKind = "failed"
+)
+
+// ConnectError is a failed connection, typed for an administrator to act on.
+type ConnectError struct {
+	Kind ConnectErrorKind
+	// Tenant is the tenant being connected, when the state named it.
+	Tenant string
+	// Missing lists the scopes consent did not grant (ConnectMissingScopes).
+	Missing []string
+	// Err is the cause.
+	Err error
+}
+
+// Error returns one line naming the kind and the cause.
+func (e *ConnectError) Error() string {
+	msg := "sync: connecting to Zoho failed: " + string(e.Kind)
+	if len(e.Missing) > 0 {
+		msg += " (missing " + strings.Join(e.Missing, ", ") + ")"
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap returns the cause.
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// ConnectRequest starts connecting a tenant.
+type ConnectRequest struct {
+	TenantID string
+	// Client is the OAuth client to use: the system one, or the tenant's own.
+	Client OAuthClientRef
+	// DataCenter is where to send the administrator to sign in (default US); Zoho sends users
+	// of other data centres on to theirs and names it in the callback.
+	DataCenter zoho.DataCenter
+}
+
+// ConnectURL returns the Zoho consent page to send the tenant's administrator to. Its state binds
+// the tenant and the OAuth client, is single use, and expires after ConnectStateTTL; only its
+// hash is stored.
+func (s *Syncer) ConnectURL(ctx context.Context, req ConnectRequest) (string, error) {
+	if req.TenantID == "" {
+		return "", errors.New("sync: ConnectURL: a tenant id is required")
+	}
+	if req.DataCenter == "" {
+		req.DataCenter = zoho.US
+	}
+	oc, err := s.cfg.OAuthClient(ctx, req.Client)
+	if err != nil {
+		return "", fmt.Errorf("sync: OAuth client: %w", err)
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	state := base64.RawURLEncoding.EncodeToString(b[:])
+	u, err := oc.AuthCodeURL(req.DataCenter, state)
+	if err != nil {
+		return "", err
+	}
+	st := &ConnectState{ID: stateID(state), TenantID: req.TenantID, Client: req.Client, DataCenter: req.DataCenter,
+		ExpiresAt: s.cfg.Clock().Add(ConnectStateTTL)}
+	if err := s.cfg.Store.PutConnectState(ctx, st); err != nil {
+		return "", fmt.Errorf("sync: storing the connect state: %w", err)
+	}
+	return u, nil
+}
+
+func stateID(state string) string {
+	h := sha256.Sum256([]byte(state))
+	return hex.EncodeToString(h[:])
+}
+
+// Connected is the result of a completed connection.
+type Connected struct {
+	Connection *Connection
+	// OrgTimeZone is the org's time zone, to propose for the tenant's settings.
+	OrgTimeZone string
+	// RevokeErr is set when the token of the previous connection (a reconnect) could not be
+	// revoked at Zoho; the new connection is in place all the same.
+	RevokeErr error
+}
+
+// CompleteConnect finishes a connection from the query of Zoho's callback: it takes (and so
+// consumes) the state, exchanges the code at the callback's accounts server (which must be
+// Zoho's), checks the granted scopes, reads the org and the connecting user, and stores the
+// connection and its token. Reconnecting a connected tenant replaces it: the previous refresh
+// token is revoked with the OAuth client that issued it, and the tenant's cached client and
+// owners are forgotten. Errors are *ConnectError.
+func (s *Syncer) CompleteConnect(ctx context.Context, query url.Values) (*Connected, error) {
+	state := query.Get("state")
+	if state == "" {
+		return nil, &ConnectError{Kind: ConnectStateInvalid, Err: errors.New("the callback has no state")}
+	}
+	st, err := s.cfg.Store.TakeConnectState(ctx, stateID(state), s.cfg.Clock())
+	if errors.Is(err, ErrNotFound) {
+		return nil, &ConnectError{Kind: ConnectStateInvalid, Err: errors.New("unknown, expired or already used state")}
+	}
+	if err != nil {
+		return nil, &ConnectError{Kind: ConnectFailed, Err: err}
+	}
+	fail := func(k ConnectErrorKind, err error) (*Connected, error) {
+		return nil, &ConnectError{Kind: k, Tenant: st.TenantID, Err: err}
+	}
+	cb, err := zoho.ParseOAuthCallback(query)
+	if err != nil {
+		var te *zoho.TokenError
+		if errors.As(err, &te) && te.Op == "authorize" {
+			return fail(ConnectAccessDenied, err)
+		}
+		return fail(ConnectWrongDataCenter, err)
+	}
+	oc, err := s.cfg.OAuthClient(ctx, st.Client)
+	if err != nil {
+		return fail(ConnectFailed, err)
+	}
+	accounts := cb.AccountsServer
+	if accounts == "" {
+		accounts = st.DataCenter.AccountsURL()
+	}
+	tok, err := oc.Exchange(ctx, cb.Code, accounts)
+	if err != nil {
+		var he *zoho.HostError
+		var te *zoho.TokenError
+		switch {
+		case errors.As(err, &he):
+			return fail(ConnectWrongDataCenter, err)
+		case errors.As(err, &te) && te.Code == "invalid_code":
+			return fail(ConnectInvalidCode, err)
+		}
+		return fail(ConnectFailed, err)
+	}
+	if granted := tok.Scopes(); len(granted) > 0 {
+		var missing []string
+		for _, need := range zoho.DefaultScopes() {
+			if !slices.ContainsFunc(granted, func(g string) bool { return strings.EqualFold(g, need) }) {
+				missing = append(missing, need)
+			}
+		}
+		if len(missing) > 0 {
+			_ = oc.RevokeToken(context.WithoutCancel(ctx), tok.AccountsServer, tok.RefreshToken)
+			return nil, &ConnectError{Kind: ConnectMissingScopes, Tenant: st.TenantID, Missing: missing}
+		}
+	}
+
+	// Read the org and the connecting user with the new token alone.
+	mem := zoho.NewMemoryTokenStore()
+	if _, err := mem.SaveToken(ctx, "connect", tok, 0); err != nil {
+		return fail(ConnectFailed, err)
+	}
+	ts, err := zoho.NewTokenSource(oc, mem, "connect", zoho.WithTokenClock(s.cfg.Clock))
+	if err != nil {
+		return fail(ConnectFailed, err)
+	}
+	opts := append([]zoho.Option{zoho.WithTokenSource(ts), zoho.WithLogger(s.cfg.Logger)}, s.cfg.ClientOptions...)
+	c, err := zoho.NewClient(opts...)
+	if err != nil {
+		return fail(ConnectFailed, err)
+	}
+	org, _, err := c.Org.Get(ctx)
+	if err != nil {
+		return fail(ConnectFailed, fmt.Errorf("reading the org: %w", err))
+	}
+	user, _, err := c.Users.Current(ctx)
+	if err != nil {
+		return fail(ConnectFailed, fmt.Errorf("reading the connecting user: %w", err))
+	}
+
+	t := st.TenantID
+	old, err := s.cfg.Store.GetConnection(ctx, t)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return fail(ConnectFailed, err)
+	}
+	orgID := org.ZGID // the org id of Zoho's web URLs and of soid=ZohoCRM.{id}
+	if orgID == "" {
+		orgID = org.ID
+	}
+	conn := &Connection{TenantID: t, OrgID: orgID, OrgName: org.CompanyName, Edition: org.Edition(),
+		DataCenter: tok.DataCenter, UserID: user.ID, UserEmail: user.Email, Client: st.Client, ConnectedAt: s.cfg.Clock()}
+	oldTok, _, err := zoho.ReplaceToken(ctx, s.cfg.Store, t, tok)
+	if err != nil {
+		return fail(ConnectFailed, err)
+	}
+	for {
+		if old != nil {
+			conn.Version = old.Version
+		}
+		v, err := s.cfg.Store.PutConnection(ctx, conn)
+		if err == nil {
+			conn.Version = v
+			break
+		}
+		if !errors.Is(err, ErrConflict) {
+			return fail(ConnectFailed, err)
+		}
+		if old, err = s.cfg.Store.GetConnection(ctx, t); err != nil && !errors.Is(err, ErrNotFound) {
+			return fail(ConnectFailed, err)
+		} else if errors.Is(err, ErrNotFound) {
+			old = nil
+		}
+	}
+	s.forgetClient(t)
+	s.cfg.Owners.Forget(t)
+	out := &Connected{Connection: conn, OrgTimeZone: org.TimeZone}
+	if oldTok != nil && oldTok.RefreshToken != "" && oldTok.RefreshToken != tok.RefreshToken {
+		ref := st.Client
+		if old != nil {
+			ref = old.Client // revoke with the client that issued the old token
+		}
+		out.RevokeErr = s.revoke(ctx, ref, oldTok)
+	}
+	s.cfg.Logger.InfoContext(ctx, "sync: tenant connected", "tenant", t, "org", conn.OrgID, "edition", conn.Edition)
+	return out, nil
+}
+
+// revoke revokes tok's refresh token with the OAuth client ref. A token Zoho no longer knows
+// (already revoked) counts as revoked.
+func (s *Syncer) revoke(ctx context.Context, ref OAuthClientRef, tok *zoho.Token) error {
+	if tok == nil || tok.RefreshToken == "" {
+		return nil
+	}
+	oc, err := s.cfg.OAuthClient(ctx, ref)
+	if err != nil {
+		return err
+	}
+	err = oc.RevokeToken(context.WithoutCancel(ctx), tok.AccountsServer, tok.RefreshToken)
+	var te *zoho.TokenError
+	if errors.As(err, &te) && te.HTTPStatus == 400 {
+		return nil
+	}
+	return err
+}
+
+// ErrRevokeFailed: Disconnect removed the connection, but Zoho did not confirm the revocation of
+// its refresh token (the error wraps the cause); an administrator may revoke it in Zoho's
+// console (Connected Apps).
+var ErrRevokeFailed = errors.New("sync: the refresh token could not be revoked at Zoho")
+
+// Disconnect revokes the tenant's refresh token at Zoho, deletes its connection and token, and
+// forgets its cached client and owners. From then on its events send nothing ("not connected").
+// The ledger stays: reconnecting to the same org later does not duplicate what was synced.
+// Disconnecting a tenant that is not connected is not an error. A failed revocation is reported
+// (errors.Is(err, ErrRevokeFailed)) after the connection was removed all the same.
+func (s *Syncer) Disconnect(ctx context.Context, tenantID string) error {
+	conn, err := s.cfg.Store.GetConnection(ctx, tenantID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var revokeErr error
+	tok, _, err := s.cfg.Store.LoadToken(ctx, tenantID)
+	if err == nil {
+		revokeErr = s.revoke(ctx, conn.Client, tok)
+	} else if !errors.Is(err, zoho.ErrNoToken) {
+		revokeErr = err
+	}
+	if err := s.cfg.Store.DeleteConnection(ctx, tenantID); err != nil {
+		return fmt.Errorf("sync: deleting the connection: %w", err)
+	}
+	s.forgetClient(tenantID)
+	s.cfg.Owners.Forget(tenantID)
+	if revokeErr != nil {
+		return fmt.Errorf("%w: %w", ErrRevokeFailed, revokeErr)
+	}
+	return nil
+}

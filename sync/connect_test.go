@@ -1,0 +1,225 @@
+package sync_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/cloudcx/cxzoho/cloudcx"
+	"github.com/cloudcx/cxzoho/rules"
+	cxsync "github.com/cloudcx/cxzoho/sync"
+	"github.com/cloudcx/cxzoho/zoho"
+)
+
+// consent follows the authorisation URL on the fake (which approves at once) and returns the
+// callback's query.
+func consent(t *testing.T, authURL string) url.Values {
+	t.Helper()
+	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := browser.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc.Query()
+}
+
+func systemClient(h *harness) cxsync.OAuthClientRef {
+	return cxsync.OAuthClientRef{Kind: cxsync.ClientSystem, ClientID: h.srv.ClientID()}
+}
+
+func TestConnectRoundTripAndReconnect(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	u, err := h.syncer.ConnectURL(ctx, cxsync.ConnectRequest{TenantID: "t9", Client: systemClient(h)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := consent(t, u)
+	got, err := h.syncer.CompleteConnect(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Connection.OrgID != h.org.ID() || got.Connection.UserID != h.org.CurrentUser().ID {
+		t.Fatalf("connection %+v", got.Connection)
+	}
+	// The state is single use.
+	var ce *cxsync.ConnectError
+	if _, err := h.syncer.CompleteConnect(ctx, q); !errors.As(err, &ce) || ce.Kind != cxsync.ConnectStateInvalid {
+		t.Fatalf("replayed state: %v", err)
+	}
+	before := h.org.ActiveRefreshTokens()
+	// Reconnect: the old refresh token is revoked.
+	u2, _ := h.syncer.ConnectURL(ctx, cxsync.ConnectRequest{TenantID: "t9", Client: systemClient(h)})
+	again, err := h.syncer.CompleteConnect(ctx, consent(t, u2))
+	if err != nil || again.RevokeErr != nil {
+		t.Fatalf("reconnect: %v / %v", err, again.RevokeErr)
+	}
+	if n := h.org.ActiveRefreshTokens(); n != before {
+		t.Fatalf("%d active refresh tokens after a reconnect, want %d (the old one revoked)", n, before)
+	}
+	st, err := h.syncer.Status(ctx, "t9")
+	if err != nil || !st.Connected || st.Connection.OrgID != h.org.ID() {
+		t.Fatalf("status %+v, %v", st, err)
+	}
+
+	// Events work for the new tenant.
+	c := chat("c-t9", visitor("t9"))
+	c.TenantID = "t9"
+	h.host.PutChat(c)
+	if _, err := h.syncer.Handle(ctx, chatEvent(cloudcx.EventChatEnded, c)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Disconnect: revoked at Zoho, removed; events send nothing.
+	if err := h.syncer.Disconnect(ctx, "t9"); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.org.ActiveRefreshTokens(); n != before-1 {
+		t.Fatalf("%d active refresh tokens after disconnect, want %d", n, before-1)
+	}
+	calls := len(h.srv.Calls())
+	res, err := h.syncer.Handle(ctx, chatEvent(cloudcx.EventChatEnded, c))
+	if err != nil || res.Skipped == "" || len(h.srv.Calls()) != calls {
+		t.Fatalf("after disconnect: %+v, %v", res, err)
+	}
+	if st, _ := h.syncer.Status(ctx, "t9"); st.Connected {
+		t.Fatal("still connected")
+	}
+	if err := h.syncer.Disconnect(ctx, "t9"); err != nil {
+		t.Fatalf("disconnecting twice: %v", err)
+	}
+}
+
+func TestConnectErrors(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	var ce *cxsync.ConnectError
+	kind := func(err error) cxsync.ConnectErrorKind {
+		if errors.As(err, &ce) {
+			return ce.Kind
+		}
+		return ""
+	}
+	newState := func() string {
+		u, err := h.syncer.ConnectURL(ctx, cxsync.ConnectRequest{TenantID: "t5", Client: systemClient(h)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := url.Parse(u)
+		return p.Query().Get("state")
+	}
+	// Access denied.
+	_, err := h.syncer.CompleteConnect(ctx, url.Values{"state": {newState()}, "error": {"access_denied"}})
+	if kind(err) != cxsync.ConnectAccessDenied {
+		t.Fatalf("access denied: %v", err)
+	}
+	// Tampered state.
+	if _, err := h.syncer.CompleteConnect(ctx, url.Values{"state": {newState() + "x"}, "code": {"c"}}); kind(err) != cxsync.ConnectStateInvalid {
+		t.Fatalf("tampered state: %v", err)
+	}
+	// A foreign accounts server: refused, no request sent there.
+	_, err = h.syncer.CompleteConnect(ctx, url.Values{"state": {newState()}, "code": {"c"}, "accounts-server": {"https://accounts.evil.example"}})
+	if k := kind(err); k != cxsync.ConnectWrongDataCenter {
+		t.Fatalf("foreign accounts server: %q %v", k, err)
+	}
+	// Location contradicting the accounts server.
+	_, err = h.syncer.CompleteConnect(ctx, url.Values{"state": {newState()}, "code": {"c"}, "location": {"eu"}, "accounts-server": {"https://accounts.zoho.com"}})
+	if k := kind(err); k != cxsync.ConnectWrongDataCenter {
+		t.Fatalf("contradicting location: %q %v", k, err)
+	}
+	// An unknown code at the (fake) accounts server.
+	_, err = h.syncer.CompleteConnect(ctx, url.Values{"state": {newState()}, "code": {"1000.nope"}, "accounts-server": {h.srv.URL()}})
+	if k := kind(err); k != cxsync.ConnectInvalidCode {
+		t.Fatalf("invalid code: %q %v", k, err)
+	}
+}
+
+func TestConnectStateExpires(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	h := newHarness(t)
+	s, err := cxsync.New(cxsync.Config{Store: h.store, Clock: clock, OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
+		return &zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), AccountsURLOverride: h.srv.URL(), RedirectURL: "https://app.example/cb"}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.ConnectURL(t.Context(), cxsync.ConnectRequest{TenantID: "t6", Client: systemClient(h)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := consent(t, u)
+	now = now.Add(cxsync.ConnectStateTTL)
+	var ce *cxsync.ConnectError
+	if _, err := s.CompleteConnect(t.Context(), q); !errors.As(err, &ce) || ce.Kind != cxsync.ConnectStateInvalid {
+		t.Fatalf("expired state: %v", err)
+	}
+}
+
+func TestManualCreateTwiceIsOneRecord(t *testing.T) {
+	h := newHarness(t)
+	st := rules.DefaultSettings()
+	st.Mode = rules.Manual
+	h.settings("t1", st)
+	c := chat("c-manual", visitor("manual"))
+	h.host.PutChat(c)
+	for i := range 2 {
+		res, err := h.syncer.CreateCase(t.Context(), cxsync.Manual{TenantID: "t1", ChatID: c.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 && (res.Person.Outcome != cxsync.Found || res.Record.Outcome != cxsync.Found) {
+			t.Fatalf("second create: %+v %+v", res.Person, res.Record)
+		}
+	}
+	if n := len(h.withMarker("Cases", c)); n != 1 {
+		t.Fatalf("%d cases", n)
+	}
+	// A Lead for the same chat, on demand, though Web Chat is Support.
+	res, err := h.syncer.CreateLead(t.Context(), cxsync.Manual{TenantID: "t1", ChatID: c.ID})
+	if err != nil || res.Person.Module != "Leads" {
+		t.Fatalf("lead: %+v %v", res.Person, err)
+	}
+	// Lookup finds the Contact, with a link.
+	lk, err := h.syncer.Lookup(t.Context(), "t1", cloudcx.SectionWebChat, c.Visitor)
+	if err != nil || lk.Person == nil || lk.Person.Module != "Contacts" {
+		t.Fatalf("lookup %+v %v", lk, err)
+	}
+	miss, err := h.syncer.Lookup(t.Context(), "t1", cloudcx.SectionWebChat, visitor("nobody-here"))
+	if err != nil || miss.Person != nil {
+		t.Fatalf("lookup miss %+v %v", miss, err)
+	}
+}
+
+func TestFailedStepListedAndRetried(t *testing.T) {
+	h := newHarness(t)
+	st := rules.DefaultSettings()
+	st.Case.Status = "No Such Status"
+	h.settings("t1", st)
+	c := chat("c-fail", visitor("fail"))
+	h.host.PutChat(c)
+	_, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatEnded, c))
+	if cxsync.ClassOf(err) != cxsync.ClassPermanent {
+		t.Skipf("the fake accepted an unknown picklist value (%v); nothing to retry", err)
+	}
+	status, _ := h.syncer.Status(t.Context(), "t1")
+	if status.FailedSteps != 1 {
+		t.Fatalf("failed steps %d", status.FailedSteps)
+	}
+	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFailed, "", 10)
+	h.settings("t1", rules.DefaultSettings()) // the administrator fixes it
+	if _, err := h.syncer.RetryFailed(t.Context(), steps[0].Key); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.withMarker("Cases", c)); n != 1 {
+		t.Fatalf("%d cases", n)
+	}
+}

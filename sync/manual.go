@@ -1,0 +1,238 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cloudcx/cxzoho/cloudcx"
+	"github.com/cloudcx/cxzoho/rules"
+	"github.com/cloudcx/cxzoho/zoho/crm"
+)
+
+// Status is what a tenant's settings page shows about its Zoho connection.
+type Status struct {
+	// Connected is false when the tenant has no connection (then only Mode is set).
+	Connected bool
+	// Connection is the stored connection: org, data centre, connecting user, OAuth client and
+	// health (paused and why, last error). It holds no secret.
+	Connection *Connection
+	// Mode is the tenant's mode (automatic or manual).
+	Mode rules.Mode
+	// FailedSteps counts the ledger steps Zoho refused for good (at most MaxCountedFailures);
+	// list them with Store.ListSteps(ctx, tenant, StepFailed, …) and retry with RetryFailed.
+	FailedSteps int
+	// ReconnectRequired is true when an administrator must connect again.
+	ReconnectRequired bool
+}
+
+// MaxCountedFailures bounds the failed steps Status counts.
+const MaxCountedFailures = 1000
+
+// Status returns the tenant's connection status.
+func (s *Syncer) Status(ctx context.Context, tenantID string) (*Status, error) {
+	set, _, err := s.Settings(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	st := &Status{Mode: set.Mode}
+	conn, err := s.cfg.Store.GetConnection(ctx, tenantID)
+	if errors.Is(err, ErrNotFound) {
+		return st, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	st.Connected, st.Connection = true, conn
+	st.ReconnectRequired = conn.Health.Paused && (conn.Health.PauseReason == PauseReconnectRequired || conn.Health.PauseReason == PauseScopeMismatch)
+	cursor := ""
+	for st.FailedSteps < MaxCountedFailures {
+		steps, next, err := s.cfg.Store.ListSteps(ctx, tenantID, StepFailed, cursor, 200)
+		if err != nil {
+			return nil, err
+		}
+		st.FailedSteps += len(steps)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	st.FailedSteps = min(st.FailedSteps, MaxCountedFailures)
+	return st, nil
+}
+
+// Match is a Zoho record the identification rules found for the Agent Console.
+type Match struct {
+	Module string
+	ID     string
+	// URL opens the record in Zoho CRM's web UI ("" when the data centre is unknown).
+	URL string
+	// Record is the record as Zoho has it.
+	Record *crm.Record
+}
+
+// Lookup is what the Agent Console shows for a visitor during a chat.
+type Lookup struct {
+	// Person is the Lead or Contact the rules found, nil when none.
+	Person *Match
+	// Account is the Account the rules found by the visitor's company, nil when none.
+	Account *Match
+}
+
+// Lookup finds the visitor's Zoho records with the tenant's identification rules (the person in
+// the module the section writes to, Contacts when the section is off; the Account by company),
+// without writing anything.
+func (s *Syncer) Lookup(ctx context.Context, tenantID string, section cloudcx.Section, v cloudcx.Visitor) (*Lookup, error) {
+	res := &Result{Tenant: tenantID}
+	w, skip, err := s.begin(ctx, tenantID, "", res)
+	if err != nil {
+		return nil, err
+	}
+	if skip {
+		return nil, &Error{Class: ClassPermanent, Tenant: tenantID, Err: ErrNotConnected}
+	}
+	w.in = &cloudcx.Chat{Thread: cloudcx.Thread{Visitor: v}}
+	if section == cloudcx.SectionInbox {
+		w.in = &cloudcx.Conversation{Thread: cloudcx.Thread{Visitor: v}}
+	}
+	module := rules.ModuleContacts
+	if w.set.Action(section) == rules.Sales {
+		module = rules.ModuleLeads
+	}
+	out := &Lookup{}
+	match := func(module string, r *crm.Record) *Match {
+		return &Match{Module: module, ID: r.ID(), Record: r, URL: w.conn.DataCenter.RecordURL(w.conn.OrgID, module, r.ID())}
+	}
+	p, _, err := w.identify(ctx, module)
+	if err != nil {
+		return nil, err
+	}
+	if p != nil {
+		out.Person = match(module, p)
+	}
+	a, _, err := w.identify(ctx, rules.ModuleAccounts)
+	if err != nil {
+		return nil, err
+	}
+	if a != nil {
+		out.Account = match(rules.ModuleAccounts, a)
+	}
+	return out, nil
+}
+
+// Manual is a request from the Agent Console to create a record for a chat or conversation.
+type Manual struct {
+	TenantID string
+	// ChatID or ConversationID names the interaction, loaded through Config.Loader; or Chat or
+	// Conversation carries it.
+	ChatID, ConversationID string
+	Chat                   *cloudcx.Chat
+	Conversation           *cloudcx.Conversation
+}
+
+// CreateLead creates a Lead for the chat's visitor, as the Agent Console's button does, in manual
+// and in automatic mode alike: the same identification, mapping and owner as automatic mode. A
+// Lead the rules find is returned as Found (the agent is told it exists), updated under the
+// update policy; repeating the call creates nothing more.
+func (s *Syncer) CreateLead(ctx context.Context, m Manual) (*Result, error) {
+	return s.manual(ctx, m, rules.Sales, false)
+}
+
+// CreateContact is CreateLead for a Contact (and the Account the rules identify is linked).
+func (s *Syncer) CreateContact(ctx context.Context, m Manual) (*Result, error) {
+	return s.manual(ctx, m, rules.Support, false)
+}
+
+// CreateCase creates the chat's Case (and its Contact, as CreateContact does). A Case already
+// created for the chat, by automatic mode or an earlier call, is returned instead (Found, or
+// Updated when the chat changed since).
+func (s *Syncer) CreateCase(ctx context.Context, m Manual) (*Result, error) {
+	return s.manual(ctx, m, rules.Support, true)
+}
+
+// CreateTask is CreateCase for a Task under the visitor's Lead.
+func (s *Syncer) CreateTask(ctx context.Context, m Manual) (*Result, error) {
+	return s.manual(ctx, m, rules.Sales, true)
+}
+
+func (s *Syncer) manual(ctx context.Context, m Manual, action rules.Action, record bool) (*Result, error) {
+	ev := cloudcx.Event{Kind: cloudcx.EventChatEnded, TenantID: m.TenantID, ChatID: m.ChatID, Chat: m.Chat}
+	if m.ConversationID != "" || m.Conversation != nil {
+		ev = cloudcx.Event{Kind: cloudcx.EventConversationResolved, TenantID: m.TenantID, ConversationID: m.ConversationID, Conversation: m.Conversation}
+	}
+	res := &Result{Tenant: m.TenantID, Kind: ev.Kind}
+	counter := &callCounter{}
+	ctx = context.WithValue(ctx, callCounterKey{}, counter)
+	err := s.doManual(ctx, ev, action, record, res)
+	res.Calls = int(counter.n.Load())
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			e = &Error{Class: classify(err), Tenant: m.TenantID, RetryAfter: retryAfter(err), Err: err}
+		}
+		s.noteError(ctx, m.TenantID, e)
+		return res, e
+	}
+	return res, nil
+}
+
+func (s *Syncer) doManual(ctx context.Context, ev cloudcx.Event, action rules.Action, record bool, res *Result) error {
+	if ev.TenantID == "" {
+		return &Error{Class: ClassPermanent, Err: errors.New("sync: a tenant id is required")}
+	}
+	w, skip, err := s.begin(ctx, ev.TenantID, "", res)
+	if err != nil {
+		return err
+	}
+	if skip {
+		return &Error{Class: ClassPermanent, Tenant: ev.TenantID, Err: ErrNotConnected}
+	}
+	if w.in, err = s.interaction(ctx, ev); err != nil {
+		return err
+	}
+	// The agent's choice decides the modules, whatever the section's automatic action.
+	switch w.in.Section() {
+	case cloudcx.SectionInbox:
+		w.set.Sections.Inbox.Action = action
+	default:
+		w.set.Sections.WebChat.Action = action
+	}
+	w.set.Creation.RequireIdentity = rules.IdentityNone // the agent asked for it
+	pl, err := w.ensurePerson(ctx)
+	if err != nil {
+		return err
+	}
+	if record {
+		return w.ensureRecord(ctx, pl)
+	}
+	return nil
+}
+
+// RetryFailed retries a step Zoho refused for good, once an administrator fixed the cause (a
+// picklist value, a permission, a mandatory field): the step is made pending again and its chat
+// or conversation handled anew (person steps are retried by the visitor's next event). Use
+// Store.ListSteps to find failed steps.
+func (s *Syncer) RetryFailed(ctx context.Context, key StepKey) (*Result, error) {
+	st, err := s.cfg.Store.GetStep(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if st.Status != StepFailed {
+		return nil, fmt.Errorf("sync: RetryFailed: the step is %s, not failed", st.Status)
+	}
+	st.Status, st.Err, st.UpdatedAt = StepPending, nil, s.cfg.Clock()
+	if st.Key.Kind == StepRecord || st.Key.Kind == StepPerson {
+		st.Hash = "" // content must be written again
+	}
+	if _, err := s.cfg.Store.PutStep(ctx, st); err != nil {
+		return nil, err
+	}
+	if key.Kind == StepPerson {
+		return &Result{Tenant: key.TenantID, Skipped: "the person is created again with the visitor's next event"}, nil
+	}
+	ev := cloudcx.Event{Kind: cloudcx.EventChatEnded, EventID: "retry:" + key.SourceID, TenantID: key.TenantID, ChatID: key.SourceID}
+	if key.Section == cloudcx.SectionInbox {
+		ev = cloudcx.Event{Kind: cloudcx.EventConversationResolved, EventID: "retry:" + key.SourceID, TenantID: key.TenantID, ConversationID: key.SourceID}
+	}
+	return s.Handle(ctx, ev)
+}
