@@ -350,7 +350,7 @@ func (c *htmlConverter) closeLink() {
 		return
 	}
 	c.inLink = false
-	href := strings.Join(strings.Fields(oneLine(html.UnescapeString(c.linkHref))), "")
+	href := strings.Join(strings.Fields(OneLine(html.UnescapeString(c.linkHref))), "")
 	lower := strings.ToLower(href)
 	if href == "" || strings.HasPrefix(href, "#") || strings.HasPrefix(lower, "javascript:") {
 		return

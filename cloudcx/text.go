@@ -69,30 +69,35 @@ func isClean(s string) bool {
 }
 
 // isInvisibleControl reports control characters (other than \n and \t)
-// and the format characters that can disguise text.
+// and the invisible characters that can disguise text (see IsInvisible).
 func isInvisibleControl(r rune) bool {
 	if r == '\n' || r == '\t' {
 		return false
 	}
-	if unicode.IsControl(r) {
-		return true
-	}
-	switch {
-	case r == '\u200e' || r == '\u200f' || r == '\ufeff':
-		return true
-	case r >= '\u202a' && r <= '\u202e':
-		return true
-	case r >= '\u2066' && r <= '\u2069':
-		return true
-	}
-	return false
+	return IsInvisible(r)
 }
 
-// oneLine cleans s and folds its line breaks and tabs into single spaces.
-func oneLine(s string) string {
-	s = CleanText(s)
-	if !strings.ContainsAny(s, "\n\t") {
-		return strings.TrimSpace(s)
+// IsInvisible reports the characters the cleaners of this module remove: control characters
+// (C0 and C1, including line breaks and tabs) and Unicode format characters (category Cf: zero
+// width space, word joiner, invisible operators, soft hyphen, left-to-right and right-to-left
+// marks, bidirectional overrides and isolates, the byte order mark) — except the zero width
+// joiner and non-joiner (U+200D, U+200C), which emoji sequences and several scripts need; a value
+// left with nothing but them is empty to OneLine. Package rules uses the same test, so that a
+// name cloudcx would show as empty is empty to rules too.
+func IsInvisible(r rune) bool {
+	if r == '\u200c' || r == '\u200d' {
+		return false
 	}
-	return strings.Join(strings.Fields(s), " ")
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+}
+
+// OneLine is CleanText for a one-line value (a name, an email, an id): line breaks and tabs
+// become spaces, runs of white space collapse to one space, and the ends are trimmed. A value
+// with nothing visible left (only joiners and spaces) is "".
+func OneLine(s string) string {
+	s = strings.Join(strings.Fields(CleanText(s)), " ")
+	if strings.Trim(s, "\u200c\u200d ") == "" {
+		return ""
+	}
+	return s
 }

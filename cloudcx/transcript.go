@@ -54,13 +54,13 @@ func WriteTranscript(w io.Writer, msgs []Message, opts TranscriptOptions) error 
 	if layout == "" {
 		layout = DefaultTimeLayout
 	}
-	noteLabel := oneLine(opts.InternalNoteLabel)
+	noteLabel := OneLine(opts.InternalNoteLabel)
 	if noteLabel == "" {
 		noteLabel = "internal note"
 	}
 	// A layout that is already one clean line formats to one clean line: format it into a
 	// reused buffer instead of a new string per message.
-	plainLayout := oneLine(layout) == layout
+	plainLayout := OneLine(layout) == layout
 	var stamp []byte
 	bw := bufio.NewWriter(w)
 	for i := range msgs {
@@ -75,7 +75,7 @@ func WriteTranscript(w io.Writer, msgs []Message, opts TranscriptOptions) error 
 			stamp = m.SentAt.In(loc).AppendFormat(stamp[:0], layout)
 			bw.Write(stamp)
 		} else {
-			bw.WriteString(oneLine(m.SentAt.In(loc).Format(layout)))
+			bw.WriteString(OneLine(m.SentAt.In(loc).Format(layout)))
 		}
 		bw.WriteString("] ")
 		bw.WriteString(senderLabel(m))
@@ -144,7 +144,7 @@ func writeIndented(bw *bufio.Writer, text string, first bool) {
 }
 
 func senderLabel(m *Message) string {
-	name := oneLine(m.SenderName)
+	name := OneLine(m.SenderName)
 	switch m.SenderKind {
 	case SenderSystem:
 		return "System"
@@ -174,7 +174,7 @@ func senderLabel(m *Message) string {
 }
 
 func attachmentLine(a Attachment) string {
-	name, url := oneLine(a.Name), oneLine(a.URL)
+	name, url := OneLine(a.Name), OneLine(a.URL)
 	var b strings.Builder
 	b.WriteString(name)
 	var extra []string
@@ -182,7 +182,7 @@ func attachmentLine(a Attachment) string {
 		extra = append(extra, url)
 	}
 	if a.Unavailable {
-		r := oneLine(a.UnavailableReason)
+		r := OneLine(a.UnavailableReason)
 		if r == "" {
 			extra = append(extra, "unavailable")
 		} else {

@@ -2,9 +2,9 @@ package rules
 
 import (
 	"fmt"
+	"github.com/cloudcx/cxzoho/cloudcx"
 	"sort"
 	"strings"
-	"unicode"
 )
 
 // The CloudCX fields an identification rule or an extra mapping may name. Besides these, a rule
@@ -84,19 +84,9 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// isControl reports characters that do not belong in a one-line value: C0/C1 controls, line and
-// paragraph separators, and bidirectional overrides/isolates (which can make a subject read
-// differently from what it holds).
+// isControl reports characters that do not belong in a one-line value: line and paragraph
+// separators, and what cloudcx.IsInvisible reports (controls and Unicode format characters, such
+// as bidirectional overrides, which can make a subject read differently from what it holds).
 func isControl(r rune) bool {
-	switch {
-	case unicode.IsControl(r):
-		return true
-	case r == '\u2028' || r == '\u2029':
-		return true
-	case r >= '\u202A' && r <= '\u202E', r >= '\u2066' && r <= '\u2069':
-		return true
-	case r == '\uFEFF':
-		return true
-	}
-	return false
+	return r == '\u2028' || r == '\u2029' || cloudcx.IsInvisible(r)
 }

@@ -323,16 +323,7 @@ func zohoPhone(s string) string {
 	return out
 }
 
-// oneLine turns s into one clean line: invalid UTF-8 becomes U+FFFD, control, separator and
-// bidi-override characters become spaces, runs of white space collapse to one space, and the
-// ends are trimmed.
-func oneLine(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if isControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
-}
+// oneLine turns s into one clean line: cloudcx.OneLine, the one cleaner of the module (invalid
+// UTF-8 becomes U+FFFD, invisible characters are removed, line breaks become spaces, white space
+// collapses, the ends are trimmed).
+func oneLine(s string) string { return cloudcx.OneLine(s) }

@@ -312,3 +312,21 @@ func TestPersonFallbackNeverEmpty(t *testing.T) {
 		t.Errorf("subject %q", r.Subject)
 	}
 }
+
+// Issue 12 item 12: a name made only of invisible characters (format characters, joiners, soft
+// hyphens) is no name: the person gets the "Visitor …" fallback, not an invisible Last_Name.
+func TestPersonInvisibleNameGetsTheFallback(t *testing.T) {
+	for _, name := range []string{"\u200b", "\u200e\u200e", "\u200d", "\u2060", "\u2063", "\u00ad", "\u200b \u200d\u2060\u00ad"} {
+		v := cloudcx.Visitor{ID: "v-9", Name: name, Email: "x@example.com"}
+		p, err := PersonFields(PersonInput{Settings: DefaultSettings(), Module: ModuleContacts, Section: cloudcx.SectionWebChat, Visitor: v, TenantID: "t"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Record.String("Last_Name"); got != "Visitor v-9" {
+			t.Errorf("name %+q: Last_Name %+q, want the fallback", name, got)
+		}
+	}
+	if got := cloudcx.OneLine("Jane\u200bDoe \U0001F469\u200d\U0001F4BB"); got != "JaneDoe \U0001F469\u200d\U0001F4BB" {
+		t.Errorf("OneLine dropped a joiner an emoji needs, or kept a zero width space: %+q", got)
+	}
+}
