@@ -7,6 +7,7 @@ require (
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/jarcoal/httpmock v1.4.2
 	golang.org/x/oauth2 v0.35.0
+	golang.org/x/text v0.44.0
 )
 
 require github.com/hashicorp/go-cleanhttp v0.5.2 // indirect

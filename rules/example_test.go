@@ -241,7 +241,7 @@ func ExampleRenderCase() {
 
 // The update a found Contact gets under "fill empty": only what Zoho lacks.
 func ExampleMerge() {
-	existing, _ := crm.ParseRecord([]byte(`{"id":"1000000042001","Last_Name":"Doe","Email":"JANE@example.com","Phone":null}`))
+	existing, _ := crm.ParseRecord([]byte(`{"id":"1000000042001","First_Name":"Jane","Last_Name":"Doe","Email":"JANE@example.com","Phone":null}`))
 	p, _ := rules.PersonFields(rules.PersonInput{
 		Settings: rules.DefaultSettings(),
 		Section:  cloudcx.SectionWebChat,
@@ -259,5 +259,5 @@ func ExampleMerge() {
 	// Output:
 	// never → no update
 	// fill_empty → {"Phone":"+1 555 0100","id":"1000000042001"}
-	// overwrite → {"Last_Name":"Jane Doe","Phone":"+1 555 0100","id":"1000000042001"}
+	// overwrite → {"Phone":"+1 555 0100","id":"1000000042001"}
 }

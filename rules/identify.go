@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"golang.org/x/text/unicode/norm"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -313,18 +314,64 @@ func recordText(r *crm.Record, field string) string {
 func valuesEqual(k fieldKind, a, b string) bool {
 	switch k {
 	case kindEmail:
-		a, b = strings.TrimSpace(a), strings.TrimSpace(b)
-		return a != "" && strings.EqualFold(a, b)
+		a, b = normEmail(a), normEmail(b)
+		return a != "" && a == b
 	case kindPhone:
-		da := phoneDigits(a)
-		return len(da) >= MinPhoneDigits && da == phoneDigits(b)
+		return samePhone(a, b)
 	}
 	a, b = normText(a), normText(b)
 	return a != "" && strings.EqualFold(a, b)
 }
 
-// normText trims and collapses runs of white space to one space.
-func normText(s string) string { return strings.Join(strings.Fields(s), " ") }
+// SignificantPhoneDigits is how many trailing digits decide that two phone numbers are the same
+// when both have at least as many: the subscriber number, whatever country code ("+33", "001")
+// or trunk prefix ("0") one of them was written with.
+const SignificantPhoneDigits = 9
+
+// samePhone reports whether two phone values are the same number. Their digits are compared
+// (any decimal script); when both have at least SignificantPhoneDigits digits, only the last
+// SignificantPhoneDigits count ("+1 (555) 010-0100" equals "(555) 010-0100", "+33 6 12 34 56 78"
+// equals "06 12 34 56 78"); shorter numbers must have the same digits, at least MinPhoneDigits.
+func samePhone(a, b string) bool {
+	ka, kb := phoneKey(a), phoneKey(b)
+	return ka != "" && ka == kb
+}
+
+// phoneKey is what samePhone compares: the last SignificantPhoneDigits digits, or all of them
+// for a shorter number; "" with fewer than MinPhoneDigits.
+func phoneKey(s string) string {
+	d := phoneDigits(s)
+	if len(d) < MinPhoneDigits {
+		return ""
+	}
+	if len(d) > SignificantPhoneDigits {
+		d = d[len(d)-SignificantPhoneDigits:]
+	}
+	return d
+}
+
+// normEmail is how emails compare: trimmed, NFC, lower-cased.
+func normEmail(s string) string { return strings.ToLower(norm.NFC.String(strings.TrimSpace(s))) }
+
+// IdentityKeys names a visitor by the values that make two visitors the same person: the
+// normalised email ("email:" + normEmail) and phone ("phone:" + its significant digits, as
+// samePhone compares them) of the section. Package sync serialises work on a person under these
+// keys, so that the same person arriving through Web Chat and Inbox at once is created once.
+func IdentityKeys(v cloudcx.Visitor, section cloudcx.Section) []string {
+	var keys []string
+	if e := normEmail(oneLine(v.Email)); looksLikeEmail(e) {
+		keys = append(keys, "email:"+e)
+	}
+	if p := phoneKey(v.PhoneFor(section)); p != "" {
+		keys = append(keys, "phone:"+p)
+	}
+	return keys
+}
+
+// normText is how text values compare: Unicode NFC (a decomposed "José" equals the composed
+// one), trimmed, runs of white space collapsed to one space. Callers compare the results
+// ignoring case (strings.EqualFold).
+func normText(s string) string { return strings.Join(strings.Fields(norm.NFC.String(s)), " ") }
 
 // newer reports whether a should win over b: later Modified_Time, then the greater id (ids are
 // numeric strings: a longer one is greater).

@@ -24,7 +24,8 @@ var unmergedFields = map[string]bool{"id": true, "Owner": true, "Layout": true}
 //
 // Values are compared normalised, so that no update is sent for a difference Zoho would not
 // show: text trimmed with runs of spaces collapsed, emails ignoring case, phones by their
-// digits, lookups by id, other JSON values by their compact form. The update carries the
+// significant digits (see SignificantPhoneDigits), text in NFC; a one-field name equal to the
+// record's Full_Name or First_Name and Last_Name is not written over the split name; lookups by id, other JSON values by their compact form. The update carries the
 // existing record's id and the changed fields, in incoming's order.
 func Merge(policy UpdatePolicy, existing, incoming *crm.Record) (*crm.Record, bool) {
 	if existing == nil || incoming == nil || (policy != FillEmpty && policy != Overwrite) {
@@ -50,6 +51,9 @@ func Merge(policy UpdatePolicy, existing, incoming *crm.Record) (*crm.Record, bo
 			if has && sameValue(k, cur, in) {
 				continue
 			}
+			if k == "Last_Name" && !incoming.Has("First_Name") && sameName(existing, in) {
+				continue // "Jane Doe" is the record's First_Name "Jane" and Last_Name "Doe"
+			}
 		}
 		if err := update.SetRaw(k, in); err != nil {
 			continue
@@ -63,6 +67,27 @@ func Merge(policy UpdatePolicy, existing, incoming *crm.Record) (*crm.Record, bo
 		update.SetID(id)
 	}
 	return update, true
+}
+
+// sameName reports whether a name CloudCX holds in one field (Last_Name alone) is the name Zoho
+// stores split: equal to the record's Full_Name, or to First_Name and Last_Name joined by a
+// space, compared as text is (see normText, ignoring case). Overwriting the split name with the
+// whole of it would show "Jane Jane Doe" in Zoho.
+func sameName(existing *crm.Record, in json.RawMessage) bool {
+	var name string
+	if json.Unmarshal(in, &name) != nil {
+		return false
+	}
+	name = normText(name)
+	if name == "" {
+		return false
+	}
+	for _, whole := range []string{existing.String("Full_Name"), existing.String("First_Name") + " " + existing.String("Last_Name")} {
+		if strings.EqualFold(normText(whole), name) {
+			return true
+		}
+	}
+	return false
 }
 
 // isEmptyValue reports an absent, null, blank-string, empty-array or id-less lookup value.
@@ -103,14 +128,13 @@ func sameValue(name string, a, b json.RawMessage) bool {
 		}
 		switch fieldKindOfZoho(name) {
 		case kindEmail:
-			return strings.EqualFold(strings.TrimSpace(sa), strings.TrimSpace(sb))
+			return normEmail(sa) == normEmail(sb)
 		case kindPhone:
-			da, db := phoneDigits(sa), phoneDigits(sb)
-			if da != "" || db != "" {
-				return da == db
+			if phoneKey(sa) != "" || phoneKey(sb) != "" {
+				return samePhone(sa, sb)
 			}
 		}
-		return normText(sa) == normText(sb)
+		return strings.EqualFold(normText(sa), normText(sb))
 	}
 	if len(a) > 0 && len(b) > 0 && a[0] == '{' && b[0] == '{' {
 		var la, lb struct {

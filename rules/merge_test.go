@@ -194,3 +194,38 @@ func TestMergeMatrix(t *testing.T) {
 		}
 	}
 }
+
+// Issue 12 items 11 and 13: what counts as equal.
+func TestEqualValues(t *testing.T) {
+	for _, c := range []struct {
+		kind fieldKind
+		a, b string
+		want bool
+	}{
+		{kindPhone, "+1 (555) 010-0100", "(555) 010-0100", true},
+		{kindPhone, "+33 6 12 34 56 78", "06 12 34 56 78", true},
+		{kindPhone, "+33 6 12 34 56 78", "+33 6 12 34 56 79", false},
+		{kindPhone, "555-0101", "5550101", true},
+		{kindPhone, "555-0101", "1555-0101", false},
+		{kindEmail, " Jane@Example.COM", "jane@example.com", true},
+		{kindText, "Jose\u0301", "Jos\u00e9", true},
+		{kindText, "JOSÉ  Díaz", "josé díaz", true},
+	} {
+		if got := valuesEqual(c.kind, c.a, c.b); got != c.want {
+			t.Errorf("valuesEqual(%v, %q, %q) = %v, want %v", c.kind, c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func TestMergeOverwriteKeepsASplitName(t *testing.T) {
+	existing, _ := crm.ParseRecord([]byte(`{"id":"1","First_Name":"Jane","Last_Name":"Doe","Full_Name":"Jane Doe"}`))
+	in := crm.NewRecord()
+	_ = in.Set("Last_Name", "jane  doe")
+	if upd, changed := Merge(Overwrite, existing, in); changed {
+		t.Fatalf("overwrote a split name with itself: %v", upd)
+	}
+	_ = in.Set("Last_Name", "Jane Roe")
+	if _, changed := Merge(Overwrite, existing, in); !changed {
+		t.Fatal("a different name was not written")
+	}
+}

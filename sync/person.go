@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"strings"
-	"unicode"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/owner"
@@ -33,22 +32,7 @@ func identityKeys(v cloudcx.Visitor, section cloudcx.Section) []string {
 	if id := strings.TrimSpace(v.ID); id != "" {
 		keys = append(keys, "visitor:"+string(section)+":"+id)
 	}
-	if e := strings.ToLower(strings.TrimSpace(v.Email)); strings.Contains(e, "@") {
-		keys = append(keys, "email:"+e)
-	}
-	var digits strings.Builder
-	for _, r := range v.PhoneFor(section) {
-		if unicode.IsDigit(r) && r < 128 {
-			digits.WriteRune(r)
-		}
-	}
-	if d := digits.String(); len(d) >= rules.MinPhoneDigits {
-		if len(d) > 9 {
-			d = d[len(d)-9:] // the significant digits: country and trunk prefixes vary
-		}
-		keys = append(keys, "phone:"+d)
-	}
-	return keys
+	return append(keys, rules.IdentityKeys(v, section)...)
 }
 
 // mapKeys keeps the identity keys under which the person map may answer for the module: the
