@@ -52,7 +52,11 @@ func (k EventKind) Section() Section {
 // whole in Chat or Conversation.
 type Event struct {
 	Kind EventKind `json:"kind"`
-	// EventID identifies this event; a redelivered event has the same one.
+	// EventID identifies this event; a redelivered event has the same one. Decoded webhooks
+	// carry no delivery id, so it is derived from the body: a host may drop a delivery whose
+	// EventID it has handled already, but must not take two EventIDs for two happenings when the
+	// body had no eventTime (a status change then repeats its id). Package sync dedupes on its
+	// ledger, never on EventID.
 	EventID  string `json:"event_id"`
 	TenantID string `json:"tenant_id"`
 	// ChatID is set for Web Chat events, ConversationID for Inbox events.
@@ -115,6 +119,11 @@ func (e *Event) Validate() error {
 	}
 	if strings.TrimSpace(e.EventID) == "" {
 		p.add("event_id", "missing")
+	}
+	for _, f := range []struct{ name, v string }{{"event_id", e.EventID}, {"tenant_id", e.TenantID}, {"chat_id", e.ChatID}, {"conversation_id", e.ConversationID}, {"visitor_id", e.VisitorID}} {
+		if !validID(f.v) {
+			p.add(f.name, "has control, format or invalid characters")
+		}
 	}
 	if strings.TrimSpace(e.TenantID) == "" {
 		p.add("tenant_id", "missing")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -365,5 +366,44 @@ func TestMalformedWebhookErrorUnwraps(t *testing.T) {
 	var de *DecodeError
 	if !errors.As(err, &m) || !errors.As(err, &de) || !strings.Contains(err.Error(), `"soon"`) {
 		t.Errorf("error %v does not unwrap to the *DecodeError", err)
+	}
+}
+
+// Issue 12 item 15: a conversation resolved, reopened and resolved again has a new EventID each
+// time the body carries its time.
+func TestReResolvedConversationHasItsOwnEventID(t *testing.T) {
+	body := func(at string) []byte {
+		return []byte(`{"event":"TicketStatusChanged","ticketId":"t1","beforeTicketStatus":"Open","afterTicketStatus":"Resolved","eventTime":"` + at + `"}`)
+	}
+	a, err := DecodeWebhook(body("2026-03-02T09:00:00Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := DecodeWebhook(body("2026-03-02T11:30:00Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.EventID == b.EventID {
+		t.Fatalf("both resolves have EventID %q", a.EventID)
+	}
+	again, _ := DecodeWebhook(body("2026-03-02T09:00:00Z"))
+	if again.EventID != a.EventID {
+		t.Fatalf("a redelivery changed its EventID: %q vs %q", again.EventID, a.EventID)
+	}
+}
+
+// Issue 12 item 16: ids with NUL, bidi overrides or other invisible characters are refused.
+func TestIDsWithInvisibleCharactersAreRefused(t *testing.T) {
+	for _, id := range []string{"c1\x00", "c\u202e1", "c\u200b1", "c\u20661", "c\u00ad1", "\xff"} {
+		body := []byte(`{"event":"LiveChatSessionEnd","sessionId":` + strconv.Quote(id) + `}`)
+		var mal *MalformedWebhookError
+		if _, err := DecodeWebhook(body); !errors.As(err, &mal) {
+			t.Errorf("sessionId %+q: %v, want a *MalformedWebhookError", id, err)
+		}
+		ev := Event{Kind: EventChatEnded, EventID: "e1", TenantID: "t", ChatID: id}
+		var ve *ValidationError
+		if err := ev.Validate(); !errors.As(err, &ve) {
+			t.Errorf("Validate with chat id %+q: %v", id, err)
+		}
 	}
 }

@@ -101,3 +101,18 @@ func OneLine(s string) string {
 	}
 	return s
 }
+
+// validID reports whether s can be an id: valid UTF-8 without invisible characters (IsInvisible,
+// U+2028, U+2029). Such characters in an id (a NUL, a bidi override) would make two ids look the
+// same, or an id read differently from what it holds.
+func validID(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if IsInvisible(r) || r == '\u2028' || r == '\u2029' || r == '\u200c' || r == '\u200d' {
+			return false
+		}
+	}
+	return true
+}

@@ -110,10 +110,12 @@ func ReadWebhook(r io.Reader) (Event, error) {
 // "chat_ended:<chat id>", a Comm100 wrap-up's submission time appended to
 // tell an edited wrap-up from the first, or the body's own eventId when
 // it has one): redelivery of the same webhook gets the same EventID, but
-// so do two identical bodies sent for distinct happenings (a conversation
-// resolved, reopened and resolved again). A host that has a delivery id
-// should put it in EventID. OccurredAt is set from the body's eventTime
-// when present.
+// so could two bodies sent for distinct happenings: a conversation
+// resolved, reopened and resolved again gets the body's eventTime in its
+// EventID when the body has one, and only then. A host that has a delivery
+// id should put it in EventID. OccurredAt is set from the body's eventTime
+// when present. Ids with control, format or invalid characters (a NUL, a
+// bidi override) are refused with a *MalformedWebhookError.
 func DecodeWebhook(body []byte) (Event, error) {
 	if len(body) > MaxWebhookSize {
 		return Event{}, &WebhookTooLargeError{Limit: MaxWebhookSize}
@@ -137,12 +139,22 @@ func DecodeWebhook(body []byte) (Event, error) {
 		return Event{}, err
 	}
 	e.SourceEvent = w.name
-	if id := w.str("eventId"); id != "" {
-		e.EventID = id
-	}
 	if at := w.str("eventTime"); at != "" && e.OccurredAt.IsZero() {
 		if t, err := parseTime(at, time.UTC); err == nil {
 			e.OccurredAt = t
+			// A conversation resolved, reopened and resolved again sends bodies that differ
+			// only by their time: without it the second resolve would look like a redelivery.
+			if e.Kind == EventConversationResolved || e.Kind == EventConversationReopened {
+				e.EventID += ":" + strconv.FormatInt(t.UnixMilli(), 10)
+			}
+		}
+	}
+	if id := w.str("eventId"); id != "" {
+		e.EventID = id
+	}
+	for _, f := range []struct{ name, v string }{{"event_id", e.EventID}, {"chat_id", e.ChatID}, {"conversation_id", e.ConversationID}, {"visitor_id", e.VisitorID}} {
+		if !validID(f.v) {
+			return Event{}, &MalformedWebhookError{Reason: f.name + " has control, format or invalid characters"}
 		}
 	}
 	return e, nil
