@@ -212,8 +212,8 @@ func TestZohoDirectoryErrors(t *testing.T) {
 	if _, err := r.Resolve(t.Context(), req); !errors.Is(err, zoho.ErrScopeMismatch) {
 		t.Fatalf("second resolve: err = %v", err)
 	}
-	if n := len(s.calls()); n != 1 {
-		t.Fatalf("calls = %d, want 1 (the failure is remembered)", n)
+	if n := len(s.calls()); n != 2 {
+		t.Fatalf("calls = %d, want 2: the listing and the fallback's current user, each failing once (failures are remembered)", n)
 	}
 	// Without an agent email the given connecting user needs no call.
 	req.AgentEmail, req.ConnectingUserID = "", "42"
@@ -401,5 +401,29 @@ func TestZohoDirectoryEndlessListing(t *testing.T) {
 	}
 	if most := (owner.MaxUsersPerTenantLimit+1)/200 + 2; s.calls > most {
 		t.Fatalf("ActiveUsers fetched %d pages, want at most %d", s.calls, most)
+	}
+}
+
+// Issue 12 item 18: a listing Zoho refuses for good (a missing scope) gives the connecting user,
+// with the reason and the error, and is not asked again on every chat.
+func TestListingRefusedFallsBackToTheConnectingUser(t *testing.T) {
+	body, err := os.ReadFile("testdata/v8oas_error_401_oauth_scope_mismatch.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &usersServer{status: http.StatusUnauthorized, body: body}
+	r, err := owner.New(owner.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := owner.Request{Tenant: "t1", Directory: owner.ZohoDirectory(newClient(t, s)), AgentEmail: "kim@gmail.com", ConnectingUserID: "42"}
+	for range 3 {
+		res, err := r.Resolve(t.Context(), req)
+		if err != nil || res.UserID != "42" || res.Rule != owner.RuleConnectingUser || res.Reason != owner.ReasonListingFailed || !errors.Is(res.Err, zoho.ErrScopeMismatch) {
+			t.Fatalf("got %+v, %v; want the connecting user because the listing was refused", res, err)
+		}
+	}
+	if n := len(s.calls()); n != 1 {
+		t.Fatalf("calls = %d, want 1 (not listed again on every chat)", n)
 	}
 }

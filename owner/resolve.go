@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cloudcx/cxzoho/zoho"
 	"log/slog"
 	"time"
 )
@@ -16,6 +17,17 @@ func (r *Resolver) resolve(ctx context.Context, key string, src source, agentEma
 		return r.fallback(ctx, t, src, connID, ReasonNoAgent)
 	}
 	m, reason, err := r.lookup(ctx, t, src, email)
+	if err != nil && listingRefused(err) {
+		// The mission's rule: the agent's Zoho user, else the connecting user — also when Zoho
+		// will not list users (the tenant lacks ZohoCRM.users.READ, say). A temporary failure
+		// stays an error: the record must not get the fallback owner for good because of it.
+		res, ferr := r.fallback(ctx, t, src, connID, ReasonListingFailed)
+		if ferr != nil {
+			return Result{}, errors.Join(err, ferr)
+		}
+		res.Err = err
+		return res, nil
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -259,3 +271,17 @@ func noOwner(tenant, userID, why string) error {
 
 // errPanicked wraps a panic of a Directory.
 var errPanicked = errors.New("owner: the Directory panicked")
+
+// listingRefused reports an error of listing users that asking again will not cure: Zoho
+// refused the call for its scope or the user's permission, or any other 4xx but 429.
+func listingRefused(err error) bool {
+	if errors.Is(err, zoho.ErrScopeMismatch) || errors.Is(err, zoho.ErrNoPermission) {
+		return true
+	}
+	var api *zoho.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	// 401 without a scope problem is a token to renew, 429 a limit to wait for.
+	return api.HTTPStatus >= 400 && api.HTTPStatus < 500 && api.HTTPStatus != 401 && api.HTTPStatus != 429
+}

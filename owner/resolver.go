@@ -58,6 +58,7 @@ const (
 	ReasonNoMatch       = "no active Zoho user has the agent's email"
 	ReasonRejected      = "Zoho rejected the agent's Zoho user as a record owner"
 	ReasonRefreshFailed = "no active Zoho user had the agent's email in the last listing, and listing the users again failed"
+	ReasonListingFailed = "Zoho refused to list the org's users (see Result.Err), so the agent cannot be matched"
 )
 
 // Result is the owner chosen for a record.
@@ -71,6 +72,10 @@ type Result struct {
 	Rule Rule
 	// Reason says why, in words, for logs and the host's UI.
 	Reason string
+	// Err is why the users could not be listed, when the fallback was chosen because Zoho
+	// refused the listing for good (ReasonListingFailed: a missing scope, no permission). For
+	// logs; the listing is tried again after MinRefreshInterval, not on every resolve.
+	Err error
 }
 
 // Config configures a [Resolver]. Zero values take the documented defaults.
