@@ -101,7 +101,9 @@ type Rendered struct {
 	Description string
 	// Marker ends Subject; see [Marker] and [HasMarker].
 	Marker string
-	// TranscriptAttachment is the full transcript, planned when the description had to cut it.
+	// TranscriptAttachment is the full transcript, planned when the description had to cut it;
+	// when sections other than the transcript had to be shortened too, it is the full
+	// description (every section whole, then the whole transcript).
 	TranscriptAttachment *PlannedFile
 	// Attachments has one entry per attachment of the interaction, in order.
 	Attachments []PlannedAttachment
@@ -522,7 +524,10 @@ type section struct {
 }
 
 // renderDescription builds the description within max units. It returns the description, the
-// full transcript, and whether the transcript was cut (then the full one is to be attached).
+// text to attach, and whether anything was cut (then that text is to be attached): the full
+// transcript when only the transcript was cut; the full description — every section whole, then
+// the whole transcript — when other sections had to be shortened too, so that nothing the agent
+// or the visitor wrote is dropped.
 func renderDescription(i cloudcx.Interaction, loc *time.Location, plan []PlannedAttachment, transcriptName string, max int) (string, string, bool) {
 	sections := describe(i, loc, plan)
 	transcript := transcriptText(i, loc)
@@ -536,10 +541,13 @@ func renderDescription(i cloudcx.Interaction, loc *time.Location, plan []Planned
 	marker := "[transcript truncated: full transcript attached as " + transcriptName + "]"
 	fixed := "Transcript\n" + marker
 	// Absurd input: the other sections alone leave no room. Shorten the longest first.
+	attach := transcript
+	note := "[section truncated: full text attached as " + transcriptName + "]"
 	for crm.UTF16Len(head)+crm.UTF16Len(fixed) > max {
-		if !shortenLongest(sections, crm.UTF16Len(head)+crm.UTF16Len(fixed)-max) {
+		if !shortenLongest(sections, crm.UTF16Len(head)+crm.UTF16Len(fixed)-max, note) {
 			break
 		}
+		attach = full
 		head = joinSections(sections)
 	}
 	budget := max - crm.UTF16Len(head) - crm.UTF16Len(fixed)
@@ -562,7 +570,7 @@ func renderDescription(i cloudcx.Interaction, loc *time.Location, plan []Planned
 			desc = crm.TruncateUTF16(head+"Transcript\n", keep) + "\n" + marker
 		}
 	}
-	return desc, transcript, true
+	return desc, attach, true
 }
 
 // joinSections writes the sections: the header lines, then each labelled section preceded by a
@@ -584,10 +592,10 @@ func joinSections(ss []section) string {
 	return b.String()
 }
 
-// shortenLongest cuts the longest section body by at least excess units (keeping a marker line).
+// shortenLongest cuts the longest section body by at least excess units, ending it with the note
+// line.
 // It reports false when nothing could be shortened.
-func shortenLongest(ss []section, excess int) bool {
-	const note = "[section truncated]"
+func shortenLongest(ss []section, excess int, note string) bool {
 	best, bestLen := -1, 0
 	for i, s := range ss {
 		n := 0

@@ -335,7 +335,7 @@ func TestRenderAbsurdSections(t *testing.T) {
 	}
 	checkLimits(t, r, KeyOf(c))
 	d := r.Description
-	if !strings.Contains(d, "[section truncated]") || !strings.Contains(d, "\nWrap-up\nComment: wrap wrap") || !strings.Contains(d, "\nTranscript\n") {
+	if !strings.Contains(d, "[section truncated: full text attached as ") || !strings.Contains(d, "\nWrap-up\nComment: wrap wrap") || !strings.Contains(d, "\nTranscript\n") {
 		t.Errorf("sections lost: %.300q", d)
 	}
 	if !strings.Contains(d, "Chat ID: iiii") || strings.Contains(d, strings.Repeat("i", 600)) {
@@ -343,6 +343,8 @@ func TestRenderAbsurdSections(t *testing.T) {
 	}
 	if r.TranscriptAttachment == nil {
 		t.Error("transcript not attached")
+	} else if a := string(r.TranscriptAttachment.Content); !strings.Contains(a, strings.Repeat("x", 50000)) || strings.Count(a, "note 📝") != 10000 {
+		t.Error("the attached text lacks the sections the description had to shorten")
 	}
 	if !strings.HasPrefix(r.Marker, "[cx:h:") {
 		t.Errorf("long id marker %q", r.Marker)
@@ -1046,4 +1048,29 @@ func BenchmarkRenderCase10000(b *testing.B) {
 	}
 	runtime.ReadMemStats(&m)
 	b.ReportMetric(float64(m.TotalAlloc-before)/float64(b.N)/10000, "B/message")
+}
+
+// Issue 12 item 14: with 1,000 notes and 300 custom fields the other sections alone exceed the
+// Description; every note and field is in the attached text.
+func TestRenderNothingDroppedWhenSectionsAreCut(t *testing.T) {
+	c := shortChat()
+	for i := range 1000 {
+		c.Notes = append(c.Notes, cloudcx.Note{AgentName: "Alice", Text: fmt.Sprintf("note %d: the customer called about order %d", i, i)})
+	}
+	for i := range 300 {
+		c.CustomFields = append(c.CustomFields, cloudcx.Field{Name: fmt.Sprintf("field%d", i), Value: strings.Repeat("v", 60)})
+	}
+	r, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings(), Location: paris})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TranscriptAttachment == nil {
+		t.Fatal("nothing attached though sections were cut")
+	}
+	a := string(r.TranscriptAttachment.Content)
+	for _, want := range []string{"note 0:", "note 999: the customer called about order 999", "field299"} {
+		if !strings.Contains(a, want) {
+			t.Errorf("the attached text lacks %q", want)
+		}
+	}
 }
