@@ -157,10 +157,14 @@ func ExampleIdentify() {
 	visitor := cloudcx.Visitor{Email: "Jane@Example.com", Phone: "+1 (555) 010-0100"}
 	searches := rules.Identify(rules.ModuleContacts, s.Identification.Contact, visitor, cloudcx.SectionWebChat)
 	for _, search := range searches {
-		fmt.Println(search.RuleIndex, search.Kind, search.Value)
+		if search.Kind == rules.SearchCriteria {
+			fmt.Println(search.RuleIndex, search.Kind, search.Criteria)
+		} else {
+			fmt.Println(search.RuleIndex, search.Kind, search.Value)
+		}
 	}
 
-	// What Zoho's phone search returned: it looks at every phone field, loosely.
+	// What Zoho's search returned for the phone forms: candidates, re-checked by Choose.
 	found := []*crm.Record{}
 	for _, doc := range []string{
 		`{"id":"1","Phone":"555 0100","Modified_Time":"2024-06-01T10:00:00+00:00"}`,
@@ -175,7 +179,7 @@ func ExampleIdentify() {
 	}
 	// Output:
 	// 0 email Jane@Example.com
-	// 1 phone 15550100100
+	// 1 criteria ((Phone:equals:+1 \(555\) 010-0100)or(Mobile:equals:+1 \(555\) 010-0100)or(Phone:equals:15550100100)or(Mobile:equals:15550100100)or(Phone:equals:+15550100100)or(Mobile:equals:+15550100100))
 	// chosen: 2
 }
 

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"golang.org/x/text/unicode/norm"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -78,11 +79,12 @@ type Check struct {
 // shape of an address, a phone with fewer than [MinPhoneDigits] digits or more than a phone
 // field holds ([LenPhone]).
 //
-// A rule with a single email condition becomes Zoho's email search, one with a single phone
-// condition Zoho's phone search (digits only); any other rule becomes criteria with `equals`
-// (the conditions and-ed, the Zoho fields of one condition or-ed), values escaped by the crm
-// criteria builder. A phone inside criteria is searched as the visitor wrote it, trimmed, because
-// criteria compare text.
+// A rule with a single email condition becomes Zoho's email search; any other rule becomes
+// criteria with `equals` (the conditions and-ed, the Zoho fields of one condition or-ed), values
+// escaped by the crm criteria builder. Zoho compares phone values as written, so a phone is
+// searched in every form it may be stored in (see phoneForms: as typed, digits only, E.164), in
+// each of the condition's fields, in that one criteria search — the typed form and the digits
+// only when all forms would exceed Zoho's 10 conditions. Choose re-checks by digits.
 //
 // section picks which of the visitor's phones is "phone" (Inbox: the cell phone).
 func Identify(module string, rules []Rule, v cloudcx.Visitor, section cloudcx.Section) []Search {
@@ -120,24 +122,49 @@ func searchFor(module string, index int, r Rule, v cloudcx.Visitor, section clou
 		case kindEmail:
 			s.Kind, s.Value = SearchEmail, c.Value
 			return s, true
-		case kindPhone:
-			s.Kind, s.Value = SearchPhone, phoneDigits(c.Value)
-			return s, true
 		}
 	}
-	terms := make([]crm.Criteria, 0, len(s.Checks))
-	for _, c := range s.Checks {
-		alts := make([]crm.Criteria, 0, len(c.ZohoFields))
-		for _, f := range c.ZohoFields {
-			alts = append(alts, crm.Equals(f, c.Value))
+	// Every stored form of a phone is searched; when that exceeds Zoho's 10 conditions, only the
+	// typed form and the digits are.
+	for _, maxForms := range []int{3, 2} {
+		terms := make([]crm.Criteria, 0, len(s.Checks))
+		for _, c := range s.Checks {
+			forms := []string{c.Value}
+			if kindOf(c.CloudCXField) == kindPhone {
+				forms = phoneForms(c.Value)
+				forms = forms[:min(len(forms), maxForms)]
+			}
+			alts := make([]crm.Criteria, 0, len(c.ZohoFields)*len(forms))
+			for _, form := range forms {
+				for _, f := range c.ZohoFields {
+					alts = append(alts, crm.Equals(f, form))
+				}
+			}
+			terms = append(terms, crm.Or(alts...))
 		}
-		terms = append(terms, crm.Or(alts...))
+		s.Kind, s.Criteria = SearchCriteria, crm.And(terms...)
+		if s.Criteria.Validate() == nil {
+			break
+		}
 	}
-	s.Kind, s.Criteria = SearchCriteria, crm.And(terms...)
 	if s.Criteria.Validate() != nil {
 		return Search{}, false
 	}
 	return s, true
+}
+
+// phoneForms are the ways a phone number may be stored in Zoho, which compares phone values as
+// written (zoho-api.md §2.4 documents no normalisation): as the visitor typed it, its digits
+// alone, and in E.164 form ("+" and the digits) when it was typed with its country code. Each
+// form is searched; Choose then re-checks candidates by their significant digits.
+func phoneForms(typed string) []string {
+	typed = oneLine(typed)
+	d := phoneDigits(typed)
+	forms := []string{typed, d}
+	if strings.HasPrefix(typed, "+") {
+		forms = append(forms, "+"+d)
+	}
+	return slices.Compact(forms) // "+15550100" typed is its own E.164 form
 }
 
 // searchable reports whether a trimmed value can be searched.

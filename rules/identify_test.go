@@ -43,7 +43,7 @@ func TestIdentifyDefaults(t *testing.T) {
 	}{
 		{"email and phone", ModuleContacts, cloudcx.SectionWebChat,
 			cloudcx.Visitor{Email: " Jane@Example.com ", Phone: "+1 (555) 010-9999"},
-			"#0 email Jane@Example.com | #1 phone 15550109999"},
+			"#0 email Jane@Example.com | #1 criteria ((Phone:equals:+1 \\(555\\) 010-9999)or(Mobile:equals:+1 \\(555\\) 010-9999)or(Phone:equals:15550109999)or(Mobile:equals:15550109999)or(Phone:equals:+15550109999)or(Mobile:equals:+15550109999))"},
 		{"email only", ModuleLeads, cloudcx.SectionWebChat,
 			cloudcx.Visitor{Email: "jane@example.com"},
 			"#0 email jane@example.com"},
@@ -52,19 +52,19 @@ func TestIdentifyDefaults(t *testing.T) {
 			"#0 email jane@example.com"},
 		{"not an email", ModuleContacts, cloudcx.SectionWebChat,
 			cloudcx.Visitor{Email: "jane at example", Phone: "0612345678"},
-			"#1 phone 0612345678"},
+			"#1 criteria ((Phone:equals:0612345678)or(Mobile:equals:0612345678))"},
 		{"nothing", ModuleContacts, cloudcx.SectionWebChat, cloudcx.Visitor{Name: "Jane"}, ""},
 		{"inbox uses the cell phone", ModuleContacts, cloudcx.SectionInbox,
 			cloudcx.Visitor{Phone: "+33 1 11 11 11 11", CellPhone: "+33 6 22 22 22 22"},
-			"#1 phone 33622222222"},
+			"#1 criteria ((Phone:equals:+33 6 22 22 22 22)or(Mobile:equals:+33 6 22 22 22 22)or(Phone:equals:33622222222)or(Mobile:equals:33622222222)or(Phone:equals:+33622222222)or(Mobile:equals:+33622222222))"},
 		{"inbox falls back to the office phone", ModuleContacts, cloudcx.SectionInbox,
 			cloudcx.Visitor{Phone: "+33 1 11 11 11 11"},
-			"#1 phone 33111111111"},
+			"#1 criteria ((Phone:equals:+33 1 11 11 11 11)or(Mobile:equals:+33 1 11 11 11 11)or(Phone:equals:33111111111)or(Mobile:equals:33111111111)or(Phone:equals:+33111111111)or(Mobile:equals:+33111111111))"},
 		{"web chat ignores the cell phone", ModuleContacts, cloudcx.SectionWebChat,
 			cloudcx.Visitor{CellPhone: "+33 6 22 22 22 22"}, ""},
 		{"arabic-indic digits", ModuleLeads, cloudcx.SectionWebChat,
 			cloudcx.Visitor{Phone: "٠٥٥٥ ١٢٣ ٤٥٦"},
-			"#1 phone 0555123456"},
+			"#1 criteria ((Phone:equals:٠٥٥٥ ١٢٣ ٤٥٦)or(Mobile:equals:٠٥٥٥ ١٢٣ ٤٥٦)or(Phone:equals:0555123456)or(Mobile:equals:0555123456))"},
 		{"account by company", ModuleAccounts, cloudcx.SectionWebChat,
 			cloudcx.Visitor{Company: "  Burns, Smithers (and Sons) \\ Ltd + Co "},
 			`#0 criteria (Account_Name:equals:Burns\, Smithers \(and Sons\) \\ Ltd + Co)`},
@@ -108,7 +108,7 @@ func TestIdentifyCustomRules(t *testing.T) {
 	want := strings.Join([]string{
 		"#0 criteria ((Last_Name:equals:Doe)and(Company:equals:Acme))",
 		"#1 criteria (Customer_ID:equals:CUST-9)",
-		"#2 criteria ((Plan:equals:gold)and((Phone:equals:555-0100-22)or(Mobile:equals:555-0100-22)))",
+		"#2 criteria ((Plan:equals:gold)and((Phone:equals:555-0100-22)or(Mobile:equals:555-0100-22)or(Phone:equals:555010022)or(Mobile:equals:555010022)))",
 		"#3 criteria (((Email:equals:jane@example.com)or(Secondary_Email:equals:jane@example.com))and(Full_Name:equals:Jane Doe))",
 		"#5 criteria (CX_Visitor:equals:v-42)",
 		"#6 criteria ((CX_Contact:equals:c-7)and(First_Name:equals:Jane))",
@@ -335,7 +335,7 @@ func TestSearchQuery(t *testing.T) {
 	if q := ss[0].Query(); q.Email != "jane@example.com" || q.Phone != "" || !q.Criteria.IsZero() {
 		t.Errorf("email query %+v", q)
 	}
-	if q := ss[1].Query(); q.Phone != "15550100" || q.Email != "" {
+	if q := ss[1].Query(); q.Criteria.String() != "((Phone:equals:+1 555 0100)or(Mobile:equals:+1 555 0100)or(Phone:equals:15550100)or(Mobile:equals:15550100)or(Phone:equals:+15550100)or(Mobile:equals:+15550100))" || q.Email != "" || q.Phone != "" {
 		t.Errorf("phone query %+v", q)
 	}
 	acc := Identify(ModuleAccounts, def.Account, v, cloudcx.SectionWebChat)[0]
@@ -510,5 +510,19 @@ func TestChooseApproximateZohoResults(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// Issue 12 item 10: the phone forms fit Zoho's 10 conditions: with four phone fields, the E.164
+// form is dropped rather than the rule.
+func TestIdentifyPhoneFormsWithinTenConditions(t *testing.T) {
+	rs := []Rule{{Conditions: []Condition{{CloudCXField: FieldPhone, ZohoFields: []string{"Phone", "Mobile", "Home_Phone", "Other_Phone"}}}}}
+	ss := Identify(ModuleContacts, rs, cloudcx.Visitor{Phone: "+44 20 7946 0958"}, cloudcx.SectionWebChat)
+	if len(ss) != 1 {
+		t.Fatalf("rule dropped: %v", describeAll(ss))
+	}
+	got := ss[0].Criteria.String()
+	if strings.Contains(got, "+442079460958") || !strings.Contains(got, "(Other_Phone:equals:442079460958)") || !strings.Contains(got, `(Phone:equals:+44 20 7946 0958)`) {
+		t.Fatalf("criteria %s", got)
 	}
 }
