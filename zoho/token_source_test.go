@@ -21,12 +21,19 @@ import (
 type oaMinter struct {
 	calls atomic.Int32
 	delay time.Duration
+	// started, when set, is closed when the first request arrives; the answer then waits for
+	// release (tests order goroutines with these instead of sleeping).
+	started, release chan struct{}
 	body  string // when set, answered instead of a token
 	inner func(n int32) (int, string)
 }
 
 func (m *oaMinter) answer() (int, string) {
 	n := m.calls.Add(1)
+	if m.started != nil && n == 1 {
+		close(m.started)
+		<-m.release
+	}
 	if m.delay > 0 {
 		time.Sleep(m.delay)
 	}
@@ -427,16 +434,17 @@ func TestTokenRejectedIgnoresAnOlderToken(t *testing.T) {
 }
 
 func TestRefreshOutlivesACancelledRequestContext(t *testing.T) {
-	m := &oaMinter{delay: 50 * time.Millisecond}
+	m := &oaMinter{started: make(chan struct{}), release: make(chan struct{})}
 	ts, _ := oaSource(t, oaExpired(), m)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- ts.TokenRejected(ctx, &oauth2.Token{AccessToken: "expired"}) }()
-	time.Sleep(10 * time.Millisecond)
+	<-m.started // the refresh is at Zoho
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled caller: %v", err)
 	}
+	close(m.release) // Zoho answers only after the caller gave up
 	// The refresh itself went on under the source's own context.
 	if got, err := ts.Token(); err != nil || got.AccessToken != "fresh-1" || m.calls.Load() != 1 {
 		t.Fatalf("%v %v, %d requests", got, err, m.calls.Load())
