@@ -24,8 +24,8 @@ type oaMinter struct {
 	// started, when set, is closed when the first request arrives; the answer then waits for
 	// release (tests order goroutines with these instead of sleeping).
 	started, release chan struct{}
-	body  string // when set, answered instead of a token
-	inner func(n int32) (int, string)
+	body             string // when set, answered instead of a token
+	inner            func(n int32) (int, string)
 }
 
 func (m *oaMinter) answer() (int, string) {
