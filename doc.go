@@ -17,14 +17,19 @@
 //     field mapping, the update policy for a matching person, and the rendering of a Case or Task
 //     from a chat. No I/O, no clock: it uses zoho/crm's types, never the zoho client.
 //   - owner: the Zoho user who owns what an agent created (same email, else the connecting user).
-//   - sync: the orchestrator, the only place that sequences I/O. It reads settings and state
-//     from the storage the host supplies, asks rules what to do and owner who owns it, and calls
-//     zoho. It defines the storage interfaces; the host passes implementations in.
+//   - sync: the orchestrator, the only place that sequences I/O. Syncer.Handle turns a CloudCX
+//     event into the right Zoho records exactly once (a ledger step per write, reconciled after a
+//     crash or an ambiguous failure); Syncer also connects and disconnects tenants over OAuth,
+//     reports their status, looks visitors up for the Agent Console and creates records on
+//     demand (manual mode). It defines the storage interfaces (sync.Store); sync/memstore
+//     implements them in memory and sync/sqlstore on PostgreSQL and SQLite.
 //
 // # The two-minute path
 //
-// Build a zoho.Client per connected tenant, describe a chat with cloudcx types, and hand CloudCX
-// events to the sync orchestrator; examples/quickstart runs the whole path on a fake Zoho.
+// Create one sync.Syncer with a store (sync/memstore to try, sync/sqlstore in production), the
+// OAuth client(s) and the host's cloudcx.Loader; connect a tenant with Syncer.ConnectURL and
+// Syncer.CompleteConnect; then pass every CloudCX event to Syncer.Handle and redeliver it when the
+// error's class (sync.ClassOf) says so. The Example of Syncer.Handle runs this on a fake Zoho.
 //
 // Imports run downward only: examples → sync → rules, owner → cloudcx, zoho → zoho/crm (rules
 // takes only cloudcx and zoho/crm).
