@@ -123,3 +123,31 @@ func TestConfigValidation(t *testing.T) {
 		t.Fatalf("empty config: %v", err)
 	}
 }
+
+// Zoho refuses the cached owner (the agent's user was deactivated after it was cached): the user
+// is forgotten, the owner resolved again (the connecting user), and the Case is created.
+func TestOwnerRefusedFallsBack(t *testing.T) {
+	h := newHarness(t)
+	c1 := chat("c-own1", visitor("own1"))
+	h.host.PutChat(c1)
+	h.handle(chatEvent(cloudcx.EventChatEnded, c1)) // caches Anna as the owner
+	var anna string
+	for _, u := range h.org.Users() {
+		if u.Email == "anna.kingsley@zylker.example" {
+			anna = u.ID
+		}
+	}
+	if err := h.org.SetUserStatus(anna, "inactive"); err != nil {
+		t.Fatal(err)
+	}
+	c2 := chat("c-own2", visitor("own2"))
+	h.host.PutChat(c2)
+	res, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatEnded, c2))
+	if err != nil {
+		t.Fatalf("%v (owner %+v)", err, res.Owner)
+	}
+	cases := h.withMarker("Cases", c2)
+	if len(cases) != 1 || lookupID(cases[0]["Owner"]) == anna {
+		t.Fatalf("case owner %v, want not the deactivated user %s", cases, anna)
+	}
+}
