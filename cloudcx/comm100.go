@@ -40,37 +40,6 @@ type Comm100Decoder struct {
 	Location *time.Location
 }
 
-// DecodeComm100Chat decodes one Comm100 chat (an API chat object or a
-// webhook "chat" object) with the zero Comm100Decoder.
-func DecodeComm100Chat(data []byte) (*Chat, error) { return Comm100Decoder{}.Chat(data) }
-
-// DecodeComm100Chats decodes a Comm100 chat list with the zero Comm100Decoder.
-func DecodeComm100Chats(data []byte) ([]Chat, error) { return Comm100Decoder{}.Chats(data) }
-
-// DecodeComm100OfflineMessage decodes one Comm100 offline message with the
-// zero Comm100Decoder.
-func DecodeComm100OfflineMessage(data []byte) (*Chat, error) {
-	return Comm100Decoder{}.OfflineMessage(data)
-}
-
-// DecodeComm100OfflineMessages decodes a Comm100 offline message list with
-// the zero Comm100Decoder.
-func DecodeComm100OfflineMessages(data []byte) ([]Chat, error) {
-	return Comm100Decoder{}.OfflineMessages(data)
-}
-
-// DecodeComm100Visitor decodes a Comm100 visitor with the zero Comm100Decoder.
-func DecodeComm100Visitor(data []byte) (*Visitor, error) { return Comm100Decoder{}.Visitor(data) }
-
-// DecodeComm100Agent decodes a Comm100 agent with the zero Comm100Decoder.
-func DecodeComm100Agent(data []byte) (*Agent, error) { return Comm100Decoder{}.Agent(data) }
-
-// DecodeComm100AgentChats decodes a Comm100 agent-to-agent chat list with
-// the zero Comm100Decoder.
-func DecodeComm100AgentChats(data []byte) ([]Chat, error) {
-	return Comm100Decoder{}.AgentChats(data)
-}
-
 // Chat decodes one chat: a Comm100 API v2 chat object, a webhook "chat"
 // object (bare or as a `"chat": {…}` fragment), or a missed/refused list
 // item `{"type": "Missed", "chat": {…}}`. Channel is ChannelWebChat.
@@ -124,63 +93,6 @@ func (d Comm100Decoder) Agent(data []byte) (*Agent, error) {
 		a := r.agent()
 		return &a, nil
 	}, "agent")
-}
-
-// AgentChats decodes agent-to-agent chats ({"agentChats": [{"agents":
-// [names], "transcript": [{time, sender, content}]}]}). They are not
-// customer interactions: each becomes a Chat with Channel "agent_chat", no
-// id and agent messages only.
-func (d Comm100Decoder) AgentChats(data []byte) ([]Chat, error) {
-	return decodeList("comm100 agent chats", data, func(it []byte) (Chat, error) {
-		var r rawChat
-		if err := unmarshalObject(it, &r); err != nil {
-			return Chat{}, err
-		}
-		c := Chat{}
-		c.Channel = "agent_chat"
-		c.Agents = r.agents()
-		msgs, err := d.messages(&r, &c.Thread, SenderAgent)
-		if err != nil {
-			return Chat{}, err
-		}
-		c.Messages = msgs
-		if len(msgs) > 0 {
-			c.StartedAt = msgs[0].SentAt
-			c.EndedAt = msgs[len(msgs)-1].SentAt
-		}
-		return c, nil
-	}, "agentChats", "agent_chats")
-}
-
-// Comm100Webhook is one webhook subscription of a Comm100 "get webhooks"
-// response.
-type Comm100Webhook struct {
-	ID        string `json:"id"`
-	Event     string `json:"event"`
-	TargetURL string `json:"target_url"`
-}
-
-// Kind returns the EventKind the subscription's event becomes, if any.
-func (w Comm100Webhook) Kind() (EventKind, bool) {
-	k := comm100EventKind(w.Event)
-	return k, k != ""
-}
-
-// DecodeComm100Webhooks decodes a Comm100 webhook list (a bare array or
-// {"webhooks": […]}).
-func DecodeComm100Webhooks(data []byte) ([]Comm100Webhook, error) {
-	return decodeList("comm100 webhooks", data, func(it []byte) (Comm100Webhook, error) {
-		var r struct {
-			ID        flexString `json:"id"`
-			Event     flexString `json:"event"`
-			TargetURL flexString `json:"targetUrl"`
-			Target2   flexString `json:"target_url"`
-		}
-		if err := unmarshalObject(it, &r); err != nil {
-			return Comm100Webhook{}, err
-		}
-		return Comm100Webhook{ID: r.ID.String(), Event: r.Event.String(), TargetURL: firstNonEmpty(r.TargetURL.String(), r.Target2.String())}, nil
-	}, "webhooks", "data")
 }
 
 // decodeOne decodes data, an object or a member fragment named one of

@@ -47,7 +47,7 @@ func v2Chat(t *testing.T) Chat {
 }
 
 func TestComm100ChatGet(t *testing.T) {
-	got, err := DecodeComm100Chat(fixture(t, "comm100-v2-chat-get.response.json"))
+	got, err := Comm100Decoder{}.Chat(fixture(t, "comm100-v2-chat-get.response.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestComm100ChatGet(t *testing.T) {
 }
 
 func TestComm100ChatsList(t *testing.T) {
-	got, err := DecodeComm100Chats(fixture(t, "comm100-v2-chats-list.response.json"))
+	got, err := Comm100Decoder{}.Chats(fixture(t, "comm100-v2-chats-list.response.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestComm100ChatsList(t *testing.T) {
 }
 
 func TestComm100MissedRefused(t *testing.T) {
-	got, err := DecodeComm100Chats(fixture(t, "comm100-v2-missed-refused-chats.response.json"))
+	got, err := Comm100Decoder{}.Chats(fixture(t, "comm100-v2-missed-refused-chats.response.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,14 +87,14 @@ func TestComm100MissedRefused(t *testing.T) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
 	// One item alone decodes through Chat too.
-	one, err := DecodeComm100Chat([]byte(`{"type":"Refused","chat":{"id":1,"requestTime":"2019-01-16T03:06:19"}}`))
+	one, err := Comm100Decoder{}.Chat([]byte(`{"type":"Refused","chat":{"id":1,"requestTime":"2019-01-16T03:06:19"}}`))
 	if err != nil || one.Status != StatusRefused || one.ID != "1" {
 		t.Errorf("refused item: %+v %v", one, err)
 	}
 }
 
 func TestComm100OfflineMessagesList(t *testing.T) {
-	got, err := DecodeComm100OfflineMessages(fixture(t, "comm100-v2-offline-messages-list.response.json"))
+	got, err := Comm100Decoder{}.OfflineMessages(fixture(t, "comm100-v2-offline-messages-list.response.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,27 +116,8 @@ func TestComm100OfflineMessagesList(t *testing.T) {
 	}
 }
 
-func TestComm100AgentChats(t *testing.T) {
-	got, err := DecodeComm100AgentChats(fixture(t, "comm100-v2-agent-chats.response.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t1, t2 := mustTime(t, "2017-11-18T03:58:38.97Z"), mustTime(t, "2017-11-18T03:58:58.923Z")
-	var want Chat
-	want.Channel = "agent_chat"
-	want.Agents = []Agent{{Name: "bella"}, {Name: "bella02"}}
-	want.Messages = []Message{
-		{SentAt: t1, SenderKind: SenderAgent, SenderName: "bella", Text: "..."},
-		{SentAt: t2, SenderKind: SenderAgent, SenderName: "bella", Text: "v2-52efe86ea1817b7069a37e3e662c51c7_r.jpg"},
-	}
-	want.StartedAt, want.EndedAt = t1, t2
-	if !reflect.DeepEqual(got, []Chat{want}) {
-		t.Errorf("got  %+v\nwant %+v", got, want)
-	}
-}
-
 func TestComm100VisitorGet(t *testing.T) {
-	got, err := DecodeComm100Visitor(fixture(t, "comm100-v2-visitor-get.response.json"))
+	got, err := Comm100Decoder{}.Visitor(fixture(t, "comm100-v2-visitor-get.response.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +131,7 @@ func TestComm100VisitorGet(t *testing.T) {
 }
 
 func TestComm100WebhookVisitor(t *testing.T) {
-	got, err := DecodeComm100Visitor(fixture(t, "comm100-webhook-visitor-object.fragment.json"))
+	got, err := Comm100Decoder{}.Visitor(fixture(t, "comm100-webhook-visitor-object.fragment.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +146,7 @@ func TestComm100WebhookVisitor(t *testing.T) {
 }
 
 func TestComm100AgentGet(t *testing.T) {
-	got, err := DecodeComm100Agent(fixture(t, "comm100-v2-livechat-agent-get.response.json"))
+	got, err := Comm100Decoder{}.Agent(fixture(t, "comm100-v2-livechat-agent-get.response.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,33 +161,15 @@ func TestComm100AgentGet(t *testing.T) {
 		`{"id":3,"name":"Ava","type":"chatbot","isBot":false}`:        {ID: "3", Name: "Ava"},
 		`{"agentId":"9","name":"Bo","is_bot":true}`:                   {ID: "9", Name: "Bo", IsBot: true},
 	} {
-		got, err := DecodeComm100Agent([]byte(in))
+		got, err := Comm100Decoder{}.Agent([]byte(in))
 		if err != nil || *got != want {
 			t.Errorf("%s: got %+v %v, want %+v", in, got, err, want)
 		}
 	}
 }
 
-func TestComm100WebhooksList(t *testing.T) {
-	got, err := DecodeComm100Webhooks(fixture(t, "comm100-v2-webhooks-list.response.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []Comm100Webhook{{ID: "2", Event: "chatWrappedUp", TargetURL: "http://www.aa.com"}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %+v", got)
-	}
-	if k, ok := got[0].Kind(); !ok || k != EventChatWrappedUp {
-		t.Errorf("Kind = %q, %v", k, ok)
-	}
-	if _, ok := (Comm100Webhook{Event: "chatTransferred"}).Kind(); ok {
-		t.Error("chatTransferred has no kind")
-	}
-	roundTrip(t, "Comm100Webhook", got[0])
-}
-
 func TestComm100WebhookChat(t *testing.T) {
-	got, err := DecodeComm100Chat(fixture(t, "comm100-webhook-chat-object.fragment.json"))
+	got, err := Comm100Decoder{}.Chat(fixture(t, "comm100-webhook-chat-object.fragment.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +204,7 @@ func TestComm100WebhookChat(t *testing.T) {
 }
 
 func TestComm100WebhookOfflineMessage(t *testing.T) {
-	got, err := DecodeComm100OfflineMessage(fixture(t, "comm100-webhook-offline-message-object.fragment.json"))
+	got, err := Comm100Decoder{}.OfflineMessage(fixture(t, "comm100-webhook-offline-message-object.fragment.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -573,7 +536,7 @@ func TestComm100Quirks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := DecodeComm100Chat([]byte(tt.in))
+			c, err := Comm100Decoder{}.Chat([]byte(tt.in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -630,23 +593,19 @@ func TestComm100Errors(t *testing.T) {
 		{"chat: list is a number", chatErr, `{"id":1,"attachments":5}`},
 		{"chat: fields are a number", chatErr, `{"id":1,"custom_fields":5}`},
 		{"chat: bad inner chat", chatErr, `{"type":"Missed","chat":{"id":1,"requestTime":"?"}}`},
-		{"chats: not a list", func(b []byte) error { _, err := DecodeComm100Chats(b); return err }, `{"total":1}`},
-		{"chats: scalar", func(b []byte) error { _, err := DecodeComm100Chats(b); return err }, `7`},
-		{"chats: bad item", func(b []byte) error { _, err := DecodeComm100Chats(b); return err }, `{"chats":[{"id":1,"endTime":"?"}]}`},
-		{"chats: list not an array", func(b []byte) error { _, err := DecodeComm100Chats(b); return err }, `{"chats":{"id":1}}`},
-		{"chats: empty", func(b []byte) error { _, err := DecodeComm100Chats(b); return err }, ` `},
-		{"offline: empty", func(b []byte) error { _, err := DecodeComm100OfflineMessage(b); return err }, ``},
-		{"offline: bad time", func(b []byte) error { _, err := DecodeComm100OfflineMessage(b); return err }, `{"time":"x"}`},
-		{"offlines: bad item", func(b []byte) error { _, err := DecodeComm100OfflineMessages(b); return err }, `[{"time":"x"}]`},
-		{"offlines: no list", func(b []byte) error { _, err := DecodeComm100OfflineMessages(b); return err }, `{}`},
-		{"visitor: empty", func(b []byte) error { _, err := DecodeComm100Visitor(b); return err }, ``},
-		{"visitor: array", func(b []byte) error { _, err := DecodeComm100Visitor(b); return err }, `[]`},
-		{"agent: empty", func(b []byte) error { _, err := DecodeComm100Agent(b); return err }, ``},
-		{"agent: string", func(b []byte) error { _, err := DecodeComm100Agent(b); return err }, `"x"`},
-		{"agent chats: bad item", func(b []byte) error { _, err := DecodeComm100AgentChats(b); return err }, `{"agentChats":[1]}`},
-		{"agent chats: bad time", func(b []byte) error { _, err := DecodeComm100AgentChats(b); return err }, `{"agentChats":[{"transcript":[{"time":"x"}]}]}`},
-		{"webhooks: bad item", func(b []byte) error { _, err := DecodeComm100Webhooks(b); return err }, `["x"]`},
-		{"webhooks: bad", func(b []byte) error { _, err := DecodeComm100Webhooks(b); return err }, `{`},
+		{"chats: not a list", func(b []byte) error { _, err := Comm100Decoder{}.Chats(b); return err }, `{"total":1}`},
+		{"chats: scalar", func(b []byte) error { _, err := Comm100Decoder{}.Chats(b); return err }, `7`},
+		{"chats: bad item", func(b []byte) error { _, err := Comm100Decoder{}.Chats(b); return err }, `{"chats":[{"id":1,"endTime":"?"}]}`},
+		{"chats: list not an array", func(b []byte) error { _, err := Comm100Decoder{}.Chats(b); return err }, `{"chats":{"id":1}}`},
+		{"chats: empty", func(b []byte) error { _, err := Comm100Decoder{}.Chats(b); return err }, ` `},
+		{"offline: empty", func(b []byte) error { _, err := Comm100Decoder{}.OfflineMessage(b); return err }, ``},
+		{"offline: bad time", func(b []byte) error { _, err := Comm100Decoder{}.OfflineMessage(b); return err }, `{"time":"x"}`},
+		{"offlines: bad item", func(b []byte) error { _, err := Comm100Decoder{}.OfflineMessages(b); return err }, `[{"time":"x"}]`},
+		{"offlines: no list", func(b []byte) error { _, err := Comm100Decoder{}.OfflineMessages(b); return err }, `{}`},
+		{"visitor: empty", func(b []byte) error { _, err := Comm100Decoder{}.Visitor(b); return err }, ``},
+		{"visitor: array", func(b []byte) error { _, err := Comm100Decoder{}.Visitor(b); return err }, `[]`},
+		{"agent: empty", func(b []byte) error { _, err := Comm100Decoder{}.Agent(b); return err }, ``},
+		{"agent: string", func(b []byte) error { _, err := Comm100Decoder{}.Agent(b); return err }, `"x"`},
 	}
 	for _, tt := range tests {
 		err := tt.fn([]byte(tt.in))
@@ -665,25 +624,21 @@ func TestComm100Errors(t *testing.T) {
 	}
 }
 
-func chatErr(b []byte) error { _, err := DecodeComm100Chat(b); return err }
+func chatErr(b []byte) error { _, err := Comm100Decoder{}.Chat(b); return err }
 
 func TestComm100Lists(t *testing.T) {
-	cs, err := DecodeComm100Chats([]byte(`[{"id":1},{"type":"Missed","chat":{"id":2}}]`))
+	cs, err := Comm100Decoder{}.Chats([]byte(`[{"id":1},{"type":"Missed","chat":{"id":2}}]`))
 	if err != nil || len(cs) != 2 || cs[1].Status != StatusMissed {
 		t.Errorf("bare array: %+v %v", cs, err)
 	}
-	cs, err = DecodeComm100Chats([]byte(`{"chats":null}`))
+	cs, err = Comm100Decoder{}.Chats([]byte(`{"chats":null}`))
 	if err != nil || len(cs) != 0 {
 		t.Errorf("null list: %+v %v", cs, err)
-	}
-	ws, err := DecodeComm100Webhooks([]byte(`{"webhooks":[{"id":1,"event":"chat_ended","target_url":"u"}]}`))
-	if err != nil || ws[0].TargetURL != "u" || ws[0].ID != "1" {
-		t.Errorf("webhooks: %+v %v", ws, err)
 	}
 }
 
 func TestComm100ClockAtTheEndOfTime(t *testing.T) {
-	c, err := DecodeComm100Chat([]byte(`{"id":1,"start_time":"9999-12-31T23:00:00Z","chat_transcript":"[00:30:00] A: x"}`))
+	c, err := Comm100Decoder{}.Chat([]byte(`{"id":1,"start_time":"9999-12-31T23:00:00Z","chat_transcript":"[00:30:00] A: x"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -699,14 +654,12 @@ func TestComm100ClockAtTheEndOfTime(t *testing.T) {
 // testdata without a test that asserts what it decodes to.
 func TestEveryFixtureIsAsserted(t *testing.T) {
 	assertedBy := map[string]string{
-		"comm100-v2-agent-chats.response.json":                 "TestComm100AgentChats",
 		"comm100-v2-chat-get.response.json":                    "TestComm100ChatGet, TestComm100Location",
 		"comm100-v2-chats-list.response.json":                  "TestComm100ChatsList",
 		"comm100-v2-livechat-agent-get.response.json":          "TestComm100AgentGet",
 		"comm100-v2-missed-refused-chats.response.json":        "TestComm100MissedRefused",
 		"comm100-v2-offline-messages-list.response.json":       "TestComm100OfflineMessagesList, TestComm100Location",
 		"comm100-v2-visitor-get.response.json":                 "TestComm100VisitorGet",
-		"comm100-v2-webhooks-list.response.json":               "TestComm100WebhooksList",
 		"comm100-webhook-chat-object.fragment.json":            "TestComm100WebhookChat, TestDecodeWebhookComm100",
 		"comm100-webhook-offline-message-object.fragment.json": "TestComm100WebhookOfflineMessage, TestDecodeWebhookComm100",
 		"comm100-webhook-visitor-object.fragment.json":         "TestComm100WebhookVisitor, TestDecodeWebhookComm100",

@@ -51,10 +51,13 @@
 //
 // # Comm100 payloads
 //
-// CloudCX inherits Comm100's data model. Comm100Decoder (and the
-// DecodeComm100… functions) read Comm100 Live Chat API v2 responses and
-// webhook objects leniently into the same models; its documentation lists
-// the quirks it accepts.
+// CloudCX inherits Comm100's data model. Comm100Decoder reads Comm100 Live
+// Chat API v2 chats, offline messages, visitors and agents, and the same
+// objects inside webhooks, leniently into the same models (a host's Loader
+// may use it on the API's answers); its documentation lists the quirks it
+// accepts. It lives here, not in a package of its own, because DecodeWebhook
+// decodes Comm100-style webhook envelopes with it: a separate package would
+// import cloudcx's models while cloudcx imported its decoder, a cycle.
 //
 // # Transcripts
 //

@@ -81,14 +81,14 @@ func ExampleDecodeWebhook() {
 	// true
 }
 
-func ExampleDecodeComm100Chat() {
+func ExampleComm100Decoder_Chat() {
 	data := []byte(`"chat": {
 		"id": 1098, "name": "Allon", "email": "allon@comm100.com", "agents": "henry",
 		"start_time": "/Date(1358453897)/", "end_time": "/Date(1358455857)/",
 		"chat_transcript": "Agent henry has joined the chat.⊙[20:18:20] henry: Hi Allon!⊙[20:18:31] Allon: Hello,⊙",
 		"custom_variable": [{"name": "plan", "value": "gold"}],
 	}`)
-	c, err := cloudcx.DecodeComm100Chat(data)
+	c, err := cloudcx.Comm100Decoder{}.Chat(data)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -297,7 +297,7 @@ func (w webhook) comm100(kind EventKind) (Event, error) {
 	e := Event{Kind: kind}
 	var visitor *Visitor
 	if raw, ok := member(w.m, "visitor"); ok && isObject(raw) {
-		v, err := DecodeComm100Visitor(raw)
+		v, err := Comm100Decoder{}.Visitor(raw)
 		if err != nil {
 			return Event{}, &MalformedWebhookError{Event: w.name, Reason: "bad visitor", Err: err}
 		}
@@ -315,9 +315,9 @@ func (w webhook) comm100(kind EventKind) (Event, error) {
 		var c *Chat
 		var err error
 		if kind == EventOfflineMessage {
-			c, err = DecodeComm100OfflineMessage(chatRaw)
+			c, err = Comm100Decoder{}.OfflineMessage(chatRaw)
 		} else {
-			c, err = DecodeComm100Chat(chatRaw)
+			c, err = Comm100Decoder{}.Chat(chatRaw)
 		}
 		if err != nil {
 			return Event{}, &MalformedWebhookError{Event: w.name, Reason: "bad chat", Err: err}
