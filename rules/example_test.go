@@ -18,7 +18,7 @@ func ExampleDefaultSettings() {
 	fmt.Println(string(data))
 	// Output:
 	// {
-	//   "version": 1,
+	//   "version": 2,
 	//   "mode": "automatic",
 	//   "sections": {
 	//     "web_chat": {
@@ -114,6 +114,28 @@ func ExampleDefaultSettings() {
 	//     "require_identity": "none",
 	//     "skip_missed": false,
 	//     "skip_bot_only": false
+	//   },
+	//   "display": {
+	//     "lead": [
+	//       "First_Name",
+	//       "Last_Name",
+	//       "Email",
+	//       "Phone",
+	//       "Company",
+	//       "Lead_Status"
+	//     ],
+	//     "contact": [
+	//       "First_Name",
+	//       "Last_Name",
+	//       "Email",
+	//       "Phone",
+	//       "Account_Name"
+	//     ],
+	//     "account": [
+	//       "Account_Name",
+	//       "Phone",
+	//       "Website"
+	//     ]
 	//   }
 	// }
 }
@@ -148,7 +170,7 @@ func ExampleParseSettings() {
 	// web chat: sales inbox: off lead policy: fill_empty
 	// identification.lead[0].conditions[0].cloudcx_field → unknown field "emial" (known: name, first_name, last_name, email, phone, company, visitor_id, contact_id, custom:<name>, variable:<name>)
 	// templates.task_subject → unknown placeholder {chanel} (known: {agent_name} {channel} {chat_id} {company} {end_date} {end_time} {kind} {section} {start_date} {start_time} {tenant_id} {visitor} {visitor_email} {visitor_id} {visitor_name} {visitor_phone} {wrap_up})
-	// rules: settings version 7 is newer than this SDK reads (1); upgrade the SDK
+	// rules: settings version 7 is newer than this SDK reads (2); upgrade the SDK
 }
 
 // Identification: the searches to run, then Choose re-checks what Zoho returned.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
@@ -15,6 +16,9 @@ type SourceKey struct {
 	TenantID string
 	Section  cloudcx.Section
 	ID       string
+	// Seq is 0 for the chat's own Case or Task, or the number of a deliberate repeat (a second
+	// Case an agent asked for), which gets a marker of its own.
+	Seq int
 }
 
 // KeyOf returns the source key of a chat or conversation.
@@ -48,7 +52,8 @@ const maxMarkerBytes = 80
 // Marker returns the fixed machine marker that ends the subject of every Case and Task the
 // integration creates, so that a record whose creation was interrupted can be found again in a
 // listing of recent records. It is "[cx:<tenant>:chat:<id>]" for a Web Chat chat and
-// "[cx:<tenant>:conv:<id>]" for an Inbox conversation, where the tenant and id keep ASCII
+// "[cx:<tenant>:conv:<id>]" for an Inbox conversation ("[cx:<tenant>:chat:<id>:<seq>]" for a
+// deliberate repeat, Seq > 0), where the tenant and id keep ASCII
 // letters, digits, '.', '_' and '-' and percent-encode every other byte (so ':', ']' and
 // spaces cannot confuse it). A marker that would be longer than 80 bytes becomes
 // "[cx:h:<32 hex digits of SHA-256 of the key>]". Marker is deterministic and never empty.
@@ -61,11 +66,15 @@ func Marker(k SourceKey) string {
 	default:
 		section = "x-" + markerEscape(string(k.Section))
 	}
-	m := "[cx:" + markerEscape(k.TenantID) + ":" + section + ":" + markerEscape(k.ID) + "]"
+	seq := ""
+	if k.Seq > 0 {
+		seq = ":" + strconv.Itoa(k.Seq)
+	}
+	m := "[cx:" + markerEscape(k.TenantID) + ":" + section + ":" + markerEscape(k.ID) + seq + "]"
 	if len(m) <= maxMarkerBytes {
 		return m
 	}
-	sum := sha256.Sum256([]byte(k.TenantID + "\x00" + string(k.Section) + "\x00" + k.ID))
+	sum := sha256.Sum256([]byte(k.TenantID + "\x00" + string(k.Section) + "\x00" + k.ID + seq))
 	return "[cx:h:" + hex.EncodeToString(sum[:16]) + "]"
 }
 

@@ -68,6 +68,10 @@ type PlannedFile struct {
 type RenderInput struct {
 	// Interaction is the chat or conversation.
 	Interaction cloudcx.Interaction
+	// Seq is 0 for the interaction's own Case or Task, or the number of a deliberate repeat
+	// (an agent asking for another): the subject then ends with that repeat's marker
+	// ([SourceKey].Seq).
+	Seq int
 	// Settings are the tenant's settings (templates, defaults, time zone, extra mappings).
 	Settings Settings
 	// Location is Settings.TimeZone resolved by the caller (time.LoadLocation; this package
@@ -150,6 +154,7 @@ func render(module string, in RenderInput) (*Rendered, error) {
 	out := &Rendered{Module: module, Record: crm.NewRecord()}
 	lim := limiter{fields: in.Fields, notes: &out.Notes}
 	key := KeyOf(i)
+	key.Seq = max(in.Seq, 0)
 	out.Marker = Marker(key)
 
 	out.Attachments = planAttachments(i, in.Attachments)

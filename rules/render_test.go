@@ -663,31 +663,43 @@ func TestMarker(t *testing.T) {
 		k    SourceKey
 		want string
 	}{
-		{SourceKey{"acme", cloudcx.SectionWebChat, "4711"}, "[cx:acme:chat:4711]"},
-		{SourceKey{"acme", cloudcx.SectionInbox, "4711"}, "[cx:acme:conv:4711]"},
-		{SourceKey{"a:b", cloudcx.SectionInbox, "x]y z/é"}, "[cx:a%3Ab:conv:x%5Dy%20z%2F%C3%A9]"},
-		{SourceKey{"", "", ""}, "[cx::x-:]"},
-		{SourceKey{"t", cloudcx.SectionWebChat, "550e8400-e29b-41d4-a716-446655440000"}, "[cx:t:chat:550e8400-e29b-41d4-a716-446655440000]"},
+		{SourceKey{"acme", cloudcx.SectionWebChat, "4711", 0}, "[cx:acme:chat:4711]"},
+		{SourceKey{"acme", cloudcx.SectionInbox, "4711", 0}, "[cx:acme:conv:4711]"},
+		{SourceKey{"a:b", cloudcx.SectionInbox, "x]y z/é", 0}, "[cx:a%3Ab:conv:x%5Dy%20z%2F%C3%A9]"},
+		{SourceKey{"", "", "", 0}, "[cx::x-:]"},
+		{SourceKey{"t", cloudcx.SectionWebChat, "550e8400-e29b-41d4-a716-446655440000", 0}, "[cx:t:chat:550e8400-e29b-41d4-a716-446655440000]"},
 	} {
 		if got := Marker(tc.k); got != tc.want {
 			t.Errorf("Marker(%+v) = %q, want %q", tc.k, got, tc.want)
 		}
 	}
-	long := SourceKey{"tenant", cloudcx.SectionWebChat, strings.Repeat("ü", 100)}
+	long := SourceKey{"tenant", cloudcx.SectionWebChat, strings.Repeat("ü", 100), 0}
 	m := Marker(long)
 	if !strings.HasPrefix(m, "[cx:h:") || len(m) != len("[cx:h:]")+32 {
 		t.Errorf("long marker %q", m)
 	}
-	if Marker(SourceKey{"tenant", cloudcx.SectionInbox, strings.Repeat("ü", 100)}) == m {
+	if Marker(SourceKey{"tenant", cloudcx.SectionInbox, strings.Repeat("ü", 100), 0}) == m {
 		t.Error("hashed markers of two sections are equal")
 	}
 	if !HasMarker("  Something "+m+"  ", long) || HasMarker(m+" edited after", long) {
 		t.Error("HasMarker end handling")
 	}
-	if HasMarker("x [cx:acme:chat:47111]", SourceKey{"acme", cloudcx.SectionWebChat, "4711"}) ||
-		HasMarker("x [cx:acme:chat:14711]", SourceKey{"acme", cloudcx.SectionWebChat, "4711"}) ||
-		HasMarker("x [cx:acme:conv:4711]", SourceKey{"acme", cloudcx.SectionWebChat, "4711"}) {
+	if HasMarker("x [cx:acme:chat:47111]", SourceKey{"acme", cloudcx.SectionWebChat, "4711", 0}) ||
+		HasMarker("x [cx:acme:chat:14711]", SourceKey{"acme", cloudcx.SectionWebChat, "4711", 0}) ||
+		HasMarker("x [cx:acme:conv:4711]", SourceKey{"acme", cloudcx.SectionWebChat, "4711", 0}) {
 		t.Error("HasMarker matches another key")
+	}
+	first, again := SourceKey{"acme", cloudcx.SectionWebChat, "4711", 0}, SourceKey{"acme", cloudcx.SectionWebChat, "4711", 2}
+	if m := Marker(again); m != "[cx:acme:chat:4711:2]" {
+		t.Errorf("repeat marker %q", m)
+	}
+	if HasMarker("x "+Marker(again), first) || HasMarker("x "+Marker(first), again) {
+		t.Error("HasMarker confuses a chat's record with its deliberate repeat")
+	}
+	longAgain := long
+	longAgain.Seq = 1
+	if Marker(longAgain) == Marker(long) {
+		t.Error("hashed markers of a repeat and the original are equal")
 	}
 	if KeyOf(nil) != (SourceKey{}) {
 		t.Error("KeyOf(nil)")
@@ -1072,5 +1084,25 @@ func TestRenderNothingDroppedWhenSectionsAreCut(t *testing.T) {
 		if !strings.Contains(a, want) {
 			t.Errorf("the attached text lacks %q", want)
 		}
+	}
+}
+
+// A deliberate repeat's subject ends with its own marker, so a listing tells it from the chat's
+// first Case.
+func TestRenderRepeatMarker(t *testing.T) {
+	c := fullChat()
+	first, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings(), Location: paris})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := RenderCase(RenderInput{Interaction: c, Settings: parisSettings(), Location: paris, Seq: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := KeyOf(c)
+	k2 := k
+	k2.Seq = 2
+	if again.Marker != Marker(k2) || !HasMarker(again.Subject, k2) || HasMarker(again.Subject, k) || !HasMarker(first.Subject, k) {
+		t.Errorf("first %q, again %q", first.Subject, again.Subject)
 	}
 }

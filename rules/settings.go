@@ -13,7 +13,7 @@ import (
 
 // SettingsVersion is the version of the Settings JSON this package writes. [ParseSettings] reads
 // this version and every older one.
-const SettingsVersion = 1
+const SettingsVersion = 2
 
 // Mode says whether records are created on events (automatic) or only when an agent asks in
 // the Agent Console (manual).
@@ -128,7 +128,34 @@ type Settings struct {
 	Fallbacks Fallbacks `json:"fallbacks"`
 	// Creation limits which visitors and chats create records.
 	Creation Creation `json:"creation"`
+	// Display lists the Zoho fields the Agent Console shows for a found record (version 2;
+	// version 1 documents read with [DefaultSettings]' lists).
+	Display Display `json:"display"`
 }
+
+// Display lists, per module, the Zoho fields (API names, in order) the Agent Console shows for a
+// record the identification rules found.
+type Display struct {
+	Lead    []string `json:"lead"`
+	Contact []string `json:"contact"`
+	Account []string `json:"account"`
+}
+
+// For returns the display fields of a module ("Leads", "Contacts" or "Accounts").
+func (d Display) For(module string) []string {
+	switch module {
+	case ModuleLeads:
+		return d.Lead
+	case ModuleContacts:
+		return d.Contact
+	case ModuleAccounts:
+		return d.Account
+	}
+	return nil
+}
+
+// MaxDisplayFields bounds each module's display list.
+const MaxDisplayFields = 20
 
 // Sections holds the action of each CloudCX section.
 type Sections struct {
@@ -375,6 +402,11 @@ func DefaultSettings() Settings {
 			Company:  "Unknown",
 		},
 		Creation: Creation{RequireIdentity: IdentityNone},
+		Display: Display{
+			Lead:    []string{"First_Name", "Last_Name", "Email", "Phone", "Company", "Lead_Status"},
+			Contact: []string{"First_Name", "Last_Name", "Email", "Phone", "Account_Name"},
+			Account: []string{"Account_Name", "Phone", "Website"},
+		},
 	}
 }
 
@@ -407,6 +439,11 @@ func (s Settings) Clone() Settings {
 	if s.ExtraMappings != nil {
 		c.ExtraMappings = append([]ExtraMapping{}, s.ExtraMappings...)
 	}
+	c.Display = Display{
+		Lead:    cloneStrings(s.Display.Lead),
+		Contact: cloneStrings(s.Display.Contact),
+		Account: cloneStrings(s.Display.Account),
+	}
 	if s.Case.OriginByChannel != nil {
 		c.Case.OriginByChannel = make(map[string]string, len(s.Case.OriginByChannel))
 		for k, v := range s.Case.OriginByChannel {
@@ -414,6 +451,13 @@ func (s Settings) Clone() Settings {
 		}
 	}
 	return c
+}
+
+func cloneStrings(s []string) []string {
+	if s == nil {
+		return nil
+	}
+	return append([]string{}, s...)
 }
 
 // zoneName is TimeZone with "" read as "UTC".
@@ -515,14 +559,14 @@ func ParseSettings(data []byte) (Settings, error) {
 	case version < 1 || version > SettingsVersion:
 		return Settings{}, &VersionError{Version: version}
 	}
-	// Migration chain: each step turns version n into n+1. A v2 would add
-	// `if version == 1 { data, err = migrateV1toV2(data) }` here and decode v2 below.
-	return decodeV1(data)
+	// Migration chain: each step turns version n into n+1. Version 2 only added "display", which
+	// a version 1 document lacks and so reads with its defaults: both decode alike.
+	return decode(data)
 }
 
-// decodeV1 decodes the version 1 document over the defaults. A key the document has replaces
+// decode decodes a version 1 or 2 document over the defaults. A key the document has replaces
 // the default wholesale (lists are never merged element by element); a missing key keeps it.
-func decodeV1(data []byte) (Settings, error) {
+func decode(data []byte) (Settings, error) {
 	type plain Settings
 	def := DefaultSettings()
 	p := plain(def)
@@ -752,6 +796,20 @@ func (s Settings) Validate() error {
 	default:
 		add("creation.require_identity", "must be %q, %q, %q or %q, not %q",
 			IdentityNone, IdentityEmail, IdentityPhone, IdentityEmailOrPhone, s.Creation.RequireIdentity)
+	}
+
+	for _, d := range []struct {
+		path   string
+		fields []string
+	}{{"display.lead", s.Display.Lead}, {"display.contact", s.Display.Contact}, {"display.account", s.Display.Account}} {
+		if len(d.fields) > MaxDisplayFields {
+			add(d.path, "%d fields; at most %d", len(d.fields), MaxDisplayFields)
+		}
+		for i, f := range d.fields {
+			if !crm.ValidFieldName(f) {
+				add(fmt.Sprintf("%s[%d]", d.path, i), "%q is not a Zoho field API name", f)
+			}
+		}
 	}
 
 	if len(ps) == 0 {

@@ -68,7 +68,7 @@ func TestSettingsJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(string(data), `{"version":1,"mode":"manual",`) {
+	if !strings.HasPrefix(string(data), `{"version":2,"mode":"manual",`) {
 		t.Errorf("JSON starts %s", data[:40])
 	}
 	got, err := ParseSettings(data)
@@ -120,7 +120,7 @@ func TestParseSettingsVersions(t *testing.T) {
 	}{
 		{`{"mode":"automatic"}`, 0, "not a valid version"},
 		{`{"version":0}`, 0, "not a valid version"},
-		{`{"version":2}`, 2, "newer than this SDK"},
+		{`{"version":3}`, 3, "newer than this SDK"},
 		{`{"version":99,"mode":"whatever"}`, 99, "upgrade the SDK"},
 		{`{"version":"1"}`, -1, "not an integer"},
 		{`[1]`, -1, "rules: settings"},
@@ -419,6 +419,7 @@ func TestSettingsJSONRoundTripEveryField(t *testing.T) {
 		TimeZone:      "America/Argentina/Buenos_Aires",
 		Fallbacks:     Fallbacks{LastName: "Guest {visitor_id}", Company: "n/a ({tenant_id})"},
 		Creation:      Creation{RequireIdentity: IdentityEmailOrPhone, SkipMissed: true, SkipBotOnly: true},
+		Display:       Display{Lead: []string{"Email"}, Contact: []string{}, Account: []string{"Account_Name", "Rating"}},
 	}
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
@@ -434,7 +435,7 @@ func TestSettingsJSONRoundTripEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"version":1`, `"mode"`, `"sections"`, `"update_policy"`, `"identification"`, `"lead":[]`, `"extra_mappings"`,
+	for _, key := range []string{`"version":2`, `"display"`, `"mode"`, `"sections"`, `"update_policy"`, `"identification"`, `"lead":[]`, `"extra_mappings"`,
 		`"templates"`, `"case"`, `"origin_by_channel"`, `"task"`, `"time_zone"`, `"fallbacks"`, `"creation"`, `"skip_bot_only":true`} {
 		if !strings.Contains(string(data), key) {
 			t.Errorf("JSON lacks %s: %s", key, data)
@@ -466,5 +467,41 @@ func TestSettingsUnmarshalNull(t *testing.T) {
 	var ve *VersionError
 	if _, err := ParseSettings([]byte(`null`)); !errors.As(err, &ve) {
 		t.Errorf("ParseSettings(null) = %v", err)
+	}
+}
+
+// A version 1 document (saved before display fields existed) reads with the default display
+// fields; a version 2 document keeps its own, an empty list included.
+func TestSettingsVersion1ReadsDisplayDefaults(t *testing.T) {
+	v1, err := ParseSettings([]byte(`{"version":1,"mode":"manual"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(v1.Display, DefaultSettings().Display) || v1.Mode != Manual {
+		t.Errorf("version 1: display %+v, mode %q", v1.Display, v1.Mode)
+	}
+	v2, err := ParseSettings([]byte(`{"version":2,"display":{"lead":["Email"],"contact":[]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"Email"}; !reflect.DeepEqual(v2.Display.Lead, want) || len(v2.Display.Contact) != 0 ||
+		!reflect.DeepEqual(v2.Display.Account, DefaultSettings().Display.Account) {
+		t.Errorf("version 2: display %+v", v2.Display)
+	}
+	bad := DefaultSettings()
+	bad.Display.Contact = append(bad.Display.Contact, "Bad Name")
+	bad.Display.Lead = make([]string, MaxDisplayFields+1)
+	for i := range bad.Display.Lead {
+		bad.Display.Lead[i] = "Email"
+	}
+	var ve *ValidationError
+	if err := bad.Validate(); !errors.As(err, &ve) || len(ve.Problems) != 2 {
+		t.Fatalf("Validate = %v, want two display problems", err)
+	}
+	c := DefaultSettings()
+	d := c.Clone()
+	d.Display.Lead[0] = "changed"
+	if c.Display.Lead[0] == "changed" {
+		t.Error("Clone shares display lists")
 	}
 }
