@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudcx/cxzoho/rules"
 	"github.com/cloudcx/cxzoho/zoho"
 )
 
@@ -121,6 +122,11 @@ type Connected struct {
 	// RevokeErr is set when the token of the previous connection (a reconnect) could not be
 	// revoked at Zoho; the new connection is in place all the same.
 	RevokeErr error
+	// Problems lists what an administrator must fix in this Zoho org or in the tenant's
+	// settings (Syncer.CheckOrg); the connection is in place all the same. ProblemsErr is set
+	// when the org's field metadata could not be read to check.
+	Problems    []rules.Problem
+	ProblemsErr error
 }
 
 // CompleteConnect finishes a connection from the query of Zoho's callback: it takes (and so
@@ -244,6 +250,11 @@ func (s *Syncer) CompleteConnect(ctx context.Context, query url.Values) (*Connec
 	s.forgetClient(t)
 	s.cfg.Owners.Forget(t)
 	out := &Connected{Connection: conn, OrgTimeZone: org.TimeZone}
+	if set, _, err := s.Settings(ctx, t); err != nil {
+		out.ProblemsErr = err
+	} else {
+		out.Problems, out.ProblemsErr = orgProblems(ctx, c, set)
+	}
 	if oldTok != nil && oldTok.RefreshToken != "" && oldTok.RefreshToken != tok.RefreshToken {
 		ref := st.Client
 		if old != nil {

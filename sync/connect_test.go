@@ -12,6 +12,7 @@ import (
 	"github.com/cloudcx/cxzoho/rules"
 	cxsync "github.com/cloudcx/cxzoho/sync"
 	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/zohotest"
 )
 
 // consent follows the authorisation URL on the fake (which approves at once) and returns the
@@ -201,25 +202,37 @@ func TestManualCreateTwiceIsOneRecord(t *testing.T) {
 
 func TestFailedStepListedAndRetried(t *testing.T) {
 	h := newHarness(t)
-	st := rules.DefaultSettings()
-	st.Case.Status = "No Such Status"
-	h.settings("t1", st)
+	// Zoho refuses the Case for good (an administrator must fix a mandatory field).
+	rule, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Cases", Status: 400, Code: "MANDATORY_NOT_FOUND", Message: "required field not found"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := chat("c-fail", visitor("fail"))
 	h.host.PutChat(c)
-	_, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatEnded, c))
+	_, err = h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatEnded, c))
 	if cxsync.ClassOf(err) != cxsync.ClassPermanent {
-		t.Skipf("the fake accepted an unknown picklist value (%v); nothing to retry", err)
+		t.Fatalf("Handle = %v, want a permanent error", err)
 	}
 	status, _ := h.syncer.Status(t.Context(), "t1")
 	if status.FailedSteps != 1 {
 		t.Fatalf("failed steps %d", status.FailedSteps)
 	}
 	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFailed, "", 10)
-	h.settings("t1", rules.DefaultSettings()) // the administrator fixes it
+	if len(steps) != 1 || steps[0].Err == nil || !contains(steps[0].Err.Message, "MANDATORY_NOT_FOUND") && !contains(steps[0].Err.Code, "MANDATORY_NOT_FOUND") {
+		t.Fatalf("failed steps: %+v", steps)
+	}
+	// Redelivery does not retry a failed step by itself.
+	if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatEnded, c)); cxsync.ClassOf(err) != cxsync.ClassPermanent {
+		t.Fatalf("redelivered: %v", err)
+	}
+	rule.Remove() // the administrator fixes it
 	if _, err := h.syncer.RetryFailed(t.Context(), steps[0].Key); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(h.withMarker("Cases", c)); n != 1 {
 		t.Fatalf("%d cases", n)
+	}
+	if status, _ := h.syncer.Status(t.Context(), "t1"); status.FailedSteps != 0 {
+		t.Fatalf("failed steps after the retry: %d", status.FailedSteps)
 	}
 }

@@ -78,6 +78,13 @@ type work struct {
 	in     cloudcx.Interaction
 	res    *Result
 	owner  *owner.Result
+	// seq is the deliberate repeat being written (manual "another"); 0 for the chat's own record.
+	seq int
+	// another: find the next free repeat of the chat's Case or Task instead of its own.
+	another bool
+	// fieldOverrides are an agent's values (Zoho field → value) for the person (personOverrides)
+	// or the Case/Task (recordOverrides) of a manual call; nil otherwise.
+	personOverrides, recordOverrides map[string]string
 }
 
 // Handle does for one CloudCX event what the tenant's settings say (mission §3): a chat or

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/rules"
+	"github.com/cloudcx/cxzoho/zoho"
 	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
@@ -69,6 +70,18 @@ type Match struct {
 	URL string
 	// Record is the record as Zoho has it.
 	Record *crm.Record
+	// Fields are the display fields the tenant's settings name for the module (rules.Display),
+	// in order, with Zoho's labels; fields the record lacks are left out.
+	Fields []DisplayField
+}
+
+// DisplayField is one field of a found record, as the Agent Console shows it.
+type DisplayField struct {
+	// APIName is the Zoho field ("Email"); Label is what Zoho's UI calls it ("Email"), or the
+	// API name when the field metadata could not be read.
+	APIName, Label string
+	// Value is the field's text (a lookup's name; a list's values joined by ", ").
+	Value string
 }
 
 // Lookup is what the Agent Console shows for a visitor during a chat.
@@ -101,7 +114,8 @@ func (s *Syncer) Lookup(ctx context.Context, tenantID string, section cloudcx.Se
 	}
 	out := &Lookup{}
 	match := func(module string, r *crm.Record) *Match {
-		return &Match{Module: module, ID: r.ID(), Record: r, URL: w.conn.DataCenter.RecordURL(w.conn.OrgID, module, r.ID())}
+		return &Match{Module: module, ID: r.ID(), Record: r, URL: w.conn.DataCenter.RecordURL(w.conn.OrgID, module, r.ID()),
+			Fields: w.displayFields(ctx, module, r)}
 	}
 	p, _, err := w.identify(ctx, module)
 	if err != nil {
@@ -120,6 +134,60 @@ func (s *Syncer) Lookup(ctx context.Context, tenantID string, section cloudcx.Se
 	return out, nil
 }
 
+// displayFields returns the record's display fields for the Agent Console. Labels come from the
+// module's field metadata (cached by the client); without it the API names serve.
+func (w *work) displayFields(ctx context.Context, module string, r *crm.Record) []DisplayField {
+	names := w.set.Display.For(module)
+	if len(names) == 0 {
+		return nil
+	}
+	fs, _, err := w.client.Fields.List(ctx, module)
+	if err != nil {
+		w.s.cfg.Logger.DebugContext(ctx, "sync: field labels unavailable", "module", module, "err", err)
+	}
+	var out []DisplayField
+	for _, name := range names {
+		v := r.String(name)
+		if v == "" {
+			continue
+		}
+		label := name
+		if f, ok := fs.Get(name); ok && f.Label != "" {
+			label = f.Label
+		}
+		out = append(out, DisplayField{APIName: name, Label: label, Value: v})
+	}
+	return out
+}
+
+// CheckOrg lists what an administrator must fix before the tenant's settings work with its
+// connected Zoho org (rules.Settings.CheckOrg: picklist values, fields the settings name that
+// the org lacks, mandatory fields left unfilled), reading the field metadata of Leads,
+// Contacts, Accounts, Cases and Tasks (cached by the client). CompleteConnect runs it too;
+// call it again after the settings or the org changed.
+func (s *Syncer) CheckOrg(ctx context.Context, tenantID string) ([]rules.Problem, error) {
+	w, skip, err := s.begin(ctx, tenantID, "", &Result{Tenant: tenantID})
+	if err != nil {
+		return nil, err
+	}
+	if skip {
+		return nil, &Error{Class: ClassPermanent, Tenant: tenantID, Err: ErrNotConnected}
+	}
+	return orgProblems(ctx, w.client, w.set)
+}
+
+func orgProblems(ctx context.Context, c *zoho.Client, set rules.Settings) ([]rules.Problem, error) {
+	fields := map[string]*crm.FieldSet{}
+	for _, module := range []string{rules.ModuleLeads, rules.ModuleContacts, rules.ModuleAccounts, rules.ModuleCases, rules.ModuleTasks} {
+		fs, _, err := c.Fields.List(ctx, module)
+		if err != nil {
+			return nil, fmt.Errorf("sync: reading the fields of %s: %w", module, err)
+		}
+		fields[module] = fs
+	}
+	return set.CheckOrg(fields), nil
+}
+
 // Manual is a request from the Agent Console to create a record for a chat or conversation.
 type Manual struct {
 	TenantID string
@@ -128,6 +196,17 @@ type Manual struct {
 	ChatID, ConversationID string
 	Chat                   *cloudcx.Chat
 	Conversation           *cloudcx.Conversation
+	// Another asks CreateCase and CreateTask for one more Case or Task for the chat although one
+	// exists (the agent's "create another"); each gets a marker of its own ([rules.SourceKey]
+	// Seq). A call interrupted before its record was recorded is completed, not repeated, by
+	// the next call with Another set.
+	Another bool
+	// Overrides are the values the agent typed in the form, by Zoho field API name: for
+	// CreateLead and CreateContact they apply to the person (name, email, phone and company
+	// also drive identification), for CreateCase and CreateTask to the Case or Task. They are
+	// checked with rules.CheckOverrides: the fields the integration manages (owner, links,
+	// subject, description) are refused.
+	Overrides map[string]string
 }
 
 // CreateLead creates a Lead for the chat's visitor, as the Agent Console's button does, in manual
@@ -163,7 +242,7 @@ func (s *Syncer) manual(ctx context.Context, m Manual, action rules.Action, reco
 	res := &Result{Tenant: m.TenantID, Kind: ev.Kind}
 	counter := &callCounter{}
 	ctx = context.WithValue(ctx, callCounterKey{}, counter)
-	err := s.doManual(ctx, ev, action, record, res)
+	err := s.doManual(ctx, ev, m, action, record, res)
 	res.Calls = int(counter.n.Load())
 	if err != nil {
 		var e *Error
@@ -176,9 +255,18 @@ func (s *Syncer) manual(ctx context.Context, m Manual, action rules.Action, reco
 	return res, nil
 }
 
-func (s *Syncer) doManual(ctx context.Context, ev cloudcx.Event, action rules.Action, record bool, res *Result) error {
+func (s *Syncer) doManual(ctx context.Context, ev cloudcx.Event, m Manual, action rules.Action, record bool, res *Result) error {
 	if ev.TenantID == "" {
 		return &Error{Class: ClassPermanent, Err: errors.New("sync: a tenant id is required")}
+	}
+	if len(m.Overrides) > 0 {
+		module := personModule(action)
+		if record {
+			module = action.InteractionModule()
+		}
+		if err := rules.CheckOverrides(module, m.Overrides); err != nil {
+			return &Error{Class: ClassPermanent, Tenant: ev.TenantID, Err: err}
+		}
 	}
 	w, skip, err := s.begin(ctx, ev.TenantID, "", res)
 	if err != nil {
@@ -198,6 +286,12 @@ func (s *Syncer) doManual(ctx context.Context, ev cloudcx.Event, action rules.Ac
 		w.set.Sections.WebChat.Action = action
 	}
 	w.set.Creation.RequireIdentity = rules.IdentityNone // the agent asked for it
+	if record {
+		w.recordOverrides, w.another = m.Overrides, m.Another
+	} else if len(m.Overrides) > 0 {
+		w.personOverrides = m.Overrides
+		w.in = withVisitorOverrides(w.in, m.Overrides)
+	}
 	pl, err := w.ensurePerson(ctx)
 	if err != nil {
 		return err
@@ -230,9 +324,48 @@ func (s *Syncer) RetryFailed(ctx context.Context, key StepKey) (*Result, error) 
 	if key.Kind == StepPerson {
 		return &Result{Tenant: key.TenantID, Skipped: "the person is created again with the visitor's next event"}, nil
 	}
+	if key.Kind == StepRecord && key.Seq > 0 {
+		// A deliberate repeat: the next "another" call completes the pending repeat.
+		m := Manual{TenantID: key.TenantID, ChatID: key.SourceID, Another: true}
+		if key.Section == cloudcx.SectionInbox {
+			m = Manual{TenantID: key.TenantID, ConversationID: key.SourceID, Another: true}
+		}
+		if st.Module == rules.ModuleTasks {
+			return s.CreateTask(ctx, m)
+		}
+		return s.CreateCase(ctx, m)
+	}
 	ev := cloudcx.Event{Kind: cloudcx.EventChatEnded, EventID: "retry:" + key.SourceID, TenantID: key.TenantID, ChatID: key.SourceID}
 	if key.Section == cloudcx.SectionInbox {
 		ev = cloudcx.Event{Kind: cloudcx.EventConversationResolved, EventID: "retry:" + key.SourceID, TenantID: key.TenantID, ConversationID: key.SourceID}
 	}
 	return s.Handle(ctx, ev)
+}
+
+// withVisitorOverrides returns the interaction with the agent's values for the visitor's own
+// fields that identification uses (Email, Phone, Company), so that identification and mapping
+// use what the agent typed; other fields are set on the record written. The loader's value is not changed: the chat or conversation is copied.
+func withVisitorOverrides(in cloudcx.Interaction, o map[string]string) cloudcx.Interaction {
+	apply := func(v *cloudcx.Visitor) {
+		if x, ok := o["Email"]; ok {
+			v.Email = x
+		}
+		if x, ok := o["Phone"]; ok {
+			v.Phone, v.CellPhone = x, x
+		}
+		if x, ok := o["Company"]; ok {
+			v.Company = x
+		}
+	}
+	switch x := in.(type) {
+	case *cloudcx.Chat:
+		c := *x
+		apply(&c.Visitor)
+		return &c
+	case *cloudcx.Conversation:
+		c := *x
+		apply(&c.Visitor)
+		return &c
+	}
+	return in
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
@@ -239,6 +240,10 @@ func (w *work) person(ctx context.Context, module string, keys []string, stepKey
 	if err != nil {
 		return nil, &Error{Class: ClassPermanent, Tenant: t, Step: &stepKey, Err: err}
 	}
+	for _, f := range sortedKeys(w.personOverrides) {
+		_ = p.Values.Set(f, w.personOverrides[f])
+		_ = p.Record.Set(f, w.personOverrides[f])
+	}
 	incoming := values(p.Values)
 
 	if link != nil {
@@ -304,6 +309,7 @@ func (w *work) person(ctx context.Context, module string, keys []string, stepKey
 	}
 
 	// Create it: claim the step, insert, record.
+	step.Module = module
 	step, err = w.claim(ctx, step)
 	if err != nil {
 		return nil, err
@@ -410,4 +416,13 @@ func (w *work) vanished(ctx context.Context, module, id string, stepKey StepKey)
 	}
 	w.s.cfg.Logger.InfoContext(ctx, "sync: a person vanished from Zoho; identifying again", "tenant", w.conn.TenantID, "module", module, "id", id)
 	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -53,7 +53,7 @@ func (w *work) render(ctx context.Context, pl *PersonLink, atts []rules.Attachme
 	if err != nil {
 		return nil, err
 	}
-	in := rules.RenderInput{Interaction: w.in, Settings: w.set, Location: w.loc, Owner: own, Attachments: atts}
+	in := rules.RenderInput{Interaction: w.in, Seq: w.seq, Settings: w.set, Location: w.loc, Owner: own, Attachments: atts}
 	if pl != nil {
 		in.Person = rules.Link{Module: pl.Module, ID: pl.RecordID}
 		if pl.AccountID != "" {
@@ -69,7 +69,28 @@ func (w *work) render(ctx context.Context, pl *PersonLink, atts []rules.Attachme
 	if err != nil {
 		return nil, &Error{Class: ClassPermanent, Tenant: w.conn.TenantID, Err: err}
 	}
+	for _, f := range sortedKeys(w.recordOverrides) {
+		_ = r.Record.Set(f, w.recordOverrides[f])
+	}
 	return r, nil
+}
+
+// maxRepeats bounds the deliberate repeats of one chat's Case or Task.
+const maxRepeats = 1000
+
+// nextRepeat picks the repeat an "another" call writes: the first whose step is missing, or
+// pending (an earlier call was interrupted: it is completed, not repeated).
+func (w *work) nextRepeat(ctx context.Context, src rules.SourceKey) (int, error) {
+	for seq := 1; seq <= maxRepeats; seq++ {
+		st, err := w.s.cfg.Store.GetStep(ctx, StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: src.Section, SourceID: src.ID, Kind: StepRecord, Seq: seq})
+		if errors.Is(err, ErrNotFound) || err == nil && st.Status == StepPending {
+			return seq, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	return 0, &Error{Class: ClassPermanent, Tenant: w.conn.TenantID, Err: fmt.Errorf("sync: the chat has %d Cases or Tasks already", maxRepeats)}
 }
 
 // ensureRecord makes sure the chat has its Case or Task with the chat's current content, and its
@@ -82,13 +103,19 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 		return err
 	}
 	defer release()
+	if w.another {
+		if w.seq, err = w.nextRepeat(ctx, src); err != nil {
+			return err
+		}
+	}
+	src.Seq = w.seq
 
 	atts := w.outcomes(ctx)
 	r, err := w.render(ctx, pl, atts)
 	if err != nil {
 		return err
 	}
-	key := StepKey{TenantID: t, OrgID: org, Section: src.Section, SourceID: src.ID, Kind: StepRecord}
+	key := StepKey{TenantID: t, OrgID: org, Section: src.Section, SourceID: src.ID, Kind: StepRecord, Seq: w.seq}
 	st, err := w.s.cfg.Store.GetStep(ctx, key)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
@@ -131,7 +158,7 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 // insertRecord claims the step and creates the Case or Task. A person gone from Zoho, or an owner
 // Zoho refuses, is dealt with and the insert tried once more.
 func (w *work) insertRecord(ctx context.Context, st *Step, r *rules.Rendered, pl *PersonLink, atts []rules.AttachmentOutcome) (*Step, *rules.Rendered, error) {
-	st.Hash = contentHash(r)
+	st.Hash, st.Module = contentHash(r), r.Module
 	st, err := w.claim(ctx, st)
 	if err != nil {
 		return nil, nil, err
@@ -242,7 +269,7 @@ func (w *work) uploadAll(ctx context.Context, r *rules.Rendered, recordID string
 }
 
 func (w *work) upload(ctx context.Context, module, recordID, name string, open func() (io.ReadCloser, string, error)) error {
-	key := StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: w.in.Section(), SourceID: w.in.Base().ID, Kind: StepAttachment, Name: name}
+	key := StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: w.in.Section(), SourceID: w.in.Base().ID, Kind: StepAttachment, Name: name, Seq: w.seq}
 	st, err := w.s.cfg.Store.GetStep(ctx, key)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
