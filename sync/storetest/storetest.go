@@ -44,7 +44,9 @@ func Run(t *testing.T, newStore func(t *testing.T) cxsync.Store) {
 // base is a fixed time with millisecond precision, in UTC, as stores must keep it.
 var base = time.Date(2026, 3, 2, 9, 0, 0, 123_000_000, time.UTC)
 
-func sameTime(a, b time.Time) bool { return a.Equal(b) && a.Location() == time.UTC || a.IsZero() && b.IsZero() }
+func sameTime(a, b time.Time) bool {
+	return a.Equal(b) && a.Location() == time.UTC || a.IsZero() && b.IsZero()
+}
 
 func testConnections(t *testing.T, newStore func(t *testing.T) cxsync.Store) {
 	conn := func() *cxsync.Connection {
