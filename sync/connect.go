@@ -178,6 +178,45 @@ func (s *Syncer) CompleteConnect(ctx context.Context, query url.Values) (*Connec
 		}
 		return fail(ConnectFailed, err)
 	}
+	return s.finishConnect(ctx, st.TenantID, st.Client, oc, tok, true)
+}
+
+// ConnectRefreshToken connects a tenant with a refresh token obtained outside the consent flow
+// (a Zoho self-client's, for trying the SDK against a sandbox org; a token migrated from another
+// integration). tok needs RefreshToken and AccountsServer (or DataCenter); the access token is
+// fetched here. Then it goes on as CompleteConnect: scopes checked, org and connecting user read,
+// connection stored, a previous connection replaced and its token revoked. Errors are
+// *ConnectError.
+func (s *Syncer) ConnectRefreshToken(ctx context.Context, tenantID string, client OAuthClientRef, tok *zoho.Token) (*Connected, error) {
+	if tenantID == "" || tok == nil || tok.RefreshToken == "" {
+		return nil, &ConnectError{Kind: ConnectFailed, Tenant: tenantID, Err: errors.New("a tenant id and a refresh token are required")}
+	}
+	oc, err := s.cfg.OAuthClient(ctx, client)
+	if err != nil {
+		return nil, &ConnectError{Kind: ConnectFailed, Tenant: tenantID, Err: err}
+	}
+	t := *tok
+	if t.AccountsServer == "" {
+		t.AccountsServer = t.DataCenter.AccountsURL()
+	}
+	fresh, err := oc.Refresh(ctx, &t)
+	if err != nil {
+		var he *zoho.HostError
+		if errors.As(err, &he) {
+			return nil, &ConnectError{Kind: ConnectWrongDataCenter, Tenant: tenantID, Err: err}
+		}
+		return nil, &ConnectError{Kind: ConnectFailed, Tenant: tenantID, Err: err}
+	}
+	return s.finishConnect(ctx, tenantID, client, oc, fresh, false)
+}
+
+// finishConnect checks the granted scopes, reads the org and the connecting user with tok, and
+// stores the connection and its token, replacing (and revoking) a previous one. A token minted
+// by the consent flow (ours) is revoked when its scopes fall short; one the host brought is not.
+func (s *Syncer) finishConnect(ctx context.Context, tenantID string, ref OAuthClientRef, oc *zoho.OAuthConfig, tok *zoho.Token, ours bool) (*Connected, error) {
+	fail := func(k ConnectErrorKind, err error) (*Connected, error) {
+		return nil, &ConnectError{Kind: k, Tenant: tenantID, Err: err}
+	}
 	if granted := tok.Scopes(); len(granted) > 0 {
 		var missing []string
 		for _, need := range zoho.DefaultScopes() {
@@ -185,9 +224,11 @@ func (s *Syncer) CompleteConnect(ctx context.Context, query url.Values) (*Connec
 				missing = append(missing, need)
 			}
 		}
-		if len(missing) > 0 {
+		if len(missing) > 0 && ours {
 			_ = oc.RevokeToken(context.WithoutCancel(ctx), tok.AccountsServer, tok.RefreshToken)
-			return nil, &ConnectError{Kind: ConnectMissingScopes, Tenant: st.TenantID, Missing: missing}
+		}
+		if len(missing) > 0 {
+			return nil, &ConnectError{Kind: ConnectMissingScopes, Tenant: tenantID, Missing: missing}
 		}
 	}
 
@@ -214,7 +255,7 @@ func (s *Syncer) CompleteConnect(ctx context.Context, query url.Values) (*Connec
 		return fail(ConnectFailed, fmt.Errorf("reading the connecting user: %w", err))
 	}
 
-	t := st.TenantID
+	t := tenantID
 	old, err := s.cfg.Store.GetConnection(ctx, t)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fail(ConnectFailed, err)
@@ -224,7 +265,7 @@ func (s *Syncer) CompleteConnect(ctx context.Context, query url.Values) (*Connec
 		orgID = org.ID
 	}
 	conn := &Connection{TenantID: t, OrgID: orgID, OrgName: org.CompanyName, Edition: org.Edition(),
-		DataCenter: tok.DataCenter, UserID: user.ID, UserEmail: user.Email, Client: st.Client, ConnectedAt: s.cfg.Clock()}
+		DataCenter: tok.DataCenter, UserID: user.ID, UserEmail: user.Email, Client: ref, ConnectedAt: s.cfg.Clock()}
 	oldTok, _, err := zoho.ReplaceToken(ctx, s.cfg.Store, t, tok)
 	if err != nil {
 		return fail(ConnectFailed, err)
@@ -256,11 +297,11 @@ func (s *Syncer) CompleteConnect(ctx context.Context, query url.Values) (*Connec
 		out.Problems, out.ProblemsErr = orgProblems(ctx, c, set)
 	}
 	if oldTok != nil && oldTok.RefreshToken != "" && oldTok.RefreshToken != tok.RefreshToken {
-		ref := st.Client
+		issuer := ref
 		if old != nil {
-			ref = old.Client // revoke with the client that issued the old token
+			issuer = old.Client // revoke with the client that issued the old token
 		}
-		out.RevokeErr = s.revoke(ctx, ref, oldTok)
+		out.RevokeErr = s.revoke(ctx, issuer, oldTok)
 	}
 	s.cfg.Logger.InfoContext(ctx, "sync: tenant connected", "tenant", t, "org", conn.OrgID, "edition", conn.Edition)
 	return out, nil

@@ -236,3 +236,39 @@ func TestFailedStepListedAndRetried(t *testing.T) {
 		t.Fatalf("failed steps after the retry: %d", status.FailedSteps)
 	}
 }
+
+// A refresh token obtained outside the consent flow (a self-client's) connects a tenant too; a
+// refresh token Zoho does not know is a typed failure and stores nothing.
+func TestConnectRefreshToken(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	// Too few scopes: refused, and the host's token is not revoked (it is theirs).
+	var ce *cxsync.ConnectError
+	narrow := h.org.IssueRefreshToken("ZohoCRM.modules.ALL")
+	before := h.org.ActiveRefreshTokens()
+	if _, err := h.syncer.ConnectRefreshToken(ctx, "t8", systemClient(h), &zoho.Token{RefreshToken: narrow, AccountsServer: h.srv.URL()}); !errors.As(err, &ce) || ce.Kind != cxsync.ConnectMissingScopes {
+		t.Fatalf("narrow token: %v", err)
+	}
+	if h.org.ActiveRefreshTokens() != before {
+		t.Fatal("the host's refresh token was revoked")
+	}
+	got, err := h.syncer.ConnectRefreshToken(ctx, "t8", systemClient(h), &zoho.Token{RefreshToken: h.org.IssueRefreshToken(zoho.DefaultScopes()...), AccountsServer: h.srv.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Connection.OrgID != h.org.ID() || got.Connection.UserEmail != h.org.CurrentUser().Email {
+		t.Fatalf("connection %+v", got.Connection)
+	}
+	if st, err := h.syncer.Status(ctx, "t8"); err != nil || !st.Connected {
+		t.Fatalf("status %+v %v", st, err)
+	}
+	if _, err := h.syncer.ConnectRefreshToken(ctx, "t10", systemClient(h), &zoho.Token{RefreshToken: "1000.unknown", AccountsServer: h.srv.URL()}); !errors.As(err, &ce) || ce.Kind != cxsync.ConnectFailed {
+		t.Fatalf("unknown refresh token: %v", err)
+	}
+	if st, _ := h.syncer.Status(ctx, "t10"); st.Connected {
+		t.Fatal("a failed connect stored a connection")
+	}
+	if _, err := h.syncer.ConnectRefreshToken(ctx, "t10", systemClient(h), &zoho.Token{RefreshToken: "1000.x", AccountsServer: "https://accounts.evil.example"}); !errors.As(err, &ce) || ce.Kind != cxsync.ConnectWrongDataCenter {
+		t.Fatalf("foreign accounts server: %v", err)
+	}
+}

@@ -110,8 +110,8 @@ func TestRiverOnSQLiteHandlesEachEventOnce(t *testing.T) {
 	}
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	chat := &cloudcx.Chat{Thread: cloudcx.Thread{ID: "c-river", TenantID: "t1", Channel: cloudcx.ChannelWebChat,
-		Visitor:  cloudcx.Visitor{ID: "v-river", Name: "Rita River", Email: "rita.river@example.org"},
-		Messages: []cloudcx.Message{{ID: "m1", SentAt: start, SenderKind: cloudcx.SenderVisitor, SenderName: "Rita River", Text: "Hello"}},
+		Visitor:   cloudcx.Visitor{ID: "v-river", Name: "Rita River", Email: "rita.river@example.org"},
+		Messages:  []cloudcx.Message{{ID: "m1", SentAt: start, SenderKind: cloudcx.SenderVisitor, SenderName: "Rita River", Text: "Hello"}},
 		StartedAt: start, EndedAt: start.Add(time.Minute), Status: cloudcx.StatusNormal}}
 	host.PutChat(chat)
 
