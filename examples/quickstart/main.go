@@ -1,11 +1,22 @@
-// Command quickstart shows the cxzoho SDK end to end on embedded defaults: no Zoho account, no
-// network. It starts the fake Zoho CRM of package zohotest in process, connects to it through the
-// full OAuth flow with the zoho client (consent, callback, code exchange, a refreshing token
-// source), inserts a Lead and a Contact, finds them with Zoho's search, opens a Case for the
-// Contact with the chat transcript attached, lists the active users, and prints what it did and
-// the API calls it used.
+// Command quickstart runs the whole mission of cxzoho end to end: a CloudCX tenant connects to a
+// Zoho CRM org, and chats and conversations become Contacts, Leads, Cases and Tasks through
+// sync.Syncer, exactly once.
 //
 //	go run ./examples/quickstart
+//
+// With no configuration it starts a fake Zoho CRM (package zohotest) and an in-memory store in
+// this process — no account, no network — connects the tenant through the full OAuth consent
+// flow, configures Web Chat as Support and Inbox as Sales, and plays realistic CloudCX webhooks
+// (decoded with cloudcx.DecodeWebhook, the chats served by a loader): a new visitor, a returning
+// one, a chat with attachments, an offline message, a very long chat, a visitor whose Contact
+// exists with empty fields, a wrap-up after the end, and a conversation resolved, reopened and
+// resolved again. It prints what each event did, the API calls it cost, and what now exists in
+// Zoho. The output is the same on every run.
+//
+// To run the same flows against a real Zoho org (use a sandbox), set ZOHO_CLIENT_ID,
+// ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN (a self-client's, with the scopes zoho.DefaultScopes
+// lists) and either ZOHO_DC (us, eu, in, au, jp, cn, ca, sa, uk) or ZOHO_ACCOUNTS_URL and
+// ZOHO_API_URL (what `go run ./examples/fakezoho -print-env` prints for a standalone fake).
 package main
 
 import (
@@ -16,158 +27,184 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/cloudcx/cxzoho/cloudcx"
+	"github.com/cloudcx/cxzoho/rules"
+	cxsync "github.com/cloudcx/cxzoho/sync"
+	"github.com/cloudcx/cxzoho/sync/memstore"
 	"github.com/cloudcx/cxzoho/zoho"
-	"github.com/cloudcx/cxzoho/zoho/crm"
 	"github.com/cloudcx/cxzoho/zoho/zohotest"
 )
 
 func main() {
-	if err := run(context.Background(), os.Stdout); err != nil {
+	if err := run(context.Background(), os.Stdout, os.Getenv); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-// demoClock is the fake Zoho's clock: record times (and so the output) are the same on every run.
-func demoClock() time.Time { return time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC) }
+const tenant = "acme"
 
-func run(ctx context.Context, out io.Writer) error {
-	// A fake Zoho CRM v2 on loopback, with a demo org (Zylker Demo: four users, a few records).
-	srv := zohotest.NewServer(zohotest.WithClock(demoClock))
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer srv.Close()
-	org, err := srv.AddDemoOrg()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(out, "cxzoho quickstart: a fake Zoho CRM v2 runs in this process (no account, no network)")
+// demoClock is the fake Zoho's clock: record times and ids (and so the output) are the same on
+// every run.
+func demoClock() time.Time { return time.Date(2026, 6, 2, 10, 0, 0, 0, time.UTC) }
 
-	// 1. Connect: the OAuth flow a tenant administrator goes through.
-	cfg := &zoho.OAuthConfig{
-		ClientID:            srv.ClientID(),
-		ClientSecret:        srv.ClientSecret(),
-		RedirectURL:         "https://app.example.com/zoho/callback",
-		AccountsURLOverride: srv.URL(), // the fake is the accounts server; never set in production
-	}
-	tok, err := connect(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	store := zoho.NewMemoryTokenStore() // the host's database in production
-	if _, _, err := zoho.ReplaceToken(ctx, store, "tenant-1", tok); err != nil {
-		return err
-	}
-	ts, err := zoho.NewTokenSource(cfg, store, "tenant-1")
-	if err != nil {
-		return err
-	}
-	var calls callLog
-	client, err := zoho.NewClient(
-		zoho.WithTokenSource(ts),
-		zoho.WithAllowedHosts(srv.Host()), // follow the token's api_domain to the fake
-		zoho.WithCallHook(calls.add),
-	)
-	if err != nil {
-		return err
-	}
-	o, _, err := client.Org.Get(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "1. Connected through OAuth (consent, callback with location %q, code exchange, refresh token stored)\n", "us")
-	fmt.Fprintf(out, "   org %q (%s edition: %d simultaneous calls allowed)\n", o.CompanyName, o.Edition(), o.ConcurrencyLimit())
+// env is where the quickstart sends its calls.
+type env struct {
+	real bool
+	// oauth is the OAuth client; clientOpts point the client at the fake or a custom API URL.
+	oauth      *zoho.OAuthConfig
+	clientOpts []zoho.Option
+	token      *zoho.Token // real mode: the refresh token to connect with
+	srv        *zohotest.Server
+	org        *zohotest.Org
+}
 
-	// 2. Insert a Lead and a Contact.
-	leads, _, err := client.Records.Leads().Insert(ctx, []*crm.Lead{{
-		FirstName: crm.Some("Ada"), LastName: crm.Some("Lovelace"), Company: crm.Some("Analytical Engines"),
-		Email: crm.Some("ada@analytical.example"), LeadSource: crm.Some("Chat"),
-	}}, nil)
-	if err := firstErr(err, leads); err != nil {
-		return fmt.Errorf("insert lead: %w", err)
-	}
-	contacts, _, err := client.Records.Contacts().Insert(ctx, []*crm.Contact{{
-		FirstName: crm.Some("Grace"), LastName: crm.Some("Hopper"), Email: crm.Some("grace@navy.example"),
-		Phone: crm.Some("+1 555 0199"),
-	}}, nil)
-	if err := firstErr(err, contacts); err != nil {
-		return fmt.Errorf("insert contact: %w", err)
-	}
-	fmt.Fprintf(out, "2. Inserted Lead %s (Ada Lovelace) and Contact %s (Grace Hopper)\n", leads[0].ID, contacts[0].ID)
-
-	// 3. Find them again, as the identification rules do: by email, then by phone.
-	foundLeads, _, err := client.Records.Leads().SearchEmail(ctx, "ada@analytical.example", nil)
-	if err != nil {
-		return fmt.Errorf("search leads: %w", err)
-	}
-	foundContacts, _, err := client.Records.Contacts().SearchPhone(ctx, "+15550199", nil)
-	if err != nil {
-		return fmt.Errorf("search contacts: %w", err)
-	}
-	if len(foundLeads) != 1 || foundLeads[0].ID != leads[0].ID || len(foundContacts) != 1 || foundContacts[0].ID != contacts[0].ID {
-		return errors.New("search did not find the records just inserted")
-	}
-	fmt.Fprintf(out, "3. Found the Lead by email (%s) and the Contact by phone (%s)\n",
-		foundLeads[0].FullName.Value(), foundContacts[0].FullName.Value())
-
-	// 4. A Case for the Contact's chat, with the transcript attached.
-	cases, _, err := client.Records.Cases().Insert(ctx, []*crm.Case{{
-		Subject: crm.Some("Chat 1001 with Grace Hopper"), Status: crm.Some("New"), CaseOrigin: crm.Some("Chat"),
-		RelatedTo: crm.Some(crm.Lookup{ID: contacts[0].ID}), Description: crm.Some("Visitor asked about COBOL support."),
-	}}, nil)
-	if err := firstErr(err, cases); err != nil {
-		return fmt.Errorf("insert case: %w", err)
-	}
-	transcript := "[10:00] Grace Hopper: Do you support COBOL?\n[10:01] Anna Kingsley: We do.\n"
-	att, _, err := client.Attachments.Upload(ctx, "Cases", cases[0].ID, "transcript.txt", "text/plain", strings.NewReader(transcript), nil)
-	if err != nil {
-		return fmt.Errorf("attach transcript: %w", err)
-	}
-	stored := org.Attachments("Cases", cases[0].ID)
-	if len(stored) != 1 || string(stored[0].Data) != transcript {
-		return errors.New("the fake did not store the transcript")
-	}
-	fmt.Fprintf(out, "4. Opened Case %s for the Contact and attached %s (%d bytes, id %s)\n",
-		cases[0].ID, stored[0].FileName, len(stored[0].Data), att.ID)
-
-	// 5. The active users: owners of what agents create are matched to them by email.
-	users, _, err := client.Users.List(ctx, &zoho.ListUsersOptions{Type: zoho.ActiveUsers})
-	if err != nil {
-		return fmt.Errorf("list users: %w", err)
-	}
-	fmt.Fprintf(out, "5. %d active users:\n", len(users))
-	for _, u := range users {
-		fmt.Fprintf(out, "   %-16s %s\n", u.FullName, u.Email)
-	}
-
-	// What it cost: API calls (each one credit at Zoho) and token calls.
-	fmt.Fprintf(out, "API calls (%d, each one Zoho credit):\n", len(calls.lines()))
-	for _, l := range calls.lines() {
-		fmt.Fprintln(out, "   "+l)
-	}
-	token := 0
-	for _, c := range srv.Calls() {
-		if strings.HasPrefix(c.Path, "/oauth/") {
-			token++
+// setup reads the environment: all of the real-Zoho variables, or none of them.
+func setup(getenv func(string) string) (*env, error) {
+	names := []string{"ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "ZOHO_DC", "ZOHO_ACCOUNTS_URL", "ZOHO_API_URL"}
+	var set []string
+	for _, n := range names {
+		if getenv(n) != "" {
+			set = append(set, n)
 		}
 	}
-	fmt.Fprintf(out, "Accounts-server calls: %d (consent and code exchange; the access token was reused for every API call)\n", token)
+	if len(set) == 0 {
+		srv := zohotest.NewServer(zohotest.WithClock(demoClock))
+		if err := srv.Start(); err != nil {
+			return nil, err
+		}
+		org, err := srv.AddDemoOrg()
+		if err != nil {
+			srv.Close()
+			return nil, err
+		}
+		return &env{srv: srv, org: org,
+			oauth:      &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), RedirectURL: "https://app.example/zoho/callback", AccountsURLOverride: srv.URL()},
+			clientOpts: []zoho.Option{zoho.WithAllowedHosts(srv.Host())}}, nil
+	}
+	id, secret, refresh := getenv("ZOHO_CLIENT_ID"), getenv("ZOHO_CLIENT_SECRET"), getenv("ZOHO_REFRESH_TOKEN")
+	dc, accounts, api := getenv("ZOHO_DC"), getenv("ZOHO_ACCOUNTS_URL"), getenv("ZOHO_API_URL")
+	var missing []string
+	for n, v := range map[string]string{"ZOHO_CLIENT_ID": id, "ZOHO_CLIENT_SECRET": secret, "ZOHO_REFRESH_TOKEN": refresh} {
+		if v == "" {
+			missing = append(missing, n)
+		}
+	}
+	switch {
+	case dc == "" && (accounts == "" || api == ""):
+		missing = append(missing, "ZOHO_DC (or both ZOHO_ACCOUNTS_URL and ZOHO_API_URL)")
+	case dc != "" && (accounts != "" || api != ""):
+		return nil, errors.New("set ZOHO_DC or ZOHO_ACCOUNTS_URL and ZOHO_API_URL, not both")
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, fmt.Errorf("a half-set environment (%s set; missing %s): set all of them to use a real Zoho, or none to use the fake", strings.Join(set, ", "), strings.Join(missing, ", "))
+	}
+	e := &env{real: true, oauth: &zoho.OAuthConfig{ClientID: id, ClientSecret: secret}}
+	if dc != "" {
+		d := zoho.DataCenter(strings.ToLower(dc))
+		if d.AccountsURL() == "" {
+			return nil, fmt.Errorf("ZOHO_DC=%q is not a Zoho data centre (us, eu, in, au, jp, cn, ca, sa, uk)", dc)
+		}
+		e.token = &zoho.Token{RefreshToken: refresh, DataCenter: d, AccountsServer: d.AccountsURL()}
+		return e, nil
+	}
+	au, err := url.Parse(accounts)
+	if err != nil || au.Host == "" {
+		return nil, fmt.Errorf("ZOHO_ACCOUNTS_URL=%q is not a URL", accounts)
+	}
+	pu, err := url.Parse(api)
+	if err != nil || pu.Host == "" {
+		return nil, fmt.Errorf("ZOHO_API_URL=%q is not a URL", api)
+	}
+	e.oauth.AccountsURLOverride = accounts
+	e.clientOpts = []zoho.Option{zoho.WithAllowedHosts(au.Host, pu.Host)}
+	e.token = &zoho.Token{RefreshToken: refresh, AccountsServer: accounts, APIDomain: api}
+	return e, nil
+}
+
+func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
+	e, err := setup(getenv)
+	if err != nil {
+		return err
+	}
+	if e.srv != nil {
+		defer e.srv.Close()
+		fmt.Fprintln(out, "cxzoho quickstart: a fake Zoho CRM v2 runs in this process (no account, no network)")
+	} else {
+		fmt.Fprintln(out, "cxzoho quickstart: using the REAL Zoho org of ZOHO_REFRESH_TOKEN (use a sandbox org)")
+	}
+
+	// The host's side: a store (its database in production) and its CloudCX data.
+	store := memstore.New()
+	host := &cloudcx.MemoryHost{}
+	syncer, err := cxsync.New(cxsync.Config{
+		Store: store,
+		OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
+			return e.oauth, nil // one system-wide client here; a tenant's own client is looked up the same way
+		},
+		Loader:        host,
+		Attachments:   host,
+		ClientOptions: e.clientOpts,
+	})
+	if err != nil {
+		return err
+	}
+
+	// 1. Connect the tenant.
+	ref := cxsync.OAuthClientRef{Kind: cxsync.ClientSystem, ClientID: e.oauth.ClientID}
+	var conn *cxsync.Connected
+	if e.real {
+		conn, err = syncer.ConnectRefreshToken(ctx, tenant, ref, e.token)
+	} else {
+		conn, err = connect(ctx, syncer, ref)
+	}
+	if err != nil {
+		return err
+	}
+	c := conn.Connection
+	fmt.Fprintf(out, "1. Tenant %q connected to Zoho org %q (%s edition), as %s\n", tenant, c.OrgName, c.Edition, c.UserEmail)
+	for _, p := range conn.Problems {
+		fmt.Fprintf(out, "   to fix: %s\n", p)
+	}
+
+	// 2. Settings: Web Chat → Support (Contact + Case), Inbox → Sales (Lead + Task).
+	set := rules.DefaultSettings()
+	set.Sections.WebChat.Action = rules.Support
+	set.Sections.Inbox.Action = rules.Sales
+	set.TimeZone = "Europe/London"
+	if err := syncer.SaveSettings(ctx, tenant, set); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "2. Settings saved: Web Chat → Support (Contact, Case), Inbox → Sales (Lead, Task); update policy: fill empty fields")
+
+	// 3. Events, as CloudCX's webhooks deliver them.
+	fmt.Fprintln(out, "3. Events:")
+	d := &demo{ctx: ctx, out: out, syncer: syncer, host: host, e: e}
+	if err := d.play(); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "   %d events, %d Zoho API calls (each one credit); token calls not counted\n", d.events, d.calls)
+
+	// 4. What exists in Zoho now.
+	if e.org != nil {
+		d.report()
+	}
 	return nil
 }
 
-// connect runs the consent flow against the fake: the fake approves at once and redirects to the
-// callback, which a browser would follow to the host application.
-func connect(ctx context.Context, cfg *zoho.OAuthConfig) (*zoho.Token, error) {
-	consent, err := cfg.AuthCodeURL(zoho.US, "state-quickstart")
+// connect runs the consent flow: the authorisation URL, the administrator's consent (the fake
+// approves at once and redirects), and the callback.
+func connect(ctx context.Context, s *cxsync.Syncer, ref cxsync.OAuthClientRef) (*cxsync.Connected, error) {
+	authURL, err := s.ConnectURL(ctx, cxsync.ConnectRequest{TenantID: tenant, Client: ref, DataCenter: zoho.US})
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, consent, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -181,40 +218,5 @@ func connect(ctx context.Context, cfg *zoho.OAuthConfig) (*zoho.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	cb, err := zoho.ParseOAuthCallback(callback.Query())
-	if err != nil {
-		return nil, err
-	}
-	if cb.State != "state-quickstart" {
-		return nil, errors.New("callback state does not match")
-	}
-	return cfg.Exchange(ctx, cb.Code, cb.AccountsServer)
-}
-
-func firstErr(err error, res zoho.RecordResults) error {
-	if err != nil {
-		return err
-	}
-	if len(res) == 0 {
-		return errors.New("no result")
-	}
-	return res.Err()
-}
-
-// callLog collects the client's API calls (its call hook).
-type callLog struct {
-	mu    sync.Mutex
-	calls []string
-}
-
-func (l *callLog) add(_ context.Context, info zoho.CallInfo) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.calls = append(l.calls, fmt.Sprintf("%-6s %s -> %d", info.Method, info.Path, info.Status))
-}
-
-func (l *callLog) lines() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.calls...)
+	return s.CompleteConnect(ctx, callback.Query()) // what the host's /zoho/callback handler calls
 }
