@@ -22,14 +22,26 @@
 //     crash or an ambiguous failure); Syncer also connects and disconnects tenants over OAuth,
 //     reports their status, looks visitors up for the Agent Console and creates records on
 //     demand (manual mode). It defines the storage interfaces (sync.Store); sync/memstore
-//     implements them in memory and sync/sqlstore on PostgreSQL and SQLite.
+//     implements them in memory, sync/sqlstore on PostgreSQL and SQLite (replicas share one
+//     PostgreSQL database), and sync/storetest is the conformance suite for a host's own.
+//     sync/riverjob runs Handle from River jobs: a durable, retried, de-duplicated queue of
+//     webhook events on the host's database.
+//   - examples: quickstart (the whole mission on a fake Zoho, or a real one from ZOHO_*
+//     variables) and fakezoho (the fake Zoho standalone).
 //
 // # The two-minute path
 //
 // Create one sync.Syncer with a store (sync/memstore to try, sync/sqlstore in production), the
 // OAuth client(s) and the host's cloudcx.Loader; connect a tenant with Syncer.ConnectURL and
-// Syncer.CompleteConnect; then pass every CloudCX event to Syncer.Handle and redeliver it when the
-// error's class (sync.ClassOf) says so. The Example of Syncer.Handle runs this on a fake Zoho.
+// Syncer.CompleteConnect; then pass every CloudCX event to Syncer.Handle — directly, redelivering
+// it when the error's class (sync.ClassOf) says so, or through sync/riverjob, which does that for
+// you. The Example of Syncer.Handle runs this on a fake Zoho; go run ./examples/quickstart runs
+// every flow.
+//
+// # Stability
+//
+// Before v1 the API may change between minor versions; CHANGELOG.md says what changed. The storage
+// interfaces of package sync are meant to stay: hosts implement them.
 //
 // Imports run downward only: examples → sync → rules, owner → cloudcx, zoho → zoho/crm (rules
 // takes only cloudcx and zoho/crm).
