@@ -14,9 +14,11 @@ import (
 // maxSearchRecords is how many records a search can reach in all (zoho-api.md §2.4).
 const maxSearchRecords = 2000
 
-// handleSearch serves GET /crm/v2/{module}/search with criteria (parsed by crm.ParseCriteria and
-// evaluated by its exact evaluator), email (every email field, without case), phone (every phone
-// field, by digits) or word (any text field contains it, without case), in that precedence.
+// handleSearch serves GET /crm/v2/{module}/search with criteria (parsed by crm.ParseCriteria;
+// `equals` on a text field is loose as in Zoho — the value contains the searched text, without
+// case — unless WithExactSearch), email (every email field, without case), phone (every phone
+// field, compared as written: Zoho documents no normalisation, so "+1 555 0100" does not find
+// "5550100") or word (any text field contains it, without case), in that precedence.
 // Records written less than the indexing delay ago are searched by their previous values (new
 // ones are not found). Results come newest first; 204 when nothing matches; 400 LIMIT_REACHED
 // beyond 2,000 records.
@@ -45,8 +47,13 @@ func (o *Org) handleSearch(x *exchange) *reply {
 					obj{"api_name": cond.Field, "reason": "the field is not a field of the module"})
 			}
 		}
+		exact := o.s.opts.exactSearch
 		match = func(vals map[string]any, r *record) bool {
-			return c.Matches(func(field string) (string, bool) { return o.searchValueLocked(vals, r, field) })
+			get := func(field string) (string, bool) { return o.searchValueLocked(vals, r, field) }
+			if exact {
+				return c.Matches(get)
+			}
+			return looseMatch(c, mod, get)
 		}
 	case q.Get("email") != "":
 		v := q.Get("email")
@@ -67,15 +74,11 @@ func (o *Org) handleSearch(x *exchange) *reply {
 		if err := crm.CheckSearchValue(v); err != nil {
 			return criteriaError(err)
 		}
-		want := digits(v)
+		want := strings.TrimSpace(v)
 		fields := fieldsOfType(mod, "phone")
 		match = func(vals map[string]any, _ *record) bool {
 			for _, f := range fields {
-				s, ok := vals[f].(string)
-				if !ok {
-					continue
-				}
-				if want != "" && digits(s) == want || want == "" && strings.EqualFold(s, v) {
+				if s, ok := vals[f].(string); ok && strings.EqualFold(strings.TrimSpace(s), want) {
 					return true
 				}
 			}
@@ -110,9 +113,8 @@ func (o *Org) handleSearch(x *exchange) *reply {
 		}
 	}
 	sort.Slice(found, func(i, j int) bool { return idLess(found[j].id, found[i].id) })
-	if len(found) > maxSearchRecords {
-		found = found[:maxSearchRecords]
-	}
+	// Past 2,000 matches page 10 still says more_records (as Zoho does), and page 11 is refused
+	// above with LIMIT_REACHED: a client walking pages meets Zoho's limit error.
 	return o.recordPageLocked(mod, found, page, perPage, nil)
 }
 
@@ -169,12 +171,43 @@ func fieldsOfType(mod *module, dataType string) []string {
 	return out
 }
 
-func digits(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
+// looseMatch evaluates c as Zoho does, as far as clients can tell: `equals` on a text-like field
+// (text, textarea, website, picklist) holds when the value contains the searched text, ignoring
+// case; on other fields (email, phone, ids, lookups, numbers) it is whole-value equality ignoring
+// case; `starts_with` is a prefix test.
+func looseMatch(c crm.Criteria, mod *module, get func(string) (string, bool)) bool {
+	switch c.Logic {
+	case "":
+		if c.Op != crm.OpEquals {
+			return c.Matches(get)
+		}
+		fm, ok := mod.byName[c.Field]
+		if !ok || !looseType(fm.DataType) {
+			return c.Matches(get)
+		}
+		v, ok := get(c.Field)
+		return ok && strings.Contains(strings.ToLower(v), strings.ToLower(c.Value))
+	case crm.LogicAnd:
+		for _, t := range c.Terms {
+			if !looseMatch(t, mod, get) {
+				return false
+			}
+		}
+		return len(c.Terms) > 0
+	case crm.LogicOr:
+		for _, t := range c.Terms {
+			if looseMatch(t, mod, get) {
+				return true
+			}
 		}
 	}
-	return b.String()
+	return false
+}
+
+func looseType(dataType string) bool {
+	switch dataType {
+	case "text", "textarea", "website", "picklist":
+		return true
+	}
+	return false
 }

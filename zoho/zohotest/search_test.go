@@ -36,8 +36,10 @@ func TestSearch(t *testing.T) {
 		{url.Values{"criteria": {`(Last_Name:starts_with:burn)`}}, "[Burnside Burns,B]"}, // newest first
 		{url.Values{"criteria": {`((Last_Name:equals:Smith)or(First_Name:equals:max))`}}, "[Smith Burnside]"},
 		{url.Values{"email": {"mary@BURNS.example"}}, "[Smith Burns,B]"},
-		{url.Values{"phone": {"15550100101"}}, "[Burns,B]"},
-		{url.Values{"phone": {"555-0102"}}, "[Burnside]"},
+		{url.Values{"phone": {"+1 (555) 010-0101"}}, "[Burns,B]"}, // as written
+		{url.Values{"phone": {"555 0102"}}, "[Burnside]"},
+		{url.Values{"criteria": {`(Last_Name:equals:burns)`}}, "[Burnside Burns,B]"}, // loose, as Zoho
+		{url.Values{"criteria": {`(Email:equals:mary@burns.example)`}}, "[Smith Burns,B]"}, // emails whole
 		{url.Values{"word": {"CHAT"}}, "[Smith]"},
 		{url.Values{"criteria": {`(Last_Name:equals:Smith)`}, "email": {"max@burnside.example"}}, "[Smith]"}, // criteria wins
 	}
@@ -55,6 +57,8 @@ func TestSearch(t *testing.T) {
 		t.Fatalf("info %v", info)
 	}
 	wantStatus(t, f.call("GET", searchPath("Contacts", url.Values{"email": {"nobody@x.example"}}), nil), http.StatusNoContent)
+	// Zoho documents no phone normalisation: other forms of a number are not found.
+	wantStatus(t, f.call("GET", searchPath("Contacts", url.Values{"phone": {"15550100101"}}), nil), http.StatusNoContent)
 	wantCode(t, f.call("GET", searchPath("Contacts", url.Values{"word": {"x"}}), nil), http.StatusBadRequest, "INVALID_DATA")
 	wantCode(t, f.call("GET", searchPath("Contacts", url.Values{"criteria": {"(Last_Name:equals:x)"}}), nil), http.StatusBadRequest, "INVALID_DATA")
 	wantCode(t, f.call("GET", searchPath("Contacts", url.Values{"criteria": {"(Last_Name:not_equal:xy)"}}), nil), http.StatusBadRequest, "INVALID_QUERY")
@@ -101,7 +105,22 @@ func TestSearchCapAt2000(t *testing.T) {
 	}
 	a := f.call("GET", searchPath("Accounts", url.Values{"word": {"zylker"}, "page": {"10"}}), nil)
 	wantStatus(t, a, http.StatusOK)
-	if info := a.json(t)["info"].(map[string]any); info["more_records"] != false || fmt.Sprint(info["count"]) != "200" {
-		t.Fatalf("info %v", info)
+	if info := a.json(t)["info"].(map[string]any); info["more_records"] != true || fmt.Sprint(info["count"]) != "200" {
+		t.Fatalf("page 10 of 2,100 matches: info %v, want more_records true as Zoho says", info)
+	}
+	wantCode(t, f.call("GET", searchPath("Accounts", url.Values{"word": {"zylker"}, "page": {"11"}}), nil), http.StatusBadRequest, "LIMIT_REACHED")
+}
+
+// WithExactSearch compares whole values; the default is Zoho's looseness.
+func TestExactSearchOption(t *testing.T) {
+	for _, tc := range []struct {
+		opts []Option
+		want int
+	}{{nil, http.StatusOK}, {[]Option{WithExactSearch()}, http.StatusNoContent}} {
+		f := newFixture(t, tc.opts...)
+		if _, err := f.org.Seed("Leads", map[string]any{"Last_Name": "Doe 1", "Company": "C"}); err != nil {
+			t.Fatal(err)
+		}
+		wantStatus(t, f.call("GET", searchPath("Leads", url.Values{"criteria": {"(Last_Name:equals:Doe)"}}), nil), tc.want)
 	}
 }

@@ -68,6 +68,7 @@ type options struct {
 	maxRefresh       int
 	maxAccess        int
 	indexDelay       time.Duration
+	exactSearch      bool
 	seed             uint64
 	listener         net.Listener
 	addr             string
@@ -195,6 +196,17 @@ func WithIndexingDelay(d time.Duration) Option {
 			return fmt.Errorf("zohotest: WithIndexingDelay: %v is negative", d)
 		}
 		o.indexDelay = d
+		return nil
+	}
+}
+
+// WithExactSearch makes criteria searches compare `equals` on the whole value (ignoring case),
+// as package crm's Criteria.Matches does. By default the fake is as loose as Zoho: `equals` on a
+// text field matches a value that contains the searched text ("Doe" finds "Doe 1" and "John
+// Doe"), so a client must re-check what a search returns. Use it in tests that need exactness.
+func WithExactSearch() Option {
+	return func(o *options) error {
+		o.exactSearch = true
 		return nil
 	}
 }
