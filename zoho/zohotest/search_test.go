@@ -38,7 +38,7 @@ func TestSearch(t *testing.T) {
 		{url.Values{"email": {"mary@BURNS.example"}}, "[Smith Burns,B]"},
 		{url.Values{"phone": {"+1 (555) 010-0101"}}, "[Burns,B]"}, // as written
 		{url.Values{"phone": {"555 0102"}}, "[Burnside]"},
-		{url.Values{"criteria": {`(Last_Name:equals:burns)`}}, "[Burnside Burns,B]"}, // loose, as Zoho
+		{url.Values{"criteria": {`(Last_Name:equals:burns)`}}, "[Burnside Burns,B]"},       // loose, as Zoho
 		{url.Values{"criteria": {`(Email:equals:mary@burns.example)`}}, "[Smith Burns,B]"}, // emails whole
 		{url.Values{"word": {"CHAT"}}, "[Smith]"},
 		{url.Values{"criteria": {`(Last_Name:equals:Smith)`}, "email": {"max@burnside.example"}}, "[Smith]"}, // criteria wins
