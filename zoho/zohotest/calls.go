@@ -2,6 +2,7 @@ package zohotest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -35,6 +36,37 @@ type Call struct {
 	Fault string
 	// Duration is how long the server took, latency included.
 	Duration time.Duration
+	// Body is the JSON body of a record write (insert, update, upsert) as the client sent it, cut
+	// at 64 KiB, so a test can assert which fields a write sent; nil for other calls. Write
+	// bodies carry record values, never credentials.
+	Body []byte
+}
+
+// maxLoggedBody bounds Call.Body.
+const maxLoggedBody = 64 << 10
+
+// Records returns the records of a write's body (its "data" array), or nil when the call has
+// none (or its body was cut).
+func (c Call) Records() []map[string]any {
+	var wb struct {
+		Data []map[string]any `json:"data"`
+	}
+	if len(c.Body) == 0 || json.Unmarshal(c.Body, &wb) != nil {
+		return nil
+	}
+	return wb.Data
+}
+
+// routeKey is the route a path counts under: segments that are record ids (all digits) become
+// "{id}", so the counts stay bounded however many records a long run touches.
+func routeKey(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if s != "" && strings.Trim(s, "0123456789") == "" {
+			segs[i] = "{id}"
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 // String describes the call in one line, without secrets.
@@ -89,7 +121,7 @@ func redactQuery(q url.Values) url.Values {
 
 func (s *Server) logCall(c Call) {
 	s.mu.Lock()
-	s.counts[callKey{c.Method, c.Path}]++
+	s.counts[callKey{c.Method, routeKey(c.Path)}]++
 	s.calls = append(s.calls, c)
 	// The log holds up to twice its limit and is cut back to the limit in one go, so that a full
 	// log costs an amortised constant per call rather than a copy of the whole log.
@@ -123,8 +155,10 @@ func (s *Server) ResetCalls() {
 
 // CallCount counts the calls received whose method is method ("" for any) and whose path matches
 // pattern (a path.Match pattern: "/crm/v2/Leads", "/crm/v2/*/search", "/oauth/v2/token";
-// "" for any). It counts every call since the last [Server.ResetCalls], including those trimmed
-// from the log.
+// "" for any). Calls are counted by route: record ids in paths become "{id}" ("/crm/v2/Leads/{id}"),
+// and a pattern naming an id counts the route's calls ("/crm/v2/Leads/123" counts every
+// "/crm/v2/Leads/{id}" call). It counts every call since the last [Server.ResetCalls], including
+// those trimmed from the log.
 func (s *Server) CallCount(method, pattern string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -134,7 +168,7 @@ func (s *Server) CallCount(method, pattern string) int {
 			continue
 		}
 		if pattern != "" {
-			if ok, _ := path.Match(pattern, k.path); !ok {
+			if ok, _ := path.Match(routeKey(pattern), k.path); !ok {
 				continue
 			}
 		}
@@ -143,7 +177,7 @@ func (s *Server) CallCount(method, pattern string) int {
 	return n
 }
 
-// CallCounts returns the number of calls per "METHOD /path", for reports.
+// CallCounts returns the number of calls per "METHOD /route" (record ids as "{id}"), for reports.
 func (s *Server) CallCounts() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -162,8 +162,11 @@ func TestFullSequenceThroughTheZohoClient(t *testing.T) {
 	if !saw401 {
 		t.Fatalf("no 401 in the call log: %v", calls)
 	}
+	if srv.CallCount("POST", "/crm/v2/Cases/"+caseID+"/Attachments") != 1 {
+		t.Error("a pattern naming a record id does not count its route")
+	}
 	for _, want := range []string{"POST /oauth/v2/token", "POST /crm/v2/Leads", "GET /crm/v2/Leads/search",
-		"POST /crm/v2/Cases/" + caseID + "/Attachments", "POST /oauth/v2/token/revoke"} {
+		"POST /crm/v2/Cases/{id}/Attachments", "POST /oauth/v2/token/revoke"} {
 		if srv.CallCounts()[want] == 0 {
 			t.Errorf("no %s in %v", want, srv.CallCounts())
 		}

@@ -233,7 +233,33 @@ func (s *Server) newCodeLocked(o *Org, userID string, c *oauthClient, scopes []s
 	g := &grantCode{code: newSecret(), label: s.nextLabelLocked("grant"), org: o, userID: userID, client: c,
 		scopes: scopes, redirect: redirect, offline: offline, expires: s.now().Add(s.opts.codeLifetime)}
 	s.codes[g.code] = g
+	s.pruneLocked()
 	return g
+}
+
+// pruneEvery is how many tokens and codes are issued between sweeps of the expired ones.
+const pruneEvery = 256
+
+// pruneLocked forgets, every pruneEvery issues, the access tokens and grant codes that expired
+// longer ago than their lifetime (a token or code presented after that is unknown, which Zoho
+// answers like an expired one), so a long fakezoho run does not grow without bound. Refresh tokens
+// are bounded by Zoho's 20 per user and client and are kept.
+func (s *Server) pruneLocked() {
+	s.issued++
+	if s.issued%pruneEvery != 0 {
+		return
+	}
+	now := s.now()
+	for k, at := range s.access {
+		if now.After(at.expires.Add(s.opts.tokenLifetime)) {
+			delete(s.access, k)
+		}
+	}
+	for k, g := range s.codes {
+		if now.After(g.expires.Add(s.opts.codeLifetime)) {
+			delete(s.codes, k)
+		}
+	}
 }
 
 func (s *Server) newRefreshLocked(o *Org, userID string, c *oauthClient, scopes []string) *refreshToken {
@@ -265,6 +291,7 @@ func (s *Server) newAccessLocked(o *Org, userID string, scopes []string, parent 
 	at := &accessToken{token: newSecret(), label: s.nextLabelLocked("access"), org: o, userID: userID, scopes: scopes,
 		expires: now.Add(s.opts.tokenLifetime), parent: parent}
 	s.access[at.token] = at
+	s.pruneLocked()
 	if parent != nil {
 		// At most maxAccess valid access tokens per refresh token: the next invalidates the oldest.
 		live := parent.active[:0]

@@ -53,8 +53,10 @@ type writeBody struct {
 
 // readWriteBody reads a write body. Zoho's official clients send JSON without a Content-Type;
 // any content type is accepted.
-func readWriteBody(r *http.Request) ([]map[string]any, *writeBody, *reply) {
-	data, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
+// The body is kept in the call log (Call.Body), cut at maxLoggedBody.
+func readWriteBody(x *exchange) ([]map[string]any, *writeBody, *reply) {
+	data, err := io.ReadAll(io.LimitReader(x.r.Body, maxJSONBody+1))
+	x.call.Body = append([]byte(nil), data[:min(len(data), maxLoggedBody)]...)
 	if err != nil {
 		return nil, nil, errInvalidData("the request body could not be read", nil)
 	}
@@ -540,7 +542,7 @@ func (o *Org) writeOneLocked(mod *module, in map[string]any, i int, cur *record,
 
 // handleInsert serves POST /crm/v2/{module}: 201 all added, 207 mixed, 400 none.
 func (o *Org) handleInsert(x *exchange) *reply {
-	items, _, rep := readWriteBody(x.r)
+	items, _, rep := readWriteBody(x)
 	if rep != nil {
 		return rep
 	}
@@ -563,7 +565,7 @@ func (o *Org) handleInsert(x *exchange) *reply {
 // handleUpdate serves PUT /crm/v2/{module} (each item names its id) and PUT
 // /crm/v2/{module}/{id}: 200 all updated, 207 mixed, 400 none.
 func (o *Org) handleUpdate(x *exchange) *reply {
-	items, _, rep := readWriteBody(x.r)
+	items, _, rep := readWriteBody(x)
 	if rep != nil {
 		return rep
 	}
@@ -610,7 +612,7 @@ func (o *Org) handleUpdate(x *exchange) *reply {
 // that has the same value in a duplicate-check field (duplicate_check_fields, else the module's
 // system duplicate fields and unique fields), or is inserted. 200 all ok, 207 mixed, 400 none.
 func (o *Org) handleUpsert(x *exchange) *reply {
-	items, wb, rep := readWriteBody(x.r)
+	items, wb, rep := readWriteBody(x)
 	if rep != nil {
 		return rep
 	}

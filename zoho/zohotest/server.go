@@ -41,6 +41,7 @@ type Server struct {
 	refresh  map[string]*refreshToken
 	codes    map[string]*grantCode
 	tokenSeq int
+	issued   int // tokens and codes issued, for pruning
 	orgSeq   int
 	calls    []Call
 	counts   map[callKey]int
