@@ -52,3 +52,51 @@ func TestExpiredTokensArePruned(t *testing.T) {
 		t.Fatalf("%d access tokens kept after %d issued, all expired", n, 3*pruneEvery)
 	}
 }
+
+// A converted Lead and merged Contacts are gone: writes that still point at them are refused
+// with INVALID_DATA, as Zoho refuses them.
+func TestConvertDeleteMerge(t *testing.T) {
+	f := newFixture(t)
+	ids, err := f.org.Seed("Leads", map[string]any{"Last_Name": "Doe", "First_Name": "Jo", "Company": "Acme", "Email": "jo@acme.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	contactID, accountID, err := f.org.ConvertLead(ids[0])
+	if err != nil || contactID == "" || accountID == "" {
+		t.Fatalf("ConvertLead: %q %q %v", contactID, accountID, err)
+	}
+	if c, ok := f.org.Record("Contacts", contactID); !ok || c["Email"] != "jo@acme.example" {
+		t.Fatalf("contact %v", c)
+	}
+	if _, ok := f.org.Record("Leads", ids[0]); ok {
+		t.Fatal("the converted Lead is still served")
+	}
+	a := f.call("POST", "/crm/v2/Tasks", leadBody(map[string]any{"Subject": "x", "What_Id": map[string]any{"id": ids[0]}, "$se_module": "Leads"}))
+	if code := str(a.data(t)[0]["code"]); code != "INVALID_DATA" {
+		t.Fatalf("a Task on the converted Lead: %s", a.raw)
+	}
+	dup, err := f.org.Seed("Contacts", map[string]any{"Last_Name": "Doe", "Email": "jo@acme.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.org.MergeRecords("Contacts", contactID, dup[0]); err != nil {
+		t.Fatal(err)
+	}
+	a = f.call("POST", "/crm/v2/Cases", leadBody(map[string]any{"Subject": "x", "Status": "New", "Case_Origin": "Chat", "Related_To": map[string]any{"id": dup[0]}}))
+	if code := str(a.data(t)[0]["code"]); code != "INVALID_DATA" {
+		t.Fatalf("a Case on the merged Contact: %s", a.raw)
+	}
+	if err := f.org.DeleteRecord("Contacts", "1"); err == nil {
+		t.Fatal("deleting an unknown record succeeded")
+	}
+	if err := f.org.SetConsentUser("nobody@x.example"); err == nil {
+		t.Fatal("SetConsentUser of an unknown user succeeded")
+	}
+	second, err := f.org.AddUser(User{Email: "second.admin@x.example", FirstName: "Second", LastName: "Admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.org.SetConsentUser(second.Email); err != nil || f.org.CurrentUser().ID != second.ID {
+		t.Fatalf("SetConsentUser: %v, current %v", err, f.org.CurrentUser())
+	}
+}

@@ -363,9 +363,6 @@ func TestZohoSampleRequestsAreAccepted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := f.org.AddModule(Module{APIName: "Products", Fields: []Field{{APIName: "Product_Name", DataType: "text", Length: 120, Mandatory: true}}}); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := f.org.Seed("Products", map[string]any{"id": "5725767000006754021", "Product_Name": "CRM Enterprise Suite"}); err != nil {
 		t.Fatal(err)
 	}
@@ -586,5 +583,67 @@ func TestTimesIdsAndHeadersAsZohoWritesThem(t *testing.T) {
 			}
 		}
 		walk("", decodeAny(t, a.raw))
+	}
+}
+
+// Every field of the five modules sync uses is served with the keys and JSON types of Zoho's
+// field sample, a length Zoho would give (never 0), the json_type of its data type, and a lookup
+// object shaped as Zoho's (a module name, or {"api_name": "se_module"} for What_Id) whose module
+// the fake serves.
+func TestFieldsMetadataAsZohoSendsIt(t *testing.T) {
+	f := newFixture(t)
+	sample := loadSample(t, "v2docs_get_fields_owner_response.json").(map[string]any)["fields"].([]any)[0].(map[string]any)
+	modules := map[string]bool{}
+	for _, m := range f.org.Modules() {
+		modules[m] = true
+	}
+	wantJSONType := map[string]string{"ownerlookup": "jsonobject", "lookup": "jsonobject", "boolean": "boolean",
+		"integer": "integer", "currency": "double", "text": "string", "email": "string", "phone": "string",
+		"datetime": "string", "date": "string", "picklist": "string", "textarea": "string"}
+	for _, module := range []string{"Leads", "Contacts", "Accounts", "Cases", "Tasks"} {
+		a := f.call("GET", "/crm/v2/settings/fields?module="+module, nil)
+		wantStatus(t, a, http.StatusOK)
+		for _, raw := range decodeAny(t, a.raw).(map[string]any)["fields"].([]any) {
+			fl := raw.(map[string]any)
+			name := fmt.Sprintf("%s.%v", module, fl["api_name"])
+			for k, sv := range sample {
+				gv, ok := fl[k]
+				if !ok {
+					t.Errorf("%s: no %q (Zoho's sample has it)", name, k)
+					continue
+				}
+				if k != "lookup" && sv != nil && gv != nil && jsonKind(sv) != jsonKind(gv) {
+					t.Errorf("%s: %q is %s, Zoho's sample has %s", name, k, jsonKind(gv), jsonKind(sv))
+				}
+			}
+			if n, _ := fl["length"].(float64); n <= 0 {
+				t.Errorf("%s: length %v; Zoho never sends 0", name, fl["length"])
+			}
+			dt, _ := fl["data_type"].(string)
+			if want, ok := wantJSONType[dt]; ok && fl["json_type"] != want {
+				t.Errorf("%s: json_type %v for %s, want %s", name, fl["json_type"], dt, want)
+			}
+			lk, _ := fl["lookup"].(map[string]any)
+			switch {
+			case dt == "lookup":
+				if lk["api_name"] != fl["api_name"] || lk["id"] == nil {
+					t.Errorf("%s: lookup %v", name, lk)
+				}
+				switch m := lk["module"].(type) {
+				case string:
+					if !modules[m] {
+						t.Errorf("%s: looks up %s, a module the fake does not serve", name, m)
+					}
+				case map[string]any:
+					if m["api_name"] != "se_module" {
+						t.Errorf("%s: lookup module %v", name, m)
+					}
+				default:
+					t.Errorf("%s: lookup module %v", name, lk["module"])
+				}
+			case len(lk) != 0:
+				t.Errorf("%s: a %s field with lookup %v (Zoho sends {})", name, dt, lk)
+			}
+		}
 	}
 }

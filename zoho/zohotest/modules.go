@@ -56,7 +56,7 @@ type Module struct {
 
 // StandardModules lists the modules every org has by default.
 func StandardModules() []string {
-	return []string{"Leads", "Contacts", "Accounts", "Deals", "Cases", "Tasks"}
+	return []string{"Leads", "Contacts", "Accounts", "Deals", "Cases", "Tasks", "Products"}
 }
 
 // module is a module's state inside an org.
@@ -177,6 +177,10 @@ func standardFields(name string) []Field {
 			f("Description", "textarea", 32000), f("Internal_Comments", "textarea", 32000),
 			f("Solution", "textarea", 32000), f("Comments", "textarea", 32000), f("Add_Comment", "textarea", 32000),
 			ro(Field{APIName: "No_of_comments", DataType: "integer"})}
+	case "Products":
+		return []Field{mand(f("Product_Name", "text", 200)), f("Product_Code", "text", 40),
+			{APIName: "Product_Active", DataType: "boolean"}, {APIName: "Unit_Price", DataType: "currency"},
+			f("Product_Category", "text", 120), f("Description", "textarea", 32000)}
 	case "Tasks":
 		return []Field{mand(f("Subject", "text", 255)), {APIName: "Due_Date", DataType: "date"},
 			pick("Status", "Not Started", "Deferred", "In Progress", "Completed", "Waiting on someone else"),
@@ -321,24 +325,64 @@ func jsonType(dataType string) string {
 	return "string"
 }
 
-// fieldJSON is the field's metadata as Zoho v2 serves it (settings/fields).
+// metaLength is the length Zoho's metadata gives a field: its own length when the fake enforces
+// one, else Zoho's figure for the data type (Zoho never sends 0: an owner or a lookup is 120, a
+// date 20, a boolean 5, a currency 16, as in Zoho's samples and the v1 field list).
+func metaLength(fm *fieldMeta) int {
+	if fm.Length > 0 {
+		return fm.Length
+	}
+	switch fm.DataType {
+	case "boolean":
+		return 5
+	case "date":
+		return 20
+	case "integer":
+		return 9
+	case "bigint":
+		return 18
+	case "double", "currency", "decimal", "percent":
+		return 16
+	case "textarea":
+		return 32000
+	case "text", "website", "autonumber":
+		return 255
+	}
+	return 120 // ownerlookup, lookup, datetime, picklist, and the types the fake does not model
+}
+
+// fieldJSON is the field's metadata as Zoho v2 serves it (settings/fields), with the keys of
+// Zoho's sample (testdata/v2docs_get_fields_owner_response.json) and a few the v2 answer adds.
 func (fm *fieldMeta) json(mod *module) obj {
+	source := "default"
+	if fm.Custom {
+		source = "crm"
+	}
 	out := obj{
-		"api_name":         fm.APIName,
-		"field_label":      fm.Label,
-		"display_label":    fm.Label,
-		"data_type":        fm.DataType,
-		"json_type":        jsonType(fm.DataType),
-		"length":           fm.Length,
-		"system_mandatory": fm.Mandatory,
-		"read_only":        fm.ReadOnly,
-		"field_read_only":  fm.ReadOnly,
-		"custom_field":     fm.Custom,
-		"visible":          true,
-		"id":               fm.id,
-		"unique":           obj{},
-		"lookup":           obj{},
-		"pick_list_values": []any{},
+		"api_name":               fm.APIName,
+		"field_label":            fm.Label,
+		"display_label":          fm.Label,
+		"data_type":              fm.DataType,
+		"json_type":              jsonType(fm.DataType),
+		"length":                 metaLength(fm),
+		"system_mandatory":       fm.Mandatory,
+		"read_only":              fm.ReadOnly,
+		"field_read_only":        fm.ReadOnly,
+		"custom_field":           fm.Custom,
+		"visible":                true,
+		"webhook":                true,
+		"crypt":                  nil,
+		"tooltip":                nil,
+		"view_type":              obj{"view": true, "edit": !fm.ReadOnly, "quick_create": fm.Mandatory, "create": !fm.ReadOnly},
+		"created_source":         source,
+		"businesscard_supported": true,
+		"formula":                obj{},
+		"currency":               obj{},
+		"decimal_place":          nil,
+		"id":                     fm.id,
+		"unique":                 obj{},
+		"lookup":                 obj{},
+		"pick_list_values":       []any{},
 	}
 	if fm.Unique {
 		out["unique"] = obj{"casesensitive": "false"}
@@ -351,7 +395,11 @@ func (fm *fieldMeta) json(mod *module) obj {
 		out["pick_list_values"] = vals
 	}
 	if fm.DataType == "lookup" {
-		out["lookup"] = obj{"display_label": fm.Label, "api_name": fm.APIName, "module": fm.LookupModule, "id": fm.id}
+		var module any = fm.LookupModule
+		if fm.LookupModule == "$se_module" {
+			module = obj{"api_name": "se_module"} // as Zoho's layout metadata names What_Id's target
+		}
+		out["lookup"] = obj{"display_label": fm.Label, "api_name": fm.APIName, "module": module, "id": fm.id}
 	}
 	return out
 }

@@ -127,6 +127,7 @@ type Org struct {
 	names       map[string]string // role and profile ids
 	reserved    map[string]bool   // ids given by seeds and configs, never generated
 	created     time.Time
+	consent     string // the id of the user consent authorizes as ("": the first active user)
 }
 
 // AddOrg adds an org. It fails on a duplicate id, a client id already registered with another
@@ -469,14 +470,38 @@ func (o *Org) Users() []User {
 	return out
 }
 
-// CurrentUser returns the user who connects and owns records by default: the first active user.
+// CurrentUser returns the user consent authorizes as (the consent page, IssueGrantCode,
+// IssueRefreshToken, IssueAccessToken): the token's user, who owns records written without an
+// Owner. It is the first active user unless SetConsentUser chose another.
 func (o *Org) CurrentUser() User {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return *o.currentLocked()
 }
 
+// SetConsentUser makes the active user with this email (or id) the one consent authorizes as
+// from now on, as when another administrator of the org connects: the connecting user then
+// differs from the org's first user. Tokens issued earlier keep their user.
+func (o *Org) SetConsentUser(emailOrID string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, u := range o.users {
+		if (strings.EqualFold(u.Email, emailOrID) || u.ID == emailOrID) && u.Status == "active" {
+			o.consent = u.ID
+			return nil
+		}
+	}
+	return fmt.Errorf("zohotest: SetConsentUser: no active user %q in org %s", emailOrID, o.id)
+}
+
 func (o *Org) currentLocked() *User {
+	if o.consent != "" {
+		for _, u := range o.users {
+			if u.ID == o.consent && u.Status == "active" {
+				return u
+			}
+		}
+	}
 	for _, u := range o.users {
 		if u.Status == "active" {
 			return u

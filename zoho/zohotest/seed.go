@@ -314,3 +314,68 @@ func (s *Server) AddDemoOrg() (*Org, error) {
 	}
 	return o, nil
 }
+
+// DeleteRecord deletes a record and its attachments, as a user deleting it in Zoho's UI: from
+// then on it is not listed or found, reading it answers as for any unknown id, and a write whose
+// lookup (Related_To, What_Id, Who_Id, Account_Name…) names it is refused with INVALID_DATA.
+func (o *Org) DeleteRecord(moduleName, id string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	mod := o.moduleLocked(moduleName)
+	if mod == nil || mod.records[id] == nil {
+		return fmt.Errorf("zohotest: DeleteRecord: no %s record %s", moduleName, id)
+	}
+	delete(mod.records, id)
+	delete(o.attachments, id)
+	return nil
+}
+
+// ConvertLead converts a Lead as Zoho's "Convert" does: a Contact is created from the Lead's
+// name, email, phone and mobile, an Account from its Company (unless empty), and the Lead is gone
+// (converted Leads are not served by the API), so a write that still points at the Lead is
+// refused with INVALID_DATA. It returns the new Contact's and Account's ids.
+func (o *Org) ConvertLead(leadID string) (contactID, accountID string, err error) {
+	lead, ok := o.Record("Leads", leadID)
+	if !ok {
+		return "", "", fmt.Errorf("zohotest: ConvertLead: no Lead %s", leadID)
+	}
+	contact := map[string]any{}
+	for _, f := range []string{"First_Name", "Last_Name", "Email", "Phone", "Mobile"} {
+		if v, ok := lead[f].(string); ok && v != "" {
+			contact[f] = v
+		}
+	}
+	if c, _ := lead["Company"].(string); c != "" {
+		ids, err := o.Seed("Accounts", map[string]any{"Account_Name": c})
+		if err != nil {
+			return "", "", err
+		}
+		accountID = ids[0]
+		contact["Account_Name"] = map[string]any{"id": accountID}
+	}
+	ids, err := o.Seed("Contacts", contact)
+	if err != nil {
+		return "", "", err
+	}
+	if err := o.DeleteRecord("Leads", leadID); err != nil {
+		return "", "", err
+	}
+	return ids[0], accountID, nil
+}
+
+// MergeRecords merges duplicates into master as Zoho's "Merge" does: the master stays (its values
+// win), the others are deleted, so writes pointing at them are refused with INVALID_DATA.
+func (o *Org) MergeRecords(moduleName, masterID string, duplicateIDs ...string) error {
+	if _, ok := o.Record(moduleName, masterID); !ok {
+		return fmt.Errorf("zohotest: MergeRecords: no %s record %s", moduleName, masterID)
+	}
+	for _, id := range duplicateIDs {
+		if id == masterID {
+			continue
+		}
+		if err := o.DeleteRecord(moduleName, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
