@@ -18,6 +18,11 @@
 //	-credits n             per-org API credits per rolling 24 hours (0: the edition's, -1: none)
 //	-token-lifetime 1h     access token lifetime
 //	-indexing-delay 2s     records are not searchable for this long after a write
+//	-client-id, -client-secret   pin the OAuth client (default: zohotest's published fake client)
+//	-refresh-token tok     pin the first org's refresh token, so scripts need not read it
+//	-print-env             print only ZOHO_API_URL, ZOHO_ACCOUNTS_URL, ZOHO_CLIENT_ID,
+//	                       ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN as shell assignments (what
+//	                       examples/quickstart reads to run against it), then serve
 package main
 
 import (
@@ -29,6 +34,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -39,26 +45,69 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "fakezoho:", err)
-		os.Exit(1)
+		os.Exit(2)
 	}
 }
 
-// run parses args, starts the fake Zoho, prints how to reach it, and serves until ctx ends.
-func run(ctx context.Context, args []string, stdout io.Writer) error {
+// durationFlag is a duration flag whose error says to use a unit.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return "0s"
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		if _, nerr := strconv.ParseFloat(v, 64); nerr == nil {
+			return fmt.Errorf("%q has no unit: use a unit, e.g. 50ms", v)
+		}
+		return fmt.Errorf("%q is not a duration (e.g. 50ms, 2s, 1h)", v)
+	}
+	*f.d = d
+	return nil
+}
+
+func duration(fs *flag.FlagSet, name string, def time.Duration, usage string) *time.Duration {
+	d := def
+	fs.Var(durationFlag{&d}, name, usage)
+	return &d
+}
+
+// run parses args, starts the fake Zoho, prints how to reach it, and serves until ctx ends. Usage
+// goes to stderr once, with the error that caused it; -h prints it and returns nil.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fakezoho", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs.SetOutput(io.Discard) // usage is printed once, below
+	fs.Usage = func() {}
 	addr := fs.String("addr", "127.0.0.1:8089", "address to listen on (host:port)")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback -addr")
 	seed := fs.String("seed", "demo", `"demo" or the path of a JSON seed file`)
-	latency := fs.Duration("latency", 0, "delay of every answer")
+	latency := duration(fs, "latency", 0, "delay of every answer (e.g. 50ms)")
 	concurrency := fs.Int("concurrency", 0, "per-org simultaneous API calls (0: by edition, -1: no limit)")
 	credits := fs.Int("credits", 0, "per-org API credits per rolling 24 hours (0: by edition, -1: no limit)")
-	lifetime := fs.Duration("token-lifetime", time.Hour, "access token lifetime")
-	indexing := fs.Duration("indexing-delay", 0, "how long records stay unsearchable after a write")
+	lifetime := duration(fs, "token-lifetime", time.Hour, "access token lifetime")
+	indexing := duration(fs, "indexing-delay", 0, "how long records stay unsearchable after a write")
+	clientID := fs.String("client-id", "", "pin the OAuth client id (with -client-secret)")
+	clientSecret := fs.String("client-secret", "", "pin the OAuth client secret (with -client-id)")
+	refreshToken := fs.String("refresh-token", "", "pin the first org's refresh token (20 to 200 visible characters)")
+	printEnv := fs.Bool("print-env", false, "print only the ZOHO_* shell assignments, then serve")
 	if err := fs.Parse(args); err != nil {
+		fmt.Fprintln(stderr, "usage: fakezoho [flags]")
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
+	}
+	if (*clientID == "") != (*clientSecret == "") {
+		return errors.New("-client-id and -client-secret go together")
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -78,8 +127,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := zohotest.NewServer(zohotest.WithListener(ln), zohotest.WithLatency(*latency),
-		zohotest.WithTokenLifetime(*lifetime), zohotest.WithIndexingDelay(*indexing))
+	opts := []zohotest.Option{zohotest.WithListener(ln), zohotest.WithLatency(*latency),
+		zohotest.WithTokenLifetime(*lifetime), zohotest.WithIndexingDelay(*indexing)}
+	if *clientID != "" {
+		opts = append(opts, zohotest.WithDefaultClient(*clientID, *clientSecret))
+	}
+	srv := zohotest.NewServer(opts...)
 	if err := srv.Start(); err != nil {
 		ln.Close()
 		return err
@@ -113,22 +166,49 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 
-	fmt.Fprintf(stdout, "fake Zoho CRM v2 listening on %s (accounts server and API domain)\n", srv.URL())
-	fmt.Fprintf(stdout, "  OAuth client id:     %s\n", srv.ClientID())
-	fmt.Fprintf(stdout, "  OAuth client secret: %s\n", srv.ClientSecret())
-	for _, o := range orgs {
-		fmt.Fprintf(stdout, "org %s %q (%s), current user %s\n", o.ID(), o.Name(), o.Edition(), o.CurrentUser().Email)
-		if o.ClientID() != srv.ClientID() {
-			fmt.Fprintf(stdout, "  its own OAuth client: %s / %s\n", o.ClientID(), o.ClientSecret())
+	tokens := make([]string, len(orgs))
+	for i, o := range orgs {
+		if i == 0 && *refreshToken != "" {
+			if err := o.AddRefreshToken(*refreshToken, zohotest.DefaultScopes()...); err != nil {
+				return fmt.Errorf("-refresh-token: %w", err)
+			}
+			tokens[i] = *refreshToken
+			continue
 		}
-		fmt.Fprintf(stdout, "  refresh token: %s\n", o.IssueRefreshToken())
+		tokens[i] = o.IssueRefreshToken()
 	}
-	fmt.Fprintf(stdout, "get an access token:\n  curl -s -X POST '%s/oauth/v2/token' -d grant_type=refresh_token -d client_id=%s -d client_secret=%s -d refresh_token=<refresh token>\n",
-		srv.URL(), srv.ClientID(), srv.ClientSecret())
-	fmt.Fprintln(stdout, "serving until interrupted (Ctrl-C)")
+	if *printEnv {
+		for _, kv := range [][2]string{{"ZOHO_API_URL", srv.URL()}, {"ZOHO_ACCOUNTS_URL", srv.URL()}, {"ZOHO_CLIENT_ID", srv.ClientID()},
+			{"ZOHO_CLIENT_SECRET", srv.ClientSecret()}, {"ZOHO_REFRESH_TOKEN", tokens[0]}} {
+			fmt.Fprintf(stdout, "%s=%s\n", kv[0], shellQuote(kv[1]))
+		}
+		fmt.Fprintln(stderr, "fakezoho: serving until interrupted (Ctrl-C)")
+	} else {
+		fmt.Fprintf(stdout, "fake Zoho CRM v2 listening on %s (accounts server and API domain)\n", srv.URL())
+		fmt.Fprintf(stdout, "  OAuth client id:     %s\n", srv.ClientID())
+		fmt.Fprintf(stdout, "  OAuth client secret: %s\n", srv.ClientSecret())
+		for i, o := range orgs {
+			fmt.Fprintf(stdout, "org %s %q (%s), current user %s\n", o.ID(), o.Name(), o.Edition(), o.CurrentUser().Email)
+			if o.ClientID() != srv.ClientID() {
+				fmt.Fprintf(stdout, "  its own OAuth client: %s / %s\n", o.ClientID(), o.ClientSecret())
+			}
+			fmt.Fprintf(stdout, "  refresh token: %s\n", tokens[i])
+		}
+		fmt.Fprintf(stdout, "get an access token:\n  curl -s -X POST '%s/oauth/v2/token' -d grant_type=refresh_token -d client_id=%s -d client_secret=%s -d refresh_token=%s\n",
+			srv.URL(), srv.ClientID(), srv.ClientSecret(), tokens[0])
+		fmt.Fprintln(stdout, "serving until interrupted (Ctrl-C)")
+	}
 	<-ctx.Done()
 	fmt.Fprintf(stdout, "stopping after %d calls\n", srv.CallCount("", ""))
 	return nil
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-:/@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // loopbackOnly refuses addresses other people could reach.

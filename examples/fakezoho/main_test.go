@@ -39,7 +39,7 @@ func start(t *testing.T, args ...string) (out *syncBuffer, stop func() error) {
 	ctx, cancel := context.WithCancel(t.Context())
 	out = &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, out) }()
+	go func() { done <- run(ctx, args, out, out) }()
 	deadline := time.Now().Add(5 * time.Second)
 	for !strings.Contains(out.String(), "serving until interrupted") {
 		select {
@@ -160,7 +160,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		var out syncBuffer
 		// Bounded: input wrongly accepted would serve until the context ends.
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		err := run(ctx, args, &out)
+		err := run(ctx, args, &out, &out)
 		cancel()
 		if err == nil {
 			t.Errorf("%s: no error", name)
@@ -171,7 +171,72 @@ func TestRunRefusesBadInput(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	var out syncBuffer
-	if err := run(ctx, []string{"-addr", "localhost:0", "-allow-remote"}, &out); err != nil {
+	if err := run(ctx, []string{"-addr", "localhost:0", "-allow-remote"}, &out, &out); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Scripts pin the credentials and read the environment the quickstart uses; people get usage
+// once, and a duration without a unit says which unit to use.
+func TestFlagsForScripts(t *testing.T) {
+	const refresh = "1000.pinned.refresh.token.for.scripts"
+	ctx, cancel := context.WithCancel(t.Context())
+	var out, errs syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-client-id", "1000.SCRIPTCLIENT", "-client-secret", "script-secret",
+			"-refresh-token", refresh, "-print-env"}, &out, &errs)
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(errs.String(), "serving until interrupted") {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("not serving: %s / %s", out.String(), errs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	env := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			t.Fatalf("not an assignment: %q", line)
+		}
+		env[k] = strings.Trim(v, "'")
+	}
+	if env["ZOHO_CLIENT_ID"] != "1000.SCRIPTCLIENT" || env["ZOHO_CLIENT_SECRET"] != "script-secret" || env["ZOHO_REFRESH_TOKEN"] != refresh ||
+		env["ZOHO_API_URL"] == "" || env["ZOHO_ACCOUNTS_URL"] != env["ZOHO_API_URL"] || len(env) != 5 {
+		t.Fatalf("env %v", env)
+	}
+	// The pinned refresh token works with the pinned client.
+	resp, err := http.PostForm(env["ZOHO_ACCOUNTS_URL"]+"/oauth/v2/token", url.Values{"grant_type": {"refresh_token"},
+		"client_id": {env["ZOHO_CLIENT_ID"]}, "client_secret": {env["ZOHO_CLIENT_SECRET"]}, "refresh_token": {refresh}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if tok["access_token"] == nil {
+		t.Fatalf("refresh with the pinned credentials: %v", tok)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	var help, herr syncBuffer
+	if err := run(t.Context(), []string{"-h"}, &help, &herr); err != nil {
+		t.Fatalf("-h: %v", err)
+	}
+	if n := strings.Count(herr.String(), "usage: fakezoho"); n != 1 || help.String() != "" {
+		t.Fatalf("-h printed usage %d times on stderr, stdout %q", n, help.String())
+	}
+	var bad syncBuffer
+	err = run(t.Context(), []string{"-latency", "50"}, &bad, &bad)
+	if err == nil || !strings.Contains(err.Error(), "use a unit, e.g. 50ms") {
+		t.Fatalf("-latency 50: %v", err)
+	}
+	if n := strings.Count(bad.String(), "usage: fakezoho"); n != 1 {
+		t.Fatalf("usage printed %d times", n)
 	}
 }

@@ -1,6 +1,7 @@
 package zohotest
 
 import (
+	"errors"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -160,6 +161,27 @@ func (o *Org) IssueRefreshToken(scopes ...string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.newRefreshLocked(o, userID, o.client, scopesOrDefault(scopes)).token
+}
+
+// AddRefreshToken registers token, chosen by the caller, as a refresh token of the org's current
+// user and its OAuth client, so that a script can pin credentials (fakezoho -refresh-token). The
+// token must be 20 to 200 visible ASCII characters and not already known.
+func (o *Org) AddRefreshToken(token string, scopes ...string) error {
+	if len(token) < 20 || len(token) > 200 || strings.IndexFunc(token, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+		return errors.New("zohotest: AddRefreshToken: a token is 20 to 200 visible ASCII characters")
+	}
+	userID := o.CurrentUser().ID
+	s := o.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.refresh[token]; ok {
+		return errors.New("zohotest: AddRefreshToken: the token is known already")
+	}
+	rt := s.newRefreshLocked(o, userID, o.client, scopesOrDefault(scopes))
+	delete(s.refresh, rt.token)
+	rt.token = token
+	s.refresh[token] = rt
+	return nil
 }
 
 // IssueAccessToken returns a new access token of the org's current user, valid for the token
