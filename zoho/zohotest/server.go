@@ -20,6 +20,29 @@ import (
 // loopback. It is stateful (records, attachments, users and tokens live in memory per org),
 // serves several orgs at once, and is safe for concurrent use. Create it with [NewServer] and
 // [Server.Start], or with [New] in a test.
+//
+// # Known differences from Zoho
+//
+// Tests that pass here can still fail on Zoho where the fake is simpler. What is known:
+//   - Search: Zoho's `equals` on text is loose and tokenised in ways Zoho does not document; the
+//     fake approximates it as "contains, ignoring case" on text, textarea, website and picklist
+//     fields (WithExactSearch makes it whole-value), compares emails whole and phones as written,
+//     and makes `word` a substring test. The indexing delay is a fixed duration
+//     (WithIndexingDelay); Zoho's varies.
+//   - Not modelled: workflows, approvals, blueprints, assignment and duplicate-check rules set in
+//     Zoho's UI, layouts (and layout-only mandatory fields or picklist values), profiles and
+//     permissions (every active user may do everything; only OAuth scopes are checked), notes,
+//     tags, territories, currencies, COQL and the bulk APIs.
+//   - Converted Leads (Org.ConvertLead) and merged records (Org.MergeRecords) are deleted; Zoho
+//     hides converted Leads from the API in the same way but keeps them in its UI.
+//   - Credits: every API call costs one; Zoho weighs some calls (and bulk writes) more.
+//   - Field metadata carries the keys of Zoho's v2 sample and Zoho's lengths by data type; other
+//     keys of later API versions are absent. Error codes and status codes follow Zoho's samples;
+//     message texts may differ.
+//   - OAuth: the consent page approves at once (as Org.CurrentUser, see Org.SetConsentUser);
+//     refresh tokens are capped at 20 per user and client (the 21st evicts the oldest) and access
+//     tokens at 15 per refresh token, as Zoho documents; a limit on creating refresh tokens is
+//     not modelled (Zoho documents none for the v2 flows used here).
 type Server struct {
 	opts   options
 	optErr error
