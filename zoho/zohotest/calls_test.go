@@ -100,3 +100,27 @@ func TestConvertDeleteMerge(t *testing.T) {
 		t.Fatalf("SetConsentUser: %v, current %v", err, f.org.CurrentUser())
 	}
 }
+
+// Zoho creates at most 10 refresh tokens per user and client in 10 minutes: the 11th code
+// exchange is refused as Zoho refuses it, and the window passing lifts it.
+func TestRefreshTokenCreationThrottle(t *testing.T) {
+	f := newFixture(t)
+	exchange := func() map[string]any {
+		code := f.org.IssueGrantCode()
+		a := f.call("POST", "/oauth/v2/token?grant_type=authorization_code&client_id="+f.srv.ClientID()+"&client_secret="+f.srv.ClientSecret()+"&code="+code, nil)
+		return a.json(t)
+	}
+	for i := range 10 {
+		if got := exchange(); got["refresh_token"] == nil {
+			t.Fatalf("exchange %d: %v", i+1, got)
+		}
+		f.clock.Advance(time.Second)
+	}
+	if got := exchange(); got["refresh_token"] != nil || got["error"] == nil {
+		t.Fatalf("the 11th refresh token in 10 minutes: %v", got)
+	}
+	f.clock.Advance(10 * time.Minute)
+	if got := exchange(); got["refresh_token"] == nil {
+		t.Fatalf("after the window: %v", got)
+	}
+}

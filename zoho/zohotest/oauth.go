@@ -259,6 +259,18 @@ func (s *Server) newCodeLocked(o *Org, userID string, c *oauthClient, scopes []s
 	return g
 }
 
+// recentRefreshCreationsLocked counts the refresh tokens created for the user and client within
+// the refresh window (revoked ones included: Zoho counts creations).
+func (s *Server) recentRefreshCreationsLocked(o *Org, userID string, c *oauthClient, now time.Time) int {
+	n := 0
+	for _, rt := range s.refresh {
+		if rt.org == o && rt.userID == userID && rt.client == c && now.Sub(rt.created) < s.opts.refreshWindow {
+			n++
+		}
+	}
+	return n
+}
+
 // pruneEvery is how many tokens and codes are issued between sweeps of the expired ones.
 const pruneEvery = 256
 
@@ -500,11 +512,17 @@ func (s *Server) handleToken(x *exchange) *reply {
 		if g.redirect != "" && p.Get("redirect_uri") != g.redirect {
 			return tokenError("invalid_redirect_uri")
 		}
-		g.used = true
 		var rt *refreshToken
 		if g.offline {
+			// Zoho creates at most 10 refresh tokens per user and client per 10 minutes; past
+			// that the exchange answers HTTP 200 "Access Denied" (zoho-api.md §1, Kaizen 43).
+			if s.opts.refreshLimit > 0 && s.recentRefreshCreationsLocked(g.org, g.userID, c, now) >= s.opts.refreshLimit {
+				return tokenThrottle()
+			}
+			g.used = true
 			rt = s.newRefreshLocked(g.org, g.userID, c, g.scopes)
 		}
+		g.used = true
 		at := s.newAccessLocked(g.org, g.userID, g.scopes, rt)
 		return s.tokenAnswer(at, rt, false)
 	case "refresh_token":

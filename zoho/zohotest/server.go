@@ -41,8 +41,9 @@ import (
 //     message texts may differ.
 //   - OAuth: the consent page approves at once (as Org.CurrentUser, see Org.SetConsentUser);
 //     refresh tokens are capped at 20 per user and client (the 21st evicts the oldest) and access
-//     tokens at 15 per refresh token, as Zoho documents; a limit on creating refresh tokens is
-//     not modelled (Zoho documents none for the v2 flows used here).
+//     tokens at 15 per refresh token, as Zoho documents, and refresh tokens are created at most 10
+//     per user and client per 10 minutes (the code exchange then answers "Access Denied"), the
+//     same window as WithRefreshLimit.
 type Server struct {
 	opts   options
 	optErr error
@@ -174,8 +175,9 @@ func WithGrantCodeLifetime(d time.Duration) Option {
 
 // WithRefreshLimit sets Zoho's refresh throttle: at most n access tokens generated from one
 // refresh token (refresh_token grants) per window (default 10 per 10 minutes; the access token of
-// the code exchange does not count). Beyond it the token endpoint answers HTTP 200 with
-// {"error":"Access Denied", …}. n = -1 disables the limit.
+// the code exchange does not count), and at most n refresh tokens created per user and client per
+// window (Zoho documents 10 per 10 minutes for both). Beyond either the token endpoint answers
+// HTTP 200 with {"error":"Access Denied", …}. n = -1 disables both limits.
 func WithRefreshLimit(n int, window time.Duration) Option {
 	return func(o *options) error {
 		if n == 0 || n < -1 || (n > 0 && window <= 0) {
