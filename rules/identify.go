@@ -97,6 +97,49 @@ func Identify(module string, rules []Rule, v cloudcx.Visitor, section cloudcx.Se
 	return out
 }
 
+// Combine folds a module's searches (from Identify) into one criteria search, so that a visitor
+// is identified with one Zoho call instead of one per rule: the searches' criteria or-ed (an email
+// search becomes `equals` on the rule's email fields). Run it, then give what Zoho returned to
+// Choose with each search in rule order: the first search Choose accepts a record for is the
+// rule that wins, exactly as running the searches one by one would decide (Choose re-checks every
+// condition, so Zoho's loose `equals` returning more records changes nothing). It reports false
+// when there is nothing to fold (fewer than two searches, or searches of different modules) or
+// the folded criteria would exceed Zoho's 10 conditions; then run the searches one by one.
+//
+// One difference remains: a search returns at most one page (200 records); a folded search whose
+// loose matches fill that page may leave out a record a single rule's search would have returned.
+// Identification values are specific (an email, a phone), so this only happens with very short
+// values, which Identify already refuses to search.
+func Combine(searches []Search) (Search, bool) {
+	if len(searches) < 2 {
+		return Search{}, false
+	}
+	terms := make([]crm.Criteria, 0, len(searches))
+	for _, s := range searches {
+		if s.Module != searches[0].Module {
+			return Search{}, false
+		}
+		switch s.Kind {
+		case SearchCriteria:
+			terms = append(terms, s.Criteria)
+		case SearchEmail:
+			c := s.Checks[0]
+			alts := make([]crm.Criteria, 0, len(c.ZohoFields))
+			for _, f := range c.ZohoFields {
+				alts = append(alts, crm.Equals(f, c.Value))
+			}
+			terms = append(terms, crm.Or(alts...))
+		default:
+			return Search{}, false
+		}
+	}
+	out := Search{Module: searches[0].Module, RuleIndex: -1, Kind: SearchCriteria, Criteria: crm.Or(terms...)}
+	if out.Criteria.Validate() != nil {
+		return Search{}, false
+	}
+	return out, true
+}
+
 func searchFor(module string, index int, r Rule, v cloudcx.Visitor, section cloudcx.Section) (Search, bool) {
 	if len(r.Conditions) == 0 {
 		return Search{}, false

@@ -23,6 +23,8 @@ const (
 	// DefaultReconcilePages is how many pages of 200 recent records are read, newest first, to
 	// find a record whose creation was not recorded.
 	DefaultReconcilePages = 3
+	// DefaultAccountCacheTTL is how long the Account found for a company is remembered.
+	DefaultAccountCacheTTL = 10 * time.Minute
 )
 
 // OAuthClientFunc returns the OAuth client a tenant's connection names: the operator's system
@@ -70,6 +72,11 @@ type Config struct {
 	ReconcilePages int
 	// WorkerID names this Syncer's locks (default: random). Give each replica its own.
 	WorkerID string
+	// AccountCacheTTL is how long the Account the rules found for a company (or that none was
+	// found) is remembered, so visitors of one company cost one Account search per TTL (default
+	// DefaultAccountCacheTTL; negative: no cache). An Account created in Zoho meanwhile is found
+	// after the TTL; one deleted meanwhile is looked up again when Zoho refuses the link.
+	AccountCacheTTL time.Duration
 }
 
 func (c *Config) setDefaults() error {
@@ -100,6 +107,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.LockWait == 0 {
 		c.LockWait = DefaultLockWait
+	}
+	if c.AccountCacheTTL == 0 {
+		c.AccountCacheTTL = DefaultAccountCacheTTL
 	}
 	if c.ReconcilePages == 0 {
 		c.ReconcilePages = DefaultReconcilePages

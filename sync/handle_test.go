@@ -499,7 +499,9 @@ func TestNewVisitorCalls(t *testing.T) {
 	c := chat("c-new", visitor("new"))
 	h.host.PutChat(c)
 	res := h.handle(chatEvent(cloudcx.EventChatEnded, c))
-	if rulesTried := 2; res.Calls != rulesTried+2 {
-		t.Fatalf("new visitor: %d calls, want %d", res.Calls, rulesTried+2)
+	// One identification search (the email and phone rules folded into one), the Contact, the
+	// Case: 3 (issue 18's target; the owner cache is warm).
+	if res.Calls != 3 {
+		t.Fatalf("new visitor: %d calls, want 3", res.Calls)
 	}
 }

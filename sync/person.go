@@ -136,12 +136,27 @@ func (w *work) search(ctx context.Context, module string, q crm.SearchQuery) ([]
 	return recs, err
 }
 
-// identify runs the module's identification rules in order and returns the record the first
-// rule that finds one chose, with the rule's position.
+// identify runs the module's identification rules and returns the record the first rule that
+// finds one chose, with the rule's position. The rules' searches are folded into one Zoho call
+// when they fit (rules.Combine), and decided rule by rule on its answer; otherwise each rule is
+// searched in turn.
 func (w *work) identify(ctx context.Context, module string) (*crm.Record, int, error) {
 	in := w.in
 	v := in.Base().Visitor
-	for _, s := range rules.Identify(module, w.set.Identification.For(module), v, in.Section()) {
+	searches := rules.Identify(module, w.set.Identification.For(module), v, in.Section())
+	if comb, ok := rules.Combine(searches); ok {
+		recs, err := w.search(ctx, module, comb.Query())
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, s := range searches {
+			if r, ok := rules.Choose(s, recs); ok {
+				return r, s.RuleIndex, nil
+			}
+		}
+		return nil, 0, nil
+	}
+	for _, s := range searches {
 		recs, err := w.search(ctx, module, s.Query())
 		if err != nil {
 			return nil, 0, err
@@ -222,16 +237,16 @@ func (w *work) person(ctx context.Context, module string, keys []string, stepKey
 			return nil, err
 		}
 	}
-	accountID := ""
+	accountID, accountCached := "", false
 	if link != nil {
 		accountID = link.AccountID
 	} else if module == rules.ModuleContacts {
-		acc, _, err := w.identify(ctx, rules.ModuleAccounts)
+		id, cached, err := w.account(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if acc != nil {
-			accountID = acc.ID()
+		if id != "" {
+			accountID, accountCached = id, cached
 			w.res.Account = &RecordResult{Module: rules.ModuleAccounts, ID: accountID, Outcome: Found, Reason: "identified by the Account rules"}
 		}
 	}
@@ -317,6 +332,23 @@ func (w *work) person(ctx context.Context, module string, keys []string, stepKey
 	res, _, err := w.client.Records.Insert(ctx, module, []*crm.Record{p.Record}, nil)
 	if err == nil && len(res) > 0 {
 		err = res[0].Err
+	}
+	if err != nil && accountCached && errField(err) == "Account_Name" {
+		// The remembered Account is gone from Zoho: look it up again and insert once more.
+		w.s.accounts.forget(w.accountKey())
+		id, _, aerr := w.account(ctx)
+		if aerr != nil {
+			return nil, aerr
+		}
+		accountID = id
+		p.Record.Delete("Account_Name")
+		if id != "" {
+			_ = p.Record.Set("Account_Name", crm.Lookup{ID: id})
+		}
+		res, _, err = w.client.Records.Insert(ctx, module, []*crm.Record{p.Record}, nil)
+		if err == nil && len(res) > 0 {
+			err = res[0].Err
+		}
 	}
 	if err != nil {
 		return nil, w.stepFailed(ctx, step, err)

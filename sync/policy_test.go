@@ -1,6 +1,7 @@
 package sync_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -180,5 +181,43 @@ func TestRedeliveryWithIndexingDelay(t *testing.T) {
 	}
 	if n := len(h.withMarker("Cases", c)); n != 1 {
 		t.Fatalf("%d cases", n)
+	}
+}
+
+// Visitors of one company cost one Account search per cache period; an Account deleted in Zoho
+// meanwhile is looked up again when Zoho refuses the link.
+func TestAccountSearchCachedPerCompany(t *testing.T) {
+	h := newHarness(t)
+	accs, _ := h.org.Seed("Accounts", map[string]any{"Account_Name": "Globex"})
+	for i := range 3 {
+		v := visitor(fmt.Sprint("globex", i))
+		v.Company = "Globex"
+		c := chat(fmt.Sprint("c-globex-", i), v)
+		h.host.PutChat(c)
+		res := h.handle(chatEvent(cloudcx.EventChatEnded, c))
+		if res.Account == nil || res.Account.ID != accs[0] {
+			t.Fatalf("visitor %d: account %+v", i, res.Account)
+		}
+	}
+	if n := h.srv.CallCount("GET", "/crm/v2/Accounts/search"); n != 1 {
+		t.Fatalf("%d Account searches for three visitors of one company, want 1", n)
+	}
+	// The Account is deleted in Zoho and another made: the next visitor's Contact is still
+	// created, linked to the Account that exists now.
+	if err := h.org.DeleteRecord("Accounts", accs[0]); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := h.org.Seed("Accounts", map[string]any{"Account_Name": "Globex"})
+	v := visitor("globex-late")
+	v.Company = "Globex"
+	c := chat("c-globex-late", v)
+	h.host.PutChat(c)
+	res, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatEnded, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.org.Record("Contacts", res.Person.ID)
+	if lookupID(got["Account_Name"]) != again[0] {
+		t.Fatalf("the Contact is linked to %v, want the Account that exists now (%s)", got["Account_Name"], again[0])
 	}
 }

@@ -26,6 +26,8 @@ type Syncer struct {
 	lru     *list.List
 
 	zones gosync.Map // time-zone name → *time.Location
+
+	accounts accountCache
 }
 
 // tenantClient is a tenant's cached Zoho client, valid for one version of its connection.
