@@ -1,11 +1,14 @@
 package rules
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/zoho/crm"
@@ -171,7 +174,7 @@ func render(module string, in RenderInput) (*Rendered, error) {
 	desc, full, cut := renderDescription(i, loc, out.Attachments, transcriptName, min(lim.limit("Description"), MaxDescription))
 	out.Description = desc
 	if cut {
-		out.TranscriptAttachment = &PlannedFile{Name: transcriptName, ContentType: "text/plain; charset=utf-8", Content: []byte(full)}
+		out.TranscriptAttachment = &PlannedFile{Name: transcriptName, ContentType: "text/plain; charset=utf-8", Content: full}
 	}
 
 	// Fields.
@@ -533,49 +536,73 @@ type section struct {
 // transcript when only the transcript was cut; the full description — every section whole, then
 // the whole transcript — when other sections had to be shortened too, so that nothing the agent
 // or the visitor wrote is dropped.
-func renderDescription(i cloudcx.Interaction, loc *time.Location, plan []PlannedAttachment, transcriptName string, max int) (string, string, bool) {
+func renderDescription(i cloudcx.Interaction, loc *time.Location, plan []PlannedAttachment, transcriptName string, max int) (string, []byte, bool) {
 	sections := describe(i, loc, plan)
-	transcript := transcriptText(i, loc)
+	transcript := transcriptBytes(i, loc) // the largest thing here: kept as one buffer, never copied
 	head := joinSections(sections)
+	const label = "Transcript\n"
 
-	full := head + "Transcript\n" + transcript
-	if crm.UTF16Len(full) <= max {
-		return full, transcript, false
+	tlen := utf16LenBytes(transcript)
+	if crm.UTF16Len(head)+len(label)+tlen <= max {
+		return head + label + string(transcript), transcript, false
 	}
 
 	marker := "[transcript truncated: full transcript attached as " + transcriptName + "]"
-	fixed := "Transcript\n" + marker
-	// Absurd input: the other sections alone leave no room. Shorten the longest first.
-	attach := transcript
+	fixed := label + marker
+	// Absurd input: the other sections alone leave no room. Shorten the longest first; the file
+	// attached is then the full description (every section whole, then the transcript).
+	var attach []byte
+	fullHead := head
 	note := "[section truncated: full text attached as " + transcriptName + "]"
 	for crm.UTF16Len(head)+crm.UTF16Len(fixed) > max {
 		if !shortenLongest(sections, crm.UTF16Len(head)+crm.UTF16Len(fixed)-max, note) {
 			break
 		}
-		attach = full
 		head = joinSections(sections)
+	}
+	if head != fullHead {
+		attach = make([]byte, 0, len(fullHead)+len(label)+len(transcript))
+		attach = append(append(append(attach, fullHead...), label...), transcript...)
+	} else {
+		attach = transcript
 	}
 	budget := max - crm.UTF16Len(head) - crm.UTF16Len(fixed)
 	cut := ""
 	if budget > 0 {
-		cut = crm.TruncateUTF16(transcript, budget)
+		// budget UTF-16 units never take more than 3 bytes each: convert only that prefix.
+		prefix := string(transcript[:min(len(transcript), 3*budget+4)])
+		cut = crm.TruncateUTF16(prefix, budget)
 		if nl := strings.LastIndexByte(cut, '\n'); nl >= 0 {
 			cut = cut[:nl+1] // whole lines only
 		} else if cut != "" {
 			// The first line alone is longer than the room: keep what fits of it, on its own line.
-			cut = crm.TruncateUTF16(transcript, budget-1) + "\n"
+			cut = crm.TruncateUTF16(prefix, budget-1) + "\n"
 		}
 	}
-	desc := head + "Transcript\n" + cut + marker
+	desc := head + label + cut + marker
 	if crm.UTF16Len(desc) > max {
 		// Only for a field shorter than the header itself (an org's tiny Description): never send
 		// more than it holds, and keep the marker, which says where the whole text went.
 		desc = crm.TruncateUTF16(marker, max)
 		if keep := max - crm.UTF16Len(marker) - 1; keep > 0 {
-			desc = crm.TruncateUTF16(head+"Transcript\n", keep) + "\n" + marker
+			desc = crm.TruncateUTF16(head+label, keep) + "\n" + marker
 		}
 	}
 	return desc, attach, true
+}
+
+// utf16LenBytes is crm.UTF16Len of b, without converting it to a string.
+func utf16LenBytes(b []byte) int {
+	n := 0
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		i += size
+		n++
+		if r >= 0x10000 && r <= unicode.MaxRune {
+			n++
+		}
+	}
+	return n
 }
 
 // joinSections writes the sections: the header lines, then each labelled section preceded by a
@@ -809,13 +836,20 @@ func multiLine(s string) string {
 
 // transcriptText is the transcript (cloudcx.WriteTranscript) in the tenant's time zone, one
 // line per message; "(no messages)" when there are none.
-func transcriptText(i cloudcx.Interaction, loc *time.Location) string {
-	var b strings.Builder
-	_ = i.Base().WriteTranscript(&b, cloudcx.TranscriptOptions{Location: loc}) // a Builder never fails
-	if b.Len() == 0 {
-		return "(no messages)\n"
+// transcriptBytes writes the transcript into one buffer sized from the messages up front, so a
+// long chat is not copied as the buffer grows.
+func transcriptBytes(i cloudcx.Interaction, loc *time.Location) []byte {
+	t := i.Base()
+	est := 0
+	for _, m := range t.Messages {
+		est += len(m.Text) + len(m.HTML) + len(m.SenderName) + 40 // "[2006-01-02 15:04:05] : \n" and attachment names
 	}
-	return b.String()
+	b := bytes.NewBuffer(make([]byte, 0, est))
+	_ = t.WriteTranscript(b, cloudcx.TranscriptOptions{Location: loc}) // a Buffer never fails
+	if b.Len() == 0 {
+		return []byte("(no messages)\n")
+	}
+	return b.Bytes()
 }
 
 func nonBlank(ss []string) []string {

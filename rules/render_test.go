@@ -1059,8 +1059,17 @@ func BenchmarkRenderCase10000(b *testing.B) {
 		}
 	}
 	runtime.ReadMemStats(&m)
-	b.ReportMetric(float64(m.TotalAlloc-before)/float64(b.N)/10000, "B/message")
+	perOp := float64(m.TotalAlloc-before) / float64(b.N)
+	b.ReportMetric(perOp/10000, "B/message")
+	// The target (issue 18): at most 3× the transcript's own size allocated per render.
+	var size countWriter
+	_ = c.WriteTranscript(&size, cloudcx.TranscriptOptions{Location: paris})
+	b.ReportMetric(perOp/float64(size), "alloc/transcript")
 }
+
+type countWriter int
+
+func (w *countWriter) Write(p []byte) (int, error) { *w += countWriter(len(p)); return len(p), nil }
 
 // Issue 12 item 14: with 1,000 notes and 300 custom fields the other sections alone exceed the
 // Description; every note and field is in the attached text.

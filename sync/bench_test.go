@@ -2,10 +2,15 @@ package sync_test
 
 import (
 	"fmt"
+	gosync "sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/rules"
+	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/zohotest"
 )
 
 // BenchmarkCallsPerChat reports the Zoho API calls (credits) one ended chat costs, per flow:
@@ -53,4 +58,73 @@ func BenchmarkCallsPerChat(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkThroughputAtLoad runs b.N new visitors' chats through one Syncer at once against an
+// org with Zoho's Standard concurrency limit (C = 10 simultaneous calls) and L = 50 ms per call,
+// and reports chats/s, the share of the ceiling C/L used (achieved calls/s ÷ 200/s), and the 429s
+// the fake answered (the client must never exceed C).
+func BenchmarkThroughputAtLoad(b *testing.B) {
+	const latency = 50 * time.Millisecond
+	h := newHarness(b, withFake(zohotest.WithLatency(latency)))
+	org, err := h.srv.AddOrg(zohotest.OrgConfig{Name: "Load", Edition: zohotest.EditionStandard,
+		Users: []zohotest.User{{Email: "anna.kingsley@zylker.example", FirstName: "Anna", LastName: "Kingsley"}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h.connect("load", org)
+	h.settings("load", rules.DefaultSettings())
+	limit := zoho.EditionConcurrency(zohotest.EditionStandard)
+	chats := make([]*cloudcx.Chat, b.N)
+	for i := range chats {
+		c := chat(fmt.Sprint("load-", i), visitor(fmt.Sprint("load", i)))
+		c.TenantID = "load"
+		h.host.PutChat(c)
+		chats[i] = c
+	}
+	// Warm the owner cache and the token.
+	warm := chat("load-warm", visitor("load-warm"))
+	warm.TenantID = "load"
+	h.host.PutChat(warm)
+	if _, err := h.syncer.Handle(b.Context(), chatEvent(cloudcx.EventChatEnded, warm)); err != nil {
+		b.Fatal(err)
+	}
+	h.srv.ResetCalls()
+	var calls atomic.Int64
+	work := make(chan *cloudcx.Chat)
+	var wg gosync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for range 4 * limit { // more chats in flight than Zoho takes calls: the client queues them
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				res, err := h.syncer.Handle(b.Context(), chatEvent(cloudcx.EventChatEnded, c))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				calls.Add(int64(res.Calls))
+			}
+		}()
+	}
+	for _, c := range chats {
+		work <- c
+	}
+	close(work)
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	tooMany := 0
+	for _, c := range h.srv.Calls() {
+		if c.Status == 429 {
+			tooMany++
+		}
+	}
+	ceiling := float64(limit) / latency.Seconds()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "chats/s")
+	b.ReportMetric(float64(calls.Load())/elapsed.Seconds()/ceiling, "ceiling-used")
+	b.ReportMetric(float64(tooMany), "429s")
+	b.ReportMetric(float64(calls.Load())/float64(b.N), "calls/chat")
 }
