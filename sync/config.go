@@ -120,7 +120,9 @@ func (c *Config) setDefaults() error {
 		c.WorkerID = "w" + hex.EncodeToString(b[:])
 	}
 	if c.Owners == nil {
-		r, err := owner.New(owner.Config{Clock: c.Clock, Logger: c.Logger})
+		// As many tenants' users as tenants' clients: a tenant whose client was dropped is
+		// listed again with its next chat anyway.
+		r, err := owner.New(owner.Config{Clock: c.Clock, Logger: c.Logger, MaxTenants: c.MaxClients})
 		if err != nil {
 			return fmt.Errorf("sync: owner resolver: %w", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	gosync "sync"
 	"sync/atomic"
@@ -28,6 +29,10 @@ type Syncer struct {
 	zones gosync.Map // time-zone name → *time.Location
 
 	accounts accountCache
+	// transport is the connection pool every tenant's client shares: a client dropped from the
+	// cache must not leave its own pool of idle connections behind (Zoho's API domains are a few
+	// hosts, so one pool serves all tenants).
+	transport *http.Transport
 }
 
 // tenantClient is a tenant's cached Zoho client, valid for one version of its connection.
@@ -50,7 +55,9 @@ func New(cfg Config) (*Syncer, error) {
 	}
 	cfg.ClientOptions = slices.Clone(cfg.ClientOptions)
 	cfg.TokenOptions = slices.Clone(cfg.TokenOptions)
-	return &Syncer{cfg: cfg, clients: map[string]*list.Element{}, lru: list.New()}, nil
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 32
+	return &Syncer{cfg: cfg, clients: map[string]*list.Element{}, lru: list.New(), transport: tr}, nil
 }
 
 // callCounter counts the Zoho API calls made for one Handle, through the client's call hook.
@@ -90,6 +97,7 @@ func (s *Syncer) client(ctx context.Context, conn *Connection) (*zoho.Client, er
 		return nil, fmt.Errorf("sync: token source: %w", err)
 	}
 	opts := []zoho.Option{
+		zoho.WithTransport(s.transport), // Config.ClientOptions, applied after, may replace it
 		zoho.WithTokenSource(ts),
 		zoho.WithConcurrency(zoho.EditionConcurrency(conn.Edition)),
 		zoho.WithCallHook(s.countCall),
