@@ -85,8 +85,13 @@ func isInvisibleControl(r rune) bool {
 // left with nothing but them is empty to OneLine. Package rules uses the same test, so that a
 // name cloudcx would show as empty is empty to rules too.
 func IsInvisible(r rune) bool {
-	if r == '\u200c' || r == '\u200d' {
+	switch r {
+	case '\u200c', '\u200d':
 		return false
+	case '\u115f', '\u1160', '\u3164', '\uffa0', '\u2800':
+		// Hangul fillers and the braille blank: letters or symbols to Unicode that render as
+		// nothing, the usual way to make a name that looks empty.
+		return true
 	}
 	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
@@ -103,14 +108,15 @@ func OneLine(s string) string {
 }
 
 // validID reports whether s can be an id: valid UTF-8 without invisible characters (IsInvisible,
-// U+2028, U+2029). Such characters in an id (a NUL, a bidi override) would make two ids look the
+// U+2028, U+2029) or the replacement character U+FFFD. Such characters in an id (a NUL, a bidi override) would make two ids look the
 // same, or an id read differently from what it holds.
 func validID(s string) bool {
 	if !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
-		if IsInvisible(r) || r == '\u2028' || r == '\u2029' || r == '\u200c' || r == '\u200d' {
+		// U+FFFD: what a JSON decoder makes of invalid UTF-8 bytes, so the id was not what was sent.
+		if IsInvisible(r) || r == '\u2028' || r == '\u2029' || r == '\u200c' || r == '\u200d' || r == utf8.RuneError {
 			return false
 		}
 	}

@@ -152,7 +152,12 @@ func DecodeWebhook(body []byte) (Event, error) {
 	if id := w.str("eventId"); id != "" {
 		e.EventID = id
 	}
-	for _, f := range []struct{ name, v string }{{"event_id", e.EventID}, {"chat_id", e.ChatID}, {"conversation_id", e.ConversationID}, {"visitor_id", e.VisitorID}} {
+	ids := []struct{ name, v string }{{"event_id", e.EventID}, {"chat_id", e.ChatID}, {"conversation_id", e.ConversationID}, {"visitor_id", e.VisitorID}}
+	if e.Chat != nil {
+		ids = append(ids, struct{ name, v string }{"chat.id", e.Chat.ID}, struct{ name, v string }{"chat.visitor.id", e.Chat.Visitor.ID},
+			struct{ name, v string }{"chat.visitor.contact_id", e.Chat.Visitor.ContactID})
+	}
+	for _, f := range ids {
 		if !validID(f.v) {
 			return Event{}, &MalformedWebhookError{Reason: f.name + " has control, format or invalid characters"}
 		}

@@ -84,7 +84,8 @@ type Check struct {
 // escaped by the crm criteria builder. Zoho compares phone values as written, so a phone is
 // searched in every form it may be stored in (see phoneForms: as typed, digits only, E.164), in
 // each of the condition's fields, in that one criteria search — the typed form and the digits
-// only when all forms would exceed Zoho's 10 conditions. Choose re-checks by digits.
+// only when all forms would exceed Zoho's 10 conditions, the typed form alone when even that
+// would. Choose re-checks by digits.
 //
 // section picks which of the visitor's phones is "phone" (Inbox: the cell phone).
 func Identify(module string, rules []Rule, v cloudcx.Visitor, section cloudcx.Section) []Search {
@@ -168,15 +169,16 @@ func searchFor(module string, index int, r Rule, v cloudcx.Visitor, section clou
 		}
 	}
 	// Every stored form of a phone is searched; when that exceeds Zoho's 10 conditions, only the
-	// typed form and the digits are.
-	for _, maxForms := range []int{3, 2} {
+	// typed form and the digits are, and then only the typed form (a rule Settings.Validate
+	// accepts, at most 10 Zoho fields, always fits that way: it is never dropped).
+	for _, maxForms := range []int{3, 2, 1} {
 		terms := make([]crm.Criteria, 0, len(s.Checks))
 		for _, c := range s.Checks {
-			forms := []string{c.Value}
+			forms := textForms(c.Value)
 			if kindOf(c.CloudCXField) == kindPhone {
 				forms = phoneForms(c.Value)
-				forms = forms[:min(len(forms), maxForms)]
 			}
+			forms = forms[:min(len(forms), maxForms)]
 			alts := make([]crm.Criteria, 0, len(c.ZohoFields)*len(forms))
 			for _, form := range forms {
 				for _, f := range c.ZohoFields {
@@ -196,6 +198,16 @@ func searchFor(module string, index int, r Rule, v cloudcx.Visitor, section clou
 	return s, true
 }
 
+// textForms are the ways a text value may be stored in Zoho, which compares as written: in NFC
+// (what browsers and Zoho's UI send: "Café" composed) and, when different, as the visitor's data
+// gave it (a record this SDK wrote from decomposed input). Choose then compares in NFC.
+func textForms(v string) []string {
+	if n := norm.NFC.String(v); n != v {
+		return []string{n, v}
+	}
+	return []string{v}
+}
+
 // phoneForms are the ways a phone number may be stored in Zoho, which compares phone values as
 // written (zoho-api.md §2.4 documents no normalisation): as the visitor typed it, its digits
 // alone, and in E.164 form ("+" and the digits) when it was typed with its country code. Each
@@ -204,8 +216,12 @@ func phoneForms(typed string) []string {
 	typed = oneLine(typed)
 	d := phoneDigits(typed)
 	forms := []string{typed, d}
-	if strings.HasPrefix(typed, "+") {
+	switch {
+	case strings.HasPrefix(typed, "+"):
 		forms = append(forms, "+"+d)
+	case strings.HasPrefix(d, "00") && len(d) > 8:
+		// The international prefix written as 00 ("0044 20 7946 0958"): its E.164 form.
+		forms = append(forms, "+"+d[2:])
 	}
 	return slices.Compact(forms) // "+15550100" typed is its own E.164 form
 }

@@ -25,7 +25,9 @@ var unmergedFields = map[string]bool{"id": true, "Owner": true, "Layout": true}
 // Values are compared normalised, so that no update is sent for a difference Zoho would not
 // show: text trimmed with runs of spaces collapsed, emails ignoring case, phones by their
 // significant digits (see SignificantPhoneDigits), text in NFC; a one-field name equal to the
-// record's Full_Name or First_Name and Last_Name is not written over the split name; lookups by id, other JSON values by their compact form. The update carries the
+// record's Full_Name or First_Name and Last_Name is not written over the split name, and one that
+// differs is written with the record's First_Name cleared (Zoho would otherwise show "Jane" before
+// "Jane Doe"); lookups by id, other JSON values by their compact form. The update carries the
 // existing record's id and the changed fields, in incoming's order.
 func Merge(policy UpdatePolicy, existing, incoming *crm.Record) (*crm.Record, bool) {
 	if existing == nil || incoming == nil || (policy != FillEmpty && policy != Overwrite) {
@@ -59,6 +61,12 @@ func Merge(policy UpdatePolicy, existing, incoming *crm.Record) (*crm.Record, bo
 			continue
 		}
 		changed = true
+		// A one-field name written over a name Zoho stores split: the old First_Name would be
+		// shown before it ("Jane" + "Jane Doe"), so it is cleared, and the record reads as the
+		// name CloudCX holds.
+		if policy == Overwrite && k == "Last_Name" && !incoming.Has("First_Name") && strings.TrimSpace(existing.String("First_Name")) != "" {
+			update.Clear("First_Name")
+		}
 	}
 	if !changed {
 		return nil, false

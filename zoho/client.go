@@ -149,6 +149,9 @@ func WithBaseURL(rawURL string) Option {
 		if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 			return fmt.Errorf("zoho: WithBaseURL: %q must not carry user info, a query or a fragment", rawURL)
 		}
+		if u.Path != "" || u.RawPath != "" {
+			return fmt.Errorf("zoho: WithBaseURL: give the domain only, such as %q: the client appends /crm/{version}/ itself, so the path %q would be sent twice", u.Scheme+"://"+u.Host, u.Path)
+		}
 		c.baseURL = u
 		return nil
 	}

@@ -140,8 +140,17 @@ func (s *RecordsService) Insert(ctx context.Context, module string, records []*c
 // [crm.Record.SetID]) and only the fields to change. Splitting and results are as for [Insert].
 //
 // [Insert]: RecordsService.Insert
+//
+// A record read from Zoho sends only its id and the fields changed since it was read
+// ([crm.Record.Changes]); one built by hand sends every field it holds.
 func (s *RecordsService) Update(ctx context.Context, module string, records []*crm.Record, opts *WriteOptions) (RecordResults, *Response, error) {
-	return ForModule[crm.Record](s, module).Update(ctx, records, opts)
+	changes := make([]*crm.Record, len(records))
+	for i, r := range records {
+		if r != nil {
+			changes[i] = r.Changes()
+		}
+	}
+	return ForModule[crm.Record](s, module).Update(ctx, changes, opts)
 }
 
 // Upsert updates the record that matches each input on the duplicate-check fields, or inserts it
@@ -384,7 +393,9 @@ func (s *RecordsService) writeBatch(ctx context.Context, op writeOp, path string
 	method, fullPath := req.Method, s.client.fullPath(req)
 	for k, i := range batch {
 		if k >= len(ans.Data) {
-			results[i].Err = fmt.Errorf("zoho: %s %s: Zoho's answer (HTTP %d) holds no result for this record", method, fullPath, ans.status)
+			// Zoho took the call but said nothing of this record: it may or may not exist.
+			results[i].Err = &AmbiguousError{Method: method, Path: fullPath, StatusCode: ans.status,
+				Err: fmt.Errorf("Zoho's answer (HTTP %d) holds no result for this record", ans.status)}
 			continue
 		}
 		results[i] = ans.Data[k].toResult(i, ans.status, method, fullPath, ans.attempts)

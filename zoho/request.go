@@ -375,7 +375,14 @@ func (c *Client) sendOnce(ctx context.Context, req *Request, prior int) (*Respon
 		if errors.As(err, &he) {
 			return nil, st, he
 		}
-		return nil, st, fmt.Errorf("zoho: %s %s failed after %d attempt(s): %w", req.Method, st.path, st.attempts(), redactError(err))
+		failed := fmt.Errorf("zoho: %s %s failed after %d attempt(s): %w", req.Method, st.path, st.attempts(), redactError(err))
+		if st.written() && req.Method != http.MethodGet && req.Method != http.MethodHead {
+			// A write that reached the wire and never got an answer, replays included (a
+			// replay-safe upsert whose every attempt lost its connection): Zoho may have
+			// applied it, as with a server error.
+			return nil, st, &AmbiguousError{Method: req.Method, Path: st.path, Err: failed}
+		}
+		return nil, st, failed
 	}
 	resp := &Response{Response: hresp, Attempts: st.attempts()}
 	if hresp.StatusCode >= 200 && hresp.StatusCode < 300 || hresp.StatusCode == http.StatusNotModified {

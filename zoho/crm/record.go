@@ -31,6 +31,10 @@ type Record struct {
 	// as "é", a date-time in "Z"), the text Zoho sent and the struct's text at decoding. It is not
 	// one of the record's fields and is never changed after decoding.
 	sent map[string]sentValue
+	// read is set on a record decoded from JSON (Zoho's answer); changed then names the fields set,
+	// cleared or deleted since, so that an update sends only those (see [Record.Changes]).
+	read    bool
+	changed map[string]bool
 }
 
 // sentValue is a value as Zoho sent it, and as the typed record's field wrote it when decoded.
@@ -87,8 +91,33 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("zoho: decoding record: data after the object")
 	}
+	fresh.read, fresh.changed = true, nil
 	*r = fresh
 	return nil
+}
+
+// Changes returns what an update of r should send: for a record read from Zoho (decoded from
+// JSON), its id and the fields set, cleared or deleted… since it was read (a deleted field is
+// simply not sent); for a record built by hand, every field. Records.Update sends Changes, so
+// reading a record, changing one field and updating it writes that field only, and does not
+// overwrite what others changed meanwhile.
+func (r Record) Changes() *Record {
+	if !r.read {
+		return r.Clone()
+	}
+	c := &Record{}
+	for _, k := range r.keys {
+		if k == "id" || r.changed[k] {
+			c.setRaw(k, append(json.RawMessage(nil), r.values[k]...))
+		}
+	}
+	return c
+}
+
+// Changed reports whether the record was read from Zoho and a field was changed since (an update
+// of it would send something besides its id), or was built by hand.
+func (r Record) Changed() bool {
+	return !r.read || len(r.changed) > 0
 }
 
 // MarshalJSON encodes the record as a JSON object, fields in order.
@@ -264,6 +293,7 @@ func (r *Record) Delete(name string) {
 		return
 	}
 	delete(r.values, name)
+	delete(r.changed, name)
 	for i, k := range r.keys {
 		if k == name {
 			r.keys = append(r.keys[:i:i], r.keys[i+1:]...)
@@ -272,16 +302,31 @@ func (r *Record) Delete(name string) {
 	}
 }
 
-// Clone returns a deep copy of the record.
+// Clone returns a deep copy of the record (what was changed since it was read included).
 func (r Record) Clone() *Record {
 	c := &Record{sent: r.sent} // never modified: shared
 	for _, k := range r.keys {
 		c.setRaw(k, append(json.RawMessage(nil), r.values[k]...))
 	}
+	c.read, c.changed = r.read, nil
+	for k := range r.changed {
+		c.markChanged(k)
+	}
 	return c
 }
 
+func (r *Record) markChanged(name string) {
+	if !r.read {
+		return
+	}
+	if r.changed == nil {
+		r.changed = map[string]bool{}
+	}
+	r.changed[name] = true
+}
+
 func (r *Record) setRaw(name string, raw json.RawMessage) {
+	r.markChanged(name)
 	if r.values == nil {
 		r.values = map[string]json.RawMessage{}
 	}
