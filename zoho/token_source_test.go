@@ -381,7 +381,11 @@ func TestRejectedRefreshTokenIsReconnectRequiredWithoutRetryStorm(t *testing.T) 
 
 func TestThrottlingBacksOffAndKeepsAValidToken(t *testing.T) {
 	m := &oaMinter{body: oaFixture(t, "token_error_access_denied_throttle_accounts_docs.json")}
-	ts, _ := oaSource(t, oaExpired(), m, zoho.WithRefreshBackoff(40*time.Millisecond, 80*time.Millisecond))
+	// The backoff is measured by the token source's clock, driven here: no race against real time.
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	ts, _ := oaSource(t, oaExpired(), m, zoho.WithRefreshBackoff(time.Minute, 2*time.Minute), zoho.WithTokenClock(clock))
 	for range 10 {
 		_, err := ts.Token()
 		var te *zoho.TokenError
@@ -392,7 +396,9 @@ func TestThrottlingBacksOffAndKeepsAValidToken(t *testing.T) {
 	if m.calls.Load() != 1 {
 		t.Fatalf("%d token requests during the backoff", m.calls.Load())
 	}
-	time.Sleep(150 * time.Millisecond)
+	mu.Lock()
+	now = now.Add(3 * time.Minute)
+	mu.Unlock()
 	m.body = ""
 	m.inner = func(n int32) (int, string) { return 200, `{"access_token":"after-throttle","expires_in":3600}` }
 	if got, err := ts.Token(); err != nil || got.AccessToken != "after-throttle" || m.calls.Load() != 2 {
@@ -533,7 +539,7 @@ func TestMemoryTokenStoreCompareAndSwapAndLease(t *testing.T) {
 		t.Fatalf("leases are per key: %v", err)
 	}
 	_ = release(ctx)
-	r2, err := s.AcquireTokenLease(ctx, "k", 20*time.Millisecond)
+	r2, err := s.AcquireTokenLease(ctx, "k", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -541,11 +547,23 @@ func TestMemoryTokenStoreCompareAndSwapAndLease(t *testing.T) {
 	if _, err := s.AcquireTokenLease(ctx, "k", time.Minute); !errors.Is(err, zoho.ErrLeaseHeld) {
 		t.Fatalf("stale release freed the lease: %v", err)
 	}
-	time.Sleep(30 * time.Millisecond) // the holder died: the lease lapses
-	if _, err := s.AcquireTokenLease(ctx, "k", time.Minute); err != nil {
-		t.Fatalf("lapsed lease: %v", err)
-	}
 	_ = r2(ctx)
+	// The holder dies: a short lease lapses on its own (waited for, never raced against).
+	if _, err := s.AcquireTokenLease(ctx, "k", 20*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r3, err := s.AcquireTokenLease(ctx, "k", time.Minute)
+		if err == nil {
+			_ = r3(ctx)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lapsed lease: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func TestNewTokenSourceValidates(t *testing.T) {
