@@ -319,7 +319,7 @@ func (s *RecordsService) write(ctx context.Context, module string, op writeOp, r
 			continue
 		}
 		if op.needID {
-			if rec, err := crm.ParseRecord(raw); err != nil || rec.String("id") == "" {
+			if rec, err := crm.ParseRecord(raw); err != nil || rec.Text("id") == "" {
 				results[i].Err = fmt.Errorf("%w: an %s needs the record's id", ErrInvalidRecord, op.name)
 				continue
 			}

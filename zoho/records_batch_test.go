@@ -35,7 +35,7 @@ func (z *batchZoho) responder(t *testing.T) httpmock.Responder {
 		}
 		names := make([]string, len(b.Data))
 		for i, r := range b.Data {
-			names[i] = r.String("Last_Name")
+			names[i] = r.Text("Last_Name")
 		}
 		z.mu.Lock()
 		z.calls++

@@ -149,7 +149,7 @@ func ExampleRecordsService_Get() {
 	}
 	visitor, _ := rec.Lookup("Visitor")
 	started, _ := rec.DateTime("Started_At")
-	fmt.Println(rec.ID(), rec.String("Name"), visitor.Name, rec.String("Messages__c"), started)
+	fmt.Println(rec.ID(), rec.Text("Name"), visitor.Name, rec.Text("Messages__c"), started)
 	out, _ := json.Marshal(rec)
 	fmt.Println(string(out))
 	// Output:
@@ -195,7 +195,7 @@ func ExampleOptional() {
 	var back crm.Lead
 	_ = json.Unmarshal([]byte(`{"Last_Name":"Boyle","Phone":null,"Score__c":7}`), &back)
 	name, ok := back.LastName.Get()
-	fmt.Println(name, ok, back.Phone.IsNull(), back.Email.IsZero(), back.Extra.String("Score__c"))
+	fmt.Println(name, ok, back.Phone.IsNull(), back.Email.IsZero(), back.Extra.Text("Score__c"))
 	// Output:
 	// {"Last_Name":"Boyle","Phone":null}
 	// Boyle true true true 7

@@ -104,7 +104,7 @@ func TestWriteThenReadRoundTrip(t *testing.T) {
 	if !jsonEqual(t, sentJSON, read) {
 		t.Fatalf("\nsent %s\nread %s", sentJSON, read)
 	}
-	if got.Extra.String("Chat_Started__c") != "2026-08-27T18:04:05+05:30" || !got.Status.IsNull() {
+	if got.Extra.Text("Chat_Started__c") != "2026-08-27T18:04:05+05:30" || !got.Status.IsNull() {
 		t.Fatalf("%+v", got)
 	}
 
@@ -114,7 +114,7 @@ func TestWriteThenReadRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	again, _, err := c.Records.Get(ctx, "Tasks", got.ID)
-	if err != nil || again.String("Status") != "Completed" || again.String("Subject") != "Chat 😀 with Anna" || again.Len() != sentRec.Len() {
+	if err != nil || again.Text("Status") != "Completed" || again.Text("Subject") != "Chat 😀 with Anna" || again.Len() != sentRec.Len() {
 		t.Fatalf("%v %v", again, err)
 	}
 }

@@ -265,7 +265,7 @@ func TestWriteSplits250Into100_100_50(t *testing.T) {
 			t.Error(err)
 		}
 		sizes = append(sizes, len(b.Data))
-		firsts = append(firsts, b.Data[0].String("Last_Name"))
+		firsts = append(firsts, b.Data[0].Text("Last_Name"))
 		return httpmock.NewStringResponse(201, okItems(len(b.Data), fmt.Sprintf("c%d-", len(sizes)))), nil
 	})
 	res, _, err := c.Records.Insert(t.Context(), "Leads", leadRecords(250), nil)
@@ -468,7 +468,7 @@ func TestGetByID(t *testing.T) {
 	mt.RegisterResponder("GET", apiBase+"Leads/404", httpmock.NewStringResponder(204, ""))
 	mt.RegisterResponder("GET", apiBase+"Leads/405", httpmock.NewStringResponder(200, `{"data":[]}`))
 	rec, _, err := c.Records.Get(t.Context(), "Leads", "3652397000000415002")
-	if err != nil || rec.ID() != "3652397000000415002" || rec.String("Email") != "newcrmapi@zoho.com" {
+	if err != nil || rec.ID() != "3652397000000415002" || rec.Text("Email") != "newcrmapi@zoho.com" {
 		t.Fatalf("%v %v", rec, err)
 	}
 	lead, _, err := c.Records.Leads().Get(t.Context(), "3652397000000415002")
@@ -586,7 +586,7 @@ func TestListRequestShape(t *testing.T) {
 	if h := got.Header.Get("If-Modified-Since"); h != "2019-07-25T15:26:49+05:30" {
 		t.Errorf("If-Modified-Since %q", h)
 	}
-	if len(recs) != 5 || recs[0].String("Last_Name") != "test8000" || !resp.Info.MoreRecords || resp.Info.NextPageToken != "c8582xx9e7c7" {
+	if len(recs) != 5 || recs[0].Text("Last_Name") != "test8000" || !resp.Info.MoreRecords || resp.Info.NextPageToken != "c8582xx9e7c7" {
 		t.Fatalf("%d %+v", len(recs), resp.Info)
 	}
 	if opts.Page != 2 || len(opts.Fields) != 2 {

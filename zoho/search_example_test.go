@@ -38,7 +38,7 @@ func ExampleRecordsService_Search() {
 		return
 	}
 	for _, rec := range recs {
-		exact := crit.Matches(func(field string) (string, bool) { return rec.String(field), rec.Has(field) })
+		exact := crit.Matches(func(field string) (string, bool) { return rec.Text(field), rec.Has(field) })
 		fmt.Println(rec.ID(), "exact match:", exact)
 	}
 	// Output:
