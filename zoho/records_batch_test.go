@@ -273,7 +273,7 @@ func TestWriteMaybeAppliedIsAmbiguous(t *testing.T) {
 	}
 
 	mt.RegisterResponder("POST", apiBase+"Leads/1/Attachments", httpmock.NewStringResponder(200, `<html>gateway</html>`))
-	if _, _, err := c.Attachments.Upload(t.Context(), "Leads", "1", "a.txt", "", strings.NewReader("hi"), nil); !errors.As(err, &amb) {
+	if _, _, err := c.Attachments.Upload(t.Context(), "Leads", "1", File{Name: "a.txt", Body: strings.NewReader("hi")}, nil); !errors.As(err, &amb) {
 		t.Fatalf("upload: %v", err)
 	}
 	if _, _, err := c.Attachments.UploadURL(t.Context(), "Leads", "1", "https://example.com/", "", nil); !errors.As(err, &amb) {

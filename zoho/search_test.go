@@ -426,7 +426,7 @@ func TestNoTokenInServiceErrors(t *testing.T) {
 	errs = append(errs, err)
 	_, _, err = c.Org.Get(t.Context())
 	errs = append(errs, err)
-	_, _, err = c.Attachments.Upload(t.Context(), "Leads", "1", "a.txt", "", strings.NewReader("hi"), nil)
+	_, _, err = c.Attachments.Upload(t.Context(), "Leads", "1", File{Name: "a.txt", Body: strings.NewReader("hi")}, nil)
 	errs = append(errs, err)
 	_, _, err = c.Attachments.Download(t.Context(), "Leads", "1", "2")
 	errs = append(errs, err)

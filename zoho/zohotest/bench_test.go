@@ -148,8 +148,7 @@ func BenchmarkChatLikeFlow(b *testing.B) {
 		if err != nil {
 			return fmt.Errorf("insert case: %w", err)
 		}
-		if _, _, err := client.Attachments.Upload(ctx, "Cases", kres[0].ID, "transcript.txt", "text/plain",
-			strings.NewReader(transcript), nil); err != nil {
+		if _, _, err := client.Attachments.Upload(ctx, "Cases", kres[0].ID, zoho.File{Name: "transcript.txt", ContentType: "text/plain", Body: strings.NewReader(transcript)}, nil); err != nil {
 			return fmt.Errorf("upload transcript: %w", err)
 		}
 		return nil

@@ -96,7 +96,7 @@ func TestFullSequenceThroughTheZohoClient(t *testing.T) {
 		t.Fatalf("insert case: %v %v", err, res)
 	}
 	caseID := res[0].ID
-	att, _, err := client.Attachments.Upload(ctx, "Cases", caseID, "transcript.txt", "text/plain", strings.NewReader("[10:00] Anna: hello"), nil)
+	att, _, err := client.Attachments.Upload(ctx, "Cases", caseID, zoho.File{Name: "transcript.txt", ContentType: "text/plain", Body: strings.NewReader("[10:00] Anna: hello")}, nil)
 	if err != nil || att.ID == "" {
 		t.Fatalf("upload: %v %v", err, att)
 	}
