@@ -234,7 +234,7 @@ func TestFakeZohoInvalidation(t *testing.T) {
 	insert := func(ownerID string) zoho.RecordResult {
 		t.Helper()
 		lead := &crm.Lead{LastName: crm.Some("Visitor"), Company: crm.Some("Unknown"), Owner: crm.Some(crm.Lookup{ID: ownerID})}
-		results, _, err := f.client.Records.Leads().Insert(t.Context(), []*crm.Lead{lead}, nil)
+		results, _, err := f.client.Leads.Insert(t.Context(), []*crm.Lead{lead}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudcx/cxzoho/zoho/crm"
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/oauth2"
 )
@@ -39,8 +40,15 @@ type Client struct {
 	common  service
 	fields  fieldCache // field metadata per module (fields.go)
 
-	// Services, one per API area (go-github style).
+	// Services, one per API area (go-github style). Records reads and writes any module as
+	// [crm.Record] values (custom modules included); Leads, Contacts, Accounts, Cases and Tasks
+	// read and write the standard modules as typed records.
 	Records     *RecordsService
+	Leads       *ModuleService[crm.Lead]
+	Contacts    *ModuleService[crm.Contact]
+	Accounts    *ModuleService[crm.Account]
+	Cases       *ModuleService[crm.Case]
+	Tasks       *ModuleService[crm.Task]
 	Fields      *FieldsService
 	Attachments *AttachmentsService
 	Users       *UsersService
@@ -316,6 +324,11 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	c.common.client = c
 	c.Records = (*RecordsService)(&c.common)
+	c.Leads = newModuleService[crm.Lead](c.Records, "Leads")
+	c.Contacts = newModuleService[crm.Contact](c.Records, "Contacts")
+	c.Accounts = newModuleService[crm.Account](c.Records, "Accounts")
+	c.Cases = newModuleService[crm.Case](c.Records, "Cases")
+	c.Tasks = newModuleService[crm.Task](c.Records, "Tasks")
 	c.Fields = (*FieldsService)(&c.common)
 	c.Attachments = (*AttachmentsService)(&c.common)
 	c.Users = (*UsersService)(&c.common)

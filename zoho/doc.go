@@ -1,8 +1,10 @@
 // Package zoho is a typed client for the Zoho CRM v2 REST API.
 //
 // It knows Zoho, not chats: anyone may use it on its own. One [Client] talks to one Zoho
-// organisation; its services ([RecordsService], [FieldsService], [AttachmentsService],
-// [UsersService], [OrgService]) share the client's transport:
+// organisation; its services share the client's transport, one per concern and one method per
+// operation: Leads, Contacts, Accounts, Cases and Tasks ([ModuleService]) read and write the
+// standard modules as typed records, Records ([RecordsService]) any module (custom modules
+// included) as [crm.Record] values, and Fields, Attachments, Users and Org the rest:
 //
 //	c, err := zoho.NewClient(
 //		zoho.WithDataCenter(zoho.EU),
@@ -20,7 +22,7 @@
 // its services and options, and the outcomes of calls ([RecordResults], [*APIError], [Response]).
 // Code that only needs Zoho's data, such as pure decision code, imports crm without the client:
 //
-//	res, _, err := c.Records.Leads().Insert(ctx, []*crm.Lead{{LastName: crm.Some("Boyle")}}, nil)
+//	res, _, err := c.Leads.Insert(ctx, []*crm.Lead{{LastName: crm.Some("Boyle")}}, nil)
 //
 // # OAuth 2.0
 //

@@ -133,7 +133,7 @@ func (e *PagingLimitError) Unwrap() error { return e.Err }
 // after it reached Zoho (Zoho has no idempotency keys): use Upsert, with a duplicate-check value
 // in every record, for writes that must be safe to repeat.
 func (s *RecordsService) Insert(ctx context.Context, module string, records []*crm.Record, opts *WriteOptions) (RecordResults, *Response, error) {
-	return ForModule[crm.Record](s, module).Insert(ctx, records, opts)
+	return writeRecords(ctx, s, module, "insert", records, opts, nil)
 }
 
 // Update changes records in module (PUT /{module}); each record must carry its id (see
@@ -144,13 +144,7 @@ func (s *RecordsService) Insert(ctx context.Context, module string, records []*c
 // A record read from Zoho sends only its id and the fields changed since it was read
 // ([crm.Record.Changes]); one built by hand sends every field it holds.
 func (s *RecordsService) Update(ctx context.Context, module string, records []*crm.Record, opts *WriteOptions) (RecordResults, *Response, error) {
-	changes := make([]*crm.Record, len(records))
-	for i, r := range records {
-		if r != nil {
-			changes[i] = r.Changes()
-		}
-	}
-	return ForModule[crm.Record](s, module).Update(ctx, changes, opts)
+	return writeRecords(ctx, s, module, "update", records, opts, nil)
 }
 
 // Upsert updates the record that matches each input on the duplicate-check fields, or inserts it
@@ -167,13 +161,13 @@ func (s *RecordsService) Update(ctx context.Context, module string, records []*c
 //
 // [Insert]: RecordsService.Insert
 func (s *RecordsService) Upsert(ctx context.Context, module string, records []*crm.Record, opts *UpsertOptions) (RecordResults, *Response, error) {
-	return ForModule[crm.Record](s, module).Upsert(ctx, records, opts)
+	return upsertRecords(ctx, s, module, records, opts)
 }
 
 // Get reads one record by id (GET /{module}/{id}). A record that does not exist (Zoho answers 204
 // or an empty list) is an error matching [ErrNotFound].
 func (s *RecordsService) Get(ctx context.Context, module, id string) (*crm.Record, *Response, error) {
-	return ForModule[crm.Record](s, module).Get(ctx, id)
+	return getRecord[crm.Record](ctx, s, module, id)
 }
 
 // Delete deletes records by id (DELETE /{module}?ids=…), 100 ids per call. Results are one per
@@ -181,7 +175,10 @@ func (s *RecordsService) Get(ctx context.Context, module, id string) (*crm.Recor
 //
 // [Insert]: RecordsService.Insert
 func (s *RecordsService) Delete(ctx context.Context, module string, ids []string, opts *DeleteOptions) (RecordResults, *Response, error) {
-	return ForModule[crm.Record](s, module).Delete(ctx, ids, opts)
+	if s == nil {
+		return nil, nil, errNilRecords
+	}
+	return s.deleteIDs(ctx, module, ids, opts)
 }
 
 // checkModuleCall refuses, before anything is sent, a nil context and an invalid module name.

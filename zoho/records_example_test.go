@@ -90,7 +90,7 @@ func ExampleModuleService_Upsert() {
 		DuplicateCheckFields: []string{"Email"},
 		WriteOptions:         zoho.WriteOptions{Trigger: zoho.NoTriggers()},
 	}
-	results, _, err := client.Records.Contacts().Upsert(context.Background(), []*crm.Contact{contact}, opts)
+	results, _, err := client.Contacts.Upsert(context.Background(), []*crm.Contact{contact}, opts)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -119,7 +119,7 @@ func ExampleModuleService_ListIter() {
 	defer done()
 
 	opts := &zoho.ListOptions{PerPage: 2, SortBy: "Modified_Time", SortOrder: zoho.SortDesc}
-	for lead, err := range client.Records.Leads().ListIter(context.Background(), opts) {
+	for lead, err := range client.Leads.ListIter(context.Background(), opts) {
 		if err != nil {
 			fmt.Println("listing stopped:", err)
 			break

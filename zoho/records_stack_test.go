@@ -87,11 +87,11 @@ func TestWriteThenReadRoundTrip(t *testing.T) {
 	}
 	_ = task.Extra.Set("Remind_At", map[string]string{"ALARM": "FREQ=NONE;ACTION=POPUP;TRIGGER=DATE-TIME:2026-08-28T09:00:00+05:30"})
 	_ = task.Extra.Set("Chat_Started__c", crm.NewDateTime(time.Date(2026, 8, 27, 18, 4, 5, 0, ist)))
-	res, _, err := c.Records.Tasks().Insert(ctx, []*crm.Task{task}, nil)
+	res, _, err := c.Tasks.Insert(ctx, []*crm.Task{task}, nil)
 	if err != nil || !res[0].OK() {
 		t.Fatalf("%v %v", res, err)
 	}
-	got, _, err := c.Records.Tasks().Get(ctx, res[0].ID)
+	got, _, err := c.Tasks.Get(ctx, res[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestWriteThenReadRoundTrip(t *testing.T) {
 	}
 
 	// Update one field; the rest stays.
-	res, _, err = c.Records.Tasks().Update(ctx, []*crm.Task{{ID: got.ID, Status: crm.Some("Completed")}}, nil)
+	res, _, err = c.Tasks.Update(ctx, []*crm.Task{{ID: got.ID, Status: crm.Some("Completed")}}, nil)
 	if err != nil || !res[0].OK() {
 		t.Fatal(err)
 	}

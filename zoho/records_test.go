@@ -135,19 +135,19 @@ func TestTypedFacadesWriteTheSameShapes(t *testing.T) {
 	ctx := t.Context()
 	steps := []func() (RecordResults, *Response, error){
 		func() (RecordResults, *Response, error) {
-			return c.Records.Leads().Insert(ctx, []*crm.Lead{{LastName: crm.Some("Boyle"), Company: crm.Some("Zylker"), Email: crm.Some("p@zylker.com")}}, nil)
+			return c.Leads.Insert(ctx, []*crm.Lead{{LastName: crm.Some("Boyle"), Company: crm.Some("Zylker"), Email: crm.Some("p@zylker.com")}}, nil)
 		},
 		func() (RecordResults, *Response, error) {
-			return c.Records.Contacts().Insert(ctx, []*crm.Contact{{LastName: crm.Some("Kingsley"), AccountName: crm.Some(crm.Lookup{ID: "7"}), Mobile: crm.Some("555")}}, nil)
+			return c.Contacts.Insert(ctx, []*crm.Contact{{LastName: crm.Some("Kingsley"), AccountName: crm.Some(crm.Lookup{ID: "7"}), Mobile: crm.Some("555")}}, nil)
 		},
 		func() (RecordResults, *Response, error) {
-			return c.Records.Accounts().Insert(ctx, []*crm.Account{{AccountName: crm.Some("Zylker")}}, nil)
+			return c.Accounts.Insert(ctx, []*crm.Account{{AccountName: crm.Some("Zylker")}}, nil)
 		},
 		func() (RecordResults, *Response, error) {
-			return c.Records.Cases().Insert(ctx, []*crm.Case{{Subject: crm.Some("Chat"), Status: crm.Some("New"), CaseOrigin: crm.Some("Chat"), RelatedTo: crm.Some(crm.Lookup{ID: "9"})}}, nil)
+			return c.Cases.Insert(ctx, []*crm.Case{{Subject: crm.Some("Chat"), Status: crm.Some("New"), CaseOrigin: crm.Some("Chat"), RelatedTo: crm.Some(crm.Lookup{ID: "9"})}}, nil)
 		},
 		func() (RecordResults, *Response, error) {
-			return c.Records.Tasks().Insert(ctx, []*crm.Task{{Subject: crm.Some("Call back"), WhoID: crm.Some(crm.Lookup{ID: "9"}), DueDate: crm.Some(crm.Date{Year: 2026, Month: 1, Day: 2})}}, nil)
+			return c.Tasks.Insert(ctx, []*crm.Task{{Subject: crm.Some("Call back"), WhoID: crm.Some(crm.Lookup{ID: "9"}), DueDate: crm.Some(crm.Date{Year: 2026, Month: 1, Day: 2})}}, nil)
 		},
 	}
 	for _, step := range steps {
@@ -417,7 +417,7 @@ func TestUpsertResultsFixtures(t *testing.T) {
 	c, mt := newMockClient(t)
 	for _, f := range []string{"v8oas_upsert_records_response_200.json", "v7docs_upsert_records_response.json"} {
 		mt.RegisterResponder("POST", apiBase+"Leads/upsert", httpmock.NewStringResponder(200, readFixtureString(t, f)))
-		res, _, err := c.Records.Leads().Upsert(t.Context(), []*crm.Lead{{LastName: crm.Some("A")}, {LastName: crm.Some("B")}}, nil)
+		res, _, err := c.Leads.Upsert(t.Context(), []*crm.Lead{{LastName: crm.Some("A")}, {LastName: crm.Some("B")}}, nil)
 		if err != nil || len(res.Failed()) != 0 {
 			t.Fatalf("%s: %v %v", f, err, res)
 		}
@@ -449,7 +449,7 @@ func TestUpdateNeedsIDsAndUsesPUT(t *testing.T) {
 		t.Fatalf("%v", res)
 	}
 	// Typed update
-	res, _, err = c.Records.Leads().Update(t.Context(), []*crm.Lead{{ID: "554023000000527003", Email: crm.Null[string]()}}, nil)
+	res, _, err = c.Leads.Update(t.Context(), []*crm.Lead{{ID: "554023000000527003", Email: crm.Null[string]()}}, nil)
 	if err != nil || !res[0].OK() || body != `{"data":[{"id":"554023000000527003","Email":null}]}` {
 		t.Fatalf("%v %v %s", res, err, body)
 	}
@@ -471,7 +471,7 @@ func TestGetByID(t *testing.T) {
 	if err != nil || rec.ID() != "3652397000000415002" || rec.Text("Email") != "newcrmapi@zoho.com" {
 		t.Fatalf("%v %v", rec, err)
 	}
-	lead, _, err := c.Records.Leads().Get(t.Context(), "3652397000000415002")
+	lead, _, err := c.Leads.Get(t.Context(), "3652397000000415002")
 	if err != nil || lead.Owner.Value().Name != "Patricia Boyle" {
 		t.Fatalf("%v %v", lead, err)
 	}
@@ -509,7 +509,7 @@ func TestDeleteShapesAndResults(t *testing.T) {
 		ids[i] = fmt.Sprint(1000 + i)
 	}
 	queries = nil
-	res, _, err = c.Records.Leads().Delete(t.Context(), ids, nil)
+	res, _, err = c.Leads.Delete(t.Context(), ids, nil)
 	if err != nil || len(res) != 150 || len(queries) != 2 || !strings.HasSuffix(queries[1], "|") || strings.Count(queries[0], ",") != 99 {
 		t.Fatalf("%v %v", queries, err)
 	}
@@ -649,7 +649,7 @@ func TestListIterPagesToTheEnd(t *testing.T) {
 	var calls atomic.Int32
 	pagedLeads(t, mt, "Leads", 450, 200, &calls)
 	var ids []string
-	for lead, err := range c.Records.Leads().ListIter(t.Context(), &ListOptions{PerPage: 200}) {
+	for lead, err := range c.Leads.ListIter(t.Context(), &ListOptions{PerPage: 200}) {
 		if err != nil {
 			t.Fatal(err)
 		}

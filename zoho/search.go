@@ -123,46 +123,39 @@ func (s *RecordsService) SearchIter(ctx context.Context, module string, q crm.Se
 
 // Search finds records matching crit; see [RecordsService.Search].
 func (m *ModuleService[T]) Search(ctx context.Context, crit crm.Criteria, opts *SearchOptions) ([]*T, *Response, error) {
-	if err := m.ready(); err != nil {
-		return nil, nil, err
-	}
-	return searchPage[T](ctx, m.records, m.module, crm.SearchQuery{Criteria: crit}, opts)
+	s, module := m.svc()
+	return searchPage[T](ctx, s, module, crm.SearchQuery{Criteria: crit}, opts)
 }
 
 // SearchEmail finds records by email; see [RecordsService.SearchEmail].
 func (m *ModuleService[T]) SearchEmail(ctx context.Context, email string, opts *SearchOptions) ([]*T, *Response, error) {
-	if err := m.ready(); err != nil {
-		return nil, nil, err
-	}
-	return searchPage[T](ctx, m.records, m.module, crm.SearchQuery{Email: email}, opts)
+	s, module := m.svc()
+	return searchPage[T](ctx, s, module, crm.SearchQuery{Email: email}, opts)
 }
 
 // SearchPhone finds records by phone; see [RecordsService.SearchPhone].
 func (m *ModuleService[T]) SearchPhone(ctx context.Context, phone string, opts *SearchOptions) ([]*T, *Response, error) {
-	if err := m.ready(); err != nil {
-		return nil, nil, err
-	}
-	return searchPage[T](ctx, m.records, m.module, crm.SearchQuery{Phone: phone}, opts)
+	s, module := m.svc()
+	return searchPage[T](ctx, s, module, crm.SearchQuery{Phone: phone}, opts)
 }
 
 // SearchWord finds records by word; see [RecordsService.SearchWord].
 func (m *ModuleService[T]) SearchWord(ctx context.Context, word string, opts *SearchOptions) ([]*T, *Response, error) {
-	if err := m.ready(); err != nil {
-		return nil, nil, err
-	}
-	return searchPage[T](ctx, m.records, m.module, crm.SearchQuery{Word: word}, opts)
+	s, module := m.svc()
+	return searchPage[T](ctx, s, module, crm.SearchQuery{Word: word}, opts)
 }
 
 // SearchIter iterates over all matching records; see [RecordsService.SearchIter].
 func (m *ModuleService[T]) SearchIter(ctx context.Context, q crm.SearchQuery, opts *SearchOptions) iter.Seq2[*T, error] {
-	if err := m.ready(); err != nil {
-		return func(yield func(*T, error) bool) { yield(nil, err) }
-	}
-	return searchIter[T](ctx, m.records, m.module, q, opts)
+	s, module := m.svc()
+	return searchIter[T](ctx, s, module, q, opts)
 }
 
 // searchPage fetches and decodes one page.
 func searchPage[T any](ctx context.Context, s *RecordsService, module string, q crm.SearchQuery, opts *SearchOptions) ([]*T, *Response, error) {
+	if s == nil {
+		return nil, nil, errNilRecords
+	}
 	raws, resp, err := s.searchRaw(ctx, module, q, opts)
 	if err != nil {
 		return nil, resp, err
@@ -216,6 +209,9 @@ func (s *RecordsService) searchRaw(ctx context.Context, module string, q crm.Sea
 // searchIter walks the pages of a search. opts is copied now; each range walks the pages from its
 // starting page (see [pages]).
 func searchIter[T any](ctx context.Context, s *RecordsService, module string, q crm.SearchQuery, opts *SearchOptions) iter.Seq2[*T, error] {
+	if s == nil {
+		return func(yield func(*T, error) bool) { yield(nil, errNilRecords) }
+	}
 	var o SearchOptions
 	if opts != nil {
 		o = *opts

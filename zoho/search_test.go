@@ -90,7 +90,7 @@ func TestSearchFixturesDecode(t *testing.T) {
 func TestSearchTyped(t *testing.T) {
 	c, mt := newMockClient(t)
 	mt.RegisterResponder("GET", leadsSearchURL, httpmock.NewBytesResponder(200, readTestdataFile(t, "v7docs_search_leads_by_email_response.json")))
-	leads, _, err := c.Records.Leads().SearchEmail(t.Context(), "newcrmapi@zoho.com", nil)
+	leads, _, err := c.Leads.SearchEmail(t.Context(), "newcrmapi@zoho.com", nil)
 	if err != nil || len(leads) != 1 {
 		t.Fatalf("%v %v", leads, err)
 	}
@@ -99,18 +99,18 @@ func TestSearchTyped(t *testing.T) {
 	}
 	for name, fn := range map[string]func() error{
 		"criteria": func() error {
-			_, _, err := c.Records.Leads().Search(t.Context(), crm.Equals("Email", "newcrmapi@zoho.com"), nil)
+			_, _, err := c.Leads.Search(t.Context(), crm.Equals("Email", "newcrmapi@zoho.com"), nil)
 			return err
 		},
-		"phone": func() error { _, _, err := c.Records.Leads().SearchPhone(t.Context(), "12345", nil); return err },
-		"word":  func() error { _, _, err := c.Records.Leads().SearchWord(t.Context(), "zoho", nil); return err },
+		"phone": func() error { _, _, err := c.Leads.SearchPhone(t.Context(), "12345", nil); return err },
+		"word":  func() error { _, _, err := c.Leads.SearchWord(t.Context(), "zoho", nil); return err },
 	} {
 		if err := fn(); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 	n := 0
-	for l, err := range c.Records.Leads().SearchIter(t.Context(), crm.SearchQuery{Email: "newcrmapi@zoho.com"}, nil) {
+	for l, err := range c.Leads.SearchIter(t.Context(), crm.SearchQuery{Email: "newcrmapi@zoho.com"}, nil) {
 		if err != nil || l.ID == "" {
 			t.Fatal(err)
 		}

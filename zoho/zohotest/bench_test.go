@@ -64,7 +64,7 @@ func BenchmarkInsertBatch(b *testing.B) {
 		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
 			ctx := b.Context()
 			_, _, client, counter := benchOrg(b, zohotest.OrgConfig{Name: "Bench"}, nil)
-			leads := client.Records.Leads()
+			leads := client.Leads
 			records := make([]*crm.Lead, n)
 			for i := range records {
 				records[i] = &crm.Lead{
@@ -115,7 +115,7 @@ func BenchmarkChatLikeFlow(b *testing.B) {
 		zohotest.OrgConfig{Name: "Bench", Concurrency: limit},
 		[]zohotest.Option{zohotest.WithLatency(2 * time.Millisecond)},
 		zoho.WithConcurrency(limit))
-	contacts, cases := client.Records.Contacts(), client.Records.Cases()
+	contacts, cases := client.Contacts, client.Cases
 	transcript := strings.Repeat("[10:00] Visitor: Hello, I have a question about my order.\n", 20)
 	var seq atomic.Int64
 

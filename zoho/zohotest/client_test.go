@@ -75,22 +75,22 @@ func TestFullSequenceThroughTheZohoClient(t *testing.T) {
 	}
 
 	// Insert a Lead and a Contact, find them, open a Case with an attachment.
-	res, _, err := client.Records.Leads().Insert(ctx, []*crm.Lead{{LastName: crm.Some("Maclead"), Company: crm.Some("Chapman"),
+	res, _, err := client.Leads.Insert(ctx, []*crm.Lead{{LastName: crm.Some("Maclead"), Company: crm.Some("Chapman"),
 		Email: crm.Some("chris@chapman.example")}}, nil)
 	if err != nil || res.Err() != nil {
 		t.Fatalf("insert lead: %v %v", err, res)
 	}
 	leadID := res[0].ID
-	found, _, err := client.Records.Leads().SearchEmail(ctx, "CHRIS@chapman.example", nil)
+	found, _, err := client.Leads.SearchEmail(ctx, "CHRIS@chapman.example", nil)
 	if err != nil || len(found) != 1 || found[0].ID != leadID {
 		t.Fatalf("search: %v %v", err, found)
 	}
-	res, _, err = client.Records.Contacts().Insert(ctx, []*crm.Contact{{LastName: crm.Some("Kingsley"), Email: crm.Some("anna@bentley.example")}}, nil)
+	res, _, err = client.Contacts.Insert(ctx, []*crm.Contact{{LastName: crm.Some("Kingsley"), Email: crm.Some("anna@bentley.example")}}, nil)
 	if err != nil || res.Err() != nil {
 		t.Fatalf("insert contact: %v %v", err, res)
 	}
 	contactID := res[0].ID
-	res, _, err = client.Records.Cases().Insert(ctx, []*crm.Case{{Subject: crm.Some("Chat 42"), Status: crm.Some("New"),
+	res, _, err = client.Cases.Insert(ctx, []*crm.Case{{Subject: crm.Some("Chat 42"), Status: crm.Some("New"),
 		CaseOrigin: crm.Some("Chat"), RelatedTo: crm.Some(crm.Lookup{ID: contactID})}}, nil)
 	if err != nil || res.Err() != nil {
 		t.Fatalf("insert case: %v %v", err, res)
@@ -213,7 +213,7 @@ func TestClientAgainstLimitsAndFaults(t *testing.T) {
 	if _, err := srv.InjectFault(zohotest.Fault{Method: "POST", Kind: zohotest.FaultDropAfterApply, Times: 1}); err != nil {
 		t.Fatal(err)
 	}
-	res, _, err := client.Records.Accounts().Insert(ctx, []*crm.Account{{AccountName: crm.Some("Zylker")}}, nil)
+	res, _, err := client.Accounts.Insert(ctx, []*crm.Account{{AccountName: crm.Some("Zylker")}}, nil)
 	var amb *zoho.AmbiguousError
 	if !errors.As(err, &amb) && !errors.As(res.Err(), &amb) {
 		t.Fatalf("drop after apply: %v %v", err, res)
@@ -320,7 +320,7 @@ func TestClientAgainstDroppedConnections(t *testing.T) {
 	}
 	insert := func(name string) {
 		t.Helper()
-		res, _, err := client.Records.Accounts().Insert(ctx, []*crm.Account{{AccountName: crm.Some(name)}}, nil)
+		res, _, err := client.Accounts.Insert(ctx, []*crm.Account{{AccountName: crm.Some(name)}}, nil)
 		var amb, itemAmb *zoho.AmbiguousError
 		if !errors.As(err, &amb) || len(res) != 1 || !errors.As(res[0].Err, &itemAmb) || amb.StatusCode != 0 || amb.Method != "POST" {
 			t.Fatalf("insert %s: %v %v, want an *AmbiguousError for the call and its record", name, err, res)

@@ -35,7 +35,7 @@ func Example() {
 		return
 	}
 
-	res, _, err := client.Records.Leads().Insert(ctx, []*crm.Lead{
+	res, _, err := client.Leads.Insert(ctx, []*crm.Lead{
 		{LastName: crm.Some("Boyle"), Company: crm.Some("Zylker")},
 		{Company: crm.Some("No name")},
 	}, nil)
@@ -73,7 +73,7 @@ func ExampleServer_InjectFault() {
 		fmt.Println(err)
 		return
 	}
-	res, _, err := client.Records.Cases().Insert(ctx, []*crm.Case{{Subject: crm.Some("Chat 7"), Status: crm.Some("New"), CaseOrigin: crm.Some("Chat")}}, nil)
+	res, _, err := client.Cases.Insert(ctx, []*crm.Case{{Subject: crm.Some("Chat 7"), Status: crm.Some("New"), CaseOrigin: crm.Some("Chat")}}, nil)
 	if err == nil {
 		err = res.Err()
 	}
@@ -105,11 +105,11 @@ func ExampleWithIndexingDelay() {
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
 	client, _ := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()))
 
-	_, _, _ = client.Records.Contacts().Insert(ctx, []*crm.Contact{{LastName: crm.Some("Hopper"), Email: crm.Some("grace@navy.example")}}, nil)
-	found, _, _ := client.Records.Contacts().SearchEmail(ctx, "grace@navy.example", nil)
+	_, _, _ = client.Contacts.Insert(ctx, []*crm.Contact{{LastName: crm.Some("Hopper"), Email: crm.Some("grace@navy.example")}}, nil)
+	found, _, _ := client.Contacts.SearchEmail(ctx, "grace@navy.example", nil)
 	fmt.Println("found at once:", len(found))
 	offset.Add(int64(10 * time.Second))
-	found, _, _ = client.Records.Contacts().SearchEmail(ctx, "grace@navy.example", nil)
+	found, _, _ = client.Contacts.SearchEmail(ctx, "grace@navy.example", nil)
 	fmt.Println("found 10s later:", len(found), found[0].CreatedTime.Value())
 	// Output:
 	// found at once: 0
