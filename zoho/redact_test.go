@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cloudcx/cxzoho/zoho/crm"
 	"github.com/jarcoal/httpmock"
 	"golang.org/x/oauth2"
 )
@@ -60,7 +61,7 @@ func TestNoQueryStringInErrorsOrLogs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, _, err = c.Records.SearchEmail(t.Context(), "Leads", email, nil)
+			_, _, err = c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Email: email}, nil)
 			if err == nil {
 				t.Fatal("no error")
 			}

@@ -32,7 +32,7 @@ func ExampleRecordsService_Search() {
 	}
 
 	crit := crm.Equals("Email", "jane+crm@example.com")
-	recs, _, err := client.Records.Search(context.Background(), "Contacts", crit, nil)
+	recs, _, err := client.Records.Search(context.Background(), "Contacts", crm.SearchQuery{Criteria: crit}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -122,7 +122,7 @@ func BenchmarkChatLikeFlow(b *testing.B) {
 	chat := func() error {
 		n := seq.Add(1)
 		email := fmt.Sprintf("visitor%d@bench.example", n)
-		found, _, err := contacts.SearchEmail(ctx, email, nil)
+		found, _, err := contacts.Search(ctx, crm.SearchQuery{Email: email}, nil)
 		if err != nil {
 			return fmt.Errorf("search: %w", err)
 		}

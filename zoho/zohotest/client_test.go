@@ -81,7 +81,7 @@ func TestFullSequenceThroughTheZohoClient(t *testing.T) {
 		t.Fatalf("insert lead: %v %v", err, res)
 	}
 	leadID := res[0].ID
-	found, _, err := client.Leads.SearchEmail(ctx, "CHRIS@chapman.example", nil)
+	found, _, err := client.Leads.Search(ctx, crm.SearchQuery{Email: "CHRIS@chapman.example"}, nil)
 	if err != nil || len(found) != 1 || found[0].ID != leadID {
 		t.Fatalf("search: %v %v", err, found)
 	}

@@ -106,10 +106,10 @@ func ExampleWithIndexingDelay() {
 	client, _ := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()))
 
 	_, _, _ = client.Contacts.Insert(ctx, []*crm.Contact{{LastName: crm.Some("Hopper"), Email: crm.Some("grace@navy.example")}}, nil)
-	found, _, _ := client.Contacts.SearchEmail(ctx, "grace@navy.example", nil)
+	found, _, _ := client.Contacts.Search(ctx, crm.SearchQuery{Email: "grace@navy.example"}, nil)
 	fmt.Println("found at once:", len(found))
 	offset.Add(int64(10 * time.Second))
-	found, _, _ = client.Contacts.SearchEmail(ctx, "grace@navy.example", nil)
+	found, _, _ = client.Contacts.Search(ctx, crm.SearchQuery{Email: "grace@navy.example"}, nil)
 	fmt.Println("found 10s later:", len(found), found[0].CreatedTime.Value())
 	// Output:
 	// found at once: 0
