@@ -22,7 +22,13 @@
 // its services and options, and the outcomes of calls ([RecordResults], [*APIError], [Response]).
 // Code that only needs Zoho's data, such as pure decision code, imports crm without the client:
 //
-//	res, _, err := c.Leads.Insert(ctx, []*crm.Lead{{LastName: crm.Some("Boyle")}}, nil)
+//	res, _, err := c.Leads.InsertOne(ctx, &crm.Lead{LastName: crm.Some("Boyle")}, nil)
+//	if err != nil { … } // the call failed, or Zoho refused the record (errors.Is(err, zoho.ErrInvalidData), …)
+//	fmt.Println("created", res.ID)
+//
+// Batch writes (Insert, Update, Upsert, Delete) take any number of records, split them into
+// calls of 100 and return one [RecordResult] per record; the One methods (InsertOne, UpdateOne,
+// UpsertOne) write one record and fold its refusal into err.
 //
 // # OAuth 2.0
 //

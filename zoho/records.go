@@ -117,7 +117,8 @@ func (e *PagingLimitError) Is(target error) bool { return target == ErrPagingLim
 func (e *PagingLimitError) Unwrap() error { return e.Err }
 
 // Insert creates records in module (POST /{module}). Writes of more than 100 records, or of more
-// than the body budget, are split into several calls, made one after the other.
+// than the body budget, are split into several calls, made one after the other. To write one
+// record, [RecordsService.InsertOne] returns its result and folds a refusal into the error.
 //
 // The results hold one [RecordResult] per input record, in input order, with Index set to the
 // record's position: a record Zoho refused has its Err set (an *[APIError]; errors.Is(res.Err,
@@ -162,6 +163,30 @@ func (s *RecordsService) Update(ctx context.Context, module string, records []*c
 // [Insert]: RecordsService.Insert
 func (s *RecordsService) Upsert(ctx context.Context, module string, records []*crm.Record, opts *UpsertOptions) (RecordResults, *Response, error) {
 	return upsertRecords(ctx, s, module, records, opts)
+}
+
+// InsertOne creates one record in module, as [RecordsService.Insert] does, and returns its
+// result. err is the call's error or, when Zoho refused the record, the record's own (res.Err, an
+// *[APIError]: errors.Is(err, ErrInvalidData) and so on), so err == nil means the record was
+// written and res.ID is its id:
+//
+//	res, _, err := client.Records.InsertOne(ctx, "Chat_Transcripts", rec, nil)
+//	if err != nil { … }
+//	id := res.ID
+func (s *RecordsService) InsertOne(ctx context.Context, module string, record *crm.Record, opts *WriteOptions) (RecordResult, *Response, error) {
+	return oneResult(writeRecords(ctx, s, module, "insert", []*crm.Record{record}, opts, nil))
+}
+
+// UpdateOne changes one record in module, as [RecordsService.Update] does; its result and error
+// are as for [RecordsService.InsertOne].
+func (s *RecordsService) UpdateOne(ctx context.Context, module string, record *crm.Record, opts *WriteOptions) (RecordResult, *Response, error) {
+	return oneResult(writeRecords(ctx, s, module, "update", []*crm.Record{record}, opts, nil))
+}
+
+// UpsertOne inserts or updates one record in module, as [RecordsService.Upsert] does; its result
+// and error are as for [RecordsService.InsertOne], and res.Action says which it was.
+func (s *RecordsService) UpsertOne(ctx context.Context, module string, record *crm.Record, opts *UpsertOptions) (RecordResult, *Response, error) {
+	return oneResult(upsertRecords(ctx, s, module, []*crm.Record{record}, opts))
 }
 
 // Get reads one record by id (GET /{module}/{id}). A record that does not exist (Zoho answers 204
@@ -392,7 +417,7 @@ func (s *RecordsService) writeBatch(ctx context.Context, op writeOp, path string
 		if k >= len(ans.Data) {
 			// Zoho took the call but said nothing of this record: it may or may not exist.
 			results[i].Err = &AmbiguousError{Method: method, Path: fullPath, StatusCode: ans.status,
-				Err: fmt.Errorf("Zoho's answer (HTTP %d) holds no result for this record", ans.status)}
+				Err: fmt.Errorf("the answer (HTTP %d) holds no result for this record", ans.status)}
 			continue
 		}
 		results[i] = ans.Data[k].toResult(i, ans.status, method, fullPath, ans.attempts)

@@ -68,9 +68,30 @@ func ExampleRecordsService_Insert() {
 	// record 1: invalid Email
 }
 
+// Insert one contact and check its result: err is the call's failure or Zoho's refusal of the
+// record.
+func ExampleModuleService_InsertOne() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /crm/v2/Contacts", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprint(w, `{"data":[{"code":"SUCCESS","details":{"id":"4150868000000376008"},"message":"record added","status":"success"}]}`)
+	})
+	client, done := exampleClient(mux)
+	defer done()
+
+	res, _, err := client.Contacts.InsertOne(context.Background(), &crm.Contact{LastName: crm.Some("Kingsley")}, nil)
+	if err != nil {
+		fmt.Println("not written:", err)
+		return
+	}
+	fmt.Println("created", res.ID)
+	// Output:
+	// created 4150868000000376008
+}
+
 // Upsert a contact by email, running no workflow: Zoho updates the contact that has this email,
 // or creates one.
-func ExampleModuleService_Upsert() {
+func ExampleModuleService_UpsertOne() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /crm/v2/Contacts/upsert", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -90,12 +111,12 @@ func ExampleModuleService_Upsert() {
 		DuplicateCheckFields: []string{"Email"},
 		WriteOptions:         zoho.WriteOptions{Trigger: zoho.NoTriggers()},
 	}
-	results, _, err := client.Contacts.Upsert(context.Background(), []*crm.Contact{contact}, opts)
+	res, _, err := client.Contacts.UpsertOne(context.Background(), contact, opts)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(results[0].Action, results[0].ID, "matched on", results[0].DuplicateField)
+	fmt.Println(res.Action, res.ID, "matched on", res.DuplicateField)
 	// Output:
 	// Zoho got: {"data":[{"Last_Name":"Kingsley","Email":"anna@bentley.example","Phone":null}],"trigger":[],"duplicate_check_fields":["Email"]}
 	// update 4150868000000376008 matched on Email

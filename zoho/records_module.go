@@ -61,6 +61,24 @@ func (m *ModuleService[T]) Upsert(ctx context.Context, records []*T, opts *Upser
 	return upsertRecords(ctx, s, module, records, opts)
 }
 
+// InsertOne creates one record; see [RecordsService.InsertOne].
+func (m *ModuleService[T]) InsertOne(ctx context.Context, record *T, opts *WriteOptions) (RecordResult, *Response, error) {
+	s, module := m.svc()
+	return oneResult(writeRecords(ctx, s, module, "insert", []*T{record}, opts, nil))
+}
+
+// UpdateOne changes one record, which carries its ID; see [RecordsService.UpdateOne].
+func (m *ModuleService[T]) UpdateOne(ctx context.Context, record *T, opts *WriteOptions) (RecordResult, *Response, error) {
+	s, module := m.svc()
+	return oneResult(writeRecords(ctx, s, module, "update", []*T{record}, opts, nil))
+}
+
+// UpsertOne inserts or updates one record; see [RecordsService.UpsertOne].
+func (m *ModuleService[T]) UpsertOne(ctx context.Context, record *T, opts *UpsertOptions) (RecordResult, *Response, error) {
+	s, module := m.svc()
+	return oneResult(upsertRecords(ctx, s, module, []*T{record}, opts))
+}
+
 // Get reads one record by id; see [RecordsService.Get].
 func (m *ModuleService[T]) Get(ctx context.Context, id string) (*T, *Response, error) {
 	s, module := m.svc()
@@ -117,6 +135,23 @@ func writeRecords[T any](ctx context.Context, s *RecordsService, module, name st
 	}
 	raws, errs := encodeAll(records)
 	return s.write(ctx, module, op, raws, errs)
+}
+
+// oneResult turns the results of a one-record write into that record's result and an error: the
+// call's error, or else the record's own (Zoho refused it), so that a refused record never comes
+// back with a nil error.
+func oneResult(res RecordResults, resp *Response, err error) (RecordResult, *Response, error) {
+	if len(res) == 0 {
+		if err == nil {
+			err = errors.New("zoho: the write returned no result")
+		}
+		return RecordResult{Err: err}, resp, err
+	}
+	r := res[0]
+	if err == nil {
+		err = r.Err
+	}
+	return r, resp, err
 }
 
 // upsertRecords checks the upsert's options and writes records.

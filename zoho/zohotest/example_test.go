@@ -73,10 +73,7 @@ func ExampleServer_InjectFault() {
 		fmt.Println(err)
 		return
 	}
-	res, _, err := client.Cases.Insert(ctx, []*crm.Case{{Subject: crm.Some("Chat 7"), Status: crm.Some("New"), CaseOrigin: crm.Some("Chat")}}, nil)
-	if err == nil {
-		err = res.Err()
-	}
+	_, _, err := client.Cases.InsertOne(ctx, &crm.Case{Subject: crm.Some("Chat 7"), Status: crm.Some("New"), CaseOrigin: crm.Some("Chat")}, nil)
 	var amb *zoho.AmbiguousError
 	fmt.Println("ambiguous:", errors.As(err, &amb))
 	fmt.Println("cases stored:", len(org.Records("Cases")))
@@ -105,7 +102,7 @@ func ExampleWithIndexingDelay() {
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
 	client, _ := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()))
 
-	_, _, _ = client.Contacts.Insert(ctx, []*crm.Contact{{LastName: crm.Some("Hopper"), Email: crm.Some("grace@navy.example")}}, nil)
+	_, _, _ = client.Contacts.InsertOne(ctx, &crm.Contact{LastName: crm.Some("Hopper"), Email: crm.Some("grace@navy.example")}, nil)
 	found, _, _ := client.Contacts.Search(ctx, crm.SearchQuery{Email: "grace@navy.example"}, nil)
 	fmt.Println("found at once:", len(found))
 	offset.Add(int64(10 * time.Second))
