@@ -253,7 +253,7 @@ func TestFakeZohoInvalidation(t *testing.T) {
 	if n := f.usersCalls(zoho.ActiveUsers); n != 2 {
 		t.Fatalf("listings = %d, want 2 (the forgotten user let the next miss list at once)", n)
 	}
-	if got := insert(res.UserID); !got.OK() {
+	if got := insert(res.UserID); got.Err != nil {
 		t.Fatalf("insert with the fallback owner: %v", got)
 	}
 

@@ -86,9 +86,24 @@
 //
 // # Errors
 //
-// Zoho's error answers are [*APIError] values, usable with [errors.As] and, for the common codes,
-// with [errors.Is] and the sentinels ([ErrInvalidToken], [ErrRateLimited], [ErrCreditsExhausted],
-// [ErrInvalidData], …). No error, log line or String output contains a token or a client secret,
+// Each question about an error is asked one way: errors.Is with a sentinel for what happened,
+// errors.As with an error type for its details.
+//
+//	errors.Is(err, zoho.ErrCreditsExhausted)  // the org's 24-hour API credits are spent: stop for hours
+//	errors.Is(err, zoho.ErrRateLimited)       // too many simultaneous calls: retry soon
+//	errors.Is(err, zoho.ErrTemporary)         // the same call may succeed later (429 concurrency, 5xx, OAuth throttling…)
+//	errors.Is(err, zoho.ErrInvalidToken)      // Zoho refused the access token (after one renewal)
+//	errors.Is(err, zoho.ErrScopeMismatch)     // the grant lacks a scope: reconnect with more scopes
+//	errors.Is(err, zoho.ErrReconnectRequired) // the grant is gone (revoked, expired): the user must consent again
+//	errors.Is(err, zoho.ErrTokenThrottled)    // Zoho refused to mint a token for now
+//	errors.Is(err, zoho.ErrInvalidData)       // and ErrMandatoryMissing, ErrDuplicateData, ErrNoPermission, ErrInvalidModule, ErrNotFound
+//	errors.Is(err, zoho.ErrPagingLimit)       // a page walk went as far as Zoho pages
+//	errors.As(err, &amb)                      // *AmbiguousError: a write may or may not have been applied; look before writing again
+//	errors.As(err, &apiErr)                   // *APIError: Zoho's code, message, details, HTTP status, Retry-After
+//	errors.As(err, &tokErr)                   // *TokenError: the OAuth operation and Zoho's error code
+//
+// A batch write's per-record failures are in each [RecordResult]'s Err and are asked the same
+// way (errors.Is(res.Err, zoho.ErrInvalidData)). No error, log line or String output contains a token or a client secret,
 // nor a query string: a call is named by its method and path, and net/http's errors, which name
 // the whole URL, are cut down to scheme, host and path ([RedactURL]), so that searched values such
 // as an email address stay out of logs.

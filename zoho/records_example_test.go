@@ -56,7 +56,7 @@ func ExampleRecordsService_Insert() {
 	}
 	for _, res := range results {
 		switch {
-		case res.OK():
+		case res.Err == nil:
 			fmt.Printf("record %d: created %s\n", res.Index, res.ID)
 		case errors.Is(res.Err, zoho.ErrInvalidData):
 			fmt.Printf("record %d: invalid %s\n", res.Index, res.Details["api_name"])

@@ -88,7 +88,7 @@ func TestWriteThenReadRoundTrip(t *testing.T) {
 	_ = task.Extra.Set("Remind_At", map[string]string{"ALARM": "FREQ=NONE;ACTION=POPUP;TRIGGER=DATE-TIME:2026-08-28T09:00:00+05:30"})
 	_ = task.Extra.Set("Chat_Started__c", crm.NewDateTime(time.Date(2026, 8, 27, 18, 4, 5, 0, ist)))
 	res, _, err := c.Tasks.Insert(ctx, []*crm.Task{task}, nil)
-	if err != nil || !res[0].OK() {
+	if err != nil || res[0].Err != nil {
 		t.Fatalf("%v %v", res, err)
 	}
 	got, _, err := c.Tasks.Get(ctx, res[0].ID)
@@ -110,7 +110,7 @@ func TestWriteThenReadRoundTrip(t *testing.T) {
 
 	// Update one field; the rest stays.
 	res, _, err = c.Tasks.Update(ctx, []*crm.Task{{ID: got.ID, Status: crm.Some("Completed")}}, nil)
-	if err != nil || !res[0].OK() {
+	if err != nil || res[0].Err != nil {
 		t.Fatal(err)
 	}
 	again, _, err := c.Records.Get(ctx, "Tasks", got.ID)

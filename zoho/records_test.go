@@ -80,7 +80,7 @@ func TestInsertRequestShapeAndTriggers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.StatusCode != 201 || len(res) != 1 || !res[0].OK() || res[0].ID != "5725767000000524157" || res[0].Message != "record added" {
+		if resp.StatusCode != 201 || len(res) != 1 || res[0].Err != nil || res[0].ID != "5725767000000524157" || res[0].Message != "record added" {
 			t.Fatalf("results %+v", res)
 		}
 		if res[0].Details["$approval_state"] != "approved" {
@@ -152,7 +152,7 @@ func TestTypedFacadesWriteTheSameShapes(t *testing.T) {
 	}
 	for _, step := range steps {
 		res, _, err := step()
-		if err != nil || len(res) != 1 || !res[0].OK() {
+		if err != nil || len(res) != 1 || res[0].Err != nil {
 			t.Fatalf("%v %v", res, err)
 		}
 	}
@@ -178,7 +178,7 @@ func TestInsert207MixedResultsMapToInputs(t *testing.T) {
 	if err != nil || resp.StatusCode != 207 {
 		t.Fatalf("err %v", err)
 	}
-	if len(res) != 2 || !res[0].OK() || res[0].ID != "5725767000000524157" || res[1].OK() {
+	if len(res) != 2 || res[0].Err != nil || res[0].ID != "5725767000000524157" || res[1].Err == nil {
 		t.Fatalf("%v", res)
 	}
 	var apiErr *APIError
@@ -219,7 +219,7 @@ func TestInsert400AllFailedStillGivesPerRecordResults(t *testing.T) {
 			t.Fatalf("%s: call error %v", fx.file, err)
 		}
 		for i, r := range res {
-			if r.OK() || !errors.Is(r.Err, fx.sentinel) || r.Index != i {
+			if r.Err == nil || !errors.Is(r.Err, fx.sentinel) || r.Index != i {
 				t.Fatalf("%s: %+v", fx.file, r)
 			}
 		}
@@ -346,7 +346,7 @@ func TestWriteChunkFailureKeepsEarlierResults(t *testing.T) {
 	if !errors.Is(err, ErrScopeMismatch) || calls != 2 {
 		t.Fatalf("err %v calls %d", err, calls)
 	}
-	if len(res) != 250 || !res[99].OK() || res[99].ID != "ok99" {
+	if len(res) != 250 || res[99].Err != nil || res[99].ID != "ok99" {
 		t.Fatalf("first call's results lost: %v", res[99])
 	}
 	if !errors.Is(res[100].Err, ErrScopeMismatch) || errors.Is(res[100].Err, ErrNotSent) {
@@ -407,7 +407,7 @@ func TestInsertIsNotRetriedUpsertIs(t *testing.T) {
 	if upsertBodies[0] != want || upsertBodies[1] != want {
 		t.Fatalf("upsert bodies %q", upsertBodies)
 	}
-	if res[0].Action != "insert" || res[0].DuplicateField != "Email" || res[0].ID != "111112000000142001" || res[1].OK() ||
+	if res[0].Action != "insert" || res[0].DuplicateField != "Email" || res[0].ID != "111112000000142001" || res[1].Err == nil ||
 		!errors.Is(res[1].Err, ErrInvalidData) {
 		t.Fatalf("%+v", res)
 	}
@@ -445,12 +445,12 @@ func TestUpdateNeedsIDsAndUsesPUT(t *testing.T) {
 	if body != `{"data":[{"id":"554023000000527003","Phone":"1"}]}` {
 		t.Fatal(body)
 	}
-	if !errors.Is(res[0].Err, ErrInvalidRecord) || !res[1].OK() || res[1].Message != "record updated" || !errors.Is(res[2].Err, ErrInvalidRecord) {
+	if !errors.Is(res[0].Err, ErrInvalidRecord) || res[1].Err != nil || res[1].Message != "record updated" || !errors.Is(res[2].Err, ErrInvalidRecord) {
 		t.Fatalf("%v", res)
 	}
 	// Typed update
 	res, _, err = c.Leads.Update(t.Context(), []*crm.Lead{{ID: "554023000000527003", Email: crm.Null[string]()}}, nil)
-	if err != nil || !res[0].OK() || body != `{"data":[{"id":"554023000000527003","Email":null}]}` {
+	if err != nil || res[0].Err != nil || body != `{"data":[{"id":"554023000000527003","Email":null}]}` {
 		t.Fatalf("%v %v %s", res, err, body)
 	}
 }
@@ -517,7 +517,7 @@ func TestDeleteShapesAndResults(t *testing.T) {
 	mt.RegisterResponder("DELETE", apiBase+"Cases", httpmock.NewStringResponder(200,
 		`{"data":[{"code":"SUCCESS","details":{"id":"2"},"message":"record deleted","status":"success"}]}`))
 	res, _, err = c.Records.Delete(t.Context(), "Cases", []string{"1", "2"}, nil)
-	if err != nil || res[0].OK() || !res[1].OK() || res[1].ID != "2" {
+	if err != nil || res[0].Err == nil || res[1].Err != nil || res[1].ID != "2" {
 		t.Fatalf("%v %v", res, err)
 	}
 	if _, _, err := c.Records.Delete(t.Context(), "Leads", []string{"1,2"}, nil); err == nil {

@@ -69,7 +69,7 @@ func TestReview12RecordMissingFromASuccessAnswerIsAmbiguous(t *testing.T) {
 		t.Fatal(err)
 	}
 	var amb *AmbiguousError
-	if !res[0].OK() || !errors.As(res[1].Err, &amb) {
+	if res[0].Err != nil || !errors.As(res[1].Err, &amb) {
 		t.Fatalf("record 1 had no item in a 201 answer: %v, want an *AmbiguousError", res[1].Err)
 	}
 }

@@ -200,7 +200,7 @@ func TestClientAgainstLimitsAndFaults(t *testing.T) {
 	before := srv.CallCount("GET", "/crm/v2/org")
 	_, _, err = client.Org.Get(ctx)
 	var apiErr *zoho.APIError
-	if !errors.Is(err, zoho.ErrCreditsExhausted) || !errors.As(err, &apiErr) || apiErr.RateLimit() != zoho.RateLimitCredits {
+	if !errors.Is(err, zoho.ErrCreditsExhausted) || !errors.As(err, &apiErr) || !errors.Is(apiErr, zoho.ErrCreditsExhausted) {
 		t.Fatalf("credits: %v", err)
 	}
 	if n := srv.CallCount("GET", "/crm/v2/org") - before; n != 1 {
@@ -271,8 +271,8 @@ func TestClientMeetsTheOrgConcurrencyLimit(t *testing.T) {
 	// Without retries: the 429 reaches the caller, classified as concurrency.
 	_, _, err = newClient(zoho.RetryPolicy{MaxRetries: -1}).Org.Get(ctx)
 	var apiErr *zoho.APIError
-	if !errors.As(err, &apiErr) || apiErr.HTTPStatus != http.StatusTooManyRequests || apiErr.RateLimit() != zoho.RateLimitConcurrency ||
-		!apiErr.Temporary() || !errors.Is(err, zoho.ErrRateLimited) || errors.Is(err, zoho.ErrCreditsExhausted) {
+	if !errors.As(err, &apiErr) || apiErr.HTTPStatus != http.StatusTooManyRequests || !errors.Is(apiErr, zoho.ErrRateLimited) ||
+		!errors.Is(apiErr, zoho.ErrTemporary) || !errors.Is(err, zoho.ErrRateLimited) || errors.Is(err, zoho.ErrCreditsExhausted) {
 		t.Fatalf("over the limit: %v", err)
 	}
 	// With retries: the client waits and gets through.
