@@ -50,7 +50,7 @@ func newFake(t *testing.T, opts ...zohotest.Option) *fake {
 	}
 	token := org.IssueAccessToken()
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})
-	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()))
+	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func TestFakeZohoTenants(t *testing.T) {
 	}
 	otherClient, err := zoho.NewClient(
 		zoho.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: other.IssueAccessToken()})),
-		zoho.WithBaseURL(f.srv.URL()))
+		zoho.WithEndpoints(zoho.Endpoints{API: f.srv.URL()}))
 	if err != nil {
 		t.Fatal(err)
 	}

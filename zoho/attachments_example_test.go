@@ -36,7 +36,7 @@ func ExampleAttachmentsService_Upload() {
 	defer srv.Close()
 	client, err := zoho.NewClient(
 		zoho.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "1000.example"})),
-		zoho.WithBaseURL(srv.URL),
+		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}),
 	)
 	if err != nil {
 		fmt.Println(err)

@@ -61,7 +61,7 @@ func (s *uploadServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *uploadServer) client(t *testing.T) *Client {
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	c, err := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithRetryPolicy(fastRetry))
+	c, err := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: srv.URL}), WithRetryPolicy(fastRetry))
 	if err != nil {
 		t.Fatal(err)
 	}

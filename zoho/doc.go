@@ -57,9 +57,10 @@
 // answer's headers after sending; it never cuts a body that is still flowing (an attachment's
 // upload or download): the call's context bounds those.
 //
-// The API domain is, in order: [WithBaseURL]; the token's api_domain (Zoho tells each org where
-// its API lives); the data centre's default. Tokens are only ever sent to Zoho's API domains or to
-// hosts named explicitly ([WithBaseURL], [WithAllowedHosts]). A request's path must stay inside
+// The API domain is, in order: the API URL of [WithEndpoints]; the token's api_domain (Zoho
+// tells each org where its API lives); the data centre's default. Tokens are only ever sent to
+// Zoho's API domains or to the host named explicitly with [WithEndpoints], the one option that
+// points a client at a fake Zoho, a proxy or a sandbox. A request's path must stay inside
 // the API: [Client.Do] and [Client.DoRaw] check it for every [Request], built by
 // [Client.NewRequest] or by hand, and refuse one with "..", a host, a query or the like with a
 // [*PathError] before anything is sent.

@@ -20,7 +20,7 @@ func exampleClient(handler http.Handler) (*zoho.Client, func()) {
 	srv := httptest.NewServer(handler)
 	c, err := zoho.NewClient(
 		zoho.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "1000.example"})),
-		zoho.WithBaseURL(srv.URL),
+		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}),
 	)
 	if err != nil {
 		panic(err)

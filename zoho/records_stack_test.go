@@ -72,7 +72,7 @@ func TestWriteThenReadRoundTrip(t *testing.T) {
 	fake := &fakeRecords{recs: map[string]*crm.Record{}}
 	srv := httptest.NewServer(fake.handler())
 	defer srv.Close()
-	c, err := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL))
+	c, err := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: srv.URL}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func TestUpsertAfterApplyAgainstTheFake(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
-	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()), zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: 3, MinWait: 1, MaxWait: 1}))
+	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}), zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: 3, MinWait: 1, MaxWait: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}

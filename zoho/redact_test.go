@@ -43,7 +43,7 @@ func TestNoQueryStringInErrorsOrLogs(t *testing.T) {
 			var logs bytes.Buffer
 			var mu sync.Mutex
 			var hooked []string
-			opts = append(opts, WithBaseURL("https://www.zohoapis.com"), WithRetryPolicy(fastRetry),
+			opts = append(opts, WithEndpoints(Endpoints{API: "https://www.zohoapis.com"}), WithRetryPolicy(fastRetry),
 				WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 				WithCallHook(func(_ context.Context, info CallInfo) {
 					mu.Lock()

@@ -192,7 +192,7 @@ func TestConnectionFailures(t *testing.T) {
 		addr := ln.Addr().String()
 		ln.Close() // nothing listens: dial fails, nothing was written
 		var attempts atomic.Int32
-		c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL("http://"+addr), WithRetryPolicy(fastRetry),
+		c, _ := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: "http://" + addr}), WithRetryPolicy(fastRetry),
 			WithCallHook(func(ctx context.Context, info CallInfo) { attempts.Add(1) }))
 		req, _ := c.NewRequest("POST", "Leads", nil, map[string]any{"data": []any{}})
 		_, err := c.Do(t.Context(), req, nil)
@@ -213,7 +213,7 @@ func TestConnectionFailures(t *testing.T) {
 			conn.Close()
 		}))
 		defer srv.Close()
-		c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithRetryPolicy(fastRetry))
+		c, _ := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: srv.URL}), WithRetryPolicy(fastRetry))
 		req, _ := c.NewRequest("POST", "Leads", nil, map[string]any{"data": []any{}})
 		_, err := c.Do(t.Context(), req, nil)
 		var amb *AmbiguousError
@@ -336,7 +336,7 @@ func TestRetryAfterShapes(t *testing.T) {
 			w.Write([]byte(`{"data":[]}`))
 		}))
 		defer srv.Close()
-		c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithRetryPolicy(fastRetry))
+		c, _ := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: srv.URL}), WithRetryPolicy(fastRetry))
 		backoff := c.retry.Backoff
 		var waits []time.Duration
 		c.retry.Backoff = func(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {

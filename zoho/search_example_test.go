@@ -24,7 +24,7 @@ func ExampleRecordsService_Search() {
 	defer srv.Close()
 	client, err := zoho.NewClient(
 		zoho.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "1000.example"})),
-		zoho.WithBaseURL(srv.URL),
+		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}),
 	)
 	if err != nil {
 		fmt.Println(err)
@@ -55,7 +55,7 @@ func ExampleRecordsService_SearchIter() {
 	defer srv.Close()
 	client, _ := zoho.NewClient(
 		zoho.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "1000.example"})),
-		zoho.WithBaseURL(srv.URL),
+		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}),
 	)
 	n := 0
 	for _, err := range client.Records.SearchIter(context.Background(), "Leads", crm.SearchQuery{Email: "nobody@example.com"}, nil) {

@@ -260,7 +260,7 @@ func oaClientFor(t *testing.T, srv *httptest.Server, tok *zoho.Token, opts ...zo
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL), zoho.WithConcurrency(25),
+	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}), zoho.WithConcurrency(25),
 		zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1}))
 	if err != nil {
 		t.Fatal(err)
@@ -868,7 +868,7 @@ func TestEveryOneOfAHundredCallsGetsA401ThenOneRefresh(t *testing.T) {
 	ts, _ := zoho.NewTokenSource(cfg, store, "tenant-1")
 	var mu sync.Mutex
 	byAttempt := map[[2]int]int{}
-	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL), zoho.WithConcurrency(100),
+	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}), zoho.WithConcurrency(100),
 		zoho.WithCallHook(func(ctx context.Context, info zoho.CallInfo) {
 			mu.Lock()
 			byAttempt[[2]int{info.Attempt, info.Status}]++

@@ -47,7 +47,7 @@ func benchOrg(b *testing.B, cfg zohotest.OrgConfig, srvOpts []zohotest.Option, c
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
 	client, err := zoho.NewClient(append([]zoho.Option{
 		zoho.WithTokenSource(ts),
-		zoho.WithBaseURL(srv.URL()),
+		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}),
 		zoho.WithCallHook(counter.hook),
 	}, clientOpts...)...)
 	if err != nil {

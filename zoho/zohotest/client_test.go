@@ -68,7 +68,7 @@ func TestFullSequenceThroughTheZohoClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The client follows the token's api_domain, allowed explicitly (it is not Zoho's).
-	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithAllowedHosts(srv.Host()),
+	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}),
 		zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1}))
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +183,7 @@ func TestClientAgainstLimitsAndFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
-	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()),
+	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}),
 		zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
@@ -262,7 +262,7 @@ func TestClientMeetsTheOrgConcurrencyLimit(t *testing.T) {
 	}
 	newClient := func(p zoho.RetryPolicy) *zoho.Client {
 		ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok})
-		c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()), zoho.WithRetryPolicy(p))
+		c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}), zoho.WithRetryPolicy(p))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -313,7 +313,7 @@ func TestClientAgainstDroppedConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
-	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()),
+	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}),
 		zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)

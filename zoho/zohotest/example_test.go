@@ -29,7 +29,7 @@ func Example() {
 		return
 	}
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
-	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()))
+	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -67,7 +67,7 @@ func ExampleServer_InjectFault() {
 	defer srv.Close()
 	org, _ := srv.AddOrg(zohotest.OrgConfig{})
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
-	client, _ := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()))
+	client, _ := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}))
 
 	if _, err := srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Cases", Kind: zohotest.FaultDropAfterApply, Nth: 1}); err != nil {
 		fmt.Println(err)
@@ -100,7 +100,7 @@ func ExampleWithIndexingDelay() {
 	defer srv.Close()
 	org, _ := srv.AddOrg(zohotest.OrgConfig{})
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
-	client, _ := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()))
+	client, _ := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}))
 
 	_, _, _ = client.Contacts.InsertOne(ctx, &crm.Contact{LastName: crm.Some("Hopper"), Email: crm.Some("grace@navy.example")}, nil)
 	found, _, _ := client.Contacts.Search(ctx, crm.SearchQuery{Email: "grace@navy.example"}, nil)
