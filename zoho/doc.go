@@ -109,6 +109,15 @@
 // the whole URL, are cut down to scheme, host and path ([RedactURL]), so that searched values such
 // as an email address stay out of logs.
 //
+// # Logging
+//
+// One *slog.Logger given once reaches the client, its token source and the OAuth calls: to
+// [NewClientFromRefreshToken] with [WithLogger], or in [OAuthConfig].Logger, which a
+// [TokenSource] made with that config and a [Client] using that source inherit (each may be
+// given its own: [WithTokenLogger], [WithLogger]). Retries are logged at debug level with how
+// long the client waits and why (wait, wait_reason "Retry-After" or "backoff"), renewals and
+// failures at their level; silent by default.
+//
 // # Accounting
 //
 // [WithCallHook] is called for every HTTP attempt with the request's context, so callers can count

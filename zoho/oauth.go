@@ -67,7 +67,9 @@ type OAuthConfig struct {
 	// URL), whatever the data centre, and Exchange accepts it as the callback's accounts-server.
 	// Never set it in production: it is where the client secret is sent.
 	AccountsURLOverride string
-	// Logger receives a debug line per accounts-server call (never a secret). Default: silent.
+	// Logger receives a debug line per accounts-server call (never a secret). Default: silent. A
+	// [TokenSource] made with this config, and a [Client] using that source, log here too unless
+	// given their own logger.
 	Logger *slog.Logger
 }
 

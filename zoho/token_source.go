@@ -78,6 +78,7 @@ type tokenSourceOptions struct {
 	margin, timeout, backoffMin, backoffMax, recheck, minInterval time.Duration
 	ctx                                                           context.Context
 	logger                                                        *slog.Logger
+	base                                                          *slog.Logger // logger without the source's attributes, for a Client
 	now                                                           func() time.Time // nil: time.Now
 }
 
@@ -186,7 +187,9 @@ func WithTokenContext(ctx context.Context) TokenSourceOption {
 	}
 }
 
-// WithTokenLogger logs renewals and their failures (default: silent). No secret is logged.
+// WithTokenLogger logs renewals and their failures, and the source's calls to the accounts server
+// (default: the OAuthConfig's Logger, else silent). No secret is logged. A [Client] given the
+// source and no logger of its own logs there too.
 func WithTokenLogger(l *slog.Logger) TokenSourceOption {
 	return func(o *tokenSourceOptions) error {
 		if l == nil {
@@ -222,9 +225,19 @@ func NewTokenSource(cfg *OAuthConfig, store TokenStore, key string, opts ...Toke
 			return nil, err
 		}
 	}
-	if o.logger == nil {
+	switch {
+	case o.logger == nil && cfg.Logger != nil:
+		o.logger = cfg.Logger
+	case o.logger == nil:
 		o.logger = slog.New(slog.DiscardHandler)
+	case cfg.Logger == nil:
+		// The source's own calls to the accounts server log where its renewals do; the
+		// caller's config is not modified.
+		cp := *cfg
+		cp.Logger = o.logger
+		cfg = &cp
 	}
+	o.base = o.logger
 	o.logger = o.logger.With(slog.String("token_key", key))
 	s := &TokenSource{cfg: cfg, store: store, key: key, opt: o}
 	s.leaser, _ = store.(TokenLeaser)
