@@ -45,6 +45,19 @@
 // [ErrReconnectRequired], never a retry loop, and an access token Zoho rejects moments after
 // issuing it is not renewed again until it is older than a floor ([WithMinRefreshInterval]).
 //
+// The SDK calls Zoho's token endpoint itself rather than through golang.org/x/oauth2's
+// Config.Exchange and TokenSource, and uses x/oauth2 for its types only (oauth2.TokenSource, which
+// [WithTokenSource] accepts, and oauth2.Token). x/oauth2 cannot read Zoho's answers: Zoho
+// reports most token errors with HTTP 200 and a body such as {"error":"invalid_code"}, which
+// x/oauth2 takes for a token without an access token; some accounts servers give expires_in in
+// milliseconds (expires_in_sec beside it), which x/oauth2 reads as seconds; and the api_domain
+// that says where the org's API lives would be lost in an oauth2.Token that is stored and loaded
+// again. [Token] keeps it, and [TokenSource] adds what x/oauth2's reuse source lacks: the store's
+// compare-and-swap and lease across processes, and a backoff when Zoho throttles.
+//
+// Where a library fits, it is used: concurrent misses of the field metadata cache
+// ([FieldsService.List]) share one request through golang.org/x/sync/singleflight.
+//
 // # Transport
 //
 // Every call takes a context first. Under [Client.Do] sit, outer to inner: go-retryablehttp with
