@@ -5,7 +5,9 @@
 //
 //   - zoho: a typed Zoho CRM v2 client (records, search, attachments, users, org, field metadata,
 //     OAuth 2.0 for every Zoho data centre). It knows Zoho, not chats, and imports nothing else of
-//     the module but its own subpackage zoho/crm: use it on its own as a general Zoho CRM client.
+//     the module but its own subpackage zoho/crm: use it on its own as a general Zoho CRM client
+//     (zoho.NewClientFromRefreshToken, then one service per concern and one method per
+//     operation: client.Contacts.InsertOne, client.Leads.Search, client.Records for any module).
 //     zoho/crm holds Zoho CRM's data without I/O (records, lookups, dates, optional fields, the
 //     typed Lead, Contact, Account, Case and Task, search criteria, field metadata, UTF-16
 //     lengths), so that pure code can use Zoho's types without the client. zoho/zohotest is a
