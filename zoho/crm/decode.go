@@ -273,7 +273,6 @@ func decodeCompact(obj []byte, v any, extra *Record) error {
 	if n := countMembers(obj) - len(si.byName); n > 0 {
 		ex.keys, ex.values = make([]string, 0, n), make(map[string]json.RawMessage, n)
 	}
-	var decodeErr error
 	err := members(obj, func(key string, _ []byte, raw json.RawMessage) {
 		idx, ok := si.byName[key]
 		if !ok {
@@ -301,7 +300,8 @@ func decodeCompact(obj []byte, v any, extra *Record) error {
 		}
 		if dec == nil {
 			if dec, err = Marshal(fv.Interface()); err != nil {
-				decodeErr = fmt.Errorf("zoho: decoding field %q: %w", key, err)
+				fv.SetZero() // a value the field cannot write back: kept as sent
+				ex.setRaw(key, raw)
 				return
 			}
 		}
@@ -312,9 +312,6 @@ func decodeCompact(obj []byte, v any, extra *Record) error {
 			ex.sent[key] = sentValue{sent: raw, decoded: dec}
 		}
 	})
-	if err == nil {
-		err = decodeErr
-	}
 	if err != nil {
 		rv.SetZero()
 		return err
