@@ -143,7 +143,9 @@ func TestNoSecretOutsideTheTokenColumn(t *testing.T) {
 		func() (any, error) {
 			return s.Lookup(ctx, "t1", cloudcx.SectionWebChat, cloudcx.Visitor{Email: "v0@example.org"})
 		},
-		func() (any, error) { return s.Handle(ctx, cloudcx.Event{Kind: cloudcx.EventChatEnded, TenantID: "t1", ChatID: "missing"}) },
+		func() (any, error) {
+			return s.Handle(ctx, cloudcx.Event{Kind: cloudcx.EventChatEnded, TenantID: "t1", ChatID: "missing"})
+		},
 	} {
 		res, err := f()
 		seen = append(seen, fmt.Sprintf("%+v %v", res, err))
