@@ -395,7 +395,7 @@ func (s *RecordsService) writeBatch(ctx context.Context, op writeOp, path string
 		if k >= len(ans.Data) {
 			// Zoho took the call but said nothing of this record: it may or may not exist.
 			results[i].Err = &AmbiguousError{Method: method, Path: fullPath, StatusCode: ans.status,
-				Err: fmt.Errorf("Zoho's answer (HTTP %d) holds no result for this record", ans.status)}
+				Err: fmt.Errorf("the answer (HTTP %d) holds no result for this record", ans.status)}
 			continue
 		}
 		results[i] = ans.Data[k].toResult(i, ans.status, method, fullPath, ans.attempts)
