@@ -36,7 +36,9 @@ func TestChaos(t *testing.T) {
 		t.Skip("chaos: run without -race and -short (CI's go-line run does)")
 	}
 	stores := map[string]func(t *testing.T) *sqlstore.Store{
-		"SQLite": func(t *testing.T) *sqlstore.Store { return migrated(t, openSQLite(t, filepath.Join(t.TempDir(), "chaos.db")), sqlstore.SQLite) },
+		"SQLite": func(t *testing.T) *sqlstore.Store {
+			return migrated(t, openSQLite(t, filepath.Join(t.TempDir(), "chaos.db")), sqlstore.SQLite)
+		},
 	}
 	if os.Getenv("CXZOHO_TEST_POSTGRES_DSN") != "" {
 		stores["PostgreSQL"] = func(t *testing.T) *sqlstore.Store { return migrated(t, openPostgres(t), sqlstore.PostgreSQL) }
