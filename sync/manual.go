@@ -147,7 +147,7 @@ func (w *work) displayFields(ctx context.Context, module string, r *crm.Record) 
 	}
 	var out []DisplayField
 	for _, name := range names {
-		v := r.String(name)
+		v := r.Text(name)
 		if v == "" {
 			continue
 		}

@@ -127,11 +127,11 @@ func (w *work) search(ctx context.Context, module string, q crm.SearchQuery) ([]
 	)
 	switch {
 	case q.Email != "":
-		recs, _, err = w.client.Records.SearchEmail(ctx, module, q.Email, nil)
+		recs, _, err = w.client.Records.Search(ctx, module, crm.SearchQuery{Email: q.Email}, nil)
 	case q.Phone != "":
-		recs, _, err = w.client.Records.SearchPhone(ctx, module, q.Phone, nil)
+		recs, _, err = w.client.Records.Search(ctx, module, crm.SearchQuery{Phone: q.Phone}, nil)
 	default:
-		recs, _, err = w.client.Records.Search(ctx, module, q.Criteria, nil)
+		recs, _, err = w.client.Records.Search(ctx, module, crm.SearchQuery{Criteria: q.Criteria}, nil)
 	}
 	return recs, err
 }

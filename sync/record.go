@@ -315,7 +315,7 @@ func (w *work) upload(ctx context.Context, module, recordID, name string, open f
 		return &Error{Class: class, Tenant: w.conn.TenantID, Step: &st.Key, Err: err}
 	}
 	defer rc.Close()
-	a, _, err := w.client.Attachments.Upload(ctx, module, recordID, name, ctype, rc, nil)
+	a, _, err := w.client.Attachments.Upload(ctx, module, recordID, zoho.File{Name: name, ContentType: ctype, Body: rc}, nil)
 	if err != nil {
 		var rej *zoho.AttachmentRejectedError
 		if errors.As(err, &rej) {

@@ -181,35 +181,49 @@ func (o *UploadOptions) requestOptions() []RequestOption {
 	return nil
 }
 
+// File is a file to attach to a record with [AttachmentsService.Upload].
+//
+//	f, _ := os.Open("transcript.txt")
+//	defer f.Close()
+//	att, _, err := client.Attachments.Upload(ctx, "Cases", caseID,
+//		zoho.File{Name: "transcript.txt", ContentType: "text/plain; charset=utf-8", Body: f}, nil)
+type File struct {
+	// Name is the file name Zoho shows. It is reduced to its base name; quotes, control
+	// characters and invalid UTF-8 are made safe for the Content-Disposition header (non-ASCII is
+	// sent as UTF-8, as browsers do; RFC 7578 rules out filename*). Required.
+	Name string
+	// ContentType is the file's media type ("text/plain; charset=utf-8"); "" sends
+	// application/octet-stream.
+	ContentType string
+	// Body is the content, which must not be used elsewhere until Upload returns. So that a retry
+	// sends the same complete body without holding the file twice:
+	//   - if Body is an io.ReaderAt and an io.Seeker (*os.File, *bytes.Reader, *strings.Reader,
+	//     *io.SectionReader), the file is the part from its current offset to its end, streamed
+	//     afresh for every attempt through an io.SectionReader and never held in memory;
+	//   - if Body is an io.ReaderAt with a Size() int64 method, the file is its whole content,
+	//     streamed the same way;
+	//   - otherwise Body is read once: up to 4 MiB into memory, beyond that into a temporary file
+	//     (os.CreateTemp, removed before Upload returns).
+	Body io.Reader
+}
+
 // Upload attaches a file to a record: POST /{module}/{recordID}/Attachments as
 // multipart/form-data with the file in the part named "file" (scope ZohoCRM.modules.ALL and
-// ZohoCRM.modules.attachments.CREATE). contentType defaults to application/octet-stream.
-//
-// The file is read from r, which must not be used elsewhere until Upload returns. So that a retry
-// sends the same complete body without holding the file twice:
-//   - if r is an io.ReaderAt and an io.Seeker (*os.File, *bytes.Reader, *strings.Reader,
-//     *io.SectionReader), the file is the part from r's current offset to its end, streamed
-//     afresh for every attempt through an io.SectionReader and never held in memory;
-//   - if r is an io.ReaderAt with a Size() int64 method, the file is r's whole content, streamed
-//     the same way;
-//   - otherwise r is read once: up to 4 MiB into memory, beyond that into a temporary file
-//     (os.CreateTemp, removed before Upload returns).
+// ZohoCRM.modules.attachments.CREATE). See [File] for how its Body is read.
 //
 // Files larger than [MaxAttachmentSize], and .exe files (the one type Zoho CRM v2 refuses), fail
-// before anything is sent with an [*AttachmentRejectedError]; so does Zoho's 413. The file name is
-// reduced to its base name; quotes, control characters and invalid UTF-8 are made safe for the
-// Content-Disposition header (non-ASCII is sent as UTF-8, as browsers do; RFC 7578 rules out
-// filename*). An upload is not replayed after an ambiguous failure unless opts.Retry is set:
-// without it, a failure after which Zoho may have stored the file (a server error, a lost
-// connection, an unreadable answer, the context ending while the upload is in flight) is an
-// [*AmbiguousError].
+// before anything is sent with an [*AttachmentRejectedError]; so does Zoho's 413. An upload is
+// not replayed after an ambiguous failure unless opts.Retry is set: without it, a failure after
+// which Zoho may have stored the file (a server error, a lost connection, an unreadable answer,
+// the context ending while the upload is in flight) is an [*AmbiguousError].
 //
 // The returned Attachment has the new ID, the times and creator from Zoho's answer, and the
 // FileName, Size, Type and Module sent.
-func (s *AttachmentsService) Upload(ctx context.Context, module, recordID, fileName, contentType string, r io.Reader, opts *UploadOptions) (*Attachment, *Response, error) {
-	if r == nil {
-		return nil, nil, errors.New("zoho: AttachmentsService.Upload: nil reader")
+func (s *AttachmentsService) Upload(ctx context.Context, module, recordID string, file File, opts *UploadOptions) (*Attachment, *Response, error) {
+	if file.Body == nil {
+		return nil, nil, errors.New("zoho: AttachmentsService.Upload: the File has no Body")
 	}
+	fileName, contentType, r := file.Name, file.ContentType, file.Body
 	path, err := attachmentsPath(module, recordID)
 	if err != nil {
 		return nil, nil, err

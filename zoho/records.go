@@ -117,7 +117,8 @@ func (e *PagingLimitError) Is(target error) bool { return target == ErrPagingLim
 func (e *PagingLimitError) Unwrap() error { return e.Err }
 
 // Insert creates records in module (POST /{module}). Writes of more than 100 records, or of more
-// than the body budget, are split into several calls, made one after the other.
+// than the body budget, are split into several calls, made one after the other. To write one
+// record, [RecordsService.InsertOne] returns its result and folds a refusal into the error.
 //
 // The results hold one [RecordResult] per input record, in input order, with Index set to the
 // record's position: a record Zoho refused has its Err set (an *[APIError]; errors.Is(res.Err,
@@ -133,7 +134,7 @@ func (e *PagingLimitError) Unwrap() error { return e.Err }
 // after it reached Zoho (Zoho has no idempotency keys): use Upsert, with a duplicate-check value
 // in every record, for writes that must be safe to repeat.
 func (s *RecordsService) Insert(ctx context.Context, module string, records []*crm.Record, opts *WriteOptions) (RecordResults, *Response, error) {
-	return ForModule[crm.Record](s, module).Insert(ctx, records, opts)
+	return writeRecords(ctx, s, module, "insert", records, opts, nil)
 }
 
 // Update changes records in module (PUT /{module}); each record must carry its id (see
@@ -144,13 +145,7 @@ func (s *RecordsService) Insert(ctx context.Context, module string, records []*c
 // A record read from Zoho sends only its id and the fields changed since it was read
 // ([crm.Record.Changes]); one built by hand sends every field it holds.
 func (s *RecordsService) Update(ctx context.Context, module string, records []*crm.Record, opts *WriteOptions) (RecordResults, *Response, error) {
-	changes := make([]*crm.Record, len(records))
-	for i, r := range records {
-		if r != nil {
-			changes[i] = r.Changes()
-		}
-	}
-	return ForModule[crm.Record](s, module).Update(ctx, changes, opts)
+	return writeRecords(ctx, s, module, "update", records, opts, nil)
 }
 
 // Upsert updates the record that matches each input on the duplicate-check fields, or inserts it
@@ -167,13 +162,37 @@ func (s *RecordsService) Update(ctx context.Context, module string, records []*c
 //
 // [Insert]: RecordsService.Insert
 func (s *RecordsService) Upsert(ctx context.Context, module string, records []*crm.Record, opts *UpsertOptions) (RecordResults, *Response, error) {
-	return ForModule[crm.Record](s, module).Upsert(ctx, records, opts)
+	return upsertRecords(ctx, s, module, records, opts)
+}
+
+// InsertOne creates one record in module, as [RecordsService.Insert] does, and returns its
+// result. err is the call's error or, when Zoho refused the record, the record's own (res.Err, an
+// *[APIError]: errors.Is(err, ErrInvalidData) and so on), so err == nil means the record was
+// written and res.ID is its id:
+//
+//	res, _, err := client.Records.InsertOne(ctx, "Chat_Transcripts", rec, nil)
+//	if err != nil { … }
+//	id := res.ID
+func (s *RecordsService) InsertOne(ctx context.Context, module string, record *crm.Record, opts *WriteOptions) (RecordResult, *Response, error) {
+	return oneResult(writeRecords(ctx, s, module, "insert", []*crm.Record{record}, opts, nil))
+}
+
+// UpdateOne changes one record in module, as [RecordsService.Update] does; its result and error
+// are as for [RecordsService.InsertOne].
+func (s *RecordsService) UpdateOne(ctx context.Context, module string, record *crm.Record, opts *WriteOptions) (RecordResult, *Response, error) {
+	return oneResult(writeRecords(ctx, s, module, "update", []*crm.Record{record}, opts, nil))
+}
+
+// UpsertOne inserts or updates one record in module, as [RecordsService.Upsert] does; its result
+// and error are as for [RecordsService.InsertOne], and res.Action says which it was.
+func (s *RecordsService) UpsertOne(ctx context.Context, module string, record *crm.Record, opts *UpsertOptions) (RecordResult, *Response, error) {
+	return oneResult(upsertRecords(ctx, s, module, []*crm.Record{record}, opts))
 }
 
 // Get reads one record by id (GET /{module}/{id}). A record that does not exist (Zoho answers 204
 // or an empty list) is an error matching [ErrNotFound].
 func (s *RecordsService) Get(ctx context.Context, module, id string) (*crm.Record, *Response, error) {
-	return ForModule[crm.Record](s, module).Get(ctx, id)
+	return getRecord[crm.Record](ctx, s, module, id)
 }
 
 // Delete deletes records by id (DELETE /{module}?ids=…), 100 ids per call. Results are one per
@@ -181,7 +200,10 @@ func (s *RecordsService) Get(ctx context.Context, module, id string) (*crm.Recor
 //
 // [Insert]: RecordsService.Insert
 func (s *RecordsService) Delete(ctx context.Context, module string, ids []string, opts *DeleteOptions) (RecordResults, *Response, error) {
-	return ForModule[crm.Record](s, module).Delete(ctx, ids, opts)
+	if s == nil {
+		return nil, nil, errNilRecords
+	}
+	return s.deleteIDs(ctx, module, ids, opts)
 }
 
 // checkModuleCall refuses, before anything is sent, a nil context and an invalid module name.
@@ -319,7 +341,7 @@ func (s *RecordsService) write(ctx context.Context, module string, op writeOp, r
 			continue
 		}
 		if op.needID {
-			if rec, err := crm.ParseRecord(raw); err != nil || rec.String("id") == "" {
+			if rec, err := crm.ParseRecord(raw); err != nil || rec.Text("id") == "" {
 				results[i].Err = fmt.Errorf("%w: an %s needs the record's id", ErrInvalidRecord, op.name)
 				continue
 			}

@@ -110,7 +110,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		var e APIError
 		e.HTTPStatus = resp.StatusCode
 		e.parseBody(body)
-		if classify429(e.Code, e.Message) == RateLimitCredits {
+		if classify429(e.Code, e.Message) == rateLimitCredits {
 			return false, nil
 		}
 		if ra, ok := retryAfter(resp); ok && ra > c.cfg.retry.MaxRetryAfter {

@@ -77,11 +77,8 @@ func TestRetry429(t *testing.T) {
 		req, _ := c.NewRequest("GET", "Leads", nil, nil)
 		_, err := c.Do(t.Context(), req, nil)
 		var ae *APIError
-		if !errors.As(err, &ae) || !ae.CreditsExhausted() || ae.Temporary() || !errors.Is(err, ErrCreditsExhausted) || errors.Is(err, ErrRateLimited) {
+		if !errors.As(err, &ae) || !errors.Is(ae, ErrCreditsExhausted) || errors.Is(ae, ErrTemporary) || !errors.Is(err, ErrCreditsExhausted) || errors.Is(err, ErrRateLimited) {
 			t.Fatalf("err = %v", err)
-		}
-		if ae.RateLimit() != RateLimitCredits || ae.RateLimit().String() != "credits" {
-			t.Fatalf("kind %v", ae.RateLimit())
 		}
 		if n := mt.GetTotalCallCount(); n != 1 {
 			t.Fatalf("%d calls, want 1", n)
@@ -160,7 +157,7 @@ func TestRetry5xx(t *testing.T) {
 		req, _ := c.NewRequest("GET", "Leads", nil, nil)
 		_, err := c.Do(t.Context(), req, nil)
 		var ae *APIError
-		if !errors.As(err, &ae) || ae.Attempts != 4 || ae.Code != "INTERNAL_ERROR" || !ae.Temporary() {
+		if !errors.As(err, &ae) || ae.Attempts != 4 || ae.Code != "INTERNAL_ERROR" || !errors.Is(ae, ErrTemporary) {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -195,7 +192,7 @@ func TestConnectionFailures(t *testing.T) {
 		addr := ln.Addr().String()
 		ln.Close() // nothing listens: dial fails, nothing was written
 		var attempts atomic.Int32
-		c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL("http://"+addr), WithRetryPolicy(fastRetry),
+		c, _ := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: "http://" + addr}), WithRetryPolicy(fastRetry),
 			WithCallHook(func(ctx context.Context, info CallInfo) { attempts.Add(1) }))
 		req, _ := c.NewRequest("POST", "Leads", nil, map[string]any{"data": []any{}})
 		_, err := c.Do(t.Context(), req, nil)
@@ -216,7 +213,7 @@ func TestConnectionFailures(t *testing.T) {
 			conn.Close()
 		}))
 		defer srv.Close()
-		c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithRetryPolicy(fastRetry))
+		c, _ := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: srv.URL}), WithRetryPolicy(fastRetry))
 		req, _ := c.NewRequest("POST", "Leads", nil, map[string]any{"data": []any{}})
 		_, err := c.Do(t.Context(), req, nil)
 		var amb *AmbiguousError
@@ -339,7 +336,7 @@ func TestRetryAfterShapes(t *testing.T) {
 			w.Write([]byte(`{"data":[]}`))
 		}))
 		defer srv.Close()
-		c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithRetryPolicy(fastRetry))
+		c, _ := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: srv.URL}), WithRetryPolicy(fastRetry))
 		backoff := c.retry.Backoff
 		var waits []time.Duration
 		c.retry.Backoff = func(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
@@ -364,7 +361,7 @@ func TestRetryAfterShapes(t *testing.T) {
 		req, _ := c.NewRequest("POST", "Leads", nil, map[string]any{"data": []any{}})
 		_, err := c.Do(t.Context(), req, nil)
 		var ae *APIError
-		if !errors.As(err, &ae) || ae.RetryAfter < 9*time.Minute || !ae.Temporary() || mt.GetTotalCallCount() != 1 {
+		if !errors.As(err, &ae) || ae.RetryAfter < 9*time.Minute || !errors.Is(ae, ErrTemporary) || mt.GetTotalCallCount() != 1 {
 			t.Fatalf("err = %v, %d calls", err, mt.GetTotalCallCount())
 		}
 	})

@@ -472,7 +472,7 @@ func (s *TokenSource) backoff(n int, err error) time.Duration {
 	d = min(d, s.opt.backoffMax)
 	var te *TokenError
 	if errors.As(err, &te) {
-		if te.Throttled() {
+		if te.throttled() {
 			d = max(d, min(s.opt.backoffMax, time.Minute))
 		}
 		if te.RetryAfter > 0 {

@@ -121,7 +121,7 @@ func command(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		o.OAuth = &zoho.OAuthConfig{ClientID: fake.ClientID(), ClientSecret: fake.ClientSecret(), AccountsURLOverride: fake.URL()}
-		o.ClientOptions = []zoho.Option{zoho.WithAllowedHosts(fake.Host())}
+		o.ClientOptions = []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: fake.URL()})}
 		o.Token = &zoho.Token{RefreshToken: org.IssueRefreshToken(zoho.DefaultScopes()...), AccountsServer: fake.URL()}
 		fmt.Fprintln(stdout, "using an in-process fake Zoho (set ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN, ZOHO_DC for a real one)")
 	}

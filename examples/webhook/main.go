@@ -122,7 +122,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			return err
 		}
 		cfg.OAuth = &zoho.OAuthConfig{ClientID: fake.ClientID(), ClientSecret: fake.ClientSecret(), RedirectURL: base + "/zoho/callback", AccountsURLOverride: fake.URL()}
-		cfg.ClientOptions = []zoho.Option{zoho.WithAllowedHosts(fake.Host())}
+		cfg.ClientOptions = []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: fake.URL()})}
 		log.Info("using an in-process fake Zoho (set ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET for Zoho itself)", "url", fake.URL())
 	}
 

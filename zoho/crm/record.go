@@ -166,11 +166,38 @@ func (r Record) Raw(name string) (json.RawMessage, bool) {
 }
 
 // ID returns the record id (the "id" field), or "" if it has none.
-func (r Record) ID() string { return r.String("id") }
+func (r Record) ID() string { return r.Text("id") }
 
-// String returns a field as text: a JSON string's value, or the literal text of a number or a
+// String describes the record without its values, which may be personal data or secrets: its id
+// (when it has one) and how many fields it holds, such as `crm.Record{id: 4150868000000224005,
+// 12 fields}`. Read a field's value with [Record.Text] and the other accessors.
+func (r Record) String() string {
+	if id := r.Text("id"); id != "" && safeID(id) {
+		return fmt.Sprintf("crm.Record{id: %s, %d fields}", id, len(r.keys))
+	}
+	return fmt.Sprintf("crm.Record{%d fields}", len(r.keys))
+}
+
+// GoString describes the record as String does, so that %#v prints no value either.
+func (r Record) GoString() string { return r.String() }
+
+// safeID reports whether id looks like a Zoho record id (digits, at most 30), the only value
+// String prints.
+func safeID(id string) bool {
+	if len(id) > 30 {
+		return false
+	}
+	for _, c := range id {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Text returns a field as text: a JSON string's value, or the literal text of a number or a
 // boolean. It returns "" for an absent or null field and for objects and arrays.
-func (r Record) String(name string) string {
+func (r Record) Text(name string) string {
 	raw, ok := r.Raw(name)
 	if !ok || len(raw) == 0 {
 		return ""

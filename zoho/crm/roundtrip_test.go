@@ -165,7 +165,7 @@ func TestTypedRecordsKeepValuesOfUnexpectedType(t *testing.T) {
 		t.Fatal(err)
 	}
 	if lead.LastName.Value() != "Boyle" || lead.Email.Value() != "a@b.c" || lead.NoOfEmployees.IsSet() || lead.Owner.IsSet() ||
-		lead.ModifiedTime.IsSet() || lead.Extra.String("No_of_Employees") != "250" || lead.Extra.String("Owner") != "5725767000000411001" {
+		lead.ModifiedTime.IsSet() || lead.Extra.Text("No_of_Employees") != "250" || lead.Extra.Text("Owner") != "5725767000000411001" {
 		t.Fatalf("lead %+v extra %v", lead, lead.Extra.Keys())
 	}
 	for _, bad := range []string{`[1]`, `"x"`, `{"a":`, `{"Last_Name":"a"} x`} {
