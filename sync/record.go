@@ -75,6 +75,16 @@ func (w *work) render(ctx context.Context, pl *PersonLink, atts []rules.Attachme
 	return r, nil
 }
 
+// updates reports whether the event may change a Case or Task already written: a wrap-up, a
+// (re-)resolved or closed conversation, or an agent's manual call.
+func (w *work) updates() bool {
+	switch w.res.Kind {
+	case cloudcx.EventChatEnded, cloudcx.EventOfflineMessage, cloudcx.EventChatStarted, cloudcx.EventConversationStarted:
+		return w.manual
+	}
+	return true
+}
+
 // maxRepeats bounds the deliberate repeats of one chat's Case or Task.
 const maxRepeats = 1000
 
@@ -128,6 +138,11 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 	switch {
 	case st.Status == StepDone && st.Hash == hash:
 		w.res.Record = &RecordResult{Module: r.Module, ID: st.RecordID, Outcome: Found, Reason: "written earlier with the same content"}
+	case st.Status == StepDone && !w.updates():
+		// A chat-end or offline-message event delivered again (perhaps after a wrap-up the
+		// loaded chat does not carry): the record is written; only a wrap-up or a re-resolve
+		// updates it, so a late redelivery never overwrites what they wrote.
+		w.res.Record = &RecordResult{Module: r.Module, ID: st.RecordID, Outcome: Found, Reason: "written earlier; this event does not update it"}
 	case st.Status == StepDone:
 		if err := w.updateRecord(ctx, st, r, hash); err != nil {
 			return err
@@ -142,8 +157,16 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 				return err
 			}
 			if id != "" {
-				if err := w.recordDone(ctx, st, r, id, hash, "created by an earlier attempt"); err != nil {
+				// Found with what the earlier attempt sent (st.Hash); newer content (a wrap-up
+				// since) is written on top.
+				sent := st.Hash
+				if err := w.recordDone(ctx, st, r, id, sent, "created by an earlier attempt"); err != nil {
 					return err
+				}
+				if sent != hash {
+					if err := w.updateRecord(ctx, st, r, hash); err != nil {
+						return err
+					}
 				}
 				break
 			}

@@ -10,7 +10,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -332,8 +335,8 @@ func (s *Store) PutStep(ctx context.Context, st *cxsync.Step) (int64, error) {
 	return n.Version, nil
 }
 
-// ListSteps implements sync.Ledger. The cursor is the number of steps already returned, which
-// is stable while the list does not change.
+// ListSteps implements sync.Ledger. The cursor is the position (UpdatedAt and key) of the last
+// step returned, so a step that changes status during a walk never makes another one skipped.
 func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.StepStatus, cursor string, limit int) ([]*cxsync.Step, string, error) {
 	if err := checkCtx(ctx); err != nil {
 		return nil, "", err
@@ -341,16 +344,24 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.St
 	if limit <= 0 {
 		limit = 100
 	}
-	skip := 0
+	var afterAt int64 = math.MinInt64
+	afterKey := ""
 	if cursor != "" {
-		if _, err := fmt.Sscanf(cursor, "%d", &skip); err != nil || skip < 0 {
+		at, key, ok := strings.Cut(cursor, "|")
+		n, err := strconv.ParseInt(at, 10, 64)
+		if !ok || err != nil {
 			return nil, "", fmt.Errorf("memstore: ListSteps: bad cursor")
 		}
+		afterAt, afterKey = n, key
 	}
 	s.mu.Lock()
 	var all []*cxsync.Step
 	for _, st := range s.steps {
-		if st.Key.TenantID == tenantID && st.Status == status {
+		if st.Key.TenantID != tenantID || st.Status != status {
+			continue
+		}
+		at, k := st.UpdatedAt.UnixNano(), keyString(st.Key)
+		if at > afterAt || at == afterAt && k > afterKey {
 			all = append(all, cloneStep(st))
 		}
 	}
@@ -361,14 +372,11 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.St
 		}
 		return cmp.Compare(keyString(a.Key), keyString(b.Key))
 	})
-	if skip >= len(all) {
-		return nil, "", nil
-	}
-	all = all[skip:]
 	next := ""
 	if len(all) > limit {
 		all = all[:limit]
-		next = fmt.Sprint(skip + limit)
+		last := all[limit-1]
+		next = strconv.FormatInt(last.UpdatedAt.UnixNano(), 10) + "|" + keyString(last.Key)
 	}
 	return all, next, nil
 }
