@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	cxsync "github.com/cloudcx/cxzoho/sync"
 	"github.com/cloudcx/cxzoho/zoho"
 )
 
@@ -55,7 +57,7 @@ func RunTokenStore(t *testing.T, newStore func(t *testing.T) zoho.TokenStore, op
 		}
 		got, gv, err := s.LoadToken(ctx, "k")
 		if err != nil || gv != 1 || !sameToken(got, tok(1)) {
-			t.Fatalf("TokenStore.LoadToken must return every field of the saved token and version 1:\n got %+v, %d, %v\nwant %+v", got, gv, err, tok(1))
+			t.Fatalf("TokenStore.LoadToken must return every field of the saved token and version 1, got version %d, %v, fields that differ: %s", gv, err, tokenDiff(got, tok(1)))
 		}
 		if _, err := s.SaveToken(ctx, "k", tok(2), 0); !errors.Is(err, zoho.ErrVersionConflict) {
 			t.Fatalf("TokenStore.SaveToken: version 0 on a stored key must fail wrapping zoho.ErrVersionConflict, got %v", err)
@@ -64,14 +66,14 @@ func RunTokenStore(t *testing.T, newStore func(t *testing.T) zoho.TokenStore, op
 			t.Fatalf("TokenStore.SaveToken: a version that is not the stored one must fail wrapping zoho.ErrVersionConflict, got %v", err)
 		}
 		if got, gv, _ := s.LoadToken(ctx, "k"); gv != 1 || !sameToken(got, tok(1)) {
-			t.Fatalf("TokenStore.SaveToken: a save that failed must store nothing, got %+v version %d", got, gv)
+			t.Fatalf("TokenStore.SaveToken: a save that failed must store nothing, got version %d, fields that differ: %s", gv, tokenDiff(got, tok(1)))
 		}
 		v, err = s.SaveToken(ctx, "k", tok(2), 1)
 		if err != nil || v <= 1 {
 			t.Fatalf("TokenStore.SaveToken: the stored version must store the token under a greater version, got %d, %v", v, err)
 		}
 		if got, gv, _ := s.LoadToken(ctx, "k"); gv != v || !sameToken(got, tok(2)) {
-			t.Fatalf("TokenStore.LoadToken must return the last saved token with the version SaveToken returned (%d), got %+v version %d", v, got, gv)
+			t.Fatalf("TokenStore.LoadToken must return the last saved token with the version SaveToken returned (%d), got version %d, fields that differ: %s", v, gv, tokenDiff(got, tok(2)))
 		}
 		v3, err := s.SaveToken(ctx, "k", tok(3), v)
 		if err != nil || v3 <= v {
@@ -89,17 +91,20 @@ func RunTokenStore(t *testing.T, newStore func(t *testing.T) zoho.TokenStore, op
 		ctx := t.Context()
 		given := tok(1)
 		must(t, "TokenStore.SaveToken", second(s.SaveToken(ctx, "k", given, 0)))
+		loaded, _, err := s.LoadToken(ctx, "k")
+		must(t, "TokenStore.LoadToken", err)
+		first := *loaded // what was stored, as this store returns it
 		given.AccessToken, given.RefreshToken, given.Expiry = "changed", "changed", time.Time{}
 		got, _, err := s.LoadToken(ctx, "k")
 		must(t, "TokenStore.LoadToken", err)
-		if !sameToken(got, tok(1)) {
-			t.Fatalf("TokenStore.SaveToken must not keep the *Token it was given: changing it after the save changed the stored token to %+v", got)
+		if !sameToken(got, &first) {
+			t.Fatalf("TokenStore.SaveToken must not keep the *Token it was given: changing it after the save changed the stored token's %s", tokenDiff(got, &first))
 		}
 		got.AccessToken, got.Scope = "changed by the caller", "changed by the caller"
 		again, _, err := s.LoadToken(ctx, "k")
 		must(t, "TokenStore.LoadToken", err)
-		if !sameToken(again, tok(1)) {
-			t.Fatalf("TokenStore.LoadToken must return a token that is the caller's: changing it changed the store to %+v", again)
+		if again.AccessToken != first.AccessToken || again.Scope != first.Scope {
+			t.Fatalf("TokenStore.LoadToken must return a token that is the caller's: changing it changed the stored token's %s", tokenDiff(again, &first))
 		}
 	})
 	t.Run("ConcurrentCreatesOneWins", func(t *testing.T) {
@@ -129,7 +134,7 @@ func RunTokenStore(t *testing.T, newStore func(t *testing.T) zoho.TokenStore, op
 			return err
 		})
 		if got, _, err := s.LoadToken(ctx, "k"); err != nil || !sameToken(got, tok(winner)) {
-			t.Fatalf("TokenStore.SaveToken: the stored token must be the winner's (%d), got %+v, %v", winner, got, err)
+			t.Fatalf("TokenStore.SaveToken: the stored token must be the winner's (%d), got %v, fields that differ: %s", winner, err, tokenDiff(got, tok(winner)))
 		}
 	})
 	t.Run("Lease", func(t *testing.T) {
@@ -200,7 +205,7 @@ func RunTokenStore(t *testing.T, newStore func(t *testing.T) zoho.TokenStore, op
 		}
 		must(t, "TokenLeaser release", release(ctx))
 		if got, v, err := s.LoadToken(ctx, "k"); err != nil || v != 1 || !sameToken(got, tok(1)) {
-			t.Fatalf("TokenLeaser release must leave the token and its version as they are, got %+v, %d, %v", got, v, err)
+			t.Fatalf("TokenLeaser release must leave the token and its version as they are, got version %d, %v, fields that differ: %s", v, err, tokenDiff(got, tok(1)))
 		}
 		release, err = l.AcquireTokenLease(ctx, "k", time.Minute)
 		must(t, "TokenLeaser.AcquireTokenLease", err)
@@ -213,7 +218,7 @@ func RunTokenStore(t *testing.T, newStore func(t *testing.T) zoho.TokenStore, op
 		}
 		must(t, "TokenLeaser release", release(ctx))
 		if got, gv, err := s.LoadToken(ctx, "k"); err != nil || gv != v || !sameToken(got, tok(2)) {
-			t.Fatalf("TokenLeaser release must leave the token saved under the lease, got %+v, %d, %v", got, gv, err)
+			t.Fatalf("TokenLeaser release must leave the token saved under the lease, got version %d, %v, fields that differ: %s", gv, err, tokenDiff(got, tok(2)))
 		}
 	})
 	t.Run("ConcurrentLeasesOneWins", func(t *testing.T) {
@@ -235,16 +240,30 @@ func RunTokenStore(t *testing.T, newStore func(t *testing.T) zoho.TokenStore, op
 }
 
 // sameToken reports whether a and b hold the same token: every field equal, times as instants.
-func sameToken(a, b *zoho.Token) bool {
+func sameToken(a, b *zoho.Token) bool { return tokenDiff(a, b) == "" }
+
+// tokenDiff names the fields in which a and b differ (times compared as instants), "" when none:
+// a failure message shows which fields a store lost without printing a token's secrets.
+func tokenDiff(a, b *zoho.Token) string {
 	if a == nil || b == nil {
-		return a == b
+		if a == b {
+			return ""
+		}
+		return "the whole token (one of them is nil)"
 	}
-	x, y := *a, *b
-	if !x.Expiry.Equal(y.Expiry) || !x.IssuedAt.Equal(y.IssuedAt) {
-		return false
+	x, y := reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem()
+	var diff []string
+	for i := range x.NumField() {
+		fx, fy := x.Field(i).Interface(), y.Field(i).Interface()
+		if tx, ok := fx.(time.Time); ok {
+			if !tx.Equal(fy.(time.Time)) {
+				diff = append(diff, x.Type().Field(i).Name)
+			}
+		} else if !reflect.DeepEqual(fx, fy) {
+			diff = append(diff, x.Type().Field(i).Name)
+		}
 	}
-	x.Expiry, y.Expiry, x.IssuedAt, y.IssuedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	return reflect.DeepEqual(x, y)
+	return strings.Join(diff, ", ")
 }
 
 // must stops the test when a call the suite makes to set up a contract fails.
@@ -286,11 +305,25 @@ func oneWins(t *testing.T, method, what string, lost error, call func(i int) err
 	close(start)
 	wg.Wait()
 	if other != nil {
-		t.Fatalf("%s: of %d concurrent calls %s, the losers must fail wrapping %v, got %v", method, n, what, lost, other)
+		t.Fatalf("%s: of %d concurrent calls %s, the losers must fail wrapping %s, got %v", method, n, what, errName(lost), other)
 	}
 	if wins != 1 {
 		t.Fatalf("%s: of %d concurrent calls %s exactly one must win, %d did", method, n, what, wins)
 	}
+}
+
+// errName is the Go name of a sentinel error of the contracts.
+func errName(err error) string {
+	for _, e := range []struct {
+		err  error
+		name string
+	}{{zoho.ErrNoToken, "zoho.ErrNoToken"}, {zoho.ErrVersionConflict, "zoho.ErrVersionConflict"}, {zoho.ErrLeaseHeld, "zoho.ErrLeaseHeld"},
+		{cxsync.ErrNotFound, "sync.ErrNotFound"}, {cxsync.ErrConflict, "sync.ErrConflict"}, {cxsync.ErrLockHeld, "sync.ErrLockHeld"}} {
+		if err == e.err {
+			return e.name
+		}
+	}
+	return err.Error()
 }
 
 // eventually retries take until it succeeds, for at most a few seconds (a lower-bound wait:
