@@ -495,6 +495,14 @@ func testLedger(t *testing.T, newStore func(t *testing.T) cxsync.Store) {
 		if err != nil || len(steps) != 7 {
 			t.Fatalf("Ledger.ListSteps: limit 0 means 100, got %d steps, %v", len(steps), err)
 		}
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Fatalf("Ledger.ListSteps: a cursor it did not make must fail with an error or be ignored, never panic, got panic %v", p)
+				}
+			}()
+			_, _, _ = s.ListSteps(ctx, "t1", cxsync.StepFailed, "not a cursor \x00\xff", 3)
+		}()
 		if !sameStep(steps[0], &cxsync.Step{Key: stepKey("f6"), Status: cxsync.StepFailed, UpdatedAt: base.Add(time.Minute), Err: &cxsync.StepError{Message: "x"}}) || steps[0].Version != 1 {
 			t.Fatalf("Ledger.ListSteps must return every field of the steps, with their versions, got %+v (err %+v)", steps[0], errOf(steps[0]))
 		}
