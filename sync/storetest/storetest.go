@@ -12,19 +12,28 @@
 // t) and is named after the contract it checks; a failure message names the method and the
 // broken rule ("Ledger.PutStep: a stale version must fail wrapping sync.ErrConflict, got
 // <nil>"). Subtests run one after another; the concurrency contracts start 50 goroutines at once
-// on one store.
+// on one store and require exactly one to win. The parts of Run:
 //
-// The suite never judges a store by the wall clock. Lock leases and connect-state expiry are
-// driven through the now arguments of the interfaces. Token leases (zoho.TokenLeaser) are
-// measured by the store's own clock: with WithClock the suite moves a Clock the store reads;
+//   - TokenStore (RunTokenStore): versions from 1, 0 for nothing stored, compare-and-swap,
+//     no reference kept to a *Token, and leases (a lease on a key with no token, lapse, release).
+//   - ConnectionStore, SettingsStore, ConnectStateStore, Ledger, PersonMap, Locker: not-found,
+//     compare-and-swap, copies in and out, DeleteConnection taking the token and its lease,
+//     single-use and expiring connect states, step transitions and ListSteps paging, the person
+//     map's deletion by record, lock leases.
+//   - Times: every stored time back in UTC, as the instant given, to the millisecond at least.
+//   - Keys: keys are opaque byte strings of up to 255 bytes, and key fields never collide.
+//
+// Time never comes from the wall clock where the contracts take it from the caller: lock leases
+// and connect-state expiry are driven through the now arguments. Token leases (zoho.TokenLeaser)
+// are measured by the store's own clock: with WithClock the suite moves a Clock the store reads;
 // without it, it waits real time (a few milliseconds) for a short lease to lapse and cannot check
-// that a lease lasts its whole ttl.
+// that a lease lasts its whole ttl. No contract is judged by how long a call takes.
 //
 // What the contracts leave open is not checked: empty keys, nil values, a ttl ≤ 0, a cancelled
 // context, a release after the same owner extended its lock, the order of steps with equal
 // UpdatedAt (beyond it being stable across pages), and whether a lock or lease is still held at
-// the very instant it ends. Sharing between processes is the host's to test: the suite sees one store
-// value. sync/memstore, zoho.MemoryTokenStore (RunTokenStore) and sync/sqlstore pass it.
+// the very instant it ends. Sharing between processes is the host's to test: the suite sees one
+// store value. sync/memstore, zoho.MemoryTokenStore (RunTokenStore) and sync/sqlstore pass it.
 package storetest
 
 import (
