@@ -186,7 +186,10 @@ type Ledger interface {
 	PutStep(ctx context.Context, s *Step) (int64, error)
 	// ListSteps returns the tenant's steps with the given status, oldest UpdatedAt first (then by
 	// key), at most limit of them (limit ≤ 0: 100), starting after the cursor (empty: from the
-	// start). It returns the cursor of the next page, empty when there is none.
+	// start). It returns the cursor of the next page, empty when there is none. A cursor is a
+	// position in that order (after the last step returned), not a count: steps that change
+	// status between pages (a host retrying each page of failed steps) make the next page skip
+	// none of the others.
 	ListSteps(ctx context.Context, tenantID string, status StepStatus, cursor string, limit int) ([]*Step, string, error)
 }
 

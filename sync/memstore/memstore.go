@@ -8,12 +8,10 @@ package memstore
 import (
 	"cmp"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
-	"strings"
 	gosync "sync"
 	"time"
 
@@ -212,6 +210,7 @@ func (s *Store) PutConnection(ctx context.Context, c *cxsync.Connection) (int64,
 	}
 	n := *c
 	n.Version = stored + 1
+	n.ConnectedAt, n.Health.PausedUntil, n.Health.LastErrorAt = n.ConnectedAt.UTC(), n.Health.PausedUntil.UTC(), n.Health.LastErrorAt.UTC()
 	s.conns[c.TenantID] = n
 	return n.Version, nil
 }
@@ -266,7 +265,9 @@ func (s *Store) PutConnectState(ctx context.Context, st *cxsync.ConnectState) er
 	if _, ok := s.states[st.ID]; ok {
 		return fmt.Errorf("memstore: connect state: id taken: %w", cxsync.ErrConflict)
 	}
-	s.states[st.ID] = *st
+	n := *st
+	n.ExpiresAt = n.ExpiresAt.UTC()
+	s.states[st.ID] = n
 	return nil
 }
 
@@ -335,8 +336,8 @@ func (s *Store) PutStep(ctx context.Context, st *cxsync.Step) (int64, error) {
 	return n.Version, nil
 }
 
-// ListSteps implements sync.Ledger. The cursor is the position (UpdatedAt and key) of the last
-// step returned, so a step that changes status during a walk never makes another one skipped.
+// ListSteps implements sync.Ledger. The cursor is the position of the last step returned (its
+// UpdatedAt and key), so steps that change status between pages make the next page skip nothing.
 func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.StepStatus, cursor string, limit int) ([]*cxsync.Step, string, error) {
 	if err := checkCtx(ctx); err != nil {
 		return nil, "", err
@@ -344,24 +345,19 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.St
 	if limit <= 0 {
 		limit = 100
 	}
-	var afterAt int64 = math.MinInt64
-	afterKey := ""
+	var after *listPos
 	if cursor != "" {
-		at, key, ok := strings.Cut(cursor, "|")
-		n, err := strconv.ParseInt(at, 10, 64)
-		if !ok || err != nil {
+		raw, err := base64.RawURLEncoding.DecodeString(cursor)
+		var p listPos
+		if err != nil || json.Unmarshal(raw, &p) != nil {
 			return nil, "", fmt.Errorf("memstore: ListSteps: bad cursor")
 		}
-		afterAt, afterKey = n, key
+		after = &p
 	}
 	s.mu.Lock()
 	var all []*cxsync.Step
 	for _, st := range s.steps {
-		if st.Key.TenantID != tenantID || st.Status != status {
-			continue
-		}
-		at, k := st.UpdatedAt.UnixNano(), keyString(st.Key)
-		if at > afterAt || at == afterAt && k > afterKey {
+		if st.Key.TenantID == tenantID && st.Status == status && (after == nil || after.before(st)) {
 			all = append(all, cloneStep(st))
 		}
 	}
@@ -372,13 +368,28 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.St
 		}
 		return cmp.Compare(keyString(a.Key), keyString(b.Key))
 	})
-	next := ""
-	if len(all) > limit {
-		all = all[:limit]
-		last := all[limit-1]
-		next = strconv.FormatInt(last.UpdatedAt.UnixNano(), 10) + "|" + keyString(last.Key)
+	if len(all) <= limit {
+		return all, "", nil
 	}
-	return all, next, nil
+	all = all[:limit]
+	last := all[limit-1]
+	next, err := json.Marshal(listPos{At: last.UpdatedAt, Key: keyString(last.Key)})
+	if err != nil {
+		return nil, "", fmt.Errorf("memstore: ListSteps: %w", err)
+	}
+	return all, base64.RawURLEncoding.EncodeToString(next), nil
+}
+
+// listPos is where a page of ListSteps ended: the last step's UpdatedAt and key.
+type listPos struct {
+	At  time.Time `json:"at"`
+	Key string    `json:"key"`
+}
+
+// before reports whether st comes after the position in ListSteps' order.
+func (p *listPos) before(st cxsync.Step) bool {
+	c := st.UpdatedAt.Compare(p.At)
+	return c > 0 || c == 0 && keyString(st.Key) > p.Key
 }
 
 func keyString(k cxsync.StepKey) string {
@@ -410,6 +421,7 @@ func (s *Store) PutPerson(ctx context.Context, k cxsync.PersonKey, l *cxsync.Per
 	}
 	n := *l
 	n.Values = cloneMap(l.Values)
+	n.UpdatedAt = n.UpdatedAt.UTC()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.people[k] = n
