@@ -189,7 +189,9 @@ type Ledger interface {
 	// start). It returns the cursor of the next page, empty when there is none. A cursor is a
 	// position in that order (after the last step returned), not a count: steps that change
 	// status between pages (a host retrying each page of failed steps) make the next page skip
-	// none of the others.
+	// none of the others. A step changed during a walk that still has the status may be listed
+	// again at its new place (its UpdatedAt moved): a host retrying "all" remembers the keys it
+	// retried. A limit above 1,000 is read as 1,000.
 	ListSteps(ctx context.Context, tenantID string, status StepStatus, cursor string, limit int) ([]*Step, string, error)
 }
 
