@@ -173,7 +173,9 @@ func (a *app) riverPostgres(ctx context.Context, rcfg *river.Config) error {
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", riverMigrateLock); err != nil {
 		return err
 	}
-	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", riverMigrateLock) }()
+	defer func() {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", riverMigrateLock)
+	}()
 	if err := migrateRiver(ctx, driver); err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/cloudcx/cxzoho/sync/sqlstore"
 )
 
-
 // ListSteps with the largest limit ("all of them") sends LIMIT limit+1, which overflows to a
 // negative LIMIT: PostgreSQL refuses it ("LIMIT must not be negative").
 func TestReview17ListStepsWithTheLargestLimit(t *testing.T) {
