@@ -85,6 +85,16 @@ func (w *work) updates() bool {
 	return true
 }
 
+// recordModule is the module of the chat's record under the settings in force (Tasks for Sales,
+// else Cases): a chat may have a Case (automatic Support) and a Task (an agent's CreateTask), each
+// its own ledger step, named by its module.
+func (w *work) recordModule() string {
+	if w.set.Action(w.in.Section()) == rules.Sales {
+		return rules.ModuleTasks
+	}
+	return rules.ModuleCases
+}
+
 // maxRepeats bounds the deliberate repeats of one chat's Case or Task.
 const maxRepeats = 1000
 
@@ -92,7 +102,7 @@ const maxRepeats = 1000
 // pending (an earlier call was interrupted: it is completed, not repeated).
 func (w *work) nextRepeat(ctx context.Context, src rules.SourceKey) (int, error) {
 	for seq := 1; seq <= maxRepeats; seq++ {
-		st, err := w.s.cfg.Store.GetStep(ctx, StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: src.Section, SourceID: src.ID, Kind: StepRecord, Seq: seq})
+		st, err := w.s.cfg.Store.GetStep(ctx, StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: src.Section, SourceID: src.ID, Kind: StepRecord, Name: w.recordModule(), Seq: seq})
 		if errors.Is(err, ErrNotFound) || err == nil && st.Status == StepPending {
 			return seq, nil
 		}
@@ -125,7 +135,7 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 	if err != nil {
 		return err
 	}
-	key := StepKey{TenantID: t, OrgID: org, Section: src.Section, SourceID: src.ID, Kind: StepRecord, Seq: w.seq}
+	key := StepKey{TenantID: t, OrgID: org, Section: src.Section, SourceID: src.ID, Kind: StepRecord, Name: r.Module, Seq: w.seq}
 	st, err := w.s.cfg.Store.GetStep(ctx, key)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
@@ -292,7 +302,7 @@ func (w *work) uploadAll(ctx context.Context, r *rules.Rendered, recordID string
 }
 
 func (w *work) upload(ctx context.Context, module, recordID, name string, open func() (io.ReadCloser, string, error)) error {
-	key := StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: w.in.Section(), SourceID: w.in.Base().ID, Kind: StepAttachment, Name: name, Seq: w.seq}
+	key := StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: w.in.Section(), SourceID: w.in.Base().ID, Kind: StepAttachment, Name: module + "/" + name, Seq: w.seq}
 	st, err := w.s.cfg.Store.GetStep(ctx, key)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err

@@ -335,3 +335,44 @@ func TestReview14MemstoreCursorSkipsStepsThatLeftTheList(t *testing.T) {
 		t.Fatalf("the page after the cursor is %v, want [b] (the step after the last one seen)", got)
 	}
 }
+
+// Two files of one chat with the same name (every pasted screenshot is "image.png") share one
+// planned file name, so one ledger step: the second is never uploaded, yet reported uploaded
+// with the first one's id.
+func TestReview14SameNamedFilesAreBothUploaded(t *testing.T) {
+	h := newHarness(t)
+	c := chat("c-r14-img", visitor("r14img"))
+	c.Attachments = []cloudcx.Attachment{{ID: "f1", Name: "image.png", MIMEType: "image/png"}, {ID: "f2", Name: "image.png", MIMEType: "image/png"}}
+	h.host.PutChat(c)
+	h.host.PutAttachment("t1", "f1", []byte("\x89PNG first screenshot"), "image/png")
+	h.host.PutAttachment("t1", "f2", []byte("\x89PNG second screenshot, another picture"), "image/png")
+	res := h.handle(chatEvent(cloudcx.EventChatEnded, c))
+	cases := h.withMarker("Cases", c)
+	if len(cases) != 1 {
+		t.Fatalf("%d cases", len(cases))
+	}
+	atts := h.org.Attachments("Cases", cases[0]["id"].(string))
+	if len(atts) != 2 {
+		t.Fatalf("%d files in Zoho for the chat's 2 files (result %+v)", len(atts), res.Attachments)
+	}
+}
+
+// The agent asks for a Task for a chat whose Case automatic mode created: the record step of the
+// chat holds the Case, and the Task render, whose hash differs, is sent as an update of that
+// Case's id in the Tasks module.
+func TestReview14ManualTaskAfterAutomaticCase(t *testing.T) {
+	h := newHarness(t)
+	c := chat("c-r14-mix", visitor("r14mix"))
+	h.host.PutChat(c)
+	h.handle(chatEvent(cloudcx.EventChatEnded, c))
+	res, err := h.syncer.CreateTask(t.Context(), cxsync.Manual{TenantID: "t1", ChatID: c.ID})
+	if err != nil {
+		t.Fatalf("CreateTask after the automatic Case: %v (record %+v)", err, res.Record)
+	}
+	if res.Record == nil || res.Record.Module != "Tasks" {
+		t.Fatalf("CreateTask returned %+v", res.Record)
+	}
+	if n := len(h.withMarker("Tasks", c)); n != 1 {
+		t.Fatalf("%d tasks for the chat", n)
+	}
+}

@@ -205,7 +205,8 @@ type StepKey struct {
 	SourceID string `json:"source_id"`
 	// Kind is what the step writes.
 	Kind StepKind `json:"kind"`
-	// Name tells apart steps of one kind for one source (an attachment's planned file name).
+	// Name tells apart steps of one kind for one source: a record step's module ("Cases",
+	// "Tasks"), an attachment's module and planned file name ("Cases/photo.png").
 	Name string `json:"name,omitempty"`
 	// Seq is 0, or the number of a deliberate repeat (a second Case an agent asked for).
 	Seq int `json:"seq,omitempty"`
