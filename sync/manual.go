@@ -117,9 +117,17 @@ func (s *Syncer) Lookup(ctx context.Context, tenantID string, section cloudcx.Se
 		return &Match{Module: module, ID: r.ID(), Record: r, URL: w.conn.DataCenter.RecordURL(w.conn.OrgID, module, r.ID()),
 			Fields: w.displayFields(ctx, module, r)}
 	}
-	p, _, err := w.identify(ctx, module)
+	// What sync already linked to this visitor first (Zoho's search lags behind a person created
+	// when the chat started, and a visitor without email or phone is found by no rule), then the
+	// identification rules.
+	p, err := w.knownPerson(ctx, module)
 	if err != nil {
 		return nil, err
+	}
+	if p == nil {
+		if p, _, err = w.identify(ctx, module); err != nil {
+			return nil, err
+		}
 	}
 	if p != nil {
 		out.Person = match(module, p)
@@ -132,6 +140,27 @@ func (s *Syncer) Lookup(ctx context.Context, tenantID string, section cloudcx.Se
 		out.Account = match(rules.ModuleAccounts, a)
 	}
 	return out, nil
+}
+
+// knownPerson returns the record the person map links to the visitor in module, read from Zoho,
+// or nil when none is linked or it is gone.
+func (w *work) knownPerson(ctx context.Context, module string) (*crm.Record, error) {
+	_, keys, _ := w.personKeys()
+	for _, k := range mapKeys(keys, w.set.Identification.For(module)) {
+		l, err := w.s.cfg.Store.GetPerson(ctx, PersonKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Module: module, Identity: k})
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		r, _, err := w.client.Records.Get(ctx, module, l.RecordID)
+		if errors.Is(err, zoho.ErrNotFound) {
+			return nil, nil
+		}
+		return r, err
+	}
+	return nil, nil
 }
 
 // displayFields returns the record's display fields for the Agent Console. Labels come from the

@@ -209,6 +209,15 @@ func (w *work) insertRecord(ctx context.Context, st *Step, r *rules.Rendered, pl
 			return nil, nil, w.stepFailed(ctx, st, err)
 		}
 		switch {
+		case errField(err) == "Account_Name" && pl != nil && pl.AccountID != "":
+			// The Account is gone from Zoho (deleted or merged), not the person: forget it (the
+			// cached search and the person's link) and write the record without it.
+			w.s.accounts.forget(w.accountKey())
+			acc := *pl
+			acc.AccountID = ""
+			module, keys, _ := w.personKeys()
+			_ = w.remember(ctx, module, mapKeys(keys, w.set.Identification.For(module)), &acc)
+			pl = &acc
 		case linkFields[errField(err)] && pl != nil:
 			_, _, personStep := w.personKeys()
 			if err := w.vanished(ctx, pl.Module, pl.RecordID, personStep); err != nil {

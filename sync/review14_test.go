@@ -376,3 +376,50 @@ func TestReview14ManualTaskAfterAutomaticCase(t *testing.T) {
 		t.Fatalf("%d tasks for the chat", n)
 	}
 }
+
+// A returning visitor's Contact is linked to an Account that was deleted in Zoho since. The
+// Case's Account_Name is refused; sync takes it for a vanished person, drops the person (who is
+// still there), identifies it again — and gets the dead Account back from the account cache, so
+// the retried insert is refused too and the Case is marked failed for good.
+func TestReview14DeletedAccountFailsTheCase(t *testing.T) {
+	h := newHarness(t)
+	accs, _ := h.org.Seed("Accounts", map[string]any{"Account_Name": "Initech"})
+	v := visitor("r14initech")
+	v.Company = "Initech"
+	c1 := chat("c-r14-acc1", v)
+	h.host.PutChat(c1)
+	first := h.handle(chatEvent(cloudcx.EventChatEnded, c1))
+	if first.Account == nil || first.Account.ID != accs[0] {
+		t.Fatalf("account %+v", first.Account)
+	}
+	if err := h.org.DeleteRecord("Accounts", accs[0]); err != nil {
+		t.Fatal(err)
+	}
+	c2 := chat("c-r14-acc2", v)
+	h.host.PutChat(c2)
+	res, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatEnded, c2))
+	if err != nil {
+		t.Fatalf("the visitor's next chat after their Account was deleted: %v (class %s)", err, cxsync.ClassOf(err))
+	}
+	if n := len(h.withMarker("Cases", c2)); n != 1 {
+		t.Fatalf("%d cases (%+v)", n, res.Record)
+	}
+}
+
+// The Agent Console looks the visitor up while the chat goes on. sync created the visitor's
+// Contact when the chat started, and knows it (person map, ledger), but Lookup only searches, and
+// Zoho's search has not indexed the new Contact yet: the console shows no record for the
+// visitor sync has just created. (A visitor with neither email nor phone is never found at all.)
+func TestReview14LookupMissesThePersonSyncJustCreated(t *testing.T) {
+	h := newHarness(t, withFake(zohotest.WithIndexingDelay(10e9)))
+	c := chat("c-r14-look", visitor("r14look"))
+	h.host.PutChat(c)
+	started := h.handle(chatEvent(cloudcx.EventChatStarted, c))
+	lk, err := h.syncer.Lookup(t.Context(), "t1", cloudcx.SectionWebChat, c.Visitor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lk.Person == nil || lk.Person.ID != started.Person.ID {
+		t.Fatalf("Lookup during the chat: %+v, want the Contact %s sync created when it started", lk.Person, started.Person.ID)
+	}
+}
