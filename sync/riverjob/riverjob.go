@@ -112,12 +112,20 @@ func (w *Worker) outcome(err error) error {
 		if after <= 0 {
 			after = w.DefaultPause
 		}
+		if after <= 0 {
+			after = 15 * time.Minute // a DefaultPause of 0 must not re-run a paused tenant's jobs every second
+		}
 		if w.MaxPause > 0 && after > w.MaxPause {
 			after = w.MaxPause
 		}
 		return river.JobSnooze(max(after, time.Second))
 	default: // ClassRetry, and anything unclassified
 		if after > 0 {
+			// Zoho's Retry-After, bounded like a pause. A snooze uses no attempt, so a job
+			// throttled for ever is not discarded: Zoho's limits end, and the event is not lost.
+			if w.MaxPause > 0 && after > w.MaxPause {
+				after = w.MaxPause
+			}
 			return river.JobSnooze(after)
 		}
 		return err
