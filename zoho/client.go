@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/cloudcx/cxzoho/zoho/crm"
-	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/oauth2"
 )
 
@@ -35,7 +34,7 @@ const (
 // for concurrent use.
 type Client struct {
 	cfg     config
-	retry   *retryablehttp.Client
+	http    *http.Client // under the retry layer of each call (retryClient)
 	limiter *limiter
 	common  service
 	fields  fieldCache // field metadata per module (fields.go)
@@ -221,8 +220,10 @@ func WithUserAgent(suffix string) Option {
 	}
 }
 
-// WithLogger sets the logger for retries and failures (default: silent). Tokens and secrets are
-// never logged.
+// WithLogger sets the logger for retries (how long the client waits and why) and failures.
+// Without it a client logs where its [TokenSource] does (its WithTokenLogger, else its
+// OAuthConfig's Logger), else nowhere; given to [NewClientFromRefreshToken], it also reaches the
+// token source and the OAuth calls. Tokens and secrets are never logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {
@@ -338,14 +339,15 @@ func NewClientFromRefreshToken(ctx context.Context, oauth *OAuthConfig, refreshT
 	if cfg.accountsURL != "" {
 		oc.AccountsURLOverride, tok.AccountsServer = cfg.accountsURL, cfg.accountsURL
 	}
-	if oc.Logger == nil {
-		oc.Logger = cfg.logger
+	tsOpts := []TokenSourceOption{WithTokenContext(ctx)}
+	if cfg.logger != nil { // else the OAuthConfig's Logger, if any, reaches the source and the client
+		tsOpts = append(tsOpts, WithTokenLogger(cfg.logger))
 	}
 	store := NewMemoryTokenStore()
 	if _, err := store.SaveToken(ctx, refreshTokenKey, tok, 0); err != nil {
 		return nil, err
 	}
-	ts, err := NewTokenSource(&oc, store, refreshTokenKey, WithTokenContext(ctx), WithTokenLogger(cfg.logger))
+	ts, err := NewTokenSource(&oc, store, refreshTokenKey, tsOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -373,14 +375,19 @@ func newConfig(opts []Option) (config, error) {
 			return config{}, err
 		}
 	}
-	if cfg.logger == nil {
-		cfg.logger = slog.New(slog.DiscardHandler)
-	}
 	return cfg, nil
 }
 
-// newClient builds the client of a complete configuration.
+// newClient builds the client of a complete configuration. Without [WithLogger] it logs where its
+// [TokenSource] does, else nowhere.
 func newClient(cfg config) *Client {
+	if cfg.logger == nil {
+		if ts, ok := cfg.ts.(*TokenSource); ok && ts != nil {
+			cfg.logger = ts.opt.base
+		} else {
+			cfg.logger = slog.New(slog.DiscardHandler)
+		}
+	}
 	cfg.retry = cfg.retry.withDefaults()
 	base := cfg.base
 	if base == nil && cfg.httpClient != nil {
@@ -398,16 +405,7 @@ func newClient(cfg config) *Client {
 		Transport:     &sdkTransport{client: c, base: base},
 		CheckRedirect: sameHostRedirect,
 	}
-	c.retry = &retryablehttp.Client{
-		HTTPClient:   hc,
-		Logger:       nil, // silenced: retries are logged through our slog logger
-		RetryWaitMin: cfg.retry.MinWait,
-		RetryWaitMax: cfg.retry.MaxWait,
-		RetryMax:     cfg.retry.maxRetries(),
-		CheckRetry:   c.checkRetry,
-		Backoff:      c.backoff,
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-	}
+	c.http = hc
 	c.common.client = c
 	c.Records = (*RecordsService)(&c.common)
 	c.Leads = newModuleService[crm.Lead](c.Records, "Leads")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -260,5 +261,32 @@ func TestNewClientFromRefreshTokenRefusesClearly(t *testing.T) {
 	}
 	if oc.AccountsURLOverride != "" || oc.Logger != nil {
 		t.Errorf("the OAuthConfig was modified: %v", oc)
+	}
+}
+
+// A logger given once in the OAuthConfig reaches the token source made with it and the client
+// using that source; a client's or source's own logger wins.
+func TestLoggerGivenOnceInTheOAuthConfig(t *testing.T) {
+	l := slog.New(slog.NewTextHandler(io.Discard, nil))
+	oc := &OAuthConfig{ClientID: "id", ClientSecret: "secret", Logger: l}
+	ts, err := NewTokenSource(oc, NewMemoryTokenStore(), "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewClient(WithTokenSource(ts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts.opt.base != l || c.cfg.logger != l || ts.cfg.Logger != l {
+		t.Error("the OAuthConfig's logger did not reach the token source and the client")
+	}
+	own := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ts, _ = NewTokenSource(&OAuthConfig{ClientID: "id", ClientSecret: "secret"}, NewMemoryTokenStore(), "k", WithTokenLogger(own))
+	c, _ = NewClient(WithTokenSource(ts))
+	if c.cfg.logger != own || ts.cfg.Logger != own {
+		t.Error("the token source's logger did not reach its OAuth calls and the client")
+	}
+	if c, _ := NewClient(WithTokenSource(ts), WithLogger(l)); c.cfg.logger != l {
+		t.Error("WithLogger did not win")
 	}
 }

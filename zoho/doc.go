@@ -45,6 +45,19 @@
 // [ErrReconnectRequired], never a retry loop, and an access token Zoho rejects moments after
 // issuing it is not renewed again until it is older than a floor ([WithMinRefreshInterval]).
 //
+// The SDK calls Zoho's token endpoint itself rather than through golang.org/x/oauth2's
+// Config.Exchange and TokenSource, and uses x/oauth2 for its types only (oauth2.TokenSource, which
+// [WithTokenSource] accepts, and oauth2.Token). x/oauth2 cannot read Zoho's answers: Zoho
+// reports most token errors with HTTP 200 and a body such as {"error":"invalid_code"}, which
+// x/oauth2 takes for a token without an access token; some accounts servers give expires_in in
+// milliseconds (expires_in_sec beside it), which x/oauth2 reads as seconds; and the api_domain
+// that says where the org's API lives would be lost in an oauth2.Token that is stored and loaded
+// again. [Token] keeps it, and [TokenSource] adds what x/oauth2's reuse source lacks: the store's
+// compare-and-swap and lease across processes, and a backoff when Zoho throttles.
+//
+// Where a library fits, it is used: concurrent misses of the field metadata cache
+// ([FieldsService.List]) share one request through golang.org/x/sync/singleflight.
+//
 // # Transport
 //
 // Every call takes a context first. Under [Client.Do] sit, outer to inner: go-retryablehttp with
@@ -108,6 +121,15 @@
 // nor a query string: a call is named by its method and path, and net/http's errors, which name
 // the whole URL, are cut down to scheme, host and path ([RedactURL]), so that searched values such
 // as an email address stay out of logs.
+//
+// # Logging
+//
+// One *slog.Logger given once reaches the client, its token source and the OAuth calls: to
+// [NewClientFromRefreshToken] with [WithLogger], or in [OAuthConfig].Logger, which a
+// [TokenSource] made with that config and a [Client] using that source inherit (each may be
+// given its own: [WithTokenLogger], [WithLogger]). Retries are logged at debug level with how
+// long the client waits and why (wait, wait_reason "Retry-After" or "backoff"), renewals and
+// failures at their level; silent by default.
 //
 // # Accounting
 //

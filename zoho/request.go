@@ -351,7 +351,7 @@ func (c *Client) sendOnce(ctx context.Context, req *Request, prior int) (*Respon
 		rreq.Header.Set("Content-Type", req.contentType)
 		rreq.ContentLength = req.contentLength
 	}
-	hresp, err := c.retry.Do(rreq)
+	hresp, err := c.retryClient(ctx, st).Do(rreq)
 	if err != nil {
 		if hresp != nil { // a refused redirect comes with the redirect answer, its body closed
 			hresp.Body.Close()

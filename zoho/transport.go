@@ -52,6 +52,17 @@ type callState struct {
 	dispatched   atomic.Bool // handed to the base transport at least once: Zoho may have it
 	mu           sync.Mutex
 	token        *oauth2.Token // the token of the latest attempt
+	// retryStatus and retryErr are why the last attempt is retried, noted by the retry decision
+	// for the retry's log line; both run on the calling goroutine.
+	retryStatus int
+	retryErr    error
+}
+
+// noteRetry records why the attempt that just failed is retried.
+func (s *callState) noteRetry(status int, err error) {
+	if s != nil {
+		s.retryStatus, s.retryErr = status, err
+	}
 }
 
 type callStateKey struct{}

@@ -236,3 +236,33 @@ func TestDateRefusesImpossibleDays(t *testing.T) {
 		t.Fatalf("%s %v", out, err)
 	}
 }
+
+// A lookup's encoding built while decoding (to tell whether it is written back as sent) is
+// exactly what MarshalJSON writes.
+func FuzzLookupEncodingBuiltWhileDecoding(f *testing.F) {
+	for _, s := range []string{`{"name":"Patricia Boyle","id":"4150868000000225013"}`, `{"id":"1","email":"p@zylker.example","name":"Ünïcode"}`,
+		`{"id":"","name":"a\"b"}`, `{"id":1,"name":null,"x":[1,{"y":2}]}`, `{"id":"1","id":"2"}`, `{"\u00e9":"é","name":"\u2028"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		buf, err := compactObject(data)
+		if err != nil {
+			return
+		}
+		var l Lookup
+		if _, _, err := l.decodeRaw(buf); err != nil {
+			t.Fatalf("%q: %v", data, err)
+		}
+		built := l.appendJSON(nil)
+		if built == nil {
+			return
+		}
+		want, err := Marshal(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(built, want) {
+			t.Fatalf("%q: built %s, MarshalJSON %s", data, built, want)
+		}
+	})
+}
