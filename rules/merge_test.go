@@ -229,3 +229,43 @@ func TestMergeOverwriteKeepsASplitName(t *testing.T) {
 		t.Fatal("a different name was not written")
 	}
 }
+
+// FuzzMerge: any two records and either policy: no panic; the update, when there is one, names
+// the existing record's id and only fields the incoming record has (First_Name cleared under
+// Overwrite when a one-field name replaces a split one), never an unmerged field.
+func FuzzMerge(f *testing.F) {
+	f.Add([]byte(`{"id":"1","First_Name":"Jane","Last_Name":"Smith","Email":"j@x.example"}`), []byte(`{"Last_Name":"Jane Doe","Phone":"+1 555 0100"}`), true)
+	f.Add([]byte(`{"id":"2","Phone":null,"Owner":{"id":"9"}}`), []byte(`{"Phone":"5550100","Owner":{"id":"8"},"Email":""}`), false)
+	f.Add([]byte(`{}`), []byte(`{"Last_Name":"\u00e9","x":[1,2]}`), true)
+	f.Fuzz(func(t *testing.T, existingJSON, incomingJSON []byte, overwrite bool) {
+		existing, err1 := crm.ParseRecord(existingJSON)
+		incoming, err2 := crm.ParseRecord(incomingJSON)
+		if err1 != nil || err2 != nil {
+			return
+		}
+		policy := FillEmpty
+		if overwrite {
+			policy = Overwrite
+		}
+		update, changed := Merge(policy, existing, incoming)
+		if !changed {
+			if update != nil {
+				t.Fatal("an update without a change")
+			}
+			return
+		}
+		for _, k := range update.Keys() {
+			switch {
+			case k == "id":
+				if update.ID() != existing.ID() {
+					t.Fatalf("update id %q, existing %q", update.ID(), existing.ID())
+				}
+			case k == "First_Name" && update.IsNull("First_Name") && overwrite:
+			case !incoming.Has(k):
+				t.Fatalf("the update writes %q, which the incoming record does not have", k)
+			case unmergedFields[k]:
+				t.Fatalf("the update writes the unmerged field %q", k)
+			}
+		}
+	})
+}

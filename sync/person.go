@@ -439,7 +439,9 @@ func (w *work) vanished(ctx context.Context, module, id string, stepKey StepKey)
 	}
 	st, err := store.GetStep(ctx, stepKey)
 	if err == nil && st.RecordID == id {
-		st.Status, st.RecordID, st.UpdatedAt = StepFailed, "", w.s.cfg.Clock()
+		// Not failed: nothing for an administrator to fix; the visitor is identified again (and
+		// the step reconciled or claimed anew by the next attempt).
+		st.Status, st.RecordID, st.UpdatedAt = StepPending, "", w.s.cfg.Clock()
 		st.Err = &StepError{Class: ClassRetry, Message: "the record is gone from Zoho; the visitor is identified again"}
 		_, err = store.PutStep(ctx, st)
 	}

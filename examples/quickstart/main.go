@@ -136,7 +136,11 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		defer e.srv.Close()
 		fmt.Fprintln(out, "cxzoho quickstart: a fake Zoho CRM v2 runs in this process (no account, no network)")
 	} else {
-		fmt.Fprintln(out, "cxzoho quickstart: using the REAL Zoho org of ZOHO_REFRESH_TOKEN (use a sandbox org)")
+		target := "the REAL Zoho org of ZOHO_REFRESH_TOKEN (use a sandbox org)"
+		if e.oauth.AccountsURLOverride != "" {
+			target = "the Zoho at " + e.oauth.AccountsURLOverride + " (ZOHO_ACCOUNTS_URL, ZOHO_API_URL)"
+		}
+		fmt.Fprintln(out, "cxzoho quickstart: using "+target)
 	}
 
 	// The host's side: a store (its database in production) and its CloudCX data.

@@ -96,7 +96,9 @@ func post(t *testing.T, base, tenant, key, body string) (int, map[string]any) {
 func connectTenant(t *testing.T, base string) {
 	t.Helper()
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(base + "/zoho/connect?tenant=acme")
+	req, _ := http.NewRequest("GET", base+"/zoho/connect?tenant=acme", nil)
+	req.Header.Set("X-CloudCX-Secret", secret)
+	resp, err := noFollow.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

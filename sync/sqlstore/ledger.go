@@ -86,6 +86,7 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.St
 	if limit <= 0 {
 		limit = 100
 	}
+	limit = min(limit, 1000) // limit+1 below must not overflow
 	afterMS, afterKey := int64(-1<<62), ""
 	if cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(cursor)
