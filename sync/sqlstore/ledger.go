@@ -29,7 +29,7 @@ func (s *Store) GetStep(ctx context.Context, k cxsync.StepKey) (*cxsync.Step, er
 	}
 	var doc string
 	var version int64
-	err = s.db.QueryRowContext(ctx, s.q(`SELECT doc, version FROM cx_steps WHERE key_text = ?`), kt).Scan(&doc, &version)
+	err = s.queryRow(ctx, `SELECT doc, version FROM cx_steps WHERE key_text = ?`, []any{kt}, &doc, &version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlstore: step: %w", cxsync.ErrNotFound)
 	}
@@ -131,8 +131,8 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.St
 // GetPerson implements sync.PersonMap.
 func (s *Store) GetPerson(ctx context.Context, k cxsync.PersonKey) (*cxsync.PersonLink, error) {
 	var doc string
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT doc FROM cx_persons WHERE tenant_id = ? AND org_id = ? AND module = ? AND identity = ?`),
-		k.TenantID, k.OrgID, k.Module, k.Identity).Scan(&doc)
+	err := s.queryRow(ctx, `SELECT doc FROM cx_persons WHERE tenant_id = ? AND org_id = ? AND module = ? AND identity = ?`,
+		[]any{k.TenantID, k.OrgID, k.Module, k.Identity}, &doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlstore: person: %w", cxsync.ErrNotFound)
 	}

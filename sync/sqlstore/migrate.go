@@ -93,7 +93,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 
 // migrateOne applies version v unless it is applied already.
 func (s *Store) migrateOne(ctx context.Context, conn *sql.Conn, v int) (applied bool, err error) {
-	begin := "BEGIN"
+	// READ COMMITTED whatever the session's default: a migrator that waited for the advisory lock
+	// must see what the one before it committed (under REPEATABLE READ or SERIALIZABLE its
+	// snapshot would predate the wait, and it would apply the same version again).
+	begin := "BEGIN ISOLATION LEVEL READ COMMITTED"
 	if s.dialect == SQLite {
 		begin = "BEGIN IMMEDIATE"
 	}
