@@ -10,13 +10,21 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	cxsync "github.com/cloudcx/cxzoho/sync"
 )
 
 // keyText is a step key's primary key: every field, in order, so steps differing in any field
-// differ here, and the text sorts by tenant first.
+// differ here, and the text sorts by tenant first. Keys are UTF-8 (sync.Store's convention); one
+// that is not is refused, because JSON would turn each invalid byte into U+FFFD and so make keys
+// that differ only there one step.
 func keyText(k cxsync.StepKey) (string, error) {
+	for _, f := range []string{k.TenantID, k.OrgID, string(k.Section), k.SourceID, string(k.Kind), k.Name} {
+		if !utf8.ValidString(f) {
+			return "", errors.New("a field of the step key is not valid UTF-8")
+		}
+	}
 	b, err := json.Marshal([]any{k.TenantID, k.OrgID, k.Section, k.SourceID, k.Kind, k.Name, k.Seq})
 	return string(b), err
 }
@@ -80,12 +88,17 @@ func (s *Store) PutStep(ctx context.Context, st *cxsync.Step) (int64, error) {
 	return st.Version + 1, nil
 }
 
+// maxListLimit is the most steps ListSteps returns at once, whatever limit asks.
+const maxListLimit = 1000
+
 // ListSteps implements sync.Ledger. The cursor is the position of the last step returned
-// (UpdatedAt and key), so steps changed meanwhile neither repeat nor hide the others.
+// (UpdatedAt and key), so steps changed meanwhile neither repeat nor hide the others. A page
+// holds at most 1,000 steps; ask for the next one with the cursor.
 func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.StepStatus, cursor string, limit int) ([]*cxsync.Step, string, error) {
 	if limit <= 0 {
 		limit = 100
 	}
+	limit = min(limit, maxListLimit)
 	afterMS, afterKey := int64(-1<<62), ""
 	if cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(cursor)
@@ -179,7 +192,7 @@ func (s *Store) AcquireLock(ctx context.Context, key, owner string, ttl time.Dur
 	grant := randomToken()
 	n, err := s.exec(ctx, `INSERT INTO cx_locks (key, owner, grant_id, until_ms) VALUES (?, ?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, grant_id = excluded.grant_id, until_ms = excluded.until_ms
-		WHERE cx_locks.owner = excluded.owner OR cx_locks.until_ms <= ?`, key, owner, grant, ms(now.Add(ttl)), ms(now))
+		WHERE cx_locks.owner = excluded.owner OR cx_locks.until_ms <= ?`, key, owner, grant, msCeil(now.Add(ttl)), ms(now))
 	if err != nil {
 		return nil, wrap("acquire lock", err)
 	}

@@ -26,8 +26,9 @@
 // Tokens are stored as given (their JSON): encrypting them at rest is the host's choice, for
 // example by wrapping the store.
 //
-// Times are stored as Unix milliseconds; lease and lock times compare the clocks of the
-// processes (Option WithClock, time.Now by default), so keep replicas' clocks in sync (NTP).
+// Times are stored as Unix milliseconds (the ends of leases and locks rounded up, so that they
+// never end early); lease and lock times compare the clocks of the processes (Option WithClock,
+// time.Now by default), so keep replicas' clocks in sync (NTP).
 package sqlstore
 
 import (
@@ -180,6 +181,17 @@ func ms(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixMilli()
+}
+
+// msCeil is t in Unix milliseconds rounded up, for the end of a lease: compared with the
+// rounded-down now (ms), a lease is never taken to have ended before it did (at worst it lasts
+// up to a millisecond longer).
+func msCeil(t time.Time) int64 {
+	m := ms(t)
+	if !t.IsZero() && t.After(time.UnixMilli(m)) {
+		m++
+	}
+	return m
 }
 
 func randomToken() string {

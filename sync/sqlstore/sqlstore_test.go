@@ -83,9 +83,9 @@ func openPostgresSchema(t testing.TB, dsn, schema string) *sql.DB {
 	return db
 }
 
-func migrated(t testing.TB, db *sql.DB, d sqlstore.Dialect) *sqlstore.Store {
+func migrated(t testing.TB, db *sql.DB, d sqlstore.Dialect, opts ...sqlstore.Option) *sqlstore.Store {
 	t.Helper()
-	s, err := sqlstore.New(db, d)
+	s, err := sqlstore.New(db, d, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func (s *Store) AcquireTokenLease(ctx context.Context, key string, ttl time.Dura
 	owner, now := randomToken(), s.now()
 	n, err := s.exec(ctx, `INSERT INTO cx_token_leases (key, owner, until_ms) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, until_ms = excluded.until_ms
-		WHERE cx_token_leases.until_ms <= ?`, key, owner, ms(now.Add(ttl)), ms(now))
+		WHERE cx_token_leases.until_ms <= ?`, key, owner, msCeil(now.Add(ttl)), ms(now))
 	if err != nil {
 		return nil, wrap("acquire token lease", err)
 	}
