@@ -23,6 +23,15 @@
 //
 //	sql.Open("sqlite", "file:cx.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
 //
+// An in-memory SQLite database (":memory:") is a separate, empty database on each connection of
+// the pool, so the tables Migrate made are missing on the others: give such a pool one
+// connection (db.SetMaxOpenConns(1)), or use a file (a temporary one in tests).
+//
+// Keys (tenant ids, lock keys, identities…) are kept as given. PostgreSQL's TEXT cannot hold
+// U+0000, so there a key containing it is refused with the server's error; and PostgreSQL indexes
+// a key of at most about 2,700 bytes (sync.Store's keys are at most 255 bytes, which fit, even
+// the seven fields of a step's key together).
+//
 // Tokens are stored as given (their JSON): encrypting them at rest is the host's choice, for
 // example by wrapping the store.
 //
