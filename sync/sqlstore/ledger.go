@@ -129,7 +129,7 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.St
 		}
 		if len(out) == limit {
 			next := base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(lastMS, 10) + "\x00" + lastKey))
-			return out, next, rows.Err()
+			return out, next, wrap2("list steps", rows.Err())
 		}
 		st, err := decodeStep(doc, version)
 		if err != nil {

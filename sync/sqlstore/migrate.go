@@ -8,7 +8,9 @@ import (
 )
 
 // migrations are the schema's versions, in order; each is applied once, in one transaction.
-// Never change one that was released: add the next. "BLOB" becomes BYTEA on PostgreSQL.
+// Never change one that was released: add the next. "BLOB" becomes BYTEA on PostgreSQL (every
+// occurrence of the word), and a version is split into statements at each ';', so keep
+// semicolons out of string literals and function bodies.
 var migrations = []string{
 	1: `
 CREATE TABLE cx_tokens (
