@@ -27,7 +27,9 @@
 //     sync/riverjob runs Handle from River jobs: a durable, retried, de-duplicated queue of
 //     webhook events on the host's database.
 //   - examples: quickstart (the whole mission on a fake Zoho, or a real one from ZOHO_*
-//     variables) and fakezoho (the fake Zoho standalone).
+//     variables), webhook (an HTTP service: CloudCX webhooks queued in River, worked by the
+//     Syncer, on SQLite or PostgreSQL), backfill (past events from a JSON Lines file, resumable)
+//     and fakezoho (the fake Zoho standalone, for hosts' own tests).
 //
 // # The two-minute path
 //

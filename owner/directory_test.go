@@ -79,7 +79,7 @@ func newClient(t *testing.T, h http.Handler) *zoho.Client {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	c, err := zoho.NewClient(
-		zoho.WithBaseURL(srv.URL),
+		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}),
 		zoho.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "1000.test"})),
 		zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1}),
 	)

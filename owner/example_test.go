@@ -31,7 +31,7 @@ func ExampleResolver_Resolve() {
 	}
 	client, err := zoho.NewClient(
 		zoho.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})),
-		zoho.WithBaseURL(srv.URL()),
+		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}),
 	)
 	if err != nil {
 		fmt.Println(err)

@@ -50,7 +50,7 @@ func newFake(t *testing.T, opts ...zohotest.Option) *fake {
 	}
 	token := org.IssueAccessToken()
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})
-	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()))
+	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestFakeZohoInvalidation(t *testing.T) {
 	insert := func(ownerID string) zoho.RecordResult {
 		t.Helper()
 		lead := &crm.Lead{LastName: crm.Some("Visitor"), Company: crm.Some("Unknown"), Owner: crm.Some(crm.Lookup{ID: ownerID})}
-		results, _, err := f.client.Records.Leads().Insert(t.Context(), []*crm.Lead{lead}, nil)
+		results, _, err := f.client.Leads.Insert(t.Context(), []*crm.Lead{lead}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +253,7 @@ func TestFakeZohoInvalidation(t *testing.T) {
 	if n := f.usersCalls(zoho.ActiveUsers); n != 2 {
 		t.Fatalf("listings = %d, want 2 (the forgotten user let the next miss list at once)", n)
 	}
-	if got := insert(res.UserID); !got.OK() {
+	if got := insert(res.UserID); got.Err != nil {
 		t.Fatalf("insert with the fallback owner: %v", got)
 	}
 
@@ -279,7 +279,7 @@ func TestFakeZohoTenants(t *testing.T) {
 	}
 	otherClient, err := zoho.NewClient(
 		zoho.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: other.IssueAccessToken()})),
-		zoho.WithBaseURL(f.srv.URL()))
+		zoho.WithEndpoints(zoho.Endpoints{API: f.srv.URL()}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func zohoLike(records []*crm.Record, s Search) []*crm.Record {
 			}
 			return false
 		}
-		v := r.String(c.Field)
+		v := r.Text(c.Field)
 		if isEmail(c.Field) || isPhone(c.Field) {
 			return v != "" && strings.EqualFold(v, c.Value)
 		}
@@ -45,7 +45,7 @@ func zohoLike(records []*crm.Record, s Search) []*crm.Record {
 		switch s.Kind {
 		case SearchEmail:
 			for _, f := range []string{"Email", "Secondary_Email"} {
-				if strings.EqualFold(r.String(f), s.Value) {
+				if strings.EqualFold(r.Text(f), s.Value) {
 					out = append(out, r)
 					break
 				}

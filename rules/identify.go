@@ -386,7 +386,7 @@ func checkHolds(c Check, r *crm.Record) bool {
 
 // recordText returns a field as text; a lookup (Account_Name on a Contact) gives its name.
 func recordText(r *crm.Record, field string) string {
-	if s := r.String(field); s != "" {
+	if s := r.Text(field); s != "" {
 		return s
 	}
 	if l, ok := r.Lookup(field); ok {

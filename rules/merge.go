@@ -64,7 +64,7 @@ func Merge(policy UpdatePolicy, existing, incoming *crm.Record) (*crm.Record, bo
 		// A one-field name written over a name Zoho stores split: the old First_Name would be
 		// shown before it ("Jane" + "Jane Doe"), so it is cleared, and the record reads as the
 		// name CloudCX holds.
-		if policy == Overwrite && k == "Last_Name" && !incoming.Has("First_Name") && strings.TrimSpace(existing.String("First_Name")) != "" {
+		if policy == Overwrite && k == "Last_Name" && !incoming.Has("First_Name") && strings.TrimSpace(existing.Text("First_Name")) != "" {
 			update.Clear("First_Name")
 		}
 	}
@@ -90,7 +90,7 @@ func sameName(existing *crm.Record, in json.RawMessage) bool {
 	if name == "" {
 		return false
 	}
-	for _, whole := range []string{existing.String("Full_Name"), existing.String("First_Name") + " " + existing.String("Last_Name")} {
+	for _, whole := range []string{existing.Text("Full_Name"), existing.Text("First_Name") + " " + existing.Text("Last_Name")} {
 		if strings.EqualFold(normText(whole), name) {
 			return true
 		}

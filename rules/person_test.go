@@ -236,7 +236,7 @@ func TestPersonLengthsAndHostileText(t *testing.T) {
 		t.Fatal(err)
 	}
 	for field, max := range map[string]int{"Last_Name": LenLastName, "Phone": LenPhone, "Company": 50} {
-		s := p.Record.String(field)
+		s := p.Record.Text(field)
 		if n := crm.UTF16Len(s); n > max || n == 0 {
 			t.Errorf("%s has %d units (max %d): %q", field, n, max, s)
 		}
@@ -244,7 +244,7 @@ func TestPersonLengthsAndHostileText(t *testing.T) {
 			t.Errorf("%s not clean: %q", field, s)
 		}
 	}
-	if got := p.Record.String("Last_Name"); !strings.HasPrefix(got, "Jane Doe evil é") {
+	if got := p.Record.Text("Last_Name"); !strings.HasPrefix(got, "Jane Doe evil é") {
 		t.Errorf("Last_Name = %q", got)
 	}
 	if len(p.Notes) != 3 {
@@ -253,7 +253,7 @@ func TestPersonLengthsAndHostileText(t *testing.T) {
 	// The org's metadata may allow more than Zoho's defaults.
 	p, _ = PersonFields(PersonInput{Settings: DefaultSettings(), Module: ModuleLeads, Visitor: cloudcx.Visitor{Company: strings.Repeat("x", 150)},
 		Fields: crm.NewFieldSet(ModuleLeads, []crm.Field{{APIName: "Company", Length: 200}})})
-	if n := len(p.Record.String("Company")); n != 150 {
+	if n := len(p.Record.Text("Company")); n != 150 {
 		t.Errorf("Company cut to %d with a 200 limit", n)
 	}
 }
@@ -322,7 +322,7 @@ func TestPersonInvisibleNameGetsTheFallback(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := p.Record.String("Last_Name"); got != "Visitor v-9" {
+		if got := p.Record.Text("Last_Name"); got != "Visitor v-9" {
 			t.Errorf("name %+q: Last_Name %+q, want the fallback", name, got)
 		}
 	}

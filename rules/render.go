@@ -446,8 +446,9 @@ func planAttachments(i cloudcx.Interaction, outcomes []AttachmentOutcome) []Plan
 		}
 	}
 	var plan []PlannedAttachment
+	used := map[string]bool{}
 	for _, a := range i.AllAttachments() {
-		p := PlannedAttachment{Attachment: a, FileName: attachmentFileName(a), Size: max(a.Size, 0)}
+		p := PlannedAttachment{Attachment: a, FileName: uniqueFileName(attachmentFileName(a), used), Size: max(a.Size, 0)}
 		o, ok := byKey[a.Key()]
 		switch {
 		case a.Unavailable:
@@ -479,6 +480,28 @@ func planAttachments(i cloudcx.Interaction, outcomes []AttachmentOutcome) []Plan
 		plan = append(plan, p)
 	}
 	return plan
+}
+
+// uniqueFileName returns name, or "name (2).ext", "name (3).ext"… when an earlier file of the
+// chat has it: each planned name is unique within a chat, so two pasted "image.png" are two
+// uploads, and an upload whose answer was lost is found again by its name.
+func uniqueFileName(name string, used map[string]bool) string {
+	key := strings.ToLower(name)
+	if !used[key] {
+		used[key] = true
+		return name
+	}
+	ext := ""
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		name, ext = name[:i], name[i:]
+	}
+	for n := 2; ; n++ {
+		cand := fmt.Sprintf("%s (%d)%s", name, n, ext)
+		if k := strings.ToLower(cand); !used[k] {
+			used[k] = true
+			return cand
+		}
+	}
 }
 
 // refusedType reports a file Zoho refuses by its name: .exe, the one type Zoho CRM v2 documents,

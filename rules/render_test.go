@@ -222,7 +222,7 @@ func checkLimits(t testing.TB, r *Rendered, key SourceKey) {
 	if strings.Count(r.Subject, "[cx:") != 1 {
 		t.Errorf("subject has more than one marker: %q", r.Subject)
 	}
-	if r.Record.String("Subject") != r.Subject || r.Record.String("Description") != r.Description {
+	if r.Record.Text("Subject") != r.Subject || r.Record.Text("Description") != r.Description {
 		t.Error("record and result differ")
 	}
 	for _, c := range r.Description {
@@ -542,7 +542,7 @@ func TestCaseOrigin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := r.Record.String("Case_Origin"); got != tc.want {
+		if got := r.Record.Text("Case_Origin"); got != tc.want {
 			t.Errorf("%s %s: Case_Origin %q, want %q", tc.i.Section(), tc.i.Base().Channel, got, tc.want)
 		}
 	}
@@ -574,8 +574,8 @@ func TestPicklistFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Record.String("Status") != "New" || r.Record.String("Case_Origin") != "Live Chat" {
-		t.Errorf("Status %q Case_Origin %q", r.Record.String("Status"), r.Record.String("Case_Origin"))
+	if r.Record.Text("Status") != "New" || r.Record.Text("Case_Origin") != "Live Chat" {
+		t.Errorf("Status %q Case_Origin %q", r.Record.Text("Status"), r.Record.Text("Case_Origin"))
 	}
 	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], `Status: "Open" is not a value of the org's picklist; used "New"`) {
 		t.Errorf("notes %q", r.Notes)
@@ -583,14 +583,14 @@ func TestPicklistFallback(t *testing.T) {
 	// Neither the setting nor the default is allowed: the first value, noted.
 	r, _ = RenderCase(RenderInput{Interaction: shortChat(), Settings: s, Fields: picklists(ModuleCases, map[string][]string{
 		"Status": {"Nouveau", "Fermé"}, "Case_Origin": {"Live Chat"}})})
-	if r.Record.String("Status") != "Nouveau" || len(r.Notes) != 1 {
-		t.Errorf("Status %q notes %q", r.Record.String("Status"), r.Notes)
+	if r.Record.Text("Status") != "Nouveau" || len(r.Notes) != 1 {
+		t.Errorf("Status %q notes %q", r.Record.Text("Status"), r.Notes)
 	}
 	// Task status likewise.
 	s.Task.Status = "Done"
 	r, _ = RenderTask(RenderInput{Interaction: shortChat(), Settings: s, Fields: picklists(ModuleTasks, map[string][]string{"Status": {"Not Started", "Completed"}})})
-	if r.Record.String("Status") != "Completed" || len(r.Notes) != 1 {
-		t.Errorf("task Status %q notes %q", r.Record.String("Status"), r.Notes)
+	if r.Record.Text("Status") != "Completed" || len(r.Notes) != 1 {
+		t.Errorf("task Status %q notes %q", r.Record.Text("Status"), r.Notes)
 	}
 }
 
@@ -768,7 +768,7 @@ func TestRenderDueDateFallbacks(t *testing.T) {
 	c := shortChat()
 	c.EndedAt = time.Time{}
 	r, _ := RenderTask(RenderInput{Interaction: c, Settings: parisSettings(), Location: paris})
-	if got := r.Record.String("Due_Date"); got != "2024-05-01" { // the last message, 23:45:45 in Paris
+	if got := r.Record.Text("Due_Date"); got != "2024-05-01" { // the last message, 23:45:45 in Paris
 		t.Errorf("Due_Date %q", got)
 	}
 	c.Messages = nil
@@ -845,7 +845,7 @@ func TestTypedNilInteraction(t *testing.T) {
 		s := DefaultSettings()
 		s.ExtraMappings = []ExtraMapping{{Module: ModuleLeads, CloudCXField: "custom:x", ZohoField: "X"}}
 		p, err := PersonFields(PersonInput{Settings: s, Module: ModuleLeads, Visitor: cloudcx.Visitor{ID: "v-1"}, TenantID: "acme", Interaction: i})
-		if err != nil || p.Record.String("Last_Name") != "Visitor v-1" {
+		if err != nil || p.Record.Text("Last_Name") != "Visitor v-1" {
 			t.Errorf("%T: PersonFields = %v, %v", i, p.Record, err)
 		}
 	}

@@ -46,7 +46,7 @@ func TestReview12BlankLetterNamesGetTheFallback(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := p.Record.String("Last_Name"); got != "Visitor v-9" {
+		if got := p.Record.Text("Last_Name"); got != "Visitor v-9" {
 			t.Errorf("name %+q: Last_Name %+q, want the fallback", name, got)
 		}
 	}
@@ -67,12 +67,12 @@ func TestReview12OverwriteNeverGarblesASplitName(t *testing.T) {
 	if !changed {
 		return // leaving the split name alone is acceptable
 	}
-	first, last := existing.String("First_Name"), existing.String("Last_Name")
+	first, last := existing.Text("First_Name"), existing.Text("Last_Name")
 	if update.Has("First_Name") {
-		first = update.String("First_Name")
+		first = update.Text("First_Name")
 	}
 	if update.Has("Last_Name") {
-		last = update.String("Last_Name")
+		last = update.Text("Last_Name")
 	}
 	if shown := strings.TrimSpace(first + " " + last); shown != "Jane Doe" {
 		raw, _ := update.MarshalJSON()

@@ -138,7 +138,7 @@ func TestBadInput(t *testing.T) {
 				OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
 					return &zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), AccountsURLOverride: h.srv.URL()}, nil
 				},
-				ClientOptions: []zoho.Option{zoho.WithAllowedHosts(h.srv.Host()), zoho.WithTransport(rt), zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1})}})
+				ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: h.srv.URL()}), zoho.WithTransport(rt), zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1})}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -153,10 +153,14 @@ func (s *Syncer) CompleteConnect(ctx context.Context, query url.Values) (*Connec
 	cb, err := zoho.ParseOAuthCallback(query)
 	if err != nil {
 		var te *zoho.TokenError
-		if errors.As(err, &te) && te.Op == "authorize" {
+		var he *zoho.HostError
+		switch {
+		case errors.As(err, &te) && te.Op == "authorize":
 			return fail(ConnectAccessDenied, err)
+		case errors.As(err, &he) || strings.Contains(err.Error(), "location") || strings.Contains(err.Error(), "accounts-server"):
+			return fail(ConnectWrongDataCenter, err)
 		}
-		return fail(ConnectWrongDataCenter, err)
+		return fail(ConnectFailed, err) // a callback without a code, say: start again
 	}
 	oc, err := s.cfg.OAuthClient(ctx, st.Client)
 	if err != nil {

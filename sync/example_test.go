@@ -43,7 +43,7 @@ func ExampleSyncer_Handle() {
 		},
 		Loader:        host,
 		Attachments:   host,
-		ClientOptions: []zoho.Option{zoho.WithAllowedHosts(srv.Host())},
+		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()})},
 	})
 	if err != nil {
 		panic(err)
@@ -87,7 +87,7 @@ func exampleSyncer(srv *zohotest.Server, host *cloudcx.MemoryHost) *cxsync.Synce
 		},
 		Loader:        host,
 		Attachments:   host,
-		ClientOptions: []zoho.Option{zoho.WithAllowedHosts(srv.Host())},
+		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()})},
 	})
 	if err != nil {
 		panic(err)

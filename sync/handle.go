@@ -82,6 +82,8 @@ type work struct {
 	seq int
 	// another: find the next free repeat of the chat's Case or Task instead of its own.
 	another bool
+	// manual: an Agent Console call (it may update a written record whatever the event kind).
+	manual bool
 	// fieldOverrides are an agent's values (Zoho field → value) for the person (personOverrides)
 	// or the Case/Task (recordOverrides) of a manual call; nil otherwise.
 	personOverrides, recordOverrides map[string]string
@@ -144,6 +146,9 @@ func (s *Syncer) handle(ctx context.Context, ev cloudcx.Event, res *Result) erro
 	if w.in, err = s.interaction(ctx, ev); err != nil {
 		return err
 	}
+	if b := w.in.Base(); b == nil || b.TenantID != ev.TenantID {
+		return &Error{Class: ClassPermanent, Tenant: ev.TenantID, Err: errors.New("sync: the chat or conversation belongs to another tenant")}
+	}
 	if ev.Kind == cloudcx.EventChatWrappedUp && ev.WrapUp != nil && w.in.Base().WrapUp == nil {
 		w.in.Base().WrapUp = ev.WrapUp
 	}
@@ -186,10 +191,25 @@ func (s *Syncer) begin(ctx context.Context, tenant string, section cloudcx.Secti
 			return nil, false, &Error{Class: ClassTenantPaused, Tenant: tenant, RetryAfter: after,
 				Err: fmt.Errorf("%w: %s", ErrTenantPaused, h.PauseReason)}
 		}
+		// The pause is over (credits renewed): work goes on, and Status says so.
+		c := *conn
+		c.Health.Paused, c.Health.PauseReason, c.Health.PausedUntil = false, "", time.Time{}
+		if v, err := s.cfg.Store.PutConnection(ctx, &c); err == nil {
+			c.Version = v
+			conn = &c
+		}
 	}
 	set, loc, err := s.Settings(ctx, tenant)
 	if err != nil {
-		return nil, false, &Error{Class: ClassPermanent, Tenant: tenant, Err: err}
+		// Settings that do not parse or validate are the administrator's to fix; a store that
+		// failed to answer (a timeout, a shutdown) is not: the event is delivered again.
+		var ve *rules.ValidationError
+		var vr *rules.VersionError
+		class := ClassRetry
+		if errors.As(err, &ve) || errors.As(err, &vr) || errors.Is(err, errBadSettings) {
+			class = ClassPermanent
+		}
+		return nil, false, &Error{Class: class, Tenant: tenant, Err: err}
 	}
 	if section != "" && set.Action(section) == rules.Off {
 		res.Skipped = fmt.Sprintf("section %s is off", section)

@@ -65,7 +65,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		},
 		Loader:        h.host,
 		Attachments:   h.host,
-		ClientOptions: []zoho.Option{zoho.WithAllowedHosts(srv.Host()), zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1})},
+		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}), zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1})},
 		LockWait:      20 * time.Second,
 	}
 	s, err := cxsync.New(cfg)
@@ -193,7 +193,7 @@ func (h *harness) deleteRecord(module, id string) error {
 	if err != nil {
 		return err
 	}
-	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithAllowedHosts(h.srv.Host()))
+	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: h.srv.URL()}))
 	if err != nil {
 		return err
 	}

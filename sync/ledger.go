@@ -97,7 +97,7 @@ func (w *work) reconcilePerson(ctx context.Context, module string, st *Step, wri
 	found := ""
 	err := w.recentRecords(ctx, module, st.UpdatedAt.Add(-reconcileWindow), func(r *crm.Record) bool {
 		for _, k := range textKeys {
-			if r.String(k) != written.String(k) {
+			if r.Text(k) != written.Text(k) {
 				return false
 			}
 		}
@@ -111,7 +111,7 @@ func (w *work) reconcilePerson(ctx context.Context, module string, st *Step, wri
 func (w *work) reconcileRecord(ctx context.Context, module string, st *Step, key rules.SourceKey) (string, error) {
 	found := ""
 	err := w.recentRecords(ctx, module, st.UpdatedAt.Add(-reconcileWindow), func(r *crm.Record) bool {
-		if rules.HasMarker(r.String("Subject"), key) {
+		if rules.HasMarker(r.Text("Subject"), key) {
 			found = r.ID()
 			return true
 		}

@@ -117,9 +117,17 @@ func (s *Syncer) Lookup(ctx context.Context, tenantID string, section cloudcx.Se
 		return &Match{Module: module, ID: r.ID(), Record: r, URL: w.conn.DataCenter.RecordURL(w.conn.OrgID, module, r.ID()),
 			Fields: w.displayFields(ctx, module, r)}
 	}
-	p, _, err := w.identify(ctx, module)
+	// What sync already linked to this visitor first (Zoho's search lags behind a person created
+	// when the chat started, and a visitor without email or phone is found by no rule), then the
+	// identification rules.
+	p, err := w.knownPerson(ctx, module)
 	if err != nil {
 		return nil, err
+	}
+	if p == nil {
+		if p, _, err = w.identify(ctx, module); err != nil {
+			return nil, err
+		}
 	}
 	if p != nil {
 		out.Person = match(module, p)
@@ -132,6 +140,27 @@ func (s *Syncer) Lookup(ctx context.Context, tenantID string, section cloudcx.Se
 		out.Account = match(rules.ModuleAccounts, a)
 	}
 	return out, nil
+}
+
+// knownPerson returns the record the person map links to the visitor in module, read from Zoho,
+// or nil when none is linked or it is gone.
+func (w *work) knownPerson(ctx context.Context, module string) (*crm.Record, error) {
+	_, keys, _ := w.personKeys()
+	for _, k := range mapKeys(keys, w.set.Identification.For(module)) {
+		l, err := w.s.cfg.Store.GetPerson(ctx, PersonKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Module: module, Identity: k})
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		r, _, err := w.client.Records.Get(ctx, module, l.RecordID)
+		if errors.Is(err, zoho.ErrNotFound) {
+			return nil, nil
+		}
+		return r, err
+	}
+	return nil, nil
 }
 
 // displayFields returns the record's display fields for the Agent Console. Labels come from the
@@ -147,7 +176,7 @@ func (w *work) displayFields(ctx context.Context, module string, r *crm.Record) 
 	}
 	var out []DisplayField
 	for _, name := range names {
-		v := r.String(name)
+		v := r.Text(name)
 		if v == "" {
 			continue
 		}
@@ -278,6 +307,11 @@ func (s *Syncer) doManual(ctx context.Context, ev cloudcx.Event, m Manual, actio
 	if w.in, err = s.interaction(ctx, ev); err != nil {
 		return err
 	}
+	if b := w.in.Base(); b == nil || b.TenantID != ev.TenantID {
+		// A chat of another tenant must never reach this tenant's Zoho org.
+		return &Error{Class: ClassPermanent, Tenant: ev.TenantID, Err: errors.New("sync: the chat or conversation belongs to another tenant")}
+	}
+	w.manual = true
 	// The agent's choice decides the modules, whatever the section's automatic action.
 	switch w.in.Section() {
 	case cloudcx.SectionInbox:
@@ -324,13 +358,32 @@ func (s *Syncer) RetryFailed(ctx context.Context, key StepKey) (*Result, error) 
 	if key.Kind == StepPerson {
 		return &Result{Tenant: key.TenantID, Skipped: "the person is created again with the visitor's next event"}, nil
 	}
-	if key.Kind == StepRecord && key.Seq > 0 {
-		// A deliberate repeat: the next "another" call completes the pending repeat.
-		m := Manual{TenantID: key.TenantID, ChatID: key.SourceID, Another: true}
-		if key.Section == cloudcx.SectionInbox {
-			m = Manual{TenantID: key.TenantID, ConversationID: key.SourceID, Another: true}
+	res, err := s.retryRecord(ctx, key, st)
+	if err != nil && ClassOf(err) != ClassPermanent {
+		// Interrupted (a temporary failure, a paused tenant): the step goes back on the failed
+		// list, so it is retried again rather than left pending with no event to come.
+		if cur, gerr := s.cfg.Store.GetStep(ctx, key); gerr == nil && cur.Status == StepPending {
+			cur.Status, cur.Err, cur.UpdatedAt = StepFailed, stepError(err), s.cfg.Clock()
+			_, _ = s.cfg.Store.PutStep(ctx, cur)
 		}
-		if st.Module == rules.ModuleTasks {
+	}
+	return res, err
+}
+
+// retryRecord writes a record step's chat again: through the Agent Console's path for a
+// deliberate repeat or a tenant in manual mode (Handle sends nothing in manual mode), else as the
+// chat's end or the conversation's resolve.
+func (s *Syncer) retryRecord(ctx context.Context, key StepKey, st *Step) (*Result, error) {
+	set, _, err := s.Settings(ctx, key.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	if key.Seq > 0 || set.Mode == rules.Manual {
+		m := Manual{TenantID: key.TenantID, ChatID: key.SourceID, Another: key.Seq > 0}
+		if key.Section == cloudcx.SectionInbox {
+			m = Manual{TenantID: key.TenantID, ConversationID: key.SourceID, Another: key.Seq > 0}
+		}
+		if st.Module == rules.ModuleTasks || st.Module == "" && set.Action(key.Section) == rules.Sales {
 			return s.CreateTask(ctx, m)
 		}
 		return s.CreateCase(ctx, m)

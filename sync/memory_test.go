@@ -33,7 +33,7 @@ func TestSyncerMemoryIsBoundedByTenants(t *testing.T) {
 		return &zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), AccountsURLOverride: h.srv.URL()}, nil
 	}
 	s, err := cxsync.New(cxsync.Config{Store: h.store, OAuthClient: oauth, Loader: h.host, Attachments: h.host,
-		ClientOptions: []zoho.Option{zoho.WithAllowedHosts(h.srv.Host())}, MaxClients: maxClients})
+		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: h.srv.URL()})}, MaxClients: maxClients})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -127,11 +127,11 @@ func (w *work) search(ctx context.Context, module string, q crm.SearchQuery) ([]
 	)
 	switch {
 	case q.Email != "":
-		recs, _, err = w.client.Records.SearchEmail(ctx, module, q.Email, nil)
+		recs, _, err = w.client.Records.Search(ctx, module, crm.SearchQuery{Email: q.Email}, nil)
 	case q.Phone != "":
-		recs, _, err = w.client.Records.SearchPhone(ctx, module, q.Phone, nil)
+		recs, _, err = w.client.Records.Search(ctx, module, crm.SearchQuery{Phone: q.Phone}, nil)
 	default:
-		recs, _, err = w.client.Records.Search(ctx, module, q.Criteria, nil)
+		recs, _, err = w.client.Records.Search(ctx, module, crm.SearchQuery{Criteria: q.Criteria}, nil)
 	}
 	return recs, err
 }
@@ -439,7 +439,9 @@ func (w *work) vanished(ctx context.Context, module, id string, stepKey StepKey)
 	}
 	st, err := store.GetStep(ctx, stepKey)
 	if err == nil && st.RecordID == id {
-		st.Status, st.RecordID, st.UpdatedAt = StepFailed, "", w.s.cfg.Clock()
+		// Not failed: nothing for an administrator to fix; the visitor is identified again (and
+		// the step reconciled or claimed anew by the next attempt).
+		st.Status, st.RecordID, st.UpdatedAt = StepPending, "", w.s.cfg.Clock()
 		st.Err = &StepError{Class: ClassRetry, Message: "the record is gone from Zoho; the visitor is identified again"}
 		_, err = store.PutStep(ctx, st)
 	}

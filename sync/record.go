@@ -75,6 +75,26 @@ func (w *work) render(ctx context.Context, pl *PersonLink, atts []rules.Attachme
 	return r, nil
 }
 
+// updates reports whether the event may change a Case or Task already written: a wrap-up, a
+// (re-)resolved or closed conversation, or an agent's manual call.
+func (w *work) updates() bool {
+	switch w.res.Kind {
+	case cloudcx.EventChatEnded, cloudcx.EventOfflineMessage, cloudcx.EventChatStarted, cloudcx.EventConversationStarted:
+		return w.manual
+	}
+	return true
+}
+
+// recordModule is the module of the chat's record under the settings in force (Tasks for Sales,
+// else Cases): a chat may have a Case (automatic Support) and a Task (an agent's CreateTask), each
+// its own ledger step, named by its module.
+func (w *work) recordModule() string {
+	if w.set.Action(w.in.Section()) == rules.Sales {
+		return rules.ModuleTasks
+	}
+	return rules.ModuleCases
+}
+
 // maxRepeats bounds the deliberate repeats of one chat's Case or Task.
 const maxRepeats = 1000
 
@@ -82,7 +102,7 @@ const maxRepeats = 1000
 // pending (an earlier call was interrupted: it is completed, not repeated).
 func (w *work) nextRepeat(ctx context.Context, src rules.SourceKey) (int, error) {
 	for seq := 1; seq <= maxRepeats; seq++ {
-		st, err := w.s.cfg.Store.GetStep(ctx, StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: src.Section, SourceID: src.ID, Kind: StepRecord, Seq: seq})
+		st, err := w.s.cfg.Store.GetStep(ctx, StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: src.Section, SourceID: src.ID, Kind: StepRecord, Name: w.recordModule(), Seq: seq})
 		if errors.Is(err, ErrNotFound) || err == nil && st.Status == StepPending {
 			return seq, nil
 		}
@@ -115,7 +135,7 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 	if err != nil {
 		return err
 	}
-	key := StepKey{TenantID: t, OrgID: org, Section: src.Section, SourceID: src.ID, Kind: StepRecord, Seq: w.seq}
+	key := StepKey{TenantID: t, OrgID: org, Section: src.Section, SourceID: src.ID, Kind: StepRecord, Name: r.Module, Seq: w.seq}
 	st, err := w.s.cfg.Store.GetStep(ctx, key)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
@@ -128,6 +148,11 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 	switch {
 	case st.Status == StepDone && st.Hash == hash:
 		w.res.Record = &RecordResult{Module: r.Module, ID: st.RecordID, Outcome: Found, Reason: "written earlier with the same content"}
+	case st.Status == StepDone && !w.updates():
+		// A chat-end or offline-message event delivered again (perhaps after a wrap-up the
+		// loaded chat does not carry): the record is written; only a wrap-up or a re-resolve
+		// updates it, so a late redelivery never overwrites what they wrote.
+		w.res.Record = &RecordResult{Module: r.Module, ID: st.RecordID, Outcome: Found, Reason: "written earlier; this event does not update it"}
 	case st.Status == StepDone:
 		if err := w.updateRecord(ctx, st, r, hash); err != nil {
 			return err
@@ -142,8 +167,16 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 				return err
 			}
 			if id != "" {
-				if err := w.recordDone(ctx, st, r, id, hash, "created by an earlier attempt"); err != nil {
+				// Found with what the earlier attempt sent (st.Hash); newer content (a wrap-up
+				// since) is written on top.
+				sent := st.Hash
+				if err := w.recordDone(ctx, st, r, id, sent, "created by an earlier attempt"); err != nil {
 					return err
+				}
+				if sent != hash {
+					if err := w.updateRecord(ctx, st, r, hash); err != nil {
+						return err
+					}
 				}
 				break
 			}
@@ -176,6 +209,15 @@ func (w *work) insertRecord(ctx context.Context, st *Step, r *rules.Rendered, pl
 			return nil, nil, w.stepFailed(ctx, st, err)
 		}
 		switch {
+		case errField(err) == "Account_Name" && pl != nil && pl.AccountID != "":
+			// The Account is gone from Zoho (deleted or merged), not the person: forget it (the
+			// cached search and the person's link) and write the record without it.
+			w.s.accounts.forget(w.accountKey())
+			acc := *pl
+			acc.AccountID = ""
+			module, keys, _ := w.personKeys()
+			_ = w.remember(ctx, module, mapKeys(keys, w.set.Identification.For(module)), &acc)
+			pl = &acc
 		case linkFields[errField(err)] && pl != nil:
 			_, _, personStep := w.personKeys()
 			if err := w.vanished(ctx, pl.Module, pl.RecordID, personStep); err != nil {
@@ -269,7 +311,7 @@ func (w *work) uploadAll(ctx context.Context, r *rules.Rendered, recordID string
 }
 
 func (w *work) upload(ctx context.Context, module, recordID, name string, open func() (io.ReadCloser, string, error)) error {
-	key := StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: w.in.Section(), SourceID: w.in.Base().ID, Kind: StepAttachment, Name: name, Seq: w.seq}
+	key := StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: w.in.Section(), SourceID: w.in.Base().ID, Kind: StepAttachment, Name: module + "/" + name, Seq: w.seq}
 	st, err := w.s.cfg.Store.GetStep(ctx, key)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
@@ -315,7 +357,7 @@ func (w *work) upload(ctx context.Context, module, recordID, name string, open f
 		return &Error{Class: class, Tenant: w.conn.TenantID, Step: &st.Key, Err: err}
 	}
 	defer rc.Close()
-	a, _, err := w.client.Attachments.Upload(ctx, module, recordID, name, ctype, rc, nil)
+	a, _, err := w.client.Attachments.Upload(ctx, module, recordID, zoho.File{Name: name, ContentType: ctype, Body: rc}, nil)
 	if err != nil {
 		var rej *zoho.AttachmentRejectedError
 		if errors.As(err, &rej) {

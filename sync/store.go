@@ -186,7 +186,12 @@ type Ledger interface {
 	PutStep(ctx context.Context, s *Step) (int64, error)
 	// ListSteps returns the tenant's steps with the given status, oldest UpdatedAt first (then by
 	// key), at most limit of them (limit ≤ 0: 100), starting after the cursor (empty: from the
-	// start). It returns the cursor of the next page, empty when there is none.
+	// start). It returns the cursor of the next page, empty when there is none. A cursor is a
+	// position in that order (after the last step returned), not a count: steps that change
+	// status between pages (a host retrying each page of failed steps) make the next page skip
+	// none of the others. A step changed during a walk that still has the status may be listed
+	// again at its new place (its UpdatedAt moved): a host retrying "all" remembers the keys it
+	// retried. A limit above 1,000 is read as 1,000.
 	ListSteps(ctx context.Context, tenantID string, status StepStatus, cursor string, limit int) ([]*Step, string, error)
 }
 
@@ -200,7 +205,8 @@ type StepKey struct {
 	SourceID string `json:"source_id"`
 	// Kind is what the step writes.
 	Kind StepKind `json:"kind"`
-	// Name tells apart steps of one kind for one source (an attachment's planned file name).
+	// Name tells apart steps of one kind for one source: a record step's module ("Cases",
+	// "Tasks"), an attachment's module and planned file name ("Cases/photo.png").
 	Name string `json:"name,omitempty"`
 	// Seq is 0, or the number of a deliberate repeat (a second Case an agent asked for).
 	Seq int `json:"seq,omitempty"`

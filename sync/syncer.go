@@ -159,6 +159,9 @@ func (s *Syncer) SaveSettings(ctx context.Context, tenantID string, st rules.Set
 	return s.cfg.Store.PutSettings(ctx, tenantID, doc)
 }
 
+// errBadSettings marks stored settings that do not parse: the administrator's to fix.
+var errBadSettings = errors.New("sync: the stored settings cannot be read")
+
 // Settings returns the tenant's settings (rules.DefaultSettings when none were saved) and their
 // time zone.
 func (s *Syncer) Settings(ctx context.Context, tenantID string) (rules.Settings, *time.Location, error) {
@@ -171,7 +174,7 @@ func (s *Syncer) Settings(ctx context.Context, tenantID string) (rules.Settings,
 		return rules.Settings{}, nil, fmt.Errorf("sync: settings of %s: %w", tenantID, err)
 	default:
 		if st, err = rules.ParseSettings(doc); err != nil {
-			return rules.Settings{}, nil, err
+			return rules.Settings{}, nil, fmt.Errorf("%w: %w", errBadSettings, err)
 		}
 	}
 	loc, err := s.location(st.TimeZone)

@@ -36,7 +36,7 @@ func ExampleAttachmentsService_Upload() {
 	defer srv.Close()
 	client, err := zoho.NewClient(
 		zoho.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "1000.example"})),
-		zoho.WithBaseURL(srv.URL),
+		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}),
 	)
 	if err != nil {
 		fmt.Println(err)
@@ -45,7 +45,7 @@ func ExampleAttachmentsService_Upload() {
 	ctx := context.Background()
 
 	transcript := strings.NewReader("10:00 Visitor: Hello\n10:01 Agent: Hi!\n") // seekable: streamed, replayable
-	att, _, err := client.Attachments.Upload(ctx, "Cases", "5001", "transcript.txt", "text/plain", transcript, nil)
+	att, _, err := client.Attachments.Upload(ctx, "Cases", "5001", zoho.File{Name: "transcript.txt", ContentType: "text/plain", Body: transcript}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -61,7 +61,7 @@ func ExampleAttachmentsService_Upload() {
 	b, _ := io.ReadAll(body)
 	fmt.Printf("%q\n", b)
 
-	_, _, err = client.Attachments.Upload(ctx, "Cases", "5001", "setup.exe", "", strings.NewReader("MZ"), nil)
+	_, _, err = client.Attachments.Upload(ctx, "Cases", "5001", zoho.File{Name: "setup.exe", Body: strings.NewReader("MZ")}, nil)
 	fmt.Println(err)
 	// Output:
 	// Zoho received transcript.txt 38 bytes at /crm/v2/Cases/5001/Attachments

@@ -61,7 +61,7 @@ func (s *uploadServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *uploadServer) client(t *testing.T) *Client {
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	c, err := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithRetryPolicy(fastRetry))
+	c, err := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: srv.URL}), WithRetryPolicy(fastRetry))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestUploadRetryOverHTTPSendsIdenticalCompleteBodies(t *testing.T) {
 			checkTemp := emptyTempDir(t)
 			s := &uploadServer{t: t, statuses: []int{500, 200}}
 			c := s.client(t)
-			att, resp, err := c.Attachments.Upload(t.Context(), "Leads", "1", "chat.txt", "text/plain", tc.reader(tc.content), &UploadOptions{Retry: true})
+			att, resp, err := c.Attachments.Upload(t.Context(), "Leads", "1", File{Name: "chat.txt", ContentType: "text/plain", Body: tc.reader(tc.content)}, &UploadOptions{Retry: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,7 +133,7 @@ func TestUploadSpoolCleanedUpOnErrorAndCancel(t *testing.T) {
 		checkTemp := emptyTempDir(t)
 		s := &uploadServer{t: t, statuses: []int{500}}
 		c := s.client(t)
-		_, _, err := c.Attachments.Upload(t.Context(), "Leads", "1", "a.bin", "", io.MultiReader(bytes.NewReader(large)), nil)
+		_, _, err := c.Attachments.Upload(t.Context(), "Leads", "1", File{Name: "a.bin", Body: io.MultiReader(bytes.NewReader(large))}, nil)
 		var amb *AmbiguousError
 		if !errors.As(err, &amb) || len(s.bodies) != 1 {
 			t.Fatalf("err %v, %d requests", err, len(s.bodies))
@@ -146,7 +146,7 @@ func TestUploadSpoolCleanedUpOnErrorAndCancel(t *testing.T) {
 		defer cancel()
 		s := &uploadServer{t: t, statuses: []int{200}, onBody: func(int) { cancel(); time.Sleep(20 * time.Millisecond) }}
 		c := s.client(t)
-		_, _, err := c.Attachments.Upload(ctx, "Leads", "1", "a.bin", "", io.MultiReader(bytes.NewReader(large)), &UploadOptions{Retry: true})
+		_, _, err := c.Attachments.Upload(ctx, "Leads", "1", File{Name: "a.bin", Body: io.MultiReader(bytes.NewReader(large))}, &UploadOptions{Retry: true})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err %v", err)
 		}
@@ -159,11 +159,11 @@ func TestUploadSpoolCleanedUpOnErrorAndCancel(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		r := &countingReader{r: bytes.NewReader(large)}
-		if _, _, err := c.Attachments.Upload(ctx, "Leads", "1", "a.bin", "", r, nil); !errors.Is(err, context.Canceled) {
+		if _, _, err := c.Attachments.Upload(ctx, "Leads", "1", File{Name: "a.bin", Body: r}, nil); !errors.Is(err, context.Canceled) {
 			t.Fatalf("err %v", err)
 		}
 		//lint:ignore SA1012 a nil context is refused, not dereferenced
-		if _, _, err := c.Attachments.Upload(nil, "Leads", "1", "a.bin", "", r, nil); err == nil {
+		if _, _, err := c.Attachments.Upload(nil, "Leads", "1", File{Name: "a.bin", Body: r}, nil); err == nil {
 			t.Fatal("nil context accepted")
 		}
 		if r.reads != 0 || len(s.bodies) != 0 {

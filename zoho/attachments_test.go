@@ -110,7 +110,7 @@ func TestUploadMultipartShape(t *testing.T) {
 			c, mt := newMockClient(t)
 			var capt uploadCapture
 			mt.RegisterResponder("POST", attURL, capt.responder(t, okUpload(t)))
-			att, resp, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", "transcript.txt", "text/plain; charset=utf-8", mk(), nil)
+			att, resp, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", File{Name: "transcript.txt", ContentType: "text/plain; charset=utf-8", Body: mk()}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -144,7 +144,7 @@ func TestUploadFromOffsetKeepsReaderPosition(t *testing.T) {
 	mt.RegisterResponder("POST", attURL, capt.responder(t, okUpload(t)))
 	r := strings.NewReader("HEADERbody of the file")
 	r.Seek(6, io.SeekStart)
-	if _, _, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", "f.txt", "", r, nil); err != nil {
+	if _, _, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", File{Name: "f.txt", Body: r}, nil); err != nil {
 		t.Fatal(err)
 	}
 	parts := parseMultipart(t, capt.reqs[0].Header.Get("Content-Type"), capt.bodies[0])
@@ -167,7 +167,7 @@ func TestUploadRetriedAfter500SendsSameBody(t *testing.T) {
 			var capt uploadCapture
 			fail := answer{500, readTestdataFile(t, "v8oas_error_500_internal_error.json")}
 			mt.RegisterResponder("POST", attURL, capt.responder(t, fail, okUpload(t)))
-			att, resp, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", "big.bin", "application/octet-stream", mk(), &UploadOptions{Retry: true})
+			att, resp, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", File{Name: "big.bin", ContentType: "application/octet-stream", Body: mk()}, &UploadOptions{Retry: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,7 +191,7 @@ func TestUploadNotRetriedWithoutOptIn(t *testing.T) {
 	c, mt := newMockClient(t)
 	var capt uploadCapture
 	mt.RegisterResponder("POST", attURL, capt.responder(t, answer{500, readTestdataFile(t, "v8oas_error_500_internal_error.json")}))
-	_, _, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", "a.txt", "", strings.NewReader("hello"), nil)
+	_, _, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", File{Name: "a.txt", Body: strings.NewReader("hello")}, nil)
 	var amb *AmbiguousError
 	if !errors.As(err, &amb) || amb.StatusCode != 500 {
 		t.Fatalf("err = %v, want *AmbiguousError", err)
@@ -223,7 +223,7 @@ func TestUploadRefusedBeforeSending(t *testing.T) {
 		{"exe in a path", `C:\tmp\setup.Exe`, strings.NewReader("MZ"), ErrAttachmentType},
 	}
 	for _, tc := range cases {
-		_, _, err := c.Attachments.Upload(t.Context(), "Leads", "1", tc.file, "", tc.r, nil)
+		_, _, err := c.Attachments.Upload(t.Context(), "Leads", "1", File{Name: tc.file, Body: tc.r}, nil)
 		var rej *AttachmentRejectedError
 		if !errors.Is(err, tc.want) || !errors.As(err, &rej) || rej.FileName == "" {
 			t.Errorf("%s: err = %v", tc.name, err)
@@ -234,11 +234,11 @@ func TestUploadRefusedBeforeSending(t *testing.T) {
 		{"Leads", "1", "dir/", ""}, {"Leads", "1", "a.txt", "not a type"}, {"Leads", "1", "a.txt", "text/plain\r\nX: y"},
 		{"Leads", "1", strings.Repeat("n", 300) + ".txt", ""},
 	} {
-		if _, _, err := c.Attachments.Upload(t.Context(), bad.module, bad.id, bad.file, bad.ctype, strings.NewReader("x"), nil); err == nil || !strings.HasPrefix(err.Error(), "zoho: ") {
+		if _, _, err := c.Attachments.Upload(t.Context(), bad.module, bad.id, File{Name: bad.file, ContentType: bad.ctype, Body: strings.NewReader("x")}, nil); err == nil || !strings.HasPrefix(err.Error(), "zoho: ") {
 			t.Errorf("%+v: err = %v", bad, err)
 		}
 	}
-	if _, _, err := c.Attachments.Upload(t.Context(), "Leads", "1", "a.txt", "", nil, nil); err == nil {
+	if _, _, err := c.Attachments.Upload(t.Context(), "Leads", "1", File{Name: "a.txt", Body: nil}, nil); err == nil {
 		t.Error("nil reader accepted")
 	}
 	if n := mt.GetTotalCallCount(); n != 0 {
@@ -255,7 +255,7 @@ func TestUploadRefusedBeforeSending(t *testing.T) {
 func TestUpload413(t *testing.T) {
 	c, mt := newMockClient(t)
 	mt.RegisterResponder("POST", attURL, httpmock.NewBytesResponder(413, readTestdataFile(t, "v8oas_error_413_file_size_exceeded.json")))
-	_, _, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", "a.pdf", "application/pdf", strings.NewReader("%PDF"), nil)
+	_, _, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", File{Name: "a.pdf", ContentType: "application/pdf", Body: strings.NewReader("%PDF")}, nil)
 	var rej *AttachmentRejectedError
 	var ae *APIError
 	if !errors.Is(err, ErrAttachmentTooLarge) || !errors.As(err, &rej) || !errors.As(err, &ae) || ae.Code != "FILE_SIZE_MORE_THAN_ALLOWED_SIZE" || rej.Size != 4 {
@@ -293,7 +293,7 @@ func TestUploadHostileFileNames(t *testing.T) {
 			c, mt := newMockClient(t)
 			var capt uploadCapture
 			mt.RegisterResponder("POST", attURL, capt.responder(t, okUpload(t)))
-			if _, _, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", in, "", strings.NewReader("data"), nil); err != nil {
+			if _, _, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", File{Name: in, Body: strings.NewReader("data")}, nil); err != nil {
 				t.Fatal(err)
 			}
 			parts := parseMultipart(t, capt.reqs[0].Header.Get("Content-Type"), capt.bodies[0])
@@ -368,7 +368,7 @@ func TestSpoolUpload(t *testing.T) {
 		c, mt := newMockClient(t)
 		var capt uploadCapture
 		mt.RegisterResponder("POST", attURL, capt.responder(t, okUpload(t)))
-		att, _, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", "z.bin", "", io.MultiReader(bytes.NewReader(content)), nil)
+		att, _, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", File{Name: "z.bin", Body: io.MultiReader(bytes.NewReader(content))}, nil)
 		if err != nil || att.Size != int64(len(content)) {
 			t.Fatalf("%+v %v", att, err)
 		}
@@ -583,7 +583,7 @@ func TestUploadFixturesDecode(t *testing.T) {
 	for _, f := range []string{"v8oas_upload_attachment_response_200.json", "v7docs_upload_attachment_response.json"} {
 		c, mt := newMockClient(t)
 		mt.RegisterResponder("POST", attURL, httpmock.NewBytesResponder(200, readTestdataFile(t, f)))
-		att, _, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", "a.txt", "", strings.NewReader("hi"), nil)
+		att, _, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", File{Name: "a.txt", Body: strings.NewReader("hi")}, nil)
 		if err != nil || att.ID == "" || att.CreatedBy == nil || att.ModifiedBy == nil || att.ModifiedTime.IsZero() {
 			t.Errorf("%s: %+v %v", f, att, err)
 		}
@@ -591,11 +591,11 @@ func TestUploadFixturesDecode(t *testing.T) {
 	// An error item inside a 2xx answer is an error.
 	c, mt := newMockClient(t)
 	mt.RegisterResponder("POST", attURL, httpmock.NewStringResponder(200, `{"data":[{"code":"NO_PERMISSION","details":{},"message":"Permission denied","status":"error"}]}`))
-	if _, _, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", "a.txt", "", strings.NewReader("hi"), nil); !errors.Is(err, ErrNoPermission) {
+	if _, _, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", File{Name: "a.txt", Body: strings.NewReader("hi")}, nil); !errors.Is(err, ErrNoPermission) {
 		t.Errorf("err = %v", err)
 	}
 	mt.RegisterResponder("POST", attURL, httpmock.NewStringResponder(200, `{"data":[{"code":"SUCCESS","details":{},"message":"ok","status":"success"}]}`))
-	if _, _, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", "a.txt", "", strings.NewReader("hi"), nil); err == nil {
+	if _, _, err := c.Attachments.Upload(t.Context(), "Leads", "5725767000000524157", File{Name: "a.txt", Body: strings.NewReader("hi")}, nil); err == nil {
 		t.Error("answer without id accepted")
 	}
 }
@@ -622,7 +622,7 @@ func TestAttachmentPathsValidated(t *testing.T) {
 	} {
 		var errs []error
 		if p.att == "2" { // calls without an attachment id
-			_, _, err := c.Attachments.Upload(ctx, p.module, p.record, "a.txt", "", strings.NewReader("x"), nil)
+			_, _, err := c.Attachments.Upload(ctx, p.module, p.record, File{Name: "a.txt", Body: strings.NewReader("x")}, nil)
 			errs = append(errs, err)
 			_, _, err = c.Attachments.UploadURL(ctx, p.module, p.record, "https://example.com/", "", nil)
 			errs = append(errs, err)

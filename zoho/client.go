@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 	"golang.org/x/oauth2"
 )
 
@@ -34,13 +34,20 @@ const (
 // for concurrent use.
 type Client struct {
 	cfg     config
-	retry   *retryablehttp.Client
+	http    *http.Client // under the retry layer of each call (retryClient)
 	limiter *limiter
 	common  service
 	fields  fieldCache // field metadata per module (fields.go)
 
-	// Services, one per API area (go-github style).
+	// Services, one per API area (go-github style). Records reads and writes any module as
+	// [crm.Record] values (custom modules included); Leads, Contacts, Accounts, Cases and Tasks
+	// read and write the standard modules as typed records.
 	Records     *RecordsService
+	Leads       *ModuleService[crm.Lead]
+	Contacts    *ModuleService[crm.Contact]
+	Accounts    *ModuleService[crm.Account]
+	Cases       *ModuleService[crm.Case]
+	Tasks       *ModuleService[crm.Task]
 	Fields      *FieldsService
 	Attachments *AttachmentsService
 	Users       *UsersService
@@ -69,20 +76,20 @@ type CallInfo struct {
 type Option func(*config) error
 
 type config struct {
-	dc           DataCenter
-	ts           oauth2.TokenSource
-	base         http.RoundTripper
-	httpClient   *http.Client
-	baseURL      *url.URL // explicit override
-	allowedHosts map[string]bool
-	version      string
-	uaSuffix     string
-	logger       *slog.Logger
-	retry        RetryPolicy
-	concurrency  int
-	hook         func(ctx context.Context, info CallInfo)
-	timeout      time.Duration
-	fieldsTTL    time.Duration // 0: default; < 0: no caching (fields.go)
+	dc          DataCenter
+	ts          oauth2.TokenSource
+	base        http.RoundTripper
+	httpClient  *http.Client
+	baseURL     *url.URL // WithEndpoints: API
+	accountsURL string   // WithEndpoints: Accounts ("" for the data centre's)
+	version     string
+	uaSuffix    string
+	logger      *slog.Logger
+	retry       RetryPolicy
+	concurrency int
+	hook        func(ctx context.Context, info CallInfo)
+	timeout     time.Duration
+	fieldsTTL   time.Duration // 0: default; < 0: no caching (fields.go)
 }
 
 // WithDataCenter selects the Zoho data centre (default [US]). The token's api_domain, when
@@ -137,42 +144,57 @@ func WithTransport(rt http.RoundTripper) Option {
 	}
 }
 
-// WithBaseURL overrides the API domain (for tests, proxies, the fake Zoho). It wins over the data
-// centre and over the token's api_domain, and is the explicit consent to send tokens to that host.
-// Give the domain only, such as "http://127.0.0.1:8089"; the client appends /crm/{version}/.
-func WithBaseURL(rawURL string) Option {
+// Endpoints point a client at a host that is not Zoho's: a fake Zoho (package zohotest), a proxy,
+// a sandbox. See [WithEndpoints].
+type Endpoints struct {
+	// API is the base URL of the API, domain only, such as "http://127.0.0.1:8089" or
+	// "https://sandbox.zohoapis.com": the client appends /crm/{version}/ itself. Required.
+	API string
+	// Accounts is the base URL of the accounts (OAuth) server, domain only, for the token source
+	// the client makes itself ([NewClientFromRefreshToken]); "" keeps the data centre's. A
+	// [TokenSource] given with [WithTokenSource] uses its own [OAuthConfig] (AccountsURLOverride).
+	Accounts string
+}
+
+// WithEndpoints sends the client's calls to e.API, whatever the data centre and the token's
+// api_domain say, and is the explicit consent to send tokens to that host (and to e.Accounts).
+// Both are bare http(s) base URLs: a user, query, fragment or path (the client appends
+// /crm/{version}/ itself) is refused with an error naming the URL to give instead.
+//
+//	client, err := zoho.NewClientFromRefreshToken(ctx, oauth, refreshToken, zoho.US,
+//		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}))
+func WithEndpoints(e Endpoints) Option {
 	return func(c *config) error {
-		u, err := url.Parse(strings.TrimRight(strings.TrimSpace(rawURL), "/"))
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("zoho: WithBaseURL: %q is not an http(s) URL with a host", rawURL)
+		api, err := baseURL("API", e.API)
+		if err != nil {
+			return err
 		}
-		if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-			return fmt.Errorf("zoho: WithBaseURL: %q must not carry user info, a query or a fragment", rawURL)
+		c.baseURL = api
+		c.accountsURL = ""
+		if strings.TrimSpace(e.Accounts) != "" {
+			acc, err := baseURL("Accounts", e.Accounts)
+			if err != nil {
+				return err
+			}
+			c.accountsURL = acc.String()
 		}
-		if u.Path != "" || u.RawPath != "" {
-			return fmt.Errorf("zoho: WithBaseURL: give the domain only, such as %q: the client appends /crm/{version}/ itself, so the path %q would be sent twice", u.Scheme+"://"+u.Host, u.Path)
-		}
-		c.baseURL = u
 		return nil
 	}
 }
 
-// WithAllowedHosts lets the client follow a token's api_domain to hosts that are not Zoho's, such
-// as a fake Zoho on loopback ("127.0.0.1:8089"). Hosts are host[:port], compared exactly.
-func WithAllowedHosts(hosts ...string) Option {
-	return func(c *config) error {
-		for _, h := range hosts {
-			h = strings.ToLower(strings.TrimSpace(h))
-			if h == "" || strings.ContainsAny(h, "/?#@ ") {
-				return fmt.Errorf("zoho: WithAllowedHosts: %q is not a host[:port]", h)
-			}
-			if c.allowedHosts == nil {
-				c.allowedHosts = map[string]bool{}
-			}
-			c.allowedHosts[h] = true
-		}
-		return nil
+// baseURL checks one URL of [Endpoints]: an http(s) scheme and host, nothing else.
+func baseURL(field, rawURL string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(rawURL), "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("zoho: WithEndpoints: %s %q is not an http(s) URL with a host", field, rawURL)
 	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("zoho: WithEndpoints: %s %q must not carry user info, a query or a fragment", field, RedactURL(rawURL))
+	}
+	if u.Path != "" || u.RawPath != "" {
+		return nil, fmt.Errorf("zoho: WithEndpoints: %s: give the domain only, such as %q: the client appends the paths itself (/crm/{version}/, /oauth/v2/), so the path %q would be sent twice", field, u.Scheme+"://"+u.Host, u.Path)
+	}
+	return u, nil
 }
 
 // WithAPIVersion selects the API version: "v2" (default) or "v2.1".
@@ -198,8 +220,10 @@ func WithUserAgent(suffix string) Option {
 	}
 }
 
-// WithLogger sets the logger for retries and failures (default: silent). Tokens and secrets are
-// never logged.
+// WithLogger sets the logger for retries (how long the client waits and why) and failures.
+// Without it a client logs where its [TokenSource] does (its WithTokenLogger, else its
+// OAuthConfig's Logger), else nowhere; given to [NewClientFromRefreshToken], it also reaches the
+// token source and the OAuth calls. Tokens and secrets are never logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {
@@ -264,8 +288,78 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// NewClient returns a Client configured by opts. [WithTokenSource] is required.
+// NewClient returns a Client configured by opts. [WithTokenSource] is required: a [TokenSource]
+// over the host's [TokenStore] shares one access token between processes. For a single process
+// holding a refresh token, [NewClientFromRefreshToken] does it all in one call.
 func NewClient(opts ...Option) (*Client, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ts == nil {
+		return nil, errors.New("zoho: NewClient: a token source is required (WithTokenSource)")
+	}
+	return newClient(cfg), nil
+}
+
+// NewClientFromRefreshToken returns a Client for the org of refreshToken (a refresh token of the
+// OAuth client oauth, from a consent or a Self Client) in data centre dc: the common case of one
+// process calling one org. It keeps the token in memory ([MemoryTokenStore]) behind a
+// [TokenSource] that renews the access token when needed, once however many goroutines call.
+// Hosts that run several processes, or persist tokens, build a [TokenSource] over their own
+// [TokenStore] and give it to [NewClient] with [WithTokenSource].
+//
+// ctx is the long-lived context token renewals run under ([WithTokenContext]): cancel it at
+// shutdown, and never pass a request's context. Nothing is sent before the first call. opts are
+// those of [NewClient] ([WithTokenSource] aside): [WithLogger]'s logger also reaches the token
+// source and the OAuth calls (unless oauth has its own Logger), and [WithEndpoints]' Accounts
+// URL is where the token is renewed.
+//
+//	client, err := zoho.NewClientFromRefreshToken(ctx, &zoho.OAuthConfig{ClientID: id, ClientSecret: secret},
+//		os.Getenv("ZOHO_REFRESH_TOKEN"), zoho.EU)
+func NewClientFromRefreshToken(ctx context.Context, oauth *OAuthConfig, refreshToken string, dc DataCenter, opts ...Option) (*Client, error) {
+	if ctx == nil {
+		return nil, errors.New("zoho: NewClientFromRefreshToken: nil context")
+	}
+	if strings.TrimSpace(refreshToken) == "" {
+		return nil, errors.New("zoho: NewClientFromRefreshToken: empty refresh token")
+	}
+	cfg, err := newConfig(append(opts[:len(opts):len(opts)], WithDataCenter(dc)))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ts != nil {
+		return nil, errors.New("zoho: NewClientFromRefreshToken: WithTokenSource given; use NewClient with it")
+	}
+	if oauth == nil {
+		return nil, errors.New("zoho: NewClientFromRefreshToken: nil OAuthConfig")
+	}
+	oc := *oauth // a copy: the caller's config is not modified
+	tok := &Token{RefreshToken: refreshToken, DataCenter: dc, AccountsServer: dc.AccountsURL()}
+	if cfg.accountsURL != "" {
+		oc.AccountsURLOverride, tok.AccountsServer = cfg.accountsURL, cfg.accountsURL
+	}
+	tsOpts := []TokenSourceOption{WithTokenContext(ctx)}
+	if cfg.logger != nil { // else the OAuthConfig's Logger, if any, reaches the source and the client
+		tsOpts = append(tsOpts, WithTokenLogger(cfg.logger))
+	}
+	store := NewMemoryTokenStore()
+	if _, err := store.SaveToken(ctx, refreshTokenKey, tok, 0); err != nil {
+		return nil, err
+	}
+	ts, err := NewTokenSource(&oc, store, refreshTokenKey, tsOpts...)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ts = ts
+	return newClient(cfg), nil
+}
+
+// refreshTokenKey is the key of the one token of [NewClientFromRefreshToken]'s store.
+const refreshTokenKey = "refresh-token"
+
+// newConfig applies opts to the defaults.
+func newConfig(opts []Option) (config, error) {
 	cfg := config{
 		dc:          US,
 		version:     APIVersion2,
@@ -278,14 +372,21 @@ func NewClient(opts ...Option) (*Client, error) {
 			continue
 		}
 		if err := o(&cfg); err != nil {
-			return nil, err
+			return config{}, err
 		}
 	}
-	if cfg.ts == nil {
-		return nil, errors.New("zoho: NewClient: a token source is required (WithTokenSource)")
-	}
+	return cfg, nil
+}
+
+// newClient builds the client of a complete configuration. Without [WithLogger] it logs where its
+// [TokenSource] does, else nowhere.
+func newClient(cfg config) *Client {
 	if cfg.logger == nil {
-		cfg.logger = slog.New(slog.DiscardHandler)
+		if ts, ok := cfg.ts.(*TokenSource); ok && ts != nil {
+			cfg.logger = ts.opt.base
+		} else {
+			cfg.logger = slog.New(slog.DiscardHandler)
+		}
 	}
 	cfg.retry = cfg.retry.withDefaults()
 	base := cfg.base
@@ -304,23 +405,19 @@ func NewClient(opts ...Option) (*Client, error) {
 		Transport:     &sdkTransport{client: c, base: base},
 		CheckRedirect: sameHostRedirect,
 	}
-	c.retry = &retryablehttp.Client{
-		HTTPClient:   hc,
-		Logger:       nil, // silenced: retries are logged through our slog logger
-		RetryWaitMin: cfg.retry.MinWait,
-		RetryWaitMax: cfg.retry.MaxWait,
-		RetryMax:     cfg.retry.maxRetries(),
-		CheckRetry:   c.checkRetry,
-		Backoff:      c.backoff,
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-	}
+	c.http = hc
 	c.common.client = c
 	c.Records = (*RecordsService)(&c.common)
+	c.Leads = newModuleService[crm.Lead](c.Records, "Leads")
+	c.Contacts = newModuleService[crm.Contact](c.Records, "Contacts")
+	c.Accounts = newModuleService[crm.Account](c.Records, "Accounts")
+	c.Cases = newModuleService[crm.Case](c.Records, "Cases")
+	c.Tasks = newModuleService[crm.Task](c.Records, "Tasks")
 	c.Fields = (*FieldsService)(&c.common)
 	c.Attachments = (*AttachmentsService)(&c.common)
 	c.Users = (*UsersService)(&c.common)
 	c.Org = (*OrgService)(&c.common)
-	return c, nil
+	return c
 }
 
 // DataCenter returns the client's data centre.

@@ -1,8 +1,11 @@
 package zoho
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -47,7 +50,7 @@ func TestNewClientOptionsFailClearly(t *testing.T) {
 		"v3 refused":      {WithTokenSource(staticTS("")), WithAPIVersion("v3")},
 		"v8 refused":      {WithTokenSource(staticTS("")), WithAPIVersion("v8")},
 		"concurrency 0":   {WithTokenSource(staticTS("")), WithConcurrency(0)},
-		"bad base url":    {WithTokenSource(staticTS("")), WithBaseURL("ftp://x")},
+		"bad base url":    {WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: "ftp://x"})},
 		"ua newline":      {WithTokenSource(staticTS("")), WithUserAgent("a\r\nX-Evil: 1")},
 		"negative wait":   {WithTokenSource(staticTS("")), WithRetryPolicy(RetryPolicy{MinWait: -1})},
 		"nil logger":      {WithTokenSource(staticTS("")), WithLogger(nil)},
@@ -140,9 +143,9 @@ func TestForeignAPIDomainRefusedBeforeSending(t *testing.T) {
 	if n := mt.GetTotalCallCount(); n != 0 {
 		t.Fatalf("%d requests sent to a foreign host", n)
 	}
-	// Explicitly allowed, it is used.
+	// Given with WithEndpoints, a host is used, whatever the token's api_domain says.
 	mt.RegisterResponder("GET", "http://127.0.0.1:8089/crm/v2/org", httpmock.NewStringResponder(200, `{}`))
-	c, _ = NewClient(WithTokenSource(staticTS("http://127.0.0.1:8089")), WithTransport(mt), WithAllowedHosts("127.0.0.1:8089"))
+	c, _ = NewClient(WithTokenSource(staticTS("https://www.zohoapis.com.evil.io")), WithTransport(mt), WithEndpoints(Endpoints{API: "http://127.0.0.1:8089/"}))
 	if _, err := c.Do(t.Context(), req, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -154,15 +157,16 @@ func TestMoreOptionsFailClearly(t *testing.T) {
 		"nil token source": {WithTokenSource(nil)},
 		"nil http client":  {ts, WithHTTPClient(nil)},
 		"nil transport":    {ts, WithTransport(nil)},
-		"host with path":   {ts, WithAllowedHosts("127.0.0.1:8089/x")},
-		"empty host":       {ts, WithAllowedHosts(" ")},
+		"no API URL":       {ts, WithEndpoints(Endpoints{Accounts: "http://127.0.0.1:8089"})},
+		"accounts path":    {ts, WithEndpoints(Endpoints{API: "http://127.0.0.1:8089", Accounts: "http://127.0.0.1:8089/oauth/v2"})},
+		"accounts scheme":  {ts, WithEndpoints(Endpoints{API: "http://127.0.0.1:8089", Accounts: "127.0.0.1:8089"})},
 		"zero timeout":     {ts, WithTimeout(0)},
 		"nil hook":         {ts, WithCallHook(nil)},
 		"concurrency 101":  {ts, WithConcurrency(101)},
 		"21 retries":       {ts, WithRetryPolicy(RetryPolicy{MaxRetries: 21})},
 		"min above max":    {ts, WithRetryPolicy(RetryPolicy{MinWait: time.Second, MaxWait: time.Millisecond})},
-		"base url query":   {ts, WithBaseURL("http://127.0.0.1:1/?x=1")},
-		"base url user":    {ts, WithBaseURL("http://u:p@127.0.0.1:1")},
+		"base url query":   {ts, WithEndpoints(Endpoints{API: "http://127.0.0.1:1/?x=1"})},
+		"base url user":    {ts, WithEndpoints(Endpoints{API: "http://u:p@127.0.0.1:1"})},
 	}
 	for name, opts := range cases {
 		if _, err := NewClient(opts...); err == nil || !strings.HasPrefix(err.Error(), "zoho: ") {
@@ -173,7 +177,7 @@ func TestMoreOptionsFailClearly(t *testing.T) {
 	// comes would hang the test if it did not).
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
 	defer srv.Close()
-	c, err := NewClient(ts, WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}),
+	c, err := NewClient(ts, WithEndpoints(Endpoints{API: srv.URL}), WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}),
 		WithRetryPolicy(RetryPolicy{MaxRetries: -1}))
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +219,7 @@ func TestCrossHostRedirectIsRefusedOnce(t *testing.T) {
 		http.Redirect(w, r, other.URL+"/crm/v2/org", http.StatusFound)
 	}))
 	defer srv.Close()
-	c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithRetryPolicy(fastRetry))
+	c, _ := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: srv.URL}), WithRetryPolicy(fastRetry))
 	req, _ := c.NewRequest("GET", "org", nil, nil)
 	_, err := c.Do(t.Context(), req, nil)
 	if err == nil || !strings.Contains(err.Error(), "refusing a redirect") {
@@ -223,5 +227,66 @@ func TestCrossHostRedirectIsRefusedOnce(t *testing.T) {
 	}
 	if hits.Load() != 1 || leaked.Load() != 0 {
 		t.Fatalf("%d attempts, %d tokens sent to the other host", hits.Load(), leaked.Load())
+	}
+}
+
+func TestNewClientFromRefreshTokenRefusesClearly(t *testing.T) {
+	oc := &OAuthConfig{ClientID: "1000.id", ClientSecret: "secret"}
+	cases := map[string]func() (*Client, error){
+		"nil context": func() (*Client, error) {
+			var ctx context.Context
+			return NewClientFromRefreshToken(ctx, oc, "1000.rt", US)
+		},
+		"empty refresh token": func() (*Client, error) { return NewClientFromRefreshToken(t.Context(), oc, " ", US) },
+		"nil config":          func() (*Client, error) { return NewClientFromRefreshToken(t.Context(), nil, "1000.rt", US) },
+		"no client id": func() (*Client, error) {
+			return NewClientFromRefreshToken(t.Context(), &OAuthConfig{ClientSecret: "s"}, "1000.rt", US)
+		},
+		"unknown data centre": func() (*Client, error) { return NewClientFromRefreshToken(t.Context(), oc, "1000.rt", "mars") },
+		"a token source too": func() (*Client, error) {
+			return NewClientFromRefreshToken(t.Context(), oc, "1000.rt", US, WithTokenSource(staticTS("")))
+		},
+		"accounts URL with a path": func() (*Client, error) {
+			return NewClientFromRefreshToken(t.Context(), oc, "1000.rt", US, WithEndpoints(Endpoints{API: "http://127.0.0.1:1", Accounts: "http://127.0.0.1:1/oauth/v2/token"}))
+		},
+	}
+	for name, f := range cases {
+		if c, err := f(); err == nil || c != nil || !strings.HasPrefix(err.Error(), "zoho: ") || strings.Contains(err.Error(), "1000.rt") {
+			t.Errorf("%s: got %v, %v; want a zoho: error without the token", name, c, err)
+		}
+	}
+	// The caller's config is never modified.
+	if _, err := NewClientFromRefreshToken(t.Context(), oc, "1000.rt", EU, WithEndpoints(Endpoints{API: "http://127.0.0.1:1", Accounts: "http://127.0.0.1:2"}), WithLogger(slog.New(slog.DiscardHandler))); err != nil {
+		t.Fatal(err)
+	}
+	if oc.AccountsURLOverride != "" || oc.Logger != nil {
+		t.Errorf("the OAuthConfig was modified: %v", oc)
+	}
+}
+
+// A logger given once in the OAuthConfig reaches the token source made with it and the client
+// using that source; a client's or source's own logger wins.
+func TestLoggerGivenOnceInTheOAuthConfig(t *testing.T) {
+	l := slog.New(slog.NewTextHandler(io.Discard, nil))
+	oc := &OAuthConfig{ClientID: "id", ClientSecret: "secret", Logger: l}
+	ts, err := NewTokenSource(oc, NewMemoryTokenStore(), "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewClient(WithTokenSource(ts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts.opt.base != l || c.cfg.logger != l || ts.cfg.Logger != l {
+		t.Error("the OAuthConfig's logger did not reach the token source and the client")
+	}
+	own := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ts, _ = NewTokenSource(&OAuthConfig{ClientID: "id", ClientSecret: "secret"}, NewMemoryTokenStore(), "k", WithTokenLogger(own))
+	c, _ = NewClient(WithTokenSource(ts))
+	if c.cfg.logger != own || ts.cfg.Logger != own {
+		t.Error("the token source's logger did not reach its OAuth calls and the client")
+	}
+	if c, _ := NewClient(WithTokenSource(ts), WithLogger(l)); c.cfg.logger != l {
+		t.Error("WithLogger did not win")
 	}
 }

@@ -1,8 +1,10 @@
 // Package zoho is a typed client for the Zoho CRM v2 REST API.
 //
 // It knows Zoho, not chats: anyone may use it on its own. One [Client] talks to one Zoho
-// organisation; its services ([RecordsService], [FieldsService], [AttachmentsService],
-// [UsersService], [OrgService]) share the client's transport:
+// organisation; its services share the client's transport, one per concern and one method per
+// operation: Leads, Contacts, Accounts, Cases and Tasks ([ModuleService]) read and write the
+// standard modules as typed records, Records ([RecordsService]) any module (custom modules
+// included) as [crm.Record] values, and Fields, Attachments, Users and Org the rest:
 //
 //	c, err := zoho.NewClient(
 //		zoho.WithDataCenter(zoho.EU),
@@ -20,7 +22,13 @@
 // its services and options, and the outcomes of calls ([RecordResults], [*APIError], [Response]).
 // Code that only needs Zoho's data, such as pure decision code, imports crm without the client:
 //
-//	res, _, err := c.Records.Leads().Insert(ctx, []*crm.Lead{{LastName: crm.Some("Boyle")}}, nil)
+//	res, _, err := c.Leads.InsertOne(ctx, &crm.Lead{LastName: crm.Some("Boyle")}, nil)
+//	if err != nil { … } // the call failed, or Zoho refused the record (errors.Is(err, zoho.ErrInvalidData), …)
+//	fmt.Println("created", res.ID)
+//
+// Batch writes (Insert, Update, Upsert, Delete) take any number of records, split them into
+// calls of 100 and return one [RecordResult] per record; the One methods (InsertOne, UpdateOne,
+// UpsertOne) write one record and fold its refusal into err.
 //
 // # OAuth 2.0
 //
@@ -37,6 +45,19 @@
 // [ErrReconnectRequired], never a retry loop, and an access token Zoho rejects moments after
 // issuing it is not renewed again until it is older than a floor ([WithMinRefreshInterval]).
 //
+// The SDK calls Zoho's token endpoint itself rather than through golang.org/x/oauth2's
+// Config.Exchange and TokenSource, and uses x/oauth2 for its types only (oauth2.TokenSource, which
+// [WithTokenSource] accepts, and oauth2.Token). x/oauth2 cannot read Zoho's answers: Zoho
+// reports most token errors with HTTP 200 and a body such as {"error":"invalid_code"}, which
+// x/oauth2 takes for a token without an access token; some accounts servers give expires_in in
+// milliseconds (expires_in_sec beside it), which x/oauth2 reads as seconds; and the api_domain
+// that says where the org's API lives would be lost in an oauth2.Token that is stored and loaded
+// again. [Token] keeps it, and [TokenSource] adds what x/oauth2's reuse source lacks: the store's
+// compare-and-swap and lease across processes, and a backoff when Zoho throttles.
+//
+// Where a library fits, it is used: concurrent misses of the field metadata cache
+// ([FieldsService.List]) share one request through golang.org/x/sync/singleflight.
+//
 // # Transport
 //
 // Every call takes a context first. Under [Client.Do] sit, outer to inner: go-retryablehttp with
@@ -49,9 +70,10 @@
 // answer's headers after sending; it never cuts a body that is still flowing (an attachment's
 // upload or download): the call's context bounds those.
 //
-// The API domain is, in order: [WithBaseURL]; the token's api_domain (Zoho tells each org where
-// its API lives); the data centre's default. Tokens are only ever sent to Zoho's API domains or to
-// hosts named explicitly ([WithBaseURL], [WithAllowedHosts]). A request's path must stay inside
+// The API domain is, in order: the API URL of [WithEndpoints]; the token's api_domain (Zoho
+// tells each org where its API lives); the data centre's default. Tokens are only ever sent to
+// Zoho's API domains or to the host named explicitly with [WithEndpoints], the one option that
+// points a client at a fake Zoho, a proxy or a sandbox. A request's path must stay inside
 // the API: [Client.Do] and [Client.DoRaw] check it for every [Request], built by
 // [Client.NewRequest] or by hand, and refuse one with "..", a host, a query or the like with a
 // [*PathError] before anything is sent.
@@ -78,12 +100,36 @@
 //
 // # Errors
 //
-// Zoho's error answers are [*APIError] values, usable with [errors.As] and, for the common codes,
-// with [errors.Is] and the sentinels ([ErrInvalidToken], [ErrRateLimited], [ErrCreditsExhausted],
-// [ErrInvalidData], …). No error, log line or String output contains a token or a client secret,
+// Each question about an error is asked one way: errors.Is with a sentinel for what happened,
+// errors.As with an error type for its details.
+//
+//	errors.Is(err, zoho.ErrCreditsExhausted)  // the org's 24-hour API credits are spent: stop for hours
+//	errors.Is(err, zoho.ErrRateLimited)       // too many simultaneous calls: retry soon
+//	errors.Is(err, zoho.ErrTemporary)         // the same call may succeed later (429 concurrency, 5xx, OAuth throttling…)
+//	errors.Is(err, zoho.ErrInvalidToken)      // Zoho refused the access token (after one renewal)
+//	errors.Is(err, zoho.ErrScopeMismatch)     // the grant lacks a scope: reconnect with more scopes
+//	errors.Is(err, zoho.ErrReconnectRequired) // the grant is gone (revoked, expired): the user must consent again
+//	errors.Is(err, zoho.ErrTokenThrottled)    // Zoho refused to mint a token for now
+//	errors.Is(err, zoho.ErrInvalidData)       // and ErrMandatoryMissing, ErrDuplicateData, ErrNoPermission, ErrInvalidModule, ErrNotFound
+//	errors.Is(err, zoho.ErrPagingLimit)       // a page walk went as far as Zoho pages
+//	errors.As(err, &amb)                      // *AmbiguousError: a write may or may not have been applied; look before writing again
+//	errors.As(err, &apiErr)                   // *APIError: Zoho's code, message, details, HTTP status, Retry-After
+//	errors.As(err, &tokErr)                   // *TokenError: the OAuth operation and Zoho's error code
+//
+// A batch write's per-record failures are in each [RecordResult]'s Err and are asked the same
+// way (errors.Is(res.Err, zoho.ErrInvalidData)). No error, log line or String output contains a token or a client secret,
 // nor a query string: a call is named by its method and path, and net/http's errors, which name
 // the whole URL, are cut down to scheme, host and path ([RedactURL]), so that searched values such
 // as an email address stay out of logs.
+//
+// # Logging
+//
+// One *slog.Logger given once reaches the client, its token source and the OAuth calls: to
+// [NewClientFromRefreshToken] with [WithLogger], or in [OAuthConfig].Logger, which a
+// [TokenSource] made with that config and a [Client] using that source inherit (each may be
+// given its own: [WithTokenLogger], [WithLogger]). Retries are logged at debug level with how
+// long the client waits and why (wait, wait_reason "Retry-After" or "backoff"), renewals and
+// failures at their level; silent by default.
 //
 // # Accounting
 //

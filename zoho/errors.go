@@ -10,49 +10,47 @@ import (
 	"time"
 )
 
-// Sentinel errors for the common Zoho conditions. They are matched with [errors.Is] against any
-// error the client returns; the error itself is an [*APIError] (or wraps one) carrying the details:
+// Sentinel errors for the common Zoho conditions. Each question about an error is asked one way,
+// with [errors.Is] against any error the client returns; the error itself is an [*APIError] (or
+// wraps one) carrying the details:
 //
 //	if errors.Is(err, zoho.ErrInvalidData) { … }
 //	var apiErr *zoho.APIError
 //	if errors.As(err, &apiErr) { log(apiErr.Code, apiErr.Details) }
 var (
-	ErrInvalidToken     = errors.New("zoho: invalid or expired access token")            // 401 INVALID_TOKEN, AUTHENTICATION_FAILURE
-	ErrScopeMismatch    = errors.New("zoho: the token lacks the OAuth scope")            // 401 OAUTH_SCOPE_MISMATCH
-	ErrRateLimited      = errors.New("zoho: too many concurrent requests")               // 429, concurrency
-	ErrCreditsExhausted = errors.New("zoho: the organisation's API credits are used up") // 429, 24-hour credits
-	ErrInvalidData      = errors.New("zoho: invalid data")                               // INVALID_DATA
-	ErrMandatoryMissing = errors.New("zoho: mandatory field missing")                    // MANDATORY_NOT_FOUND
-	ErrDuplicateData    = errors.New("zoho: duplicate data")                             // DUPLICATE_DATA
-	ErrNoPermission     = errors.New("zoho: no permission")                              // NO_PERMISSION, AUTHORIZATION_FAILED
-	ErrInvalidModule    = errors.New("zoho: invalid module")                             // INVALID_MODULE
-	ErrNotFound         = errors.New("zoho: not found")                                  // 404, or 204 for a record by id
+	// ErrInvalidToken: Zoho refused the access token (INVALID_TOKEN, AUTHENTICATION_FAILURE,
+	// INVALID_OAUTHTOKEN, or a 401 without a code). The client has its token source renew the
+	// token and retries the call once before returning it.
+	ErrInvalidToken = errors.New("zoho: invalid or expired access token")
+	// ErrScopeMismatch: the token lacks the OAuth scope of the call (401 OAUTH_SCOPE_MISMATCH);
+	// only a new consent widens the scopes.
+	ErrScopeMismatch = errors.New("zoho: the token lacks the OAuth scope")
+	// ErrRateLimited: too many simultaneous calls for the org (a 429 that is not credit
+	// exhaustion). Retrying soon is right.
+	ErrRateLimited = errors.New("zoho: too many concurrent requests")
+	// ErrCreditsExhausted: the org's rolling 24-hour API credits are spent (a 429 whose message
+	// speaks of credits, the 24-hour period or the day's limit). Retrying within minutes only
+	// burns money; the client never retries it.
+	ErrCreditsExhausted = errors.New("zoho: the organisation's API credits are used up")
+	// ErrInvalidData: INVALID_DATA.
+	ErrInvalidData = errors.New("zoho: invalid data")
+	// ErrMandatoryMissing: MANDATORY_NOT_FOUND.
+	ErrMandatoryMissing = errors.New("zoho: mandatory field missing")
+	// ErrDuplicateData: DUPLICATE_DATA.
+	ErrDuplicateData = errors.New("zoho: duplicate data")
+	// ErrNoPermission: NO_PERMISSION, AUTHORIZATION_FAILED, or HTTP 403.
+	ErrNoPermission = errors.New("zoho: no permission")
+	// ErrInvalidModule: INVALID_MODULE.
+	ErrInvalidModule = errors.New("zoho: invalid module")
+	// ErrNotFound: HTTP 404, or a record asked for by id that Zoho does not have (204).
+	ErrNotFound = errors.New("zoho: not found")
+	// ErrTemporary: the same call may succeed later without any change — Zoho's concurrency 429,
+	// a server error (5xx but 501), or an OAuth failure that is not permanent (throttling, the
+	// accounts server's errors, a store or transport failure of the token source). Credit
+	// exhaustion, invalid data, permissions and rejected tokens or grants are not temporary. A
+	// write that failed with it may have been applied: check for an [*AmbiguousError] first.
+	ErrTemporary = errors.New("zoho: temporary failure")
 )
-
-// RateLimitKind tells the two meanings of Zoho's HTTP 429 apart.
-type RateLimitKind int
-
-const (
-	// NotRateLimited: the error is not a 429.
-	NotRateLimited RateLimitKind = iota
-	// RateLimitConcurrency: too many simultaneous calls for the org (Zoho's concurrency or
-	// sub-concurrency limit). Retrying soon is right.
-	RateLimitConcurrency
-	// RateLimitCredits: the org's rolling 24-hour API credits are spent. Retrying within minutes
-	// only burns money; the client never retries it.
-	RateLimitCredits
-)
-
-// String names the kind.
-func (k RateLimitKind) String() string {
-	switch k {
-	case RateLimitConcurrency:
-		return "concurrency"
-	case RateLimitCredits:
-		return "credits"
-	}
-	return "none"
-}
 
 // APIError is an error answer from Zoho: any non-2xx response, and a 2xx whose body is Zoho's
 // error envelope `{"code","details","message","status":"error"}`. For a write that failed as a
@@ -129,9 +127,11 @@ func (e *APIError) Is(target error) bool {
 	case ErrScopeMismatch:
 		return e.Code == "OAUTH_SCOPE_MISMATCH"
 	case ErrRateLimited:
-		return e.RateLimit() == RateLimitConcurrency
+		return e.rateLimit() == rateLimitConcurrency
 	case ErrCreditsExhausted:
-		return e.RateLimit() == RateLimitCredits
+		return e.rateLimit() == rateLimitCredits
+	case ErrTemporary:
+		return e.temporary()
 	case ErrInvalidData:
 		return e.Code == "INVALID_DATA"
 	case ErrMandatoryMissing:
@@ -148,7 +148,16 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
-// RateLimit tells which 429 this is. Zoho answers both "too many concurrent calls" and "24-hour
+// rateLimitKind tells the two meanings of Zoho's HTTP 429 apart.
+type rateLimitKind int
+
+const (
+	notRateLimited       rateLimitKind = iota
+	rateLimitConcurrency               // too many simultaneous calls: retrying soon is right
+	rateLimitCredits                   // the 24-hour credits are spent: never retried
+)
+
+// rateLimit tells which 429 this is. Zoho answers both "too many concurrent calls" and "24-hour
 // credits used up" with HTTP 429 and documents no distinct code for either (TOO_MANY_REQUESTS,
 // RATE_LIMIT_EXCEEDED); the message decides: one that speaks of credits, the 24-hour period or
 // the day's API limit is credit exhaustion, anything else a concurrency limit. A message that
@@ -156,44 +165,34 @@ func (e *APIError) Is(target error) bool {
 // Zoho's generic description of 429 ("… for the 24 hour period is exceeded or the concurrency
 // limit … is exceeded"), which cannot tell the causes apart, and reading it as credit exhaustion
 // would stop a tenant for hours over the common, seconds-long cause.
-func (e *APIError) RateLimit() RateLimitKind {
+func (e *APIError) rateLimit() rateLimitKind {
 	if e.HTTPStatus != http.StatusTooManyRequests && e.Code != "TOO_MANY_REQUESTS" && e.Code != "RATE_LIMIT_EXCEEDED" {
-		return NotRateLimited
+		return notRateLimited
 	}
 	return classify429(e.Code, e.Message)
 }
 
-func classify429(code, message string) RateLimitKind {
+func classify429(code, message string) rateLimitKind {
 	m := strings.ToLower(code + " " + message)
 	if strings.Contains(m, "concurren") {
-		return RateLimitConcurrency
+		return rateLimitConcurrency
 	}
 	for _, w := range []string{"credit", "24 hour", "24-hour", "per day", "daily", "api limit exceeded", "limit of the day"} {
 		if strings.Contains(m, w) {
-			return RateLimitCredits
+			return rateLimitCredits
 		}
 	}
-	return RateLimitConcurrency
+	return rateLimitConcurrency
 }
 
-// Temporary reports whether the same call may succeed later without any change: a concurrency
-// 429 or a server error. Credit exhaustion, invalid data, permissions and auth errors are not
-// temporary.
-func (e *APIError) Temporary() bool {
-	if e.RateLimit() == RateLimitConcurrency {
+// temporary reports whether the same call may succeed later without any change ([ErrTemporary]):
+// a concurrency 429 or a server error.
+func (e *APIError) temporary() bool {
+	if e.rateLimit() == rateLimitConcurrency {
 		return true
 	}
 	return e.HTTPStatus >= 500 && e.HTTPStatus != http.StatusNotImplemented
 }
-
-// Auth reports whether the error is about authentication or authorisation of the token (401):
-// an expired or revoked token, or a missing scope.
-func (e *APIError) Auth() bool {
-	return e.HTTPStatus == http.StatusUnauthorized || errors.Is(e, ErrInvalidToken) || errors.Is(e, ErrScopeMismatch)
-}
-
-// CreditsExhausted reports whether the org's 24-hour API credits are spent.
-func (e *APIError) CreditsExhausted() bool { return e.RateLimit() == RateLimitCredits }
 
 // AmbiguousError is returned when a request that is not safe to replay (a POST not marked
 // idempotent) failed after it was sent: the connection broke, or Zoho answered with a server
@@ -218,7 +217,7 @@ func (e *AmbiguousError) Error() string {
 func (e *AmbiguousError) Unwrap() error { return e.Err }
 
 // HostError is returned, before any request is sent, when the client would send a token to a host
-// that is neither a Zoho API domain nor explicitly allowed ([WithBaseURL], [WithAllowedHosts]).
+// that is neither a Zoho API domain nor given explicitly ([WithEndpoints]).
 type HostError struct {
 	URL    string
 	Reason string

@@ -64,8 +64,8 @@ func TestErrorFixturesDecode(t *testing.T) {
 					t.Errorf("errors.Is(err, %v) = %v, want %v", s, !want, want)
 				}
 			}
-			if ae.Temporary() != tc.temp {
-				t.Errorf("Temporary() = %v", ae.Temporary())
+			if errors.Is(ae, ErrTemporary) != tc.temp {
+				t.Errorf("errors.Is(err, ErrTemporary) = %v", !tc.temp)
 			}
 			if !strings.Contains(err.Error(), tc.code) || !strings.Contains(err.Error(), "GET /crm/v2/Leads") {
 				t.Errorf("Error() = %q", err.Error())
@@ -120,7 +120,7 @@ func FuzzAPIErrorFromAnswer(f *testing.F) {
 		if e.RetryAfter < 0 {
 			t.Fatalf("negative RetryAfter %v", e.RetryAfter)
 		}
-		_, _, _, _ = e.Temporary(), e.Auth(), e.CreditsExhausted(), errors.Is(e, ErrInvalidToken)
+		_, _, _, _ = errors.Is(e, ErrTemporary), errors.Is(e, ErrScopeMismatch), errors.Is(e, ErrCreditsExhausted), errors.Is(e, ErrInvalidToken)
 	})
 }
 
@@ -182,12 +182,12 @@ func TestGeneric429DescriptionIsConcurrency(t *testing.T) {
 	if resp, err := c.Do(t.Context(), req, nil); err != nil || resp.Attempts != 2 {
 		t.Fatalf("%v %v", resp, err)
 	}
-	for msg, want := range map[string]RateLimitKind{
-		"Number of API requests for the 24 hour period is exceeded": RateLimitCredits,
-		"You have exceeded the API credits for the day":             RateLimitCredits,
-		"concurrency limit of the user for the app is exceeded":     RateLimitConcurrency,
-		"Too many requests. Please try again later.":                RateLimitConcurrency,
-		"too many concurrent requests":                              RateLimitConcurrency,
+	for msg, want := range map[string]rateLimitKind{
+		"Number of API requests for the 24 hour period is exceeded": rateLimitCredits,
+		"You have exceeded the API credits for the day":             rateLimitCredits,
+		"concurrency limit of the user for the app is exceeded":     rateLimitConcurrency,
+		"Too many requests. Please try again later.":                rateLimitConcurrency,
+		"too many concurrent requests":                              rateLimitConcurrency,
 	} {
 		if got := classify429("TOO_MANY_REQUESTS", msg); got != want {
 			t.Errorf("%q: %v, want %v", msg, got, want)

@@ -23,7 +23,7 @@ func ExampleNewClient() {
 	client, err := zoho.NewClient(
 		zoho.WithDataCenter(zoho.EU),
 		zoho.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "1000.example"})),
-		zoho.WithBaseURL(srv.URL), // tests and local runs only: the token's api_domain decides otherwise
+		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}), // tests and local runs only: the token's api_domain decides otherwise
 		zoho.WithCallHook(func(ctx context.Context, info zoho.CallInfo) { calls++ }),
 	)
 	if err != nil {

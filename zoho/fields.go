@@ -2,7 +2,6 @@ package zoho
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cloudcx/cxzoho/zoho/crm"
+	"golang.org/x/sync/singleflight"
 )
 
 // DefaultFieldsCacheTTL is how long a client keeps a module's field metadata by default.
@@ -34,7 +34,8 @@ func WithFieldsCacheTTL(d time.Duration) Option {
 
 // List returns the field metadata of module (GET /settings/fields?module=…), from the client's
 // cache when it is fresh (see [WithFieldsCacheTTL]). Concurrent calls for the same module share
-// one request. The Response is nil when the answer came from the cache. Needs the scope
+// one request, and each gets its Response; the Response is nil when the answer came from the
+// cache. Needs the scope
 // ZohoCRM.settings.fields.READ (or settings.ALL).
 func (s *FieldsService) List(ctx context.Context, module string) (*crm.FieldSet, *Response, error) {
 	if err := checkModuleCall(ctx, module); err != nil {
@@ -71,20 +72,30 @@ func (s *FieldsService) fetch(ctx context.Context, module string) (*crm.FieldSet
 	return crm.NewFieldSet(module, ans.Fields), resp, nil
 }
 
-// fieldCache holds field metadata per module for one client, with one request in flight per
-// module. The zero value is ready to use.
+// fieldCache holds field metadata per module for one client. Concurrent misses for a module
+// share one request (golang.org/x/sync/singleflight); a caller stops waiting when its context
+// ends. The zero value is ready to use.
 type fieldCache struct {
 	mu      sync.Mutex
-	entries map[string]*fieldEntry
+	flight  *singleflight.Group // replaced by invalidate(""); nil until first used
+	entries map[string]fieldEntry
+	gen     uint64           // bumped by invalidate: a fetch begun before does not fill the cache
 	now     func() time.Time // for tests; nil means time.Now
-	waiting func()           // for tests: called when a caller starts waiting on a fetch in flight
+	waiting func()           // for tests: called once a caller has started or joined the module's fetch
 }
 
 type fieldEntry struct {
-	done    chan struct{} // closed when the fetch ended
 	set     *crm.FieldSet
-	err     error
 	expires time.Time
+}
+
+// fetched is the outcome of one shared fetch.
+type fetched struct {
+	set  *crm.FieldSet
+	resp *Response
+	// abandoned: the context the fetch ran under (its first caller's) ended; the callers that
+	// shared it and are still waiting ask again rather than fail with another's cancellation.
+	abandoned bool
 }
 
 func (c *fieldCache) clock() time.Time {
@@ -98,77 +109,73 @@ func (c *fieldCache) get(ctx context.Context, module string, ttl time.Duration,
 	fetch func(context.Context, string) (*crm.FieldSet, *Response, error)) (*crm.FieldSet, *Response, error) {
 	for {
 		c.mu.Lock()
-		e := c.entries[module]
-		if e != nil {
-			select {
-			case <-e.done:
-				if e.err == nil && c.clock().Before(e.expires) {
-					c.mu.Unlock()
-					return e.set, nil, nil
-				}
-				// Expired (or failed): fetch again below.
-			default:
-				c.mu.Unlock()
-				if c.waiting != nil {
-					c.waiting()
-				}
-				select {
-				case <-e.done:
-				case <-ctx.Done():
-					return nil, nil, ctx.Err()
-				}
-				if e.err == nil {
-					return e.set, nil, nil
-				}
-				if isContextError(e.err) && ctx.Err() == nil {
-					continue // the leader gave up; this caller tries itself
-				}
-				return nil, nil, e.err
-			}
+		e, ok := c.entries[module]
+		gen := c.gen
+		if c.flight == nil {
+			c.flight = new(singleflight.Group)
 		}
-		e = &fieldEntry{done: make(chan struct{})}
-		if c.entries == nil {
-			c.entries = map[string]*fieldEntry{}
-		}
-		c.entries[module] = e
+		flight := c.flight
 		c.mu.Unlock()
-		return c.lead(ctx, module, ttl, e, fetch)
+		if ok && c.clock().Before(e.expires) {
+			return e.set, nil, nil
+		}
+		ch := flight.DoChan(module, func() (any, error) { return c.fetchShared(ctx, module, ttl, gen, fetch) })
+		if c.waiting != nil {
+			c.waiting()
+		}
+		select {
+		case r := <-ch:
+			f, _ := r.Val.(fetched)
+			if r.Err != nil {
+				if f.abandoned && ctx.Err() == nil {
+					continue
+				}
+				return nil, f.resp, r.Err
+			}
+			return f.set, f.resp, nil
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
 	}
 }
 
-// lead makes the fetch the callers waiting on e share, and publishes its outcome. Should fetch
-// panic, the waiters are released with an error before the panic goes on.
-func (c *fieldCache) lead(ctx context.Context, module string, ttl time.Duration, e *fieldEntry,
-	fetch func(context.Context, string) (*crm.FieldSet, *Response, error)) (set *crm.FieldSet, resp *Response, err error) {
-	finished := false
+// fetchShared makes the fetch the callers of a module share, under ctx (its first caller's), and
+// caches a success unless the cache was invalidated meanwhile. It runs on a goroutine of its own
+// (singleflight's DoChan): a panic of fetch becomes an error for every caller, not a crash.
+func (c *fieldCache) fetchShared(ctx context.Context, module string, ttl time.Duration, gen uint64,
+	fetch func(context.Context, string) (*crm.FieldSet, *Response, error)) (out any, err error) {
 	defer func() {
-		if !finished {
-			err = errors.New("zoho: fetching field metadata failed")
+		if p := recover(); p != nil {
+			out, err = fetched{}, fmt.Errorf("zoho: fetching the field metadata of %s failed: panic: %v", module, p)
 		}
-		c.mu.Lock()
-		e.set, e.err, e.expires = set, err, c.clock().Add(ttl)
-		if err != nil && c.entries[module] == e {
-			delete(c.entries, module) // errors are not cached
-		}
-		close(e.done)
-		c.mu.Unlock()
 	}()
-	set, resp, err = fetch(ctx, module)
-	finished = true
-	return set, resp, err
+	set, resp, err := fetch(ctx, module)
+	if err != nil {
+		return fetched{resp: resp, abandoned: ctx.Err() != nil}, err
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		if c.entries == nil {
+			c.entries = map[string]fieldEntry{}
+		}
+		c.entries[module] = fieldEntry{set: set, expires: c.clock().Add(ttl)}
+	}
+	c.mu.Unlock()
+	return fetched{set: set, resp: resp}, nil
 }
 
-// invalidate forgets one module, or all when module is "".
+// invalidate forgets one module, or all when module is "". A fetch in flight still answers its
+// callers but is not cached; later callers ask Zoho again.
 func (c *fieldCache) invalidate(module string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
 	if module == "" {
-		c.entries = nil
+		c.entries, c.flight = nil, nil
 		return
 	}
 	delete(c.entries, module)
-}
-
-func isContextError(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	if c.flight != nil {
+		c.flight.Forget(module)
+	}
 }

@@ -3,6 +3,7 @@ package zoho
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -115,7 +116,7 @@ func TestFieldsSingleFlight(t *testing.T) {
 			sets[i] = fs
 		}()
 	}
-	for range len(sets) - 1 { // the first call is in flight and held: the others queue up behind it
+	for range sets { // the first call is in flight and held: every call joins it
 		<-waiting
 	}
 	close(release)
@@ -137,15 +138,20 @@ func TestFieldsSingleFlight(t *testing.T) {
 		<-block
 		return httpmock.NewStringResponse(500, `{"code":"INTERNAL_ERROR","status":"error","message":"x","details":{}}`), nil
 	})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var joined atomic.Int32
+	c.fields.waiting = func() {
+		if joined.Add(1) == 2 {
+			cancel() // the waiter's context ends once it waits
+		}
+	}
 	leaderDone := make(chan error, 1)
 	go func() {
 		_, _, err := c.Fields.List(context.Background(), "Cases")
 		leaderDone <- err
 	}()
 	<-entered
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	c.fields.waiting = cancel // the waiter's context ends once it waits
 	if _, _, err := c.Fields.List(ctx, "Cases"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("waiter: %v", err)
 	}
@@ -173,7 +179,7 @@ func TestFieldsLeaderCancelledWaiterFetches(t *testing.T) {
 		}
 		return httpmock.NewStringResponse(200, fieldsAnswer), nil
 	})
-	waiting := make(chan struct{}, 1)
+	waiting := make(chan struct{}, 8)
 	c.fields.waiting = func() { waiting <- struct{}{} }
 	leaderCtx, cancelLeader := context.WithCancel(t.Context())
 	defer cancelLeader()
@@ -182,6 +188,7 @@ func TestFieldsLeaderCancelledWaiterFetches(t *testing.T) {
 		_, _, err := c.Fields.List(leaderCtx, "Cases")
 		leaderErr <- err
 	}()
+	<-waiting // the leader started the fetch
 	<-entered
 	waiter := make(chan error, 1)
 	var got *crm.FieldSet
@@ -190,7 +197,7 @@ func TestFieldsLeaderCancelledWaiterFetches(t *testing.T) {
 		got = fs
 		waiter <- err
 	}()
-	<-waiting // the waiter queued up behind the leader
+	<-waiting // the waiter joined the leader's fetch
 	cancelLeader()
 	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
 		t.Fatalf("leader: %v", err)
@@ -207,41 +214,74 @@ func TestFieldsLeaderCancelledWaiterFetches(t *testing.T) {
 	}
 }
 
-// A fetch that panics releases the callers waiting on it (with an error) instead of leaving them
-// blocked for ever, and nothing is cached.
+// A fetch that panics releases every caller sharing it with an error (it runs on a goroutine of
+// its own: a panic there would crash the program), and nothing is cached.
 func TestFieldsCachePanickingFetchReleasesWaiters(t *testing.T) {
-	waiting := make(chan struct{})
-	fc := fieldCache{waiting: func() { close(waiting) }}
+	waiting := make(chan struct{}, 2)
+	fc := fieldCache{waiting: func() { waiting <- struct{}{} }}
 	started, release := make(chan struct{}), make(chan struct{})
-	leaderPanicked := make(chan any, 1)
-	go func() {
-		defer func() { leaderPanicked <- recover() }()
-		fc.get(t.Context(), "Cases", time.Minute, func(context.Context, string) (*crm.FieldSet, *Response, error) {
-			close(started)
-			<-release
-			panic("boom")
-		})
-	}()
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, _, err := fc.get(t.Context(), "Cases", time.Minute, func(context.Context, string) (*crm.FieldSet, *Response, error) {
+				close(started) // once: the second caller joins the first's fetch
+				<-release
+				panic("boom")
+			})
+			errs <- err
+		}()
+	}
 	<-started
-	waiter := make(chan error, 1)
-	go func() {
-		_, _, err := fc.get(t.Context(), "Cases", time.Minute, func(context.Context, string) (*crm.FieldSet, *Response, error) {
-			return nil, nil, errors.New("the waiter should not fetch")
-		})
-		waiter <- err
-	}()
+	<-waiting
 	<-waiting
 	close(release)
-	if p := <-leaderPanicked; p != "boom" {
-		t.Fatalf("leader: %v", p)
-	}
-	if err := <-waiter; err == nil || !strings.HasPrefix(err.Error(), "zoho: ") {
-		t.Fatalf("waiter: %v", err)
+	for range 2 {
+		if err := <-errs; err == nil || !strings.HasPrefix(err.Error(), "zoho: ") || !strings.Contains(err.Error(), "boom") {
+			t.Fatalf("caller: %v", err)
+		}
 	}
 	fs, _, err := fc.get(t.Context(), "Cases", time.Minute, func(context.Context, string) (*crm.FieldSet, *Response, error) {
 		return crm.NewFieldSet("Cases", nil), nil, nil
 	})
 	if err != nil || fs == nil {
 		t.Fatalf("after the panic: %v %v", fs, err)
+	}
+}
+
+// A fetch in flight when the cache is invalidated answers its callers but is not cached, and a
+// fetch failing with a timeout of its own (not its caller's cancellation) is returned, not retried
+// without end.
+func TestFieldsCacheInvalidateDuringFetchAndOwnTimeout(t *testing.T) {
+	var fc fieldCache
+	entered, release := make(chan struct{}), make(chan struct{})
+	calls := 0
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := fc.get(t.Context(), "Cases", time.Minute, func(context.Context, string) (*crm.FieldSet, *Response, error) {
+			calls++
+			close(entered)
+			<-release
+			return crm.NewFieldSet("Cases", nil), nil, nil
+		})
+		done <- err
+	}()
+	<-entered
+	fc.invalidate("")
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := fc.get(t.Context(), "Cases", time.Minute, func(context.Context, string) (*crm.FieldSet, *Response, error) {
+		calls++
+		return crm.NewFieldSet("Cases", nil), nil, nil
+	}); err != nil || calls != 2 {
+		t.Fatalf("the fetch begun before the invalidation was cached: %d calls, %v", calls, err)
+	}
+	fc.invalidate("Cases")
+	if _, _, err := fc.get(t.Context(), "Cases", time.Minute, func(context.Context, string) (*crm.FieldSet, *Response, error) {
+		calls++
+		return nil, nil, fmt.Errorf("zoho: GET settings/fields: %w", context.DeadlineExceeded) // WithTimeout's header timeout
+	}); !errors.Is(err, context.DeadlineExceeded) || calls != 3 {
+		t.Fatalf("own timeout: %d calls, %v", calls, err)
 	}
 }

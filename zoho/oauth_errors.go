@@ -95,9 +95,9 @@ func (e *TokenError) Error() string {
 		b.WriteString(": " + e.Err.Error())
 	}
 	switch {
-	case e.Permanent() && e.Op != "exchange" && e.Op != "revoke":
+	case e.permanent() && e.Op != "exchange" && e.Op != "revoke":
 		b.WriteString(" (reconnect required)")
-	case e.Throttled():
+	case e.throttled():
 		b.WriteString(" (throttled)")
 	}
 	return oneLine(b.String())
@@ -106,30 +106,35 @@ func (e *TokenError) Error() string {
 // Unwrap returns the underlying transport or store error.
 func (e *TokenError) Unwrap() error { return e.Err }
 
-// Is matches [ErrReconnectRequired] for permanent failures, [ErrTokenThrottled] for throttling,
-// and [ErrNoToken] for an empty store.
+// Is matches [ErrReconnectRequired] for permanent failures (Zoho rejected the grant, the client or
+// the code — invalid_code, invalid_grant, invalid_client, … —, there is no token to renew, or the
+// user declined consent), [ErrTokenThrottled] for throttling, [ErrTemporary] for every failure
+// that is not permanent (throttling, server errors, transport and store failures), and
+// [ErrNoToken] for an empty store.
 func (e *TokenError) Is(target error) bool {
 	switch target {
 	case ErrReconnectRequired:
-		return e.Permanent()
+		return e.permanent()
 	case ErrTokenThrottled:
-		return e.Throttled()
+		return e.throttled()
+	case ErrTemporary:
+		return !e.permanent()
 	case ErrNoToken:
 		return e.Code == TokenCodeNoToken
 	}
 	return false
 }
 
-// Permanent reports whether repeating the operation cannot succeed: Zoho rejected the grant, the
+// permanent reports whether repeating the operation cannot succeed: Zoho rejected the grant, the
 // client or the code (invalid_code, invalid_grant, invalid_client, …), or there is no token to
 // renew; and any error of Zoho's authorization callback (the user declined).
-func (e *TokenError) Permanent() bool {
+func (e *TokenError) permanent() bool {
 	return e.Op == "authorize" || permanentTokenCodes[strings.ToLower(strings.TrimSpace(e.Code))]
 }
 
-// Throttled reports whether Zoho refused because too many tokens were minted recently ("Access
+// throttled reports whether Zoho refused because too many tokens were minted recently ("Access
 // Denied" with a throttle description, answered with HTTP 200).
-func (e *TokenError) Throttled() bool {
+func (e *TokenError) throttled() bool {
 	if e.Op == "authorize" { // the user declined consent (error=access_denied in the callback)
 		return false
 	}
@@ -140,7 +145,3 @@ func (e *TokenError) Throttled() bool {
 	d := strings.ToLower(e.Description)
 	return strings.Contains(d, "throttle") || strings.Contains(d, "too many requests")
 }
-
-// Temporary reports whether the operation may succeed later unchanged: throttling, server errors,
-// transport and store failures.
-func (e *TokenError) Temporary() bool { return !e.Permanent() }

@@ -75,7 +75,7 @@ func ExampleOAuthConfig_Exchange() {
 	client, err := zoho.NewClient(
 		zoho.WithDataCenter(tok.DataCenter),
 		zoho.WithTokenSource(ts),
-		zoho.WithBaseURL(zohoStandIn.URL), // tests and examples only: the token's api_domain decides otherwise
+		zoho.WithEndpoints(zoho.Endpoints{API: zohoStandIn.URL}), // tests and examples only: the token's api_domain decides otherwise
 	)
 	if err != nil {
 		fmt.Println(err)

@@ -256,9 +256,9 @@ func TestTokenErrorsInA200Body(t *testing.T) {
 		if !errors.As(err, &te) || te.Code != c.code || te.HTTPStatus != c.status || te.Op != "refresh" {
 			t.Fatalf("%s: err = %v", c.code, err)
 		}
-		if te.Permanent() != c.permanent || errors.Is(err, zoho.ErrReconnectRequired) != c.permanent ||
-			te.Throttled() != c.throttle || errors.Is(err, zoho.ErrTokenThrottled) != c.throttle || te.Temporary() == c.permanent {
-			t.Errorf("%s: permanent %v throttled %v", c.code, te.Permanent(), te.Throttled())
+		if errors.Is(err, zoho.ErrReconnectRequired) != c.permanent ||
+			errors.Is(te, zoho.ErrTokenThrottled) != c.throttle || errors.Is(err, zoho.ErrTokenThrottled) != c.throttle || errors.Is(te, zoho.ErrTemporary) == c.permanent {
+			t.Errorf("%s: reconnect %v throttled %v temporary %v", c.code, errors.Is(err, zoho.ErrReconnectRequired), errors.Is(err, zoho.ErrTokenThrottled), errors.Is(err, zoho.ErrTemporary))
 		}
 		// An error answer is never re-sent.
 		if n := mt.GetTotalCallCount(); n != 1 {
@@ -270,7 +270,7 @@ func TestTokenErrorsInA200Body(t *testing.T) {
 	mt.RegisterResponder("POST", "https://accounts.zoho.com/oauth/v2/token", httpmock.NewStringResponder(502, `<html>bad gateway</html>`))
 	_, err := oaConfig(mt).Refresh(t.Context(), &zoho.Token{RefreshToken: oaRefreshToken, AccountsServer: "https://accounts.zoho.com"})
 	var te *zoho.TokenError
-	if !errors.As(err, &te) || te.HTTPStatus != 502 || !te.Temporary() || mt.GetTotalCallCount() != 2 {
+	if !errors.As(err, &te) || te.HTTPStatus != 502 || !errors.Is(te, zoho.ErrTemporary) || mt.GetTotalCallCount() != 2 {
 		t.Fatalf("502: %v after %d requests", err, mt.GetTotalCallCount())
 	}
 	// The code exchange is not repeated (a grant code is single-use).
@@ -529,7 +529,7 @@ func TestParseOAuthCallback(t *testing.T) {
 	q, _ = url.ParseQuery("state=s&error=access_denied")
 	var te *zoho.TokenError
 	if _, err := zoho.ParseOAuthCallback(q); !errors.As(err, &te) || te.Code != "access_denied" || te.Op != "authorize" ||
-		errors.Is(err, zoho.ErrTokenThrottled) || te.Temporary() {
+		errors.Is(err, zoho.ErrTokenThrottled) || errors.Is(te, zoho.ErrTemporary) {
 		t.Fatalf("declined: %v", err)
 	}
 	for _, bad := range []string{"state=s", "code=c&location=xx", "code=c&location=us&accounts-server=https://accounts.zoho.eu"} {

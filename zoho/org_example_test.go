@@ -18,7 +18,7 @@ func ExampleOrgService_Get() {
 	}))
 	defer srv.Close()
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "1000.example"})
-	probe, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL))
+	probe, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -30,7 +30,7 @@ func ExampleOrgService_Get() {
 	}
 	fmt.Println(org.CompanyName, org.Edition(), org.ConcurrencyLimit())
 
-	client, _ := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL), zoho.WithConcurrency(org.ConcurrencyLimit()))
+	client, _ := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}), zoho.WithConcurrency(org.ConcurrencyLimit()))
 	fmt.Println(client.Concurrency())
 	// Output:
 	// Zylker enterprise 20

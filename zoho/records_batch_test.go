@@ -35,7 +35,7 @@ func (z *batchZoho) responder(t *testing.T) httpmock.Responder {
 		}
 		names := make([]string, len(b.Data))
 		for i, r := range b.Data {
-			names[i] = r.String("Last_Name")
+			names[i] = r.Text("Last_Name")
 		}
 		z.mu.Lock()
 		z.calls++
@@ -217,7 +217,7 @@ func TestWriteAnswerWithMissingItems(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkOneResultPerInput(t, res, 3)
-	if !res[0].OK() || res[1].OK() || res[2].OK() || !strings.Contains(res[2].Err.Error(), "no result") {
+	if res[0].Err != nil || res[1].Err == nil || res[2].Err == nil || !strings.Contains(res[2].Err.Error(), "no result") {
 		t.Fatalf("%v", res)
 	}
 	res, _, err = c.Records.Insert(t.Context(), "Leads", leadRecords(3), nil)
@@ -273,7 +273,7 @@ func TestWriteMaybeAppliedIsAmbiguous(t *testing.T) {
 	}
 
 	mt.RegisterResponder("POST", apiBase+"Leads/1/Attachments", httpmock.NewStringResponder(200, `<html>gateway</html>`))
-	if _, _, err := c.Attachments.Upload(t.Context(), "Leads", "1", "a.txt", "", strings.NewReader("hi"), nil); !errors.As(err, &amb) {
+	if _, _, err := c.Attachments.Upload(t.Context(), "Leads", "1", File{Name: "a.txt", Body: strings.NewReader("hi")}, nil); !errors.As(err, &amb) {
 		t.Fatalf("upload: %v", err)
 	}
 	if _, _, err := c.Attachments.UploadURL(t.Context(), "Leads", "1", "https://example.com/", "", nil); !errors.As(err, &amb) {
@@ -340,12 +340,12 @@ func TestWriteServerErrorWithItemsIsAmbiguous(t *testing.T) {
 		res, err := call()
 		var amb *AmbiguousError
 		var apiErr *APIError
-		if !errors.As(err, &amb) || amb.StatusCode < 500 || !errors.As(err, &apiErr) || !apiErr.Temporary() {
+		if !errors.As(err, &amb) || amb.StatusCode < 500 || !errors.As(err, &apiErr) || !errors.Is(apiErr, ErrTemporary) {
 			t.Errorf("%s: err = %v, want an *AmbiguousError around the server error", name, err)
 		}
 		checkOneResultPerInput(t, res, 2)
 		for _, r := range res {
-			if !errors.As(r.Err, &amb) || r.OK() {
+			if !errors.As(r.Err, &amb) || r.Err == nil {
 				t.Errorf("%s: record %d: %v, want an *AmbiguousError", name, r.Index, r.Err)
 			}
 		}

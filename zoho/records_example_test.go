@@ -20,7 +20,7 @@ func exampleClient(handler http.Handler) (*zoho.Client, func()) {
 	srv := httptest.NewServer(handler)
 	c, err := zoho.NewClient(
 		zoho.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "1000.example"})),
-		zoho.WithBaseURL(srv.URL),
+		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}),
 	)
 	if err != nil {
 		panic(err)
@@ -56,7 +56,7 @@ func ExampleRecordsService_Insert() {
 	}
 	for _, res := range results {
 		switch {
-		case res.OK():
+		case res.Err == nil:
 			fmt.Printf("record %d: created %s\n", res.Index, res.ID)
 		case errors.Is(res.Err, zoho.ErrInvalidData):
 			fmt.Printf("record %d: invalid %s\n", res.Index, res.Details["api_name"])
@@ -68,9 +68,30 @@ func ExampleRecordsService_Insert() {
 	// record 1: invalid Email
 }
 
+// Insert one contact and check its result: err is the call's failure or Zoho's refusal of the
+// record.
+func ExampleModuleService_InsertOne() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /crm/v2/Contacts", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprint(w, `{"data":[{"code":"SUCCESS","details":{"id":"4150868000000376008"},"message":"record added","status":"success"}]}`)
+	})
+	client, done := exampleClient(mux)
+	defer done()
+
+	res, _, err := client.Contacts.InsertOne(context.Background(), &crm.Contact{LastName: crm.Some("Kingsley")}, nil)
+	if err != nil {
+		fmt.Println("not written:", err)
+		return
+	}
+	fmt.Println("created", res.ID)
+	// Output:
+	// created 4150868000000376008
+}
+
 // Upsert a contact by email, running no workflow: Zoho updates the contact that has this email,
 // or creates one.
-func ExampleModuleService_Upsert() {
+func ExampleModuleService_UpsertOne() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /crm/v2/Contacts/upsert", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -90,12 +111,12 @@ func ExampleModuleService_Upsert() {
 		DuplicateCheckFields: []string{"Email"},
 		WriteOptions:         zoho.WriteOptions{Trigger: zoho.NoTriggers()},
 	}
-	results, _, err := client.Records.Contacts().Upsert(context.Background(), []*crm.Contact{contact}, opts)
+	res, _, err := client.Contacts.UpsertOne(context.Background(), contact, opts)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(results[0].Action, results[0].ID, "matched on", results[0].DuplicateField)
+	fmt.Println(res.Action, res.ID, "matched on", res.DuplicateField)
 	// Output:
 	// Zoho got: {"data":[{"Last_Name":"Kingsley","Email":"anna@bentley.example","Phone":null}],"trigger":[],"duplicate_check_fields":["Email"]}
 	// update 4150868000000376008 matched on Email
@@ -119,7 +140,7 @@ func ExampleModuleService_ListIter() {
 	defer done()
 
 	opts := &zoho.ListOptions{PerPage: 2, SortBy: "Modified_Time", SortOrder: zoho.SortDesc}
-	for lead, err := range client.Records.Leads().ListIter(context.Background(), opts) {
+	for lead, err := range client.Leads.ListIter(context.Background(), opts) {
 		if err != nil {
 			fmt.Println("listing stopped:", err)
 			break
@@ -149,7 +170,7 @@ func ExampleRecordsService_Get() {
 	}
 	visitor, _ := rec.Lookup("Visitor")
 	started, _ := rec.DateTime("Started_At")
-	fmt.Println(rec.ID(), rec.String("Name"), visitor.Name, rec.String("Messages__c"), started)
+	fmt.Println(rec.ID(), rec.Text("Name"), visitor.Name, rec.Text("Messages__c"), started)
 	out, _ := json.Marshal(rec)
 	fmt.Println(string(out))
 	// Output:
@@ -195,7 +216,7 @@ func ExampleOptional() {
 	var back crm.Lead
 	_ = json.Unmarshal([]byte(`{"Last_Name":"Boyle","Phone":null,"Score__c":7}`), &back)
 	name, ok := back.LastName.Get()
-	fmt.Println(name, ok, back.Phone.IsNull(), back.Email.IsZero(), back.Extra.String("Score__c"))
+	fmt.Println(name, ok, back.Phone.IsNull(), back.Email.IsZero(), back.Extra.Text("Score__c"))
 	// Output:
 	// {"Last_Name":"Boyle","Phone":null}
 	// Boyle true true true 7

@@ -99,7 +99,7 @@ func (o *ListOptions) clone() ListOptions {
 // empty module (HTTP 204) and "nothing modified" (HTTP 304, with IfModifiedSince) give no records
 // and no error. Use [RecordsService.ListIter] to read every page.
 func (s *RecordsService) List(ctx context.Context, module string, opts *ListOptions) ([]*crm.Record, *Response, error) {
-	return ForModule[crm.Record](s, module).List(ctx, opts)
+	return listPage[crm.Record](ctx, s, module, opts)
 }
 
 // ListIter returns an iterator over all the records of module, page after page, from opts'
@@ -108,7 +108,7 @@ func (s *RecordsService) List(ctx context.Context, module string, opts *ListOpti
 // page token, Zoho serves only the first 2,000 records of a listing: the iterator then ends with a
 // [*PagingLimitError] rather than stopping silently.
 func (s *RecordsService) ListIter(ctx context.Context, module string, opts *ListOptions) iter.Seq2[*crm.Record, error] {
-	return ForModule[crm.Record](s, module).ListIter(ctx, opts)
+	return listIter[crm.Record](ctx, s, module, opts)
 }
 
 // listAnswer is Zoho's answer to a listing or a get by id.
@@ -154,9 +154,25 @@ func (s *RecordsService) doListing(ctx context.Context, module string, req *Requ
 	return ans.Data, resp, nil
 }
 
+// listPage reads one page of a listing as T values.
+func listPage[T any](ctx context.Context, s *RecordsService, module string, opts *ListOptions) ([]*T, *Response, error) {
+	if s == nil {
+		return nil, nil, errNilRecords
+	}
+	raws, resp, err := s.listRaw(ctx, module, opts)
+	if err != nil {
+		return nil, resp, err
+	}
+	out, err := decodeRecords[T](raws, "a "+module+" record")
+	return out, resp, err
+}
+
 // listIter iterates over the records of a listing, for any record type. opts is copied now; each
 // range walks the pages from its starting page (see [pages]).
 func listIter[T any](ctx context.Context, s *RecordsService, module string, opts *ListOptions) iter.Seq2[*T, error] {
+	if s == nil {
+		return func(yield func(*T, error) bool) { yield(nil, errNilRecords) }
+	}
 	o := opts.clone()
 	raws := pages(ctx, paging{module: module, capped: true, tokens: true, page: o.Page, perPage: o.PerPage, token: o.PageToken},
 		func(page int, token string) ([]json.RawMessage, *Response, error) {

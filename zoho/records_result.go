@@ -55,9 +55,6 @@ type RecordResult struct {
 	Err error
 }
 
-// OK reports whether the record was written.
-func (r RecordResult) OK() bool { return r.Err == nil }
-
 // String describes the result in one line.
 func (r RecordResult) String() string {
 	if r.Err != nil {

@@ -72,7 +72,7 @@ func TestWriteThenReadRoundTrip(t *testing.T) {
 	fake := &fakeRecords{recs: map[string]*crm.Record{}}
 	srv := httptest.NewServer(fake.handler())
 	defer srv.Close()
-	c, err := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL))
+	c, err := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: srv.URL}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,11 +87,11 @@ func TestWriteThenReadRoundTrip(t *testing.T) {
 	}
 	_ = task.Extra.Set("Remind_At", map[string]string{"ALARM": "FREQ=NONE;ACTION=POPUP;TRIGGER=DATE-TIME:2026-08-28T09:00:00+05:30"})
 	_ = task.Extra.Set("Chat_Started__c", crm.NewDateTime(time.Date(2026, 8, 27, 18, 4, 5, 0, ist)))
-	res, _, err := c.Records.Tasks().Insert(ctx, []*crm.Task{task}, nil)
-	if err != nil || !res[0].OK() {
+	res, _, err := c.Tasks.Insert(ctx, []*crm.Task{task}, nil)
+	if err != nil || res[0].Err != nil {
 		t.Fatalf("%v %v", res, err)
 	}
-	got, _, err := c.Records.Tasks().Get(ctx, res[0].ID)
+	got, _, err := c.Tasks.Get(ctx, res[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,17 +104,17 @@ func TestWriteThenReadRoundTrip(t *testing.T) {
 	if !jsonEqual(t, sentJSON, read) {
 		t.Fatalf("\nsent %s\nread %s", sentJSON, read)
 	}
-	if got.Extra.String("Chat_Started__c") != "2026-08-27T18:04:05+05:30" || !got.Status.IsNull() {
+	if got.Extra.Text("Chat_Started__c") != "2026-08-27T18:04:05+05:30" || !got.Status.IsNull() {
 		t.Fatalf("%+v", got)
 	}
 
 	// Update one field; the rest stays.
-	res, _, err = c.Records.Tasks().Update(ctx, []*crm.Task{{ID: got.ID, Status: crm.Some("Completed")}}, nil)
-	if err != nil || !res[0].OK() {
+	res, _, err = c.Tasks.Update(ctx, []*crm.Task{{ID: got.ID, Status: crm.Some("Completed")}}, nil)
+	if err != nil || res[0].Err != nil {
 		t.Fatal(err)
 	}
 	again, _, err := c.Records.Get(ctx, "Tasks", got.ID)
-	if err != nil || again.String("Status") != "Completed" || again.String("Subject") != "Chat 😀 with Anna" || again.Len() != sentRec.Len() {
+	if err != nil || again.Text("Status") != "Completed" || again.Text("Subject") != "Chat 😀 with Anna" || again.Len() != sentRec.Len() {
 		t.Fatalf("%v %v", again, err)
 	}
 }

@@ -80,7 +80,7 @@ func TestInsertRequestShapeAndTriggers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.StatusCode != 201 || len(res) != 1 || !res[0].OK() || res[0].ID != "5725767000000524157" || res[0].Message != "record added" {
+		if resp.StatusCode != 201 || len(res) != 1 || res[0].Err != nil || res[0].ID != "5725767000000524157" || res[0].Message != "record added" {
 			t.Fatalf("results %+v", res)
 		}
 		if res[0].Details["$approval_state"] != "approved" {
@@ -135,24 +135,24 @@ func TestTypedFacadesWriteTheSameShapes(t *testing.T) {
 	ctx := t.Context()
 	steps := []func() (RecordResults, *Response, error){
 		func() (RecordResults, *Response, error) {
-			return c.Records.Leads().Insert(ctx, []*crm.Lead{{LastName: crm.Some("Boyle"), Company: crm.Some("Zylker"), Email: crm.Some("p@zylker.com")}}, nil)
+			return c.Leads.Insert(ctx, []*crm.Lead{{LastName: crm.Some("Boyle"), Company: crm.Some("Zylker"), Email: crm.Some("p@zylker.com")}}, nil)
 		},
 		func() (RecordResults, *Response, error) {
-			return c.Records.Contacts().Insert(ctx, []*crm.Contact{{LastName: crm.Some("Kingsley"), AccountName: crm.Some(crm.Lookup{ID: "7"}), Mobile: crm.Some("555")}}, nil)
+			return c.Contacts.Insert(ctx, []*crm.Contact{{LastName: crm.Some("Kingsley"), AccountName: crm.Some(crm.Lookup{ID: "7"}), Mobile: crm.Some("555")}}, nil)
 		},
 		func() (RecordResults, *Response, error) {
-			return c.Records.Accounts().Insert(ctx, []*crm.Account{{AccountName: crm.Some("Zylker")}}, nil)
+			return c.Accounts.Insert(ctx, []*crm.Account{{AccountName: crm.Some("Zylker")}}, nil)
 		},
 		func() (RecordResults, *Response, error) {
-			return c.Records.Cases().Insert(ctx, []*crm.Case{{Subject: crm.Some("Chat"), Status: crm.Some("New"), CaseOrigin: crm.Some("Chat"), RelatedTo: crm.Some(crm.Lookup{ID: "9"})}}, nil)
+			return c.Cases.Insert(ctx, []*crm.Case{{Subject: crm.Some("Chat"), Status: crm.Some("New"), CaseOrigin: crm.Some("Chat"), RelatedTo: crm.Some(crm.Lookup{ID: "9"})}}, nil)
 		},
 		func() (RecordResults, *Response, error) {
-			return c.Records.Tasks().Insert(ctx, []*crm.Task{{Subject: crm.Some("Call back"), WhoID: crm.Some(crm.Lookup{ID: "9"}), DueDate: crm.Some(crm.Date{Year: 2026, Month: 1, Day: 2})}}, nil)
+			return c.Tasks.Insert(ctx, []*crm.Task{{Subject: crm.Some("Call back"), WhoID: crm.Some(crm.Lookup{ID: "9"}), DueDate: crm.Some(crm.Date{Year: 2026, Month: 1, Day: 2})}}, nil)
 		},
 	}
 	for _, step := range steps {
 		res, _, err := step()
-		if err != nil || len(res) != 1 || !res[0].OK() {
+		if err != nil || len(res) != 1 || res[0].Err != nil {
 			t.Fatalf("%v %v", res, err)
 		}
 	}
@@ -178,7 +178,7 @@ func TestInsert207MixedResultsMapToInputs(t *testing.T) {
 	if err != nil || resp.StatusCode != 207 {
 		t.Fatalf("err %v", err)
 	}
-	if len(res) != 2 || !res[0].OK() || res[0].ID != "5725767000000524157" || res[1].OK() {
+	if len(res) != 2 || res[0].Err != nil || res[0].ID != "5725767000000524157" || res[1].Err == nil {
 		t.Fatalf("%v", res)
 	}
 	var apiErr *APIError
@@ -219,7 +219,7 @@ func TestInsert400AllFailedStillGivesPerRecordResults(t *testing.T) {
 			t.Fatalf("%s: call error %v", fx.file, err)
 		}
 		for i, r := range res {
-			if r.OK() || !errors.Is(r.Err, fx.sentinel) || r.Index != i {
+			if r.Err == nil || !errors.Is(r.Err, fx.sentinel) || r.Index != i {
 				t.Fatalf("%s: %+v", fx.file, r)
 			}
 		}
@@ -265,7 +265,7 @@ func TestWriteSplits250Into100_100_50(t *testing.T) {
 			t.Error(err)
 		}
 		sizes = append(sizes, len(b.Data))
-		firsts = append(firsts, b.Data[0].String("Last_Name"))
+		firsts = append(firsts, b.Data[0].Text("Last_Name"))
 		return httpmock.NewStringResponse(201, okItems(len(b.Data), fmt.Sprintf("c%d-", len(sizes)))), nil
 	})
 	res, _, err := c.Records.Insert(t.Context(), "Leads", leadRecords(250), nil)
@@ -346,7 +346,7 @@ func TestWriteChunkFailureKeepsEarlierResults(t *testing.T) {
 	if !errors.Is(err, ErrScopeMismatch) || calls != 2 {
 		t.Fatalf("err %v calls %d", err, calls)
 	}
-	if len(res) != 250 || !res[99].OK() || res[99].ID != "ok99" {
+	if len(res) != 250 || res[99].Err != nil || res[99].ID != "ok99" {
 		t.Fatalf("first call's results lost: %v", res[99])
 	}
 	if !errors.Is(res[100].Err, ErrScopeMismatch) || errors.Is(res[100].Err, ErrNotSent) {
@@ -407,7 +407,7 @@ func TestInsertIsNotRetriedUpsertIs(t *testing.T) {
 	if upsertBodies[0] != want || upsertBodies[1] != want {
 		t.Fatalf("upsert bodies %q", upsertBodies)
 	}
-	if res[0].Action != "insert" || res[0].DuplicateField != "Email" || res[0].ID != "111112000000142001" || res[1].OK() ||
+	if res[0].Action != "insert" || res[0].DuplicateField != "Email" || res[0].ID != "111112000000142001" || res[1].Err == nil ||
 		!errors.Is(res[1].Err, ErrInvalidData) {
 		t.Fatalf("%+v", res)
 	}
@@ -417,7 +417,7 @@ func TestUpsertResultsFixtures(t *testing.T) {
 	c, mt := newMockClient(t)
 	for _, f := range []string{"v8oas_upsert_records_response_200.json", "v7docs_upsert_records_response.json"} {
 		mt.RegisterResponder("POST", apiBase+"Leads/upsert", httpmock.NewStringResponder(200, readFixtureString(t, f)))
-		res, _, err := c.Records.Leads().Upsert(t.Context(), []*crm.Lead{{LastName: crm.Some("A")}, {LastName: crm.Some("B")}}, nil)
+		res, _, err := c.Leads.Upsert(t.Context(), []*crm.Lead{{LastName: crm.Some("A")}, {LastName: crm.Some("B")}}, nil)
 		if err != nil || len(res.Failed()) != 0 {
 			t.Fatalf("%s: %v %v", f, err, res)
 		}
@@ -445,12 +445,12 @@ func TestUpdateNeedsIDsAndUsesPUT(t *testing.T) {
 	if body != `{"data":[{"id":"554023000000527003","Phone":"1"}]}` {
 		t.Fatal(body)
 	}
-	if !errors.Is(res[0].Err, ErrInvalidRecord) || !res[1].OK() || res[1].Message != "record updated" || !errors.Is(res[2].Err, ErrInvalidRecord) {
+	if !errors.Is(res[0].Err, ErrInvalidRecord) || res[1].Err != nil || res[1].Message != "record updated" || !errors.Is(res[2].Err, ErrInvalidRecord) {
 		t.Fatalf("%v", res)
 	}
 	// Typed update
-	res, _, err = c.Records.Leads().Update(t.Context(), []*crm.Lead{{ID: "554023000000527003", Email: crm.Null[string]()}}, nil)
-	if err != nil || !res[0].OK() || body != `{"data":[{"id":"554023000000527003","Email":null}]}` {
+	res, _, err = c.Leads.Update(t.Context(), []*crm.Lead{{ID: "554023000000527003", Email: crm.Null[string]()}}, nil)
+	if err != nil || res[0].Err != nil || body != `{"data":[{"id":"554023000000527003","Email":null}]}` {
 		t.Fatalf("%v %v %s", res, err, body)
 	}
 }
@@ -468,10 +468,10 @@ func TestGetByID(t *testing.T) {
 	mt.RegisterResponder("GET", apiBase+"Leads/404", httpmock.NewStringResponder(204, ""))
 	mt.RegisterResponder("GET", apiBase+"Leads/405", httpmock.NewStringResponder(200, `{"data":[]}`))
 	rec, _, err := c.Records.Get(t.Context(), "Leads", "3652397000000415002")
-	if err != nil || rec.ID() != "3652397000000415002" || rec.String("Email") != "newcrmapi@zoho.com" {
+	if err != nil || rec.ID() != "3652397000000415002" || rec.Text("Email") != "newcrmapi@zoho.com" {
 		t.Fatalf("%v %v", rec, err)
 	}
-	lead, _, err := c.Records.Leads().Get(t.Context(), "3652397000000415002")
+	lead, _, err := c.Leads.Get(t.Context(), "3652397000000415002")
 	if err != nil || lead.Owner.Value().Name != "Patricia Boyle" {
 		t.Fatalf("%v %v", lead, err)
 	}
@@ -509,7 +509,7 @@ func TestDeleteShapesAndResults(t *testing.T) {
 		ids[i] = fmt.Sprint(1000 + i)
 	}
 	queries = nil
-	res, _, err = c.Records.Leads().Delete(t.Context(), ids, nil)
+	res, _, err = c.Leads.Delete(t.Context(), ids, nil)
 	if err != nil || len(res) != 150 || len(queries) != 2 || !strings.HasSuffix(queries[1], "|") || strings.Count(queries[0], ",") != 99 {
 		t.Fatalf("%v %v", queries, err)
 	}
@@ -517,7 +517,7 @@ func TestDeleteShapesAndResults(t *testing.T) {
 	mt.RegisterResponder("DELETE", apiBase+"Cases", httpmock.NewStringResponder(200,
 		`{"data":[{"code":"SUCCESS","details":{"id":"2"},"message":"record deleted","status":"success"}]}`))
 	res, _, err = c.Records.Delete(t.Context(), "Cases", []string{"1", "2"}, nil)
-	if err != nil || res[0].OK() || !res[1].OK() || res[1].ID != "2" {
+	if err != nil || res[0].Err == nil || res[1].Err != nil || res[1].ID != "2" {
 		t.Fatalf("%v %v", res, err)
 	}
 	if _, _, err := c.Records.Delete(t.Context(), "Leads", []string{"1,2"}, nil); err == nil {
@@ -586,7 +586,7 @@ func TestListRequestShape(t *testing.T) {
 	if h := got.Header.Get("If-Modified-Since"); h != "2019-07-25T15:26:49+05:30" {
 		t.Errorf("If-Modified-Since %q", h)
 	}
-	if len(recs) != 5 || recs[0].String("Last_Name") != "test8000" || !resp.Info.MoreRecords || resp.Info.NextPageToken != "c8582xx9e7c7" {
+	if len(recs) != 5 || recs[0].Text("Last_Name") != "test8000" || !resp.Info.MoreRecords || resp.Info.NextPageToken != "c8582xx9e7c7" {
 		t.Fatalf("%d %+v", len(recs), resp.Info)
 	}
 	if opts.Page != 2 || len(opts.Fields) != 2 {
@@ -649,7 +649,7 @@ func TestListIterPagesToTheEnd(t *testing.T) {
 	var calls atomic.Int32
 	pagedLeads(t, mt, "Leads", 450, 200, &calls)
 	var ids []string
-	for lead, err := range c.Records.Leads().ListIter(t.Context(), &ListOptions{PerPage: 200}) {
+	for lead, err := range c.Leads.ListIter(t.Context(), &ListOptions{PerPage: 200}) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,7 +21,7 @@ func TestUpsertAfterApplyAgainstTheFake(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
-	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()), zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: 3, MinWait: 1, MaxWait: 1}))
+	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}), zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: 3, MinWait: 1, MaxWait: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestUpsertAfterApplyAgainstTheFake(t *testing.T) {
 		}
 	}
 
-	res, _, err := c.Records.Tasks().Upsert(t.Context(), []*crm.Task{{Subject: crm.Some("Call the visitor back")}}, nil)
+	res, _, err := c.Tasks.Upsert(t.Context(), []*crm.Task{{Subject: crm.Some("Call the visitor back")}}, nil)
 	var amb *zoho.AmbiguousError
 	if !errors.As(err, &amb) || !errors.As(res[0].Err, &amb) {
 		t.Fatalf("task upsert: err %v, result %v", err, res)
@@ -40,7 +40,7 @@ func TestUpsertAfterApplyAgainstTheFake(t *testing.T) {
 		t.Fatalf("%d Tasks after one upsert", n)
 	}
 
-	res, _, err = c.Records.Leads().Upsert(t.Context(), []*crm.Lead{{LastName: crm.Some("Boyle"), Company: crm.Some("Zylker"), Email: crm.Some("p.boyle@x.test")}}, nil)
+	res, _, err = c.Leads.Upsert(t.Context(), []*crm.Lead{{LastName: crm.Some("Boyle"), Company: crm.Some("Zylker"), Email: crm.Some("p.boyle@x.test")}}, nil)
 	if err != nil || res.Err() != nil || res[0].Action != "update" {
 		t.Fatalf("lead upsert: err %v, result %v", err, res)
 	}

@@ -76,7 +76,7 @@ func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
 func levelFor(e *APIError) slog.Level {
-	if e.Temporary() {
+	if e.temporary() {
 		return slog.LevelWarn
 	}
 	return slog.LevelError

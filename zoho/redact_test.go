@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cloudcx/cxzoho/zoho/crm"
 	"github.com/jarcoal/httpmock"
 	"golang.org/x/oauth2"
 )
@@ -42,7 +43,7 @@ func TestNoQueryStringInErrorsOrLogs(t *testing.T) {
 			var logs bytes.Buffer
 			var mu sync.Mutex
 			var hooked []string
-			opts = append(opts, WithBaseURL("https://www.zohoapis.com"), WithRetryPolicy(fastRetry),
+			opts = append(opts, WithEndpoints(Endpoints{API: "https://www.zohoapis.com"}), WithRetryPolicy(fastRetry),
 				WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 				WithCallHook(func(_ context.Context, info CallInfo) {
 					mu.Lock()
@@ -60,7 +61,7 @@ func TestNoQueryStringInErrorsOrLogs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, _, err = c.Records.SearchEmail(t.Context(), "Leads", email, nil)
+			_, _, err = c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Email: email}, nil)
 			if err == nil {
 				t.Fatal("no error")
 			}

@@ -351,7 +351,7 @@ func (c *Client) sendOnce(ctx context.Context, req *Request, prior int) (*Respon
 		rreq.Header.Set("Content-Type", req.contentType)
 		rreq.ContentLength = req.contentLength
 	}
-	hresp, err := c.retry.Do(rreq)
+	hresp, err := c.retryClient(ctx, st).Do(rreq)
 	if err != nil {
 		if hresp != nil { // a refused redirect comes with the redirect answer, its body closed
 			hresp.Body.Close()
@@ -434,7 +434,7 @@ func (c *Client) logFailure(ctx context.Context, err error) {
 // fullPath is the URL path of req, as errors and logs name it.
 func (c *Client) fullPath(req *Request) string { return "/crm/" + c.cfg.version + "/" + req.Path }
 
-// apiBase returns the API domain for the next call: the explicit base URL, else the token's
+// apiBase returns the API domain for the next call: the URL of [WithEndpoints], else the token's
 // api_domain, else the data centre's default.
 func (c *Client) apiBase(ctx context.Context) (string, error) {
 	if c.cfg.baseURL != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -101,7 +102,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		if !retry {
 			return false, rerr
 		}
-		c.logRetry(ctx, st, 0, err)
+		st.noteRetry(0, err)
 		return true, nil
 	}
 	switch {
@@ -110,45 +111,71 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		var e APIError
 		e.HTTPStatus = resp.StatusCode
 		e.parseBody(body)
-		if classify429(e.Code, e.Message) == RateLimitCredits {
+		if classify429(e.Code, e.Message) == rateLimitCredits {
 			return false, nil
 		}
 		if ra, ok := retryAfter(resp); ok && ra > c.cfg.retry.MaxRetryAfter {
 			return false, nil
 		}
-		c.logRetry(ctx, st, resp.StatusCode, nil)
+		st.noteRetry(resp.StatusCode, nil)
 		return true, nil
 	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
 		if st != nil && !st.replaySafe() {
 			return false, nil // Do turns this into an *AmbiguousError
 		}
-		c.logRetry(ctx, st, resp.StatusCode, nil)
+		st.noteRetry(resp.StatusCode, nil)
 		return true, nil
 	}
 	return false, nil
 }
 
-func (c *Client) logRetry(ctx context.Context, st *callState, status int, err error) {
-	if st == nil {
-		return
+// retryClient returns the retry layer of one round of attempts of a call. Its Backoff knows the
+// call, so that each retry is logged with the wait chosen and why.
+func (c *Client) retryClient(ctx context.Context, st *callState) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   c.http,
+		Logger:       nil, // silenced: retries are logged through our slog logger
+		RetryWaitMin: c.cfg.retry.MinWait,
+		RetryWaitMax: c.cfg.retry.MaxWait,
+		RetryMax:     c.cfg.retry.maxRetries(),
+		CheckRetry:   c.checkRetry,
+		Backoff: func(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
+			d, why := c.backoff(minWait, maxWait, attempt, resp)
+			c.logRetry(ctx, st, d, why)
+			return d
+		},
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
-	attrs := []any{"method", st.method, "path", st.path, "attempt", st.attempts()}
-	if status != 0 {
-		attrs = append(attrs, "status", status)
-	}
-	if err != nil {
-		attrs = append(attrs, "error", redactError(err).Error())
-	}
-	c.cfg.logger.DebugContext(ctx, "zoho: retrying", attrs...)
 }
 
-// backoff is the retryablehttp Backoff: Retry-After when the server sent one (the retry decision
-// already refused waits longer than MaxRetryAfter), else exponential with equal jitter in
-// [d/2, d], d = min(max, min·2^attempt).
-func (c *Client) backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
+// logRetry logs a retry the retry layer is about to wait for: the call, the attempt that failed
+// and why (its status or error), how long the client waits and why ("Retry-After" when Zoho said
+// how long, "backoff" otherwise).
+func (c *Client) logRetry(ctx context.Context, st *callState, wait time.Duration, why string) {
+	attrs := []slog.Attr{slog.String("method", st.method), slog.String("path", st.path), slog.Int("attempt", st.attempts())}
+	if st.retryStatus != 0 {
+		attrs = append(attrs, slog.Int("status", st.retryStatus))
+	}
+	if st.retryErr != nil {
+		attrs = append(attrs, slog.String("error", redactError(st.retryErr).Error()))
+	}
+	attrs = append(attrs, slog.Duration("wait", wait), slog.String("wait_reason", why))
+	c.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "zoho: retrying in "+wait.Round(time.Millisecond).String()+" ("+why+")", attrs...)
+}
+
+// Why the client waits before a retry, as logRetry says it.
+const (
+	waitRetryAfter = "Retry-After"
+	waitBackoff    = "backoff"
+)
+
+// backoff is the wait before the next attempt, and why: Retry-After when the server sent one (the
+// retry decision already refused waits longer than MaxRetryAfter), else exponential with equal
+// jitter in [d/2, d], d = min(max, min·2^attempt).
+func (c *Client) backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) (time.Duration, string) {
 	if resp != nil {
 		if ra, ok := retryAfter(resp); ok {
-			return min(ra, c.cfg.retry.MaxRetryAfter)
+			return min(ra, c.cfg.retry.MaxRetryAfter), waitRetryAfter
 		}
 	}
 	d := minWait
@@ -157,10 +184,10 @@ func (c *Client) backoff(minWait, maxWait time.Duration, attempt int, resp *http
 	}
 	d = min(d, maxWait)
 	if d <= 1 {
-		return d
+		return d, waitBackoff
 	}
 	half := d / 2
-	return half + rand.N(d-half+1)
+	return half + rand.N(d-half+1), waitBackoff
 }
 
 // maxRetryAfterSeconds bounds a Retry-After in seconds (a week); anything longer reads as that.

@@ -1,9 +1,11 @@
 package zoho
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -47,12 +49,16 @@ func TestRetry429(t *testing.T) {
 		c, _ := newMockClient(t)
 		resp := httpmock.NewStringResponse(429, `{}`)
 		resp.Header.Set("Retry-After", "2")
-		if d := c.backoff(time.Millisecond, 2*time.Millisecond, 0, resp); d != 2*time.Second {
-			t.Fatalf("backoff = %v, want 2s", d)
+		if d, why := c.backoff(time.Millisecond, 2*time.Millisecond, 0, resp); d != 2*time.Second || why != "Retry-After" {
+			t.Fatalf("backoff = %v (%s), want 2s (Retry-After)", d, why)
 		}
 		resp.Header.Set("Retry-After", "3600")
-		if d := c.backoff(time.Millisecond, 2*time.Millisecond, 0, resp); d != fastRetry.MaxRetryAfter {
-			t.Fatalf("backoff = %v, want the cap", d)
+		if d, why := c.backoff(time.Millisecond, 2*time.Millisecond, 0, resp); d != fastRetry.MaxRetryAfter || why != "Retry-After" {
+			t.Fatalf("backoff = %v (%s), want the cap", d, why)
+		}
+		resp.Header.Del("Retry-After")
+		if d, why := c.backoff(time.Millisecond, 2*time.Millisecond, 0, resp); d > time.Millisecond || why != "backoff" {
+			t.Fatalf("backoff = %v (%s), want at most 1ms (backoff)", d, why)
 		}
 	})
 	t.Run("Retry-After above the cap ends the call with it", func(t *testing.T) {
@@ -77,11 +83,8 @@ func TestRetry429(t *testing.T) {
 		req, _ := c.NewRequest("GET", "Leads", nil, nil)
 		_, err := c.Do(t.Context(), req, nil)
 		var ae *APIError
-		if !errors.As(err, &ae) || !ae.CreditsExhausted() || ae.Temporary() || !errors.Is(err, ErrCreditsExhausted) || errors.Is(err, ErrRateLimited) {
+		if !errors.As(err, &ae) || !errors.Is(ae, ErrCreditsExhausted) || errors.Is(ae, ErrTemporary) || !errors.Is(err, ErrCreditsExhausted) || errors.Is(err, ErrRateLimited) {
 			t.Fatalf("err = %v", err)
-		}
-		if ae.RateLimit() != RateLimitCredits || ae.RateLimit().String() != "credits" {
-			t.Fatalf("kind %v", ae.RateLimit())
 		}
 		if n := mt.GetTotalCallCount(); n != 1 {
 			t.Fatalf("%d calls, want 1", n)
@@ -160,7 +163,7 @@ func TestRetry5xx(t *testing.T) {
 		req, _ := c.NewRequest("GET", "Leads", nil, nil)
 		_, err := c.Do(t.Context(), req, nil)
 		var ae *APIError
-		if !errors.As(err, &ae) || ae.Attempts != 4 || ae.Code != "INTERNAL_ERROR" || !ae.Temporary() {
+		if !errors.As(err, &ae) || ae.Attempts != 4 || ae.Code != "INTERNAL_ERROR" || !errors.Is(ae, ErrTemporary) {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -172,14 +175,8 @@ func TestContextCancelDuringBackoffReturnsPromptly(t *testing.T) {
 	c, mt := newMockClient(t, WithRetryPolicy(RetryPolicy{MaxRetries: 5, MinWait: time.Hour, MaxWait: time.Hour}))
 	mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/Leads", httpmock.NewStringResponder(503, ``))
 	ctx, cancel := context.WithCancel(t.Context())
-	backoff := c.retry.Backoff
 	var waits []time.Duration
-	c.retry.Backoff = func(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
-		d := backoff(minWait, maxWait, attempt, resp)
-		waits = append(waits, d)
-		cancel() // the context ends as the wait begins
-		return d
-	}
+	c.cfg.logger = slog.New(&retryLog{waits: &waits, onRetry: cancel}) // the context ends as the wait begins
 	req, _ := c.NewRequest("GET", "Leads", nil, nil)
 	if _, err := c.Do(ctx, req, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
@@ -195,7 +192,7 @@ func TestConnectionFailures(t *testing.T) {
 		addr := ln.Addr().String()
 		ln.Close() // nothing listens: dial fails, nothing was written
 		var attempts atomic.Int32
-		c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL("http://"+addr), WithRetryPolicy(fastRetry),
+		c, _ := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: "http://" + addr}), WithRetryPolicy(fastRetry),
 			WithCallHook(func(ctx context.Context, info CallInfo) { attempts.Add(1) }))
 		req, _ := c.NewRequest("POST", "Leads", nil, map[string]any{"data": []any{}})
 		_, err := c.Do(t.Context(), req, nil)
@@ -216,7 +213,7 @@ func TestConnectionFailures(t *testing.T) {
 			conn.Close()
 		}))
 		defer srv.Close()
-		c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithRetryPolicy(fastRetry))
+		c, _ := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: srv.URL}), WithRetryPolicy(fastRetry))
 		req, _ := c.NewRequest("POST", "Leads", nil, map[string]any{"data": []any{}})
 		_, err := c.Do(t.Context(), req, nil)
 		var amb *AmbiguousError
@@ -339,14 +336,9 @@ func TestRetryAfterShapes(t *testing.T) {
 			w.Write([]byte(`{"data":[]}`))
 		}))
 		defer srv.Close()
-		c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithRetryPolicy(fastRetry))
-		backoff := c.retry.Backoff
+		c, _ := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: srv.URL}), WithRetryPolicy(fastRetry))
 		var waits []time.Duration
-		c.retry.Backoff = func(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
-			d := backoff(minWait, maxWait, attempt, resp)
-			waits = append(waits, d)
-			return d
-		}
+		c.cfg.logger = slog.New(&retryLog{waits: &waits})
 		req, _ := c.NewRequest("POST", "Leads", nil, map[string]any{"data": []any{}}) // not idempotent: a 429 is still safe
 		resp, err := c.Do(t.Context(), req, nil)
 		if err != nil || resp.Attempts != 2 || hits.Load() != 2 {
@@ -364,7 +356,7 @@ func TestRetryAfterShapes(t *testing.T) {
 		req, _ := c.NewRequest("POST", "Leads", nil, map[string]any{"data": []any{}})
 		_, err := c.Do(t.Context(), req, nil)
 		var ae *APIError
-		if !errors.As(err, &ae) || ae.RetryAfter < 9*time.Minute || !ae.Temporary() || mt.GetTotalCallCount() != 1 {
+		if !errors.As(err, &ae) || ae.RetryAfter < 9*time.Minute || !errors.Is(ae, ErrTemporary) || mt.GetTotalCallCount() != 1 {
 			t.Fatalf("err = %v, %d calls", err, mt.GetTotalCallCount())
 		}
 	})
@@ -423,5 +415,71 @@ func TestTokenRetryAccounting(t *testing.T) {
 	}
 	if strings.ContainsAny(err.Error(), "\r\n") {
 		t.Fatalf("error is not one line: %q", err.Error())
+	}
+}
+
+// retryLog is a slog handler that collects the waits of the client's retry log lines and calls
+// onRetry, if set, as each wait begins.
+type retryLog struct {
+	waits *[]time.Duration
+
+	onRetry func()
+}
+
+func (h *retryLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h *retryLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *retryLog) WithGroup(string) slog.Handler            { return h }
+func (h *retryLog) Handle(_ context.Context, r slog.Record) error {
+	if !strings.HasPrefix(r.Message, "zoho: retrying") {
+		return nil
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "wait" {
+			*h.waits = append(*h.waits, a.Value.Duration())
+		}
+		return true
+	})
+	if h.onRetry != nil {
+		h.onRetry()
+	}
+	return nil
+}
+
+// A retry's log line says how long the client waits and why: the Retry-After Zoho sent, or the
+// backoff; and why the attempt failed.
+func TestRetryLogSaysHowLongAndWhy(t *testing.T) {
+	var buf bytes.Buffer
+	c, mt := newMockClient(t, WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		WithRetryPolicy(RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: time.Millisecond, MaxRetryAfter: time.Second}))
+	n := 0
+	mt.RegisterResponder("GET", "https://www.zohoapis.com/crm/v2/Leads", func(*http.Request) (*http.Response, error) {
+		n++
+		switch n {
+		case 1:
+			r := httpmock.NewStringResponse(429, `{"code":"TOO_MANY_REQUESTS","message":"concurrency limit exceeded","status":"error"}`)
+			r.Header.Set("Retry-After", "0")
+			return r, nil
+		case 2:
+			return httpmock.NewStringResponse(503, ``), nil
+		}
+		return httpmock.NewStringResponse(200, `{"data":[]}`), nil
+	})
+	req, _ := c.NewRequest("GET", "Leads", nil, nil)
+	if _, err := c.Do(t.Context(), req, nil); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("log:\n%s", buf.String())
+	}
+	for i, want := range [][]string{
+		{`msg="zoho: retrying in 0s (Retry-After)"`, "attempt=1", "status=429", "wait=0s", "wait_reason=Retry-After", "path=/crm/v2/Leads"},
+		{`msg="zoho: retrying in `, "(backoff)", "attempt=2", "status=503", "wait_reason=backoff"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(lines[i], w) {
+				t.Errorf("line %d %q lacks %q", i, lines[i], w)
+			}
+		}
 	}
 }

@@ -16,12 +16,12 @@ import (
 	"github.com/jarcoal/httpmock"
 )
 
-// Item 9: WithBaseURL must refuse a base URL with a path ("…/crm/v2" gave /crm/v2/crm/v2/users
-// and an error naming /crm/v2/users).
+// Item 9: WithEndpoints must refuse a base URL with a path ("…/crm/v2" gave /crm/v2/crm/v2/users
+// and an error naming /crm/v2/users), and say which URL to give instead.
 func TestReview12BaseURLWithAPathIsRefused(t *testing.T) {
 	for _, u := range []string{"http://127.0.0.1:8089/crm/v2", "https://proxy.example.com/zoho"} {
-		if _, err := NewClient(WithTokenSource(staticTS("")), WithBaseURL(u)); err == nil {
-			t.Errorf("WithBaseURL(%q) accepted: requests go to %s/crm/v2/…", u, u)
+		if _, err := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: u})); err == nil {
+			t.Errorf("WithEndpoints(Endpoints{API: %q}) accepted: requests go to %s/crm/v2/…", u, u)
 		}
 	}
 }
@@ -69,7 +69,7 @@ func TestReview12RecordMissingFromASuccessAnswerIsAmbiguous(t *testing.T) {
 		t.Fatal(err)
 	}
 	var amb *AmbiguousError
-	if !res[0].OK() || !errors.As(res[1].Err, &amb) {
+	if res[0].Err != nil || !errors.As(res[1].Err, &amb) {
 		t.Fatalf("record 1 had no item in a 201 answer: %v, want an *AmbiguousError", res[1].Err)
 	}
 }
@@ -87,7 +87,7 @@ func TestReview12ReplayableUpsertLostAfterSendingIsAmbiguous(t *testing.T) {
 		conn.Close()
 	}))
 	defer srv.Close()
-	c, err := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithRetryPolicy(fastRetry))
+	c, err := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: srv.URL}), WithRetryPolicy(fastRetry))
 	if err != nil {
 		t.Fatal(err)
 	}

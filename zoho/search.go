@@ -68,10 +68,18 @@ func (o *SearchOptions) validate() error {
 	return validateBoolFilters("SearchOptions", o.Converted, o.Approved)
 }
 
-// Search finds records of module matching crit (GET /{module}/search?criteria=…; scope
-// ZohoCRM.modules.{module}.READ, and ZohoSearch.securesearch.READ for some orgs). It returns one
-// page; resp.Info tells whether more follow, [RecordsService.SearchIter] walks them all. No match
-// (HTTP 204) gives no records and no error.
+// Search finds one page of the records of module matching q (GET /{module}/search; scope
+// ZohoCRM.modules.{module}.READ, and ZohoSearch.securesearch.READ for some orgs). q sets exactly
+// one of Criteria (`criteria=`, conditions on fields), Email (`email=`, any email field), Phone
+// (`phone=`, any phone field, compared as written: normalise numbers the way they are stored) or
+// Word (`word=`, anywhere in the record):
+//
+//	recs, resp, err := client.Records.Search(ctx, "Leads", crm.SearchQuery{Email: "jane@example.com"}, nil)
+//	recs, resp, err = client.Records.Search(ctx, "Leads", crm.SearchQuery{Criteria: crm.Equals("Last_Name", "Doe")}, &zoho.SearchOptions{Page: 2})
+//
+// It returns the page opts.Page asks for (the first by default); resp.Info tells whether more
+// follow, and [RecordsService.SearchIter] walks them all. No match (HTTP 204) gives no records and
+// no error.
 //
 // The criteria text is escaped as Zoho requires (`\(`, `\)`, `\,`, `\\` inside values) and then
 // URL-encoded, so that `+`, `&`, `#`, `%`, `/`, `?`, `:` and non-ASCII reach Zoho intact (Zoho's
@@ -89,80 +97,36 @@ func (o *SearchOptions) validate() error {
 // Zoho serves at most the first 2,000 results of a search: a page beyond them fails with a
 // [*PagingLimitError] (errors.Is(err, ErrPagingLimit)), before sending when the page is known to
 // lie beyond, and when Zoho answers LIMIT_REACHED.
-func (s *RecordsService) Search(ctx context.Context, module string, crit crm.Criteria, opts *SearchOptions) ([]*crm.Record, *Response, error) {
-	return searchPage[crm.Record](ctx, s, module, crm.SearchQuery{Criteria: crit}, opts)
-}
-
-// SearchEmail finds records of module with email in any of their email fields
-// (GET /{module}/search?email=…). See [RecordsService.Search] for paging and approximations.
-func (s *RecordsService) SearchEmail(ctx context.Context, module, email string, opts *SearchOptions) ([]*crm.Record, *Response, error) {
-	return searchPage[crm.Record](ctx, s, module, crm.SearchQuery{Email: email}, opts)
-}
-
-// SearchPhone finds records of module with phone in any of their phone fields
-// (GET /{module}/search?phone=…). Zoho compares the value as written: normalise phone numbers the
-// way they are stored. See [RecordsService.Search] for paging and approximations.
-func (s *RecordsService) SearchPhone(ctx context.Context, module, phone string, opts *SearchOptions) ([]*crm.Record, *Response, error) {
-	return searchPage[crm.Record](ctx, s, module, crm.SearchQuery{Phone: phone}, opts)
-}
-
-// SearchWord finds records of module containing word (GET /{module}/search?word=…). See
-// [RecordsService.Search] for paging and approximations.
-func (s *RecordsService) SearchWord(ctx context.Context, module, word string, opts *SearchOptions) ([]*crm.Record, *Response, error) {
-	return searchPage[crm.Record](ctx, s, module, crm.SearchQuery{Word: word}, opts)
+func (s *RecordsService) Search(ctx context.Context, module string, q crm.SearchQuery, opts *SearchOptions) ([]*crm.Record, *Response, error) {
+	return searchPage[crm.Record](ctx, s, module, q, opts)
 }
 
 // SearchIter returns every record of module matching q, page after page, from opts' starting page
 // (opts is copied, never modified). It fetches lazily, stops when the loop stops, and on an error
 // yields (nil, err) once and ends. Past Zoho's 2,000 results it ends with a [*PagingLimitError]
-// instead of stopping silently. See [RecordsService.Search] for the approximations of Zoho's
-// search.
+// instead of stopping silently. See [RecordsService.Search] for the query and the approximations
+// of Zoho's search.
 func (s *RecordsService) SearchIter(ctx context.Context, module string, q crm.SearchQuery, opts *SearchOptions) iter.Seq2[*crm.Record, error] {
 	return searchIter[crm.Record](ctx, s, module, q, opts)
 }
 
-// Search finds records matching crit; see [RecordsService.Search].
-func (m *ModuleService[T]) Search(ctx context.Context, crit crm.Criteria, opts *SearchOptions) ([]*T, *Response, error) {
-	if err := m.ready(); err != nil {
-		return nil, nil, err
-	}
-	return searchPage[T](ctx, m.records, m.module, crm.SearchQuery{Criteria: crit}, opts)
-}
-
-// SearchEmail finds records by email; see [RecordsService.SearchEmail].
-func (m *ModuleService[T]) SearchEmail(ctx context.Context, email string, opts *SearchOptions) ([]*T, *Response, error) {
-	if err := m.ready(); err != nil {
-		return nil, nil, err
-	}
-	return searchPage[T](ctx, m.records, m.module, crm.SearchQuery{Email: email}, opts)
-}
-
-// SearchPhone finds records by phone; see [RecordsService.SearchPhone].
-func (m *ModuleService[T]) SearchPhone(ctx context.Context, phone string, opts *SearchOptions) ([]*T, *Response, error) {
-	if err := m.ready(); err != nil {
-		return nil, nil, err
-	}
-	return searchPage[T](ctx, m.records, m.module, crm.SearchQuery{Phone: phone}, opts)
-}
-
-// SearchWord finds records by word; see [RecordsService.SearchWord].
-func (m *ModuleService[T]) SearchWord(ctx context.Context, word string, opts *SearchOptions) ([]*T, *Response, error) {
-	if err := m.ready(); err != nil {
-		return nil, nil, err
-	}
-	return searchPage[T](ctx, m.records, m.module, crm.SearchQuery{Word: word}, opts)
+// Search finds one page of the records matching q; see [RecordsService.Search].
+func (m *ModuleService[T]) Search(ctx context.Context, q crm.SearchQuery, opts *SearchOptions) ([]*T, *Response, error) {
+	s, module := m.svc()
+	return searchPage[T](ctx, s, module, q, opts)
 }
 
 // SearchIter iterates over all matching records; see [RecordsService.SearchIter].
 func (m *ModuleService[T]) SearchIter(ctx context.Context, q crm.SearchQuery, opts *SearchOptions) iter.Seq2[*T, error] {
-	if err := m.ready(); err != nil {
-		return func(yield func(*T, error) bool) { yield(nil, err) }
-	}
-	return searchIter[T](ctx, m.records, m.module, q, opts)
+	s, module := m.svc()
+	return searchIter[T](ctx, s, module, q, opts)
 }
 
 // searchPage fetches and decodes one page.
 func searchPage[T any](ctx context.Context, s *RecordsService, module string, q crm.SearchQuery, opts *SearchOptions) ([]*T, *Response, error) {
+	if s == nil {
+		return nil, nil, errNilRecords
+	}
 	raws, resp, err := s.searchRaw(ctx, module, q, opts)
 	if err != nil {
 		return nil, resp, err
@@ -216,6 +180,9 @@ func (s *RecordsService) searchRaw(ctx context.Context, module string, q crm.Sea
 // searchIter walks the pages of a search. opts is copied now; each range walks the pages from its
 // starting page (see [pages]).
 func searchIter[T any](ctx context.Context, s *RecordsService, module string, q crm.SearchQuery, opts *SearchOptions) iter.Seq2[*T, error] {
+	if s == nil {
+		return func(yield func(*T, error) bool) { yield(nil, errNilRecords) }
+	}
 	var o SearchOptions
 	if opts != nil {
 		o = *opts

@@ -24,7 +24,7 @@ func ExampleRecordsService_Search() {
 	defer srv.Close()
 	client, err := zoho.NewClient(
 		zoho.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "1000.example"})),
-		zoho.WithBaseURL(srv.URL),
+		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}),
 	)
 	if err != nil {
 		fmt.Println(err)
@@ -32,13 +32,13 @@ func ExampleRecordsService_Search() {
 	}
 
 	crit := crm.Equals("Email", "jane+crm@example.com")
-	recs, _, err := client.Records.Search(context.Background(), "Contacts", crit, nil)
+	recs, _, err := client.Records.Search(context.Background(), "Contacts", crm.SearchQuery{Criteria: crit}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	for _, rec := range recs {
-		exact := crit.Matches(func(field string) (string, bool) { return rec.String(field), rec.Has(field) })
+		exact := crit.Matches(func(field string) (string, bool) { return rec.Text(field), rec.Has(field) })
 		fmt.Println(rec.ID(), "exact match:", exact)
 	}
 	// Output:
@@ -55,7 +55,7 @@ func ExampleRecordsService_SearchIter() {
 	defer srv.Close()
 	client, _ := zoho.NewClient(
 		zoho.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "1000.example"})),
-		zoho.WithBaseURL(srv.URL),
+		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}),
 	)
 	n := 0
 	for _, err := range client.Records.SearchIter(context.Background(), "Leads", crm.SearchQuery{Email: "nobody@example.com"}, nil) {

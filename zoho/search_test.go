@@ -48,16 +48,16 @@ func TestSearchFixturesDecode(t *testing.T) {
 		ids    []string
 	}{
 		{"v7docs_search_leads_by_email_response.json", func(c *Client) ([]*crm.Record, *Response, error) {
-			return c.Records.SearchEmail(t.Context(), "Leads", "newcrmapi@zoho.com", nil)
+			return c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Email: "newcrmapi@zoho.com"}, nil)
 		}, "email", []string{"3652397000000415002"}},
 		{"v7docs_search_leads_by_word_response.json", func(c *Client) ([]*crm.Record, *Response, error) {
-			return c.Records.SearchWord(t.Context(), "Leads", "abc", nil)
+			return c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Word: "abc"}, nil)
 		}, "word", []string{"3652397000000562046", "3652397000000538029"}},
 		{"v7docs_search_leads_by_criteria_response.json", func(c *Client) ([]*crm.Record, *Response, error) {
-			return c.Records.Search(t.Context(), "Leads", crm.And(crm.Equals("Last_Name", "Smith"), crm.StartsWith("Company", "AB")), nil)
+			return c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Criteria: crm.And(crm.Equals("Last_Name", "Smith"), crm.StartsWith("Company", "AB"))}, nil)
 		}, "criteria", []string{"554023000003701012"}},
 		{"v8oas_search_leads_response_200.json", func(c *Client) ([]*crm.Record, *Response, error) {
-			return c.Records.SearchPhone(t.Context(), "Leads", "+1 555 0100", nil)
+			return c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Phone: "+1 555 0100"}, nil)
 		}, "phone", []string{"5843104000000624035"}},
 	}
 	for _, tc := range cases {
@@ -90,7 +90,7 @@ func TestSearchFixturesDecode(t *testing.T) {
 func TestSearchTyped(t *testing.T) {
 	c, mt := newMockClient(t)
 	mt.RegisterResponder("GET", leadsSearchURL, httpmock.NewBytesResponder(200, readTestdataFile(t, "v7docs_search_leads_by_email_response.json")))
-	leads, _, err := c.Records.Leads().SearchEmail(t.Context(), "newcrmapi@zoho.com", nil)
+	leads, _, err := c.Leads.Search(t.Context(), crm.SearchQuery{Email: "newcrmapi@zoho.com"}, nil)
 	if err != nil || len(leads) != 1 {
 		t.Fatalf("%v %v", leads, err)
 	}
@@ -99,18 +99,21 @@ func TestSearchTyped(t *testing.T) {
 	}
 	for name, fn := range map[string]func() error{
 		"criteria": func() error {
-			_, _, err := c.Records.Leads().Search(t.Context(), crm.Equals("Email", "newcrmapi@zoho.com"), nil)
+			_, _, err := c.Leads.Search(t.Context(), crm.SearchQuery{Criteria: crm.Equals("Email", "newcrmapi@zoho.com")}, nil)
 			return err
 		},
-		"phone": func() error { _, _, err := c.Records.Leads().SearchPhone(t.Context(), "12345", nil); return err },
-		"word":  func() error { _, _, err := c.Records.Leads().SearchWord(t.Context(), "zoho", nil); return err },
+		"phone": func() error {
+			_, _, err := c.Leads.Search(t.Context(), crm.SearchQuery{Phone: "12345"}, nil)
+			return err
+		},
+		"word": func() error { _, _, err := c.Leads.Search(t.Context(), crm.SearchQuery{Word: "zoho"}, nil); return err },
 	} {
 		if err := fn(); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 	n := 0
-	for l, err := range c.Records.Leads().SearchIter(t.Context(), crm.SearchQuery{Email: "newcrmapi@zoho.com"}, nil) {
+	for l, err := range c.Leads.SearchIter(t.Context(), crm.SearchQuery{Email: "newcrmapi@zoho.com"}, nil) {
 		if err != nil || l.ID == "" {
 			t.Fatal(err)
 		}
@@ -137,7 +140,7 @@ func TestSearchWireEncoding(t *testing.T) {
 	mt.RegisterResponder("GET", leadsSearchURL, qc.responder(204, ""))
 	for _, v := range hostileValues {
 		crit := crm.And(crm.Equals("Email", v), crm.StartsWith("Last_Name", v))
-		if _, _, err := c.Records.Search(t.Context(), "Leads", crit, &SearchOptions{Page: 2, PerPage: 10}); err != nil {
+		if _, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Criteria: crit}, &SearchOptions{Page: 2, PerPage: 10}); err != nil {
 			t.Fatalf("%q: %v", v, err)
 		}
 		raw := qc.last()
@@ -162,7 +165,7 @@ func TestSearchWireEncoding(t *testing.T) {
 			t.Errorf("%q: round trip gave %v", v, back.Conditions())
 		}
 
-		if _, _, err := c.Records.SearchEmail(t.Context(), "Leads", v, nil); err != nil {
+		if _, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Email: v}, nil); err != nil {
 			t.Fatal(err)
 		}
 		q, _ = url.ParseQuery(qc.last())
@@ -181,23 +184,23 @@ func TestSearchExactEncodedQuery(t *testing.T) {
 		want string
 	}{
 		{func() error {
-			_, _, err := c.Records.Search(t.Context(), "Leads", crm.And(crm.Equals("Last_Name", "Burns,B"), crm.StartsWith("First_Name", "Ma")), nil)
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Criteria: crm.And(crm.Equals("Last_Name", "Burns,B"), crm.StartsWith("First_Name", "Ma"))}, nil)
 			return err
 		}, "criteria=%28%28Last_Name%3Aequals%3ABurns%5C%2CB%29and%28First_Name%3Astarts_with%3AMa%29%29"},
 		{func() error {
-			_, _, err := c.Records.SearchEmail(t.Context(), "Leads", "jane+crm@example.com", nil)
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Email: "jane+crm@example.com"}, nil)
 			return err
 		}, "email=jane%2Bcrm%40example.com"},
 		{func() error {
-			_, _, err := c.Records.SearchPhone(t.Context(), "Leads", "+49 (30) 1234", &SearchOptions{Converted: FilterBoth, Approved: FilterTrue})
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Phone: "+49 (30) 1234"}, &SearchOptions{Converted: FilterBoth, Approved: FilterTrue})
 			return err
 		}, "approved=true&converted=both&phone=%2B49+%2830%29+1234"},
 		{func() error {
-			_, _, err := c.Records.SearchWord(t.Context(), "Leads", "Müller&Söhne", nil)
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Word: "Müller&Söhne"}, nil)
 			return err
 		}, "word=M%C3%BCller%26S%C3%B6hne"},
 		{func() error {
-			_, _, err := c.Records.Search(t.Context(), "Leads", crm.Equals("Last_Name", `K\`), nil)
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Criteria: crm.Equals("Last_Name", `K\`)}, nil)
 			return err
 		}, "criteria=%28Last_Name%3Aequals%3AK%5C%5C%29"},
 	} {
@@ -213,7 +216,7 @@ func TestSearchExactEncodedQuery(t *testing.T) {
 func TestSearchNoContent(t *testing.T) {
 	c, mt := newMockClient(t)
 	mt.RegisterResponder("GET", leadsSearchURL, httpmock.NewStringResponder(204, ""))
-	recs, resp, err := c.Records.SearchEmail(t.Context(), "Leads", "nobody@example.com", nil)
+	recs, resp, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Email: "nobody@example.com"}, nil)
 	if err != nil || recs != nil || resp.StatusCode != 204 {
 		t.Fatalf("%v %v %v", recs, resp, err)
 	}
@@ -233,24 +236,36 @@ func TestSearchRefusedBeforeSending(t *testing.T) {
 		run  func() error
 		want error
 	}{
-		{"short email", func() error { _, _, err := c.Records.SearchEmail(t.Context(), "Leads", "a", nil); return err }, crm.ErrSearchValue},
-		{"one-rune word", func() error { _, _, err := c.Records.SearchWord(t.Context(), "Leads", "田", nil); return err }, crm.ErrSearchValue},
-		{"control char phone", func() error { _, _, err := c.Records.SearchPhone(t.Context(), "Leads", "12\n34", nil); return err }, crm.ErrSearchValue},
-		{"short criteria value", func() error {
-			_, _, err := c.Records.Search(t.Context(), "Leads", crm.Equals("Last_Name", "K"), nil)
+		{"short email", func() error {
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Email: "a"}, nil)
 			return err
 		}, crm.ErrSearchValue},
-		{"11 conditions", func() error { _, _, err := c.Records.Search(t.Context(), "Leads", crm.Or(eleven...), nil); return err }, crm.ErrTooManyConditions},
+		{"one-rune word", func() error {
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Word: "田"}, nil)
+			return err
+		}, crm.ErrSearchValue},
+		{"control char phone", func() error {
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Phone: "12\n34"}, nil)
+			return err
+		}, crm.ErrSearchValue},
+		{"short criteria value", func() error {
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Criteria: crm.Equals("Last_Name", "K")}, nil)
+			return err
+		}, crm.ErrSearchValue},
+		{"11 conditions", func() error {
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Criteria: crm.Or(eleven...)}, nil)
+			return err
+		}, crm.ErrTooManyConditions},
 		{"bad field", func() error {
-			_, _, err := c.Records.Search(t.Context(), "Leads", crm.Equals("Last Name", "Kay"), nil)
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Criteria: crm.Equals("Last Name", "Kay")}, nil)
 			return err
 		}, crm.ErrCriteriaSyntax},
 		{"page past 2000", func() error {
-			_, _, err := c.Records.SearchEmail(t.Context(), "Leads", "a@b.c", &SearchOptions{Page: 11, PerPage: 200})
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Email: "a@b.c"}, &SearchOptions{Page: 11, PerPage: 200})
 			return err
 		}, ErrPagingLimit},
 		{"page past 2000 default size", func() error {
-			_, _, err := c.Records.SearchEmail(t.Context(), "Leads", "a@b.c", &SearchOptions{Page: 11})
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Email: "a@b.c"}, &SearchOptions{Page: 11})
 			return err
 		}, ErrPagingLimit},
 	}
@@ -260,22 +275,34 @@ func TestSearchRefusedBeforeSending(t *testing.T) {
 		}
 	}
 	for name, run := range map[string]func() error{
-		"empty query":  func() error { _, _, err := c.Records.Search(t.Context(), "Leads", crm.Criteria{}, nil); return err },
-		"bad module":   func() error { _, _, err := c.Records.SearchEmail(t.Context(), "Leads/../x", "a@b.c", nil); return err },
-		"empty module": func() error { _, _, err := c.Records.SearchEmail(t.Context(), "", "a@b.c", nil); return err },
+		"empty query": func() error {
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Criteria: crm.Criteria{}}, nil)
+			return err
+		},
+		"bad module": func() error {
+			_, _, err := c.Records.Search(t.Context(), "Leads/../x", crm.SearchQuery{Email: "a@b.c"}, nil)
+			return err
+		},
+		"empty module": func() error {
+			_, _, err := c.Records.Search(t.Context(), "", crm.SearchQuery{Email: "a@b.c"}, nil)
+			return err
+		},
 		"per_page 201": func() error {
-			_, _, err := c.Records.SearchEmail(t.Context(), "Leads", "a@b.c", &SearchOptions{PerPage: 201})
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Email: "a@b.c"}, &SearchOptions{PerPage: 201})
 			return err
 		},
 		"negative page": func() error {
-			_, _, err := c.Records.SearchEmail(t.Context(), "Leads", "a@b.c", &SearchOptions{Page: -1})
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Email: "a@b.c"}, &SearchOptions{Page: -1})
 			return err
 		},
 		"bad bool filter": func() error {
-			_, _, err := c.Records.SearchEmail(t.Context(), "Leads", "a@b.c", &SearchOptions{Approved: "yes"})
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Email: "a@b.c"}, &SearchOptions{Approved: "yes"})
 			return err
 		},
-		"empty email": func() error { _, _, err := c.Records.SearchEmail(t.Context(), "Leads", "", nil); return err },
+		"empty email": func() error {
+			_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Email: ""}, nil)
+			return err
+		},
 	} {
 		if err := run(); err == nil || !strings.HasPrefix(err.Error(), "zoho: ") {
 			t.Errorf("%s: err = %v", name, err)
@@ -293,7 +320,7 @@ func TestSearchRefusedBeforeSending(t *testing.T) {
 	}
 	// Page 10 of 200 is the last one Zoho serves: sent.
 	mt.RegisterResponder("GET", leadsSearchURL, httpmock.NewStringResponder(204, ""))
-	if _, _, err := c.Records.SearchEmail(t.Context(), "Leads", "a@b.c", &SearchOptions{Page: 10, PerPage: 200}); err != nil {
+	if _, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Email: "a@b.c"}, &SearchOptions{Page: 10, PerPage: 200}); err != nil {
 		t.Errorf("page 10: %v", err)
 	}
 }
@@ -302,7 +329,7 @@ func TestSearchLimitReached(t *testing.T) {
 	c, mt := newMockClient(t)
 	mt.RegisterResponder("GET", leadsSearchURL, httpmock.NewStringResponder(400,
 		`{"code":"LIMIT_REACHED","details":{},"message":"Maximum response iteration limit reached","status":"error"}`))
-	_, _, err := c.Records.SearchWord(t.Context(), "Leads", "zylker", &SearchOptions{Page: 3})
+	_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Word: "zylker"}, &SearchOptions{Page: 3})
 	var ple *PagingLimitError
 	var ae *APIError
 	if !errors.Is(err, ErrPagingLimit) || !errors.As(err, &ple) || !errors.As(err, &ae) || ae.Code != "LIMIT_REACHED" || ple.Limit != 2000 {
@@ -420,13 +447,13 @@ func TestNoTokenInServiceErrors(t *testing.T) {
 	c, mt := newMockClient(t, WithRetryPolicy(RetryPolicy{MaxRetries: -1}))
 	mt.RegisterNoResponder(httpmock.NewStringResponder(401, `{"code":"INVALID_TOKEN","message":"invalid oauth token","status":"error","details":{}}`))
 	var errs []error
-	_, _, err := c.Records.Search(t.Context(), "Leads", crm.Equals("Email", "a@b.c"), nil)
+	_, _, err := c.Records.Search(t.Context(), "Leads", crm.SearchQuery{Criteria: crm.Equals("Email", "a@b.c")}, nil)
 	errs = append(errs, err)
 	_, _, err = c.Users.List(t.Context(), nil)
 	errs = append(errs, err)
 	_, _, err = c.Org.Get(t.Context())
 	errs = append(errs, err)
-	_, _, err = c.Attachments.Upload(t.Context(), "Leads", "1", "a.txt", "", strings.NewReader("hi"), nil)
+	_, _, err = c.Attachments.Upload(t.Context(), "Leads", "1", File{Name: "a.txt", Body: strings.NewReader("hi")}, nil)
 	errs = append(errs, err)
 	_, _, err = c.Attachments.Download(t.Context(), "Leads", "1", "2")
 	errs = append(errs, err)

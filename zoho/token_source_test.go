@@ -260,7 +260,7 @@ func oaClientFor(t *testing.T, srv *httptest.Server, tok *zoho.Token, opts ...zo
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL), zoho.WithConcurrency(25),
+	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}), zoho.WithConcurrency(25),
 		zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1}))
 	if err != nil {
 		t.Fatal(err)
@@ -320,7 +320,7 @@ func TestSecond401IsATypedAuthErrorWithoutAnotherRefresh(t *testing.T) {
 	c, _, _ := oaClientFor(t, srv, stale)
 	err := oaGet(t.Context(), c, "org")
 	var apiErr *zoho.APIError
-	if !errors.As(err, &apiErr) || !errors.Is(err, zoho.ErrInvalidToken) || !apiErr.Auth() || m.calls.Load() != 1 {
+	if !errors.As(err, &apiErr) || !errors.Is(err, zoho.ErrInvalidToken) || !(errors.Is(apiErr, zoho.ErrInvalidToken) || errors.Is(apiErr, zoho.ErrScopeMismatch)) || m.calls.Load() != 1 {
 		t.Fatalf("err = %v, %d refreshes", err, m.calls.Load())
 	}
 	// The next call's 401 concerns a token issued moments ago: no refresh storm.
@@ -348,7 +348,7 @@ func TestRejectedRefreshTokenIsReconnectRequiredWithoutRetryStorm(t *testing.T) 
 			defer wg.Done()
 			err := oaGet(t.Context(), c, "org")
 			var te *zoho.TokenError
-			if !errors.Is(err, zoho.ErrReconnectRequired) || !errors.As(err, &te) || te.Code != "invalid_code" || te.Temporary() {
+			if !errors.Is(err, zoho.ErrReconnectRequired) || !errors.As(err, &te) || te.Code != "invalid_code" || errors.Is(te, zoho.ErrTemporary) {
 				t.Errorf("err = %v", err)
 			}
 		}()
@@ -389,7 +389,7 @@ func TestThrottlingBacksOffAndKeepsAValidToken(t *testing.T) {
 	for range 10 {
 		_, err := ts.Token()
 		var te *zoho.TokenError
-		if !errors.Is(err, zoho.ErrTokenThrottled) || !errors.As(err, &te) || !te.Temporary() || errors.Is(err, zoho.ErrReconnectRequired) {
+		if !errors.Is(err, zoho.ErrTokenThrottled) || !errors.As(err, &te) || !errors.Is(te, zoho.ErrTemporary) || errors.Is(err, zoho.ErrReconnectRequired) {
 			t.Fatalf("err = %v", err)
 		}
 	}
@@ -636,7 +636,7 @@ func TestALeaseLeftByADeadProcessLapses(t *testing.T) {
 	_, _ = store.AcquireTokenLease(t.Context(), "tenant-1", time.Hour)
 	_, err = ts.Token()
 	var te *zoho.TokenError
-	if !errors.As(err, &te) || te.Op != "lease" || !te.Temporary() || !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.As(err, &te) || te.Op != "lease" || !errors.Is(te, zoho.ErrTemporary) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -868,7 +868,7 @@ func TestEveryOneOfAHundredCallsGetsA401ThenOneRefresh(t *testing.T) {
 	ts, _ := zoho.NewTokenSource(cfg, store, "tenant-1")
 	var mu sync.Mutex
 	byAttempt := map[[2]int]int{}
-	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL), zoho.WithConcurrency(100),
+	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}), zoho.WithConcurrency(100),
 		zoho.WithCallHook(func(ctx context.Context, info zoho.CallInfo) {
 			mu.Lock()
 			byAttempt[[2]int{info.Attempt, info.Status}]++

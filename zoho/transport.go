@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,6 +52,17 @@ type callState struct {
 	dispatched   atomic.Bool // handed to the base transport at least once: Zoho may have it
 	mu           sync.Mutex
 	token        *oauth2.Token // the token of the latest attempt
+	// retryStatus and retryErr are why the last attempt is retried, noted by the retry decision
+	// for the retry's log line; both run on the calling goroutine.
+	retryStatus int
+	retryErr    error
+}
+
+// noteRetry records why the attempt that just failed is retried.
+func (s *callState) noteRetry(status int, err error) {
+	if s != nil {
+		s.retryStatus, s.retryErr = status, err
+	}
 }
 
 type callStateKey struct{}
@@ -302,7 +312,8 @@ func peekBody(resp *http.Response) []byte {
 
 const maxErrorBody = 1 << 20
 
-// checkHost refuses to send a token to a host that is neither Zoho's nor explicitly allowed.
+// checkHost refuses to send a token to a host that is neither Zoho's nor the one given with
+// [WithEndpoints].
 func (c *Client) checkHost(base string) error {
 	if c.cfg.baseURL != nil && strings.EqualFold(base, c.cfg.baseURL.Scheme+"://"+c.cfg.baseURL.Host) {
 		return nil
@@ -310,11 +321,5 @@ func (c *Client) checkHost(base string) error {
 	if IsZohoAPIDomain(base) {
 		return nil
 	}
-	// An allowed host must be the whole of an http(s) base URL: no path, query or user info.
-	if u, err := url.Parse(base); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
-		u.User == nil && (u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.Fragment == "" &&
-		c.cfg.allowedHosts[strings.ToLower(u.Host)] {
-		return nil
-	}
-	return &HostError{URL: RedactURL(base), Reason: "not a Zoho API domain; allow it with WithBaseURL or WithAllowedHosts"}
+	return &HostError{URL: RedactURL(base), Reason: "not a Zoho API domain; point the client at another host with WithEndpoints"}
 }

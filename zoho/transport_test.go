@@ -40,7 +40,7 @@ func TestSlotTakenBeforeTheToken(t *testing.T) {
 	mt := httpmock.NewMockTransport()
 	mt.RegisterResponder("GET", apiBase+"org", httpmock.NewStringResponder(200, `{}`))
 	ts := &slotWatcher{}
-	c, err := NewClient(WithTokenSource(ts), WithTransport(mt), WithBaseURL("https://www.zohoapis.com"), WithConcurrency(1))
+	c, err := NewClient(WithTokenSource(ts), WithTransport(mt), WithEndpoints(Endpoints{API: "https://www.zohoapis.com"}), WithConcurrency(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestSlotTakenBeforeTheToken(t *testing.T) {
 func TestSlotReleasedAtEndOfBody(t *testing.T) {
 	mt := httpmock.NewMockTransport()
 	mt.RegisterResponder("GET", apiBase+"Leads/1/Attachments/2", httpmock.NewStringResponder(200, strings.Repeat("x", 10<<10)))
-	c, err := NewClient(WithTokenSource(staticTS("")), WithTransport(mt), WithBaseURL("https://www.zohoapis.com"), WithConcurrency(2))
+	c, err := NewClient(WithTokenSource(staticTS("")), WithTransport(mt), WithEndpoints(Endpoints{API: "https://www.zohoapis.com"}), WithConcurrency(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestTimeoutBoundsOnlyTheWaitForHeaders(t *testing.T) {
 	newClient := func(t *testing.T, h http.HandlerFunc) *Client {
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
-		c, err := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithTimeout(timeout),
+		c, err := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: srv.URL}), WithTimeout(timeout),
 			WithRetryPolicy(RetryPolicy{MaxRetries: -1}))
 		if err != nil {
 			t.Fatal(err)
@@ -192,7 +192,7 @@ func TestConcurrencyLimitNeverExceeded(t *testing.T) {
 		w.Write([]byte(`{"data":[]}`))
 	}))
 	defer srv.Close()
-	c, err := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithConcurrency(5))
+	c, err := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: srv.URL}), WithConcurrency(5))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestCallHookSeesEveryAttemptWithContext(t *testing.T) {
 func TestConcurrencyWaitEndsWithTheContext(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{}`)) }))
 	defer srv.Close()
-	c, _ := NewClient(WithTokenSource(staticTS("")), WithBaseURL(srv.URL), WithConcurrency(1))
+	c, _ := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: srv.URL}), WithConcurrency(1))
 	req, _ := c.NewRequest("GET", "org", nil, nil)
 	held, err := c.DoRaw(t.Context(), req) // holds the only slot until its body is closed
 	if err != nil {

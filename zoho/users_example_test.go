@@ -24,7 +24,7 @@ func ExampleUsersService_ListIter() {
 	defer srv.Close()
 	client, err := zoho.NewClient(
 		zoho.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "1000.example"})),
-		zoho.WithBaseURL(srv.URL),
+		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}),
 	)
 	if err != nil {
 		fmt.Println(err)

@@ -60,6 +60,9 @@ type options struct {
 	OAuth         *zoho.OAuthConfig
 	ClientOptions []zoho.Option
 	Token         *zoho.Token
+	// Reconnect connects the tenant with Token even when the store holds a connection (a new
+	// in-process fake each run: the stored one points at the last run's).
+	Reconnect bool
 }
 
 // summary is what a run did.
@@ -121,8 +124,9 @@ func command(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		o.OAuth = &zoho.OAuthConfig{ClientID: fake.ClientID(), ClientSecret: fake.ClientSecret(), AccountsURLOverride: fake.URL()}
-		o.ClientOptions = []zoho.Option{zoho.WithAllowedHosts(fake.Host())}
+		o.ClientOptions = []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: fake.URL()})}
 		o.Token = &zoho.Token{RefreshToken: org.IssueRefreshToken(zoho.DefaultScopes()...), AccountsServer: fake.URL()}
+		o.Reconnect = true
 		fmt.Fprintln(stdout, "using an in-process fake Zoho (set ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN, ZOHO_DC for a real one)")
 	}
 	sum, err := run(ctx, o)
@@ -161,7 +165,7 @@ func run(ctx context.Context, o options) (*summary, error) {
 	}
 	if st, err := syncer.Status(ctx, o.Tenant); err != nil {
 		return nil, err
-	} else if !st.Connected {
+	} else if !st.Connected || o.Reconnect {
 		if _, err := syncer.ConnectRefreshToken(ctx, o.Tenant, cxsync.OAuthClientRef{Kind: cxsync.ClientSystem, ClientID: o.OAuth.ClientID}, o.Token); err != nil {
 			return nil, err
 		}

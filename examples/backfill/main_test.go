@@ -33,7 +33,7 @@ func TestBackfillIsResumable(t *testing.T) {
 	var progress bytes.Buffer
 	o := options{Tenant: "acme", In: in, Store: filepath.Join(dir, "ledger.db"), Concurrency: 6, Progress: &progress,
 		OAuth:         &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), AccountsURLOverride: srv.URL()},
-		ClientOptions: []zoho.Option{zoho.WithAllowedHosts(srv.Host())},
+		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()})},
 		Token:         &zoho.Token{RefreshToken: org.IssueRefreshToken(zoho.DefaultScopes()...), AccountsServer: srv.URL()}}
 
 	first, err := run(t.Context(), o)

@@ -84,7 +84,7 @@ func setup(getenv func(string) string) (*env, error) {
 		}
 		return &env{srv: srv, org: org,
 			oauth:      &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), RedirectURL: "https://app.example/zoho/callback", AccountsURLOverride: srv.URL()},
-			clientOpts: []zoho.Option{zoho.WithAllowedHosts(srv.Host())}}, nil
+			clientOpts: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()})}}, nil
 	}
 	id, secret, refresh := getenv("ZOHO_CLIENT_ID"), getenv("ZOHO_CLIENT_SECRET"), getenv("ZOHO_REFRESH_TOKEN")
 	dc, accounts, api := getenv("ZOHO_DC"), getenv("ZOHO_ACCOUNTS_URL"), getenv("ZOHO_API_URL")
@@ -122,7 +122,7 @@ func setup(getenv func(string) string) (*env, error) {
 		return nil, fmt.Errorf("ZOHO_API_URL=%q is not a URL", api)
 	}
 	e.oauth.AccountsURLOverride = accounts
-	e.clientOpts = []zoho.Option{zoho.WithAllowedHosts(au.Host, pu.Host)}
+	e.clientOpts = []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: api, Accounts: accounts})}
 	e.token = &zoho.Token{RefreshToken: refresh, AccountsServer: accounts, APIDomain: api}
 	return e, nil
 }
@@ -136,7 +136,11 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		defer e.srv.Close()
 		fmt.Fprintln(out, "cxzoho quickstart: a fake Zoho CRM v2 runs in this process (no account, no network)")
 	} else {
-		fmt.Fprintln(out, "cxzoho quickstart: using the REAL Zoho org of ZOHO_REFRESH_TOKEN (use a sandbox org)")
+		target := "the REAL Zoho org of ZOHO_REFRESH_TOKEN (use a sandbox org)"
+		if e.oauth.AccountsURLOverride != "" {
+			target = "the Zoho at " + e.oauth.AccountsURLOverride + " (ZOHO_ACCOUNTS_URL, ZOHO_API_URL)"
+		}
+		fmt.Fprintln(out, "cxzoho quickstart: using "+target)
 	}
 
 	// The host's side: a store (its database in production) and its CloudCX data.

@@ -88,7 +88,7 @@ func TestQuickstartEnvironment(t *testing.T) {
 	if err := run(t.Context(), &out, func(k string) string { return env[k] }); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	for _, want := range []string{"using the REAL Zoho org", `connected to Zoho org "Zylker Demo"`, "conversation resolved again"} {
+	for _, want := range []string{"using the Zoho at", `connected to Zoho org "Zylker Demo"`, "conversation resolved again"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

@@ -164,6 +164,18 @@ func (a *app) riverPostgres(ctx context.Context, rcfg *river.Config) error {
 	}
 	a.closes = append(a.closes, pool.Close)
 	driver := riverpgxv5.New(pool)
+	// River's migrator takes no lock of its own: instances starting together queue on one.
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", riverMigrateLock); err != nil {
+		return err
+	}
+	defer func() {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", riverMigrateLock)
+	}()
 	if err := migrateRiver(ctx, driver); err != nil {
 		return err
 	}
@@ -174,6 +186,9 @@ func (a *app) riverPostgres(ctx context.Context, rcfg *river.Config) error {
 	a.wire(client.Insert, client.Start, client.Stop, client.StopAndCancel)
 	return nil
 }
+
+// riverMigrateLock is the PostgreSQL advisory lock around River's migrations.
+const riverMigrateLock int64 = 0x63787269766572 // "cxriver"
 
 // migrateRiver applies River's own migrations.
 func migrateRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) error {
@@ -284,8 +299,9 @@ func (a *app) events(w http.ResponseWriter, r *http.Request) {
 
 func (a *app) connect(w http.ResponseWriter, r *http.Request) {
 	tenant := r.URL.Query().Get("tenant")
-	if _, ok := a.cfg.Secrets[tenant]; !ok {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "unknown tenant"})
+	// Connecting replaces the tenant's Zoho org: only whoever holds the tenant's secret may.
+	if !a.authorized(r, tenant) {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unknown tenant or wrong secret"})
 		return
 	}
 	u, err := a.syncer.ConnectURL(r.Context(), cxsync.ConnectRequest{TenantID: tenant,

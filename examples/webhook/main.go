@@ -7,7 +7,8 @@
 // Endpoints (on loopback by default):
 //
 //	POST /cloudcx/{tenant}/events   a CloudCX webhook; X-CloudCX-Secret: the tenant's secret
-//	GET  /zoho/connect?tenant=…     sends the administrator to Zoho's consent page
+//	GET  /zoho/connect?tenant=…     sends the administrator to Zoho's consent page (secret header:
+//	                                the host's admin UI calls it server-side and forwards the redirect)
 //	GET  /zoho/callback             Zoho's redirect: completes the connection
 //	POST /zoho/disconnect?tenant=…  revokes and removes the tenant's connection (secret header)
 //	GET  /zoho/status?tenant=…      the connection's status as JSON (secret header)
@@ -122,7 +123,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			return err
 		}
 		cfg.OAuth = &zoho.OAuthConfig{ClientID: fake.ClientID(), ClientSecret: fake.ClientSecret(), RedirectURL: base + "/zoho/callback", AccountsURLOverride: fake.URL()}
-		cfg.ClientOptions = []zoho.Option{zoho.WithAllowedHosts(fake.Host())}
+		cfg.ClientOptions = []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: fake.URL()})}
 		log.Info("using an in-process fake Zoho (set ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET for Zoho itself)", "url", fake.URL())
 	}
 
@@ -131,7 +132,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	defer a.close()
-	if err := a.start(ctx); err != nil {
+	// River runs on a context of its own: the signal ends it through stop (jobs under way finish,
+	// or go back to the queue after -shutdown-timeout), never by cancelling running jobs at once.
+	if err := a.start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}

@@ -43,7 +43,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) config(dbURL string, workers int) config {
 	return config{DatabaseURL: dbURL, ChatsDir: f.chats, Secrets: map[string]string{"acme": secret}, Workers: workers,
 		OAuth:         &zoho.OAuthConfig{ClientID: f.srv.ClientID(), ClientSecret: f.srv.ClientSecret(), RedirectURL: "https://host.example/zoho/callback", AccountsURLOverride: f.srv.URL()},
-		ClientOptions: []zoho.Option{zoho.WithAllowedHosts(f.srv.Host())}}
+		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: f.srv.URL()})}}
 }
 
 // putChat writes an ended chat as the file loader reads it.
@@ -96,7 +96,9 @@ func post(t *testing.T, base, tenant, key, body string) (int, map[string]any) {
 func connectTenant(t *testing.T, base string) {
 	t.Helper()
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(base + "/zoho/connect?tenant=acme")
+	req, _ := http.NewRequest("GET", base+"/zoho/connect?tenant=acme", nil)
+	req.Header.Set("X-CloudCX-Secret", secret)
+	resp, err := noFollow.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

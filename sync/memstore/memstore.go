@@ -8,6 +8,7 @@ package memstore
 import (
 	"cmp"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -209,6 +210,7 @@ func (s *Store) PutConnection(ctx context.Context, c *cxsync.Connection) (int64,
 	}
 	n := *c
 	n.Version = stored + 1
+	n.ConnectedAt, n.Health.PausedUntil, n.Health.LastErrorAt = n.ConnectedAt.UTC(), n.Health.PausedUntil.UTC(), n.Health.LastErrorAt.UTC()
 	s.conns[c.TenantID] = n
 	return n.Version, nil
 }
@@ -263,7 +265,9 @@ func (s *Store) PutConnectState(ctx context.Context, st *cxsync.ConnectState) er
 	if _, ok := s.states[st.ID]; ok {
 		return fmt.Errorf("memstore: connect state: id taken: %w", cxsync.ErrConflict)
 	}
-	s.states[st.ID] = *st
+	n := *st
+	n.ExpiresAt = n.ExpiresAt.UTC()
+	s.states[st.ID] = n
 	return nil
 }
 
@@ -332,8 +336,8 @@ func (s *Store) PutStep(ctx context.Context, st *cxsync.Step) (int64, error) {
 	return n.Version, nil
 }
 
-// ListSteps implements sync.Ledger. The cursor is the number of steps already returned, which
-// is stable while the list does not change.
+// ListSteps implements sync.Ledger. The cursor is the position of the last step returned (its
+// UpdatedAt and key), so steps that change status between pages make the next page skip nothing.
 func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.StepStatus, cursor string, limit int) ([]*cxsync.Step, string, error) {
 	if err := checkCtx(ctx); err != nil {
 		return nil, "", err
@@ -341,16 +345,19 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.St
 	if limit <= 0 {
 		limit = 100
 	}
-	skip := 0
+	var after *listPos
 	if cursor != "" {
-		if _, err := fmt.Sscanf(cursor, "%d", &skip); err != nil || skip < 0 {
+		raw, err := base64.RawURLEncoding.DecodeString(cursor)
+		var p listPos
+		if err != nil || json.Unmarshal(raw, &p) != nil {
 			return nil, "", fmt.Errorf("memstore: ListSteps: bad cursor")
 		}
+		after = &p
 	}
 	s.mu.Lock()
 	var all []*cxsync.Step
 	for _, st := range s.steps {
-		if st.Key.TenantID == tenantID && st.Status == status {
+		if st.Key.TenantID == tenantID && st.Status == status && (after == nil || after.before(st)) {
 			all = append(all, cloneStep(st))
 		}
 	}
@@ -361,16 +368,28 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.St
 		}
 		return cmp.Compare(keyString(a.Key), keyString(b.Key))
 	})
-	if skip >= len(all) {
-		return nil, "", nil
+	if len(all) <= limit {
+		return all, "", nil
 	}
-	all = all[skip:]
-	next := ""
-	if len(all) > limit {
-		all = all[:limit]
-		next = fmt.Sprint(skip + limit)
+	all = all[:limit]
+	last := all[limit-1]
+	next, err := json.Marshal(listPos{At: last.UpdatedAt, Key: keyString(last.Key)})
+	if err != nil {
+		return nil, "", fmt.Errorf("memstore: ListSteps: %w", err)
 	}
-	return all, next, nil
+	return all, base64.RawURLEncoding.EncodeToString(next), nil
+}
+
+// listPos is where a page of ListSteps ended: the last step's UpdatedAt and key.
+type listPos struct {
+	At  time.Time `json:"at"`
+	Key string    `json:"key"`
+}
+
+// before reports whether st comes after the position in ListSteps' order.
+func (p *listPos) before(st cxsync.Step) bool {
+	c := st.UpdatedAt.Compare(p.At)
+	return c > 0 || c == 0 && keyString(st.Key) > p.Key
 }
 
 func keyString(k cxsync.StepKey) string {
@@ -402,6 +421,7 @@ func (s *Store) PutPerson(ctx context.Context, k cxsync.PersonKey, l *cxsync.Per
 	}
 	n := *l
 	n.Values = cloneMap(l.Values)
+	n.UpdatedAt = n.UpdatedAt.UTC()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.people[k] = n

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	cxsync "github.com/cloudcx/cxzoho/sync"
@@ -44,11 +45,18 @@ type Args struct {
 func (Args) Kind() string { return Kind }
 
 // InsertOpts makes jobs unique by their whole event (a webhook CloudCX delivers twice decodes to
-// the same event), so a redelivery inserts no second job while the first is queued, running or
-// kept as completed by River; and gives them up to 25 attempts.
+// the same event) while one waits or runs, so a redelivery inserts no second job; and gives them
+// up to 25 attempts.
 func (a Args) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
 }
+
+// uniqueStates are River's default unique states without "completed": a webhook redelivered
+// while its job waits or runs is one job, but an event that decodes like one already worked (a
+// conversation resolved, reopened and resolved again, whose bodies carry no time) is a new job.
+// Sync's ledger makes a true redelivery after completion cost nothing anyway.
+var uniqueStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+	rivertype.JobStateRetryable, rivertype.JobStateScheduled}
 
 // Handler is what the worker calls: *sync.Syncer implements it.
 type Handler interface {
@@ -104,12 +112,20 @@ func (w *Worker) outcome(err error) error {
 		if after <= 0 {
 			after = w.DefaultPause
 		}
+		if after <= 0 {
+			after = 15 * time.Minute // a DefaultPause of 0 must not re-run a paused tenant's jobs every second
+		}
 		if w.MaxPause > 0 && after > w.MaxPause {
 			after = w.MaxPause
 		}
 		return river.JobSnooze(max(after, time.Second))
 	default: // ClassRetry, and anything unclassified
 		if after > 0 {
+			// Zoho's Retry-After, bounded like a pause. A snooze uses no attempt, so a job
+			// throttled for ever is not discarded: Zoho's limits end, and the event is not lost.
+			if w.MaxPause > 0 && after > w.MaxPause {
+				after = w.MaxPause
+			}
 			return river.JobSnooze(after)
 		}
 		return err

@@ -96,7 +96,7 @@ func TestRiverOnSQLiteHandlesEachEventOnce(t *testing.T) {
 		},
 		Loader:        host,
 		Attachments:   host,
-		ClientOptions: []zoho.Option{zoho.WithAllowedHosts(srv.Host())},
+		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()})},
 	})
 	if err != nil {
 		t.Fatal(err)

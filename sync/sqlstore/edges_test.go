@@ -2,8 +2,6 @@ package sqlstore_test
 
 import (
 	"errors"
-	"fmt"
-	"math"
 	"testing"
 	"time"
 
@@ -52,37 +50,6 @@ func TestStepKeysThatAreNotUTF8AreRefused(t *testing.T) {
 		}
 		if got, err := s.GetStep(ctx, key("c\uFFFD")); err != nil || got.RecordID != "1" {
 			t.Fatalf("the U+FFFD key's step: %+v, %v", got, err)
-		}
-	})
-}
-
-// A limit as large as an int goes (a host asking for everything) lists everything: it is at most
-// limit, not an overflow.
-func TestListStepsWithTheLargestLimit(t *testing.T) {
-	eachDialect(t, func(t *testing.T, newStore func(...sqlstore.Option) *sqlstore.Store) {
-		s, ctx := newStore(), t.Context()
-		base := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-		for i := range 3 {
-			k := cxsync.StepKey{TenantID: "t1", OrgID: "org1", Section: cloudcx.SectionWebChat, SourceID: fmt.Sprint(i), Kind: cxsync.StepRecord}
-			if _, err := s.PutStep(ctx, &cxsync.Step{Key: k, Status: cxsync.StepFailed, UpdatedAt: base}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		var n int
-		cursor := ""
-		for range 10 {
-			steps, next, err := s.ListSteps(ctx, "t1", cxsync.StepFailed, cursor, math.MaxInt)
-			if err != nil {
-				t.Fatalf("ListSteps with limit math.MaxInt: %v", err)
-			}
-			n += len(steps)
-			if next == "" {
-				break
-			}
-			cursor = next
-		}
-		if n != 3 {
-			t.Fatalf("ListSteps with limit math.MaxInt listed %d steps, want 3", n)
 		}
 	})
 }

@@ -265,10 +265,11 @@ func TestPostgreSQLSerializableDefault(t *testing.T) {
 	}
 
 	t.Run("Conformance", func(t *testing.T) {
+		clock := storetest.NewClock(base)
 		storetest.Run(t, func(t *testing.T) cxsync.Store {
 			ser, _ := openSerializable(t)
-			return migrated(t, ser, sqlstore.PostgreSQL)
-		})
+			return migrated(t, ser, sqlstore.PostgreSQL, sqlstore.WithClock(clock.Now))
+		}, storetest.WithClock(clock))
 	})
 
 	// Two processes migrating at once queue on the advisory lock; the one that waited must see

@@ -98,7 +98,7 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.St
 	if limit <= 0 {
 		limit = 100
 	}
-	limit = min(limit, maxListLimit)
+	limit = min(limit, maxListLimit) // limit+1 below must not overflow
 	afterMS, afterKey := int64(-1<<62), ""
 	if cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(cursor)

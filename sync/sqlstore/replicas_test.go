@@ -65,7 +65,7 @@ func testReplicas(t *testing.T, d sqlstore.Dialect, dbA, dbB *sql.DB) {
 				return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), AccountsURLOverride: srv.URL()}, nil
 			},
 			Loader: host, Attachments: host, Clock: clk.Now, WorkerID: name,
-			ClientOptions: []zoho.Option{zoho.WithAllowedHosts(srv.Host())},
+			ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()})},
 			LockWait:      time.Minute,
 		})
 		if err != nil {

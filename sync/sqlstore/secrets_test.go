@@ -50,7 +50,7 @@ func TestNoSecretOutsideTheTokenColumn(t *testing.T) {
 		OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
 			return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), RedirectURL: "https://app.example/cb", AccountsURLOverride: srv.URL(), Logger: log}, nil
 		},
-		ClientOptions: []zoho.Option{zoho.WithAllowedHosts(srv.Host())}})
+		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()})}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
@@ -95,13 +96,20 @@ func migrated(t testing.TB, db *sql.DB, d sqlstore.Dialect, opts ...sqlstore.Opt
 	return s
 }
 
+// The conformance suite, token leases measured by a clock the suite drives.
 func TestConformanceSQLite(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) cxsync.Store { return migrated(t, openSQLite(t, ""), sqlstore.SQLite) })
+	clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	storetest.Run(t, func(t *testing.T) cxsync.Store {
+		return migrated(t, openSQLite(t, ""), sqlstore.SQLite, sqlstore.WithClock(clock.Now))
+	}, storetest.WithClock(clock))
 }
 
 func TestConformancePostgreSQL(t *testing.T) {
 	postgresDSN(t)
-	storetest.Run(t, func(t *testing.T) cxsync.Store { return migrated(t, openPostgres(t), sqlstore.PostgreSQL) })
+	clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	storetest.Run(t, func(t *testing.T) cxsync.Store {
+		return migrated(t, openPostgres(t), sqlstore.PostgreSQL, sqlstore.WithClock(clock.Now))
+	}, storetest.WithClock(clock))
 }
 
 // Migrate is idempotent and safe when several processes run it at once.

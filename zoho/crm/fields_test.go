@@ -43,7 +43,7 @@ func TestFieldSetDecodesAndHelpers(t *testing.T) {
 	if !origin.AcceptsPickListValue("Chat") || origin.AcceptsPickListValue("Web Chat") || origin.AcceptsPickListValue("chat") {
 		t.Fatal("picklist check must use actual values, exactly")
 	}
-	if origin.PickListValues[2].Extra.String("sequence_number") != "3" {
+	if origin.PickListValues[2].Extra.Text("sequence_number") != "3" {
 		t.Fatal("picklist extra keys lost")
 	}
 	subj, _ := fs.Get("Subject")
@@ -96,7 +96,7 @@ func TestFieldsFixtureDecodes(t *testing.T) {
 		t.Fatalf("%+v", owner)
 	}
 	lat, _ := fs.Get("Address_1_Coordinates_Latitude")
-	if !lat.CustomField || lat.Extra.String("decimal_place") != "9" {
+	if !lat.CustomField || lat.Extra.Text("decimal_place") != "9" {
 		t.Fatalf("%+v", lat)
 	}
 	var raw struct {

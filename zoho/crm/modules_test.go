@@ -115,7 +115,7 @@ func TestTypedRecordsDecodeIntoTheRightFields(t *testing.T) {
 	}
 
 	listed := roundTrip[Lead](t, "list", fixtureRecords(t, "v7docs_get_records_leads_response.json")[0])
-	if listed.ID != "3652397000009851001" || !listed.Email.IsNull() || listed.Extra.String("Converted__s") != "true" {
+	if listed.ID != "3652397000009851001" || !listed.Email.IsNull() || listed.Extra.Text("Converted__s") != "true" {
 		t.Fatalf("listed: %+v", listed)
 	}
 
@@ -195,7 +195,7 @@ func TestTypedRecordWriteShapes(t *testing.T) {
 			t.Fatalf("field %s changed: %s → %s", k, a, b)
 		}
 	}
-	if back.String("Phone") != "+33 1 23 45 67 89" || back.String("Company") != "Zylker" || back.Len() != orig.Len() {
+	if back.Text("Phone") != "+33 1 23 45 67 89" || back.Text("Company") != "Zylker" || back.Len() != orig.Len() {
 		t.Fatalf("changed fields: %s", out)
 	}
 }

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"reflect"
-	"strings"
 	"time"
 )
 
@@ -55,41 +52,25 @@ func ParseRecord(data []byte) (*Record, error) {
 var jsonNull = json.RawMessage("null")
 
 // UnmarshalJSON replaces the record's fields with those of a JSON object, keeping their order and
-// their exact values. JSON null leaves the record unchanged.
+// their exact values (compacted: whitespace between tokens is dropped). JSON null leaves the
+// record unchanged.
 func (r *Record) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if bytes.Equal(data, jsonNull) {
+	if isNull(data) {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	tok, err := dec.Token()
+	buf, err := compactObject(data)
 	if err != nil {
-		return fmt.Errorf("zoho: decoding record: %w", err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return errors.New("zoho: decoding record: not a JSON object")
+		return err
 	}
 	fresh := Record{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return fmt.Errorf("zoho: decoding record: %w", err)
-		}
-		key, ok := tok.(string)
-		if !ok {
-			return errors.New("zoho: decoding record: object key is not a string")
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return fmt.Errorf("zoho: decoding record field %q: %w", key, err)
-		}
-		fresh.setRaw(key, compactRaw(raw))
+	if n := countMembers(buf); n > 0 {
+		fresh.keys = make([]string, 0, n)
+		fresh.values = make(map[string]json.RawMessage, n)
 	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return fmt.Errorf("zoho: decoding record: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("zoho: decoding record: data after the object")
+	if err := members(buf, func(key string, _ []byte, raw json.RawMessage) {
+		fresh.setRaw(key, raw)
+	}); err != nil {
+		return err
 	}
 	fresh.read, fresh.changed = true, nil
 	*r = fresh
@@ -166,11 +147,38 @@ func (r Record) Raw(name string) (json.RawMessage, bool) {
 }
 
 // ID returns the record id (the "id" field), or "" if it has none.
-func (r Record) ID() string { return r.String("id") }
+func (r Record) ID() string { return r.Text("id") }
 
-// String returns a field as text: a JSON string's value, or the literal text of a number or a
+// String describes the record without its values, which may be personal data or secrets: its id
+// (when it has one) and how many fields it holds, such as `crm.Record{id: 4150868000000224005,
+// 12 fields}`. Read a field's value with [Record.Text] and the other accessors.
+func (r Record) String() string {
+	if id := r.Text("id"); id != "" && safeID(id) {
+		return fmt.Sprintf("crm.Record{id: %s, %d fields}", id, len(r.keys))
+	}
+	return fmt.Sprintf("crm.Record{%d fields}", len(r.keys))
+}
+
+// GoString describes the record as String does, so that %#v prints no value either.
+func (r Record) GoString() string { return r.String() }
+
+// safeID reports whether id looks like a Zoho record id (digits, at most 30), the only value
+// String prints.
+func safeID(id string) bool {
+	if len(id) > 30 {
+		return false
+	}
+	for _, c := range id {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Text returns a field as text: a JSON string's value, or the literal text of a number or a
 // boolean. It returns "" for an absent or null field and for objects and arrays.
-func (r Record) String(name string) string {
+func (r Record) Text(name string) string {
 	raw, ok := r.Raw(name)
 	if !ok || len(raw) == 0 {
 		return ""
@@ -381,108 +389,6 @@ func (l Lookup) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON decodes a lookup, keeping keys it does not name in Extra.
 func (l *Lookup) UnmarshalJSON(data []byte) error {
 	return decodeWithExtra(data, (*lookupFields)(l), &l.Extra)
-}
-
-// decodeWithExtra decodes data into v, a pointer to a struct type without JSON methods, replacing
-// its value, and puts into extra every field of data that v does not write back as it was sent,
-// so that encodeWithExtra gives back data's JSON value:
-//
-//   - only keys equal to a field's JSON name fill that field (encoding/json would also match
-//     "status" to a field named "Status", which would then be written back as "Status");
-//   - a field whose value does not decode into its Go type (text in a number field, a bare id for
-//     a lookup, a malformed date) stays in extra instead of failing the whole record;
-//   - a field the struct would drop when encoding (an "" or null under omitempty) stays in extra;
-//   - a field the struct would write differently (136.670 as 136.67) keeps the sent text in
-//     extra.sent, written back as long as the struct field still encodes as when decoded.
-//
-// JSON null leaves v and extra alone.
-func decodeWithExtra(data []byte, v any, extra *Record) error {
-	if bytes.Equal(bytes.TrimSpace(data), jsonNull) {
-		return nil
-	}
-	var all Record
-	if err := all.UnmarshalJSON(data); err != nil {
-		return err
-	}
-	typ := reflect.TypeOf(v).Elem()
-	names := jsonFieldNames(typ)
-	var named Record
-	for _, k := range all.keys {
-		if names[k] {
-			named.setRaw(k, all.values[k])
-		}
-	}
-	fresh := reflect.New(typ)
-	if err := unmarshalRecord(named, fresh.Interface()); err != nil {
-		// Keep only the fields whose value fits their type, one by one.
-		var fits Record
-		for _, k := range named.keys {
-			var one Record
-			one.setRaw(k, named.values[k])
-			if unmarshalRecord(one, reflect.New(typ).Interface()) == nil {
-				fits.setRaw(k, named.values[k])
-			}
-		}
-		named, fresh = fits, reflect.New(typ)
-		if err := unmarshalRecord(named, fresh.Interface()); err != nil {
-			return err
-		}
-	}
-	out, err := Marshal(fresh.Interface())
-	if err != nil {
-		return err
-	}
-	var known Record
-	if err := known.UnmarshalJSON(out); err != nil {
-		return err
-	}
-	ex := Record{}
-	for _, k := range all.keys {
-		raw := all.values[k]
-		if dec, ok := known.values[k]; ok && named.Has(k) {
-			if !bytes.Equal(dec, raw) {
-				if ex.sent == nil {
-					ex.sent = map[string]sentValue{}
-				}
-				ex.sent[k] = sentValue{sent: raw, decoded: dec}
-			}
-			continue
-		}
-		ex.setRaw(k, raw)
-	}
-	reflect.ValueOf(v).Elem().Set(fresh.Elem())
-	*extra = ex // after v: extra may be a field of *v
-	return nil
-}
-
-// unmarshalRecord decodes the fields of r into v.
-func unmarshalRecord(r Record, v any) error {
-	b, err := r.MarshalJSON()
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
-}
-
-// jsonFieldNames returns the JSON names of the fields of struct type t that encoding/json fills.
-func jsonFieldNames(t reflect.Type) map[string]bool {
-	names := make(map[string]bool, t.NumField())
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() || f.Anonymous {
-			continue
-		}
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if name == "" {
-			name = f.Name
-		}
-		names[name] = true
-	}
-	return names
 }
 
 // encodeWithExtra encodes v, a pointer to a struct type without JSON methods, and adds the fields

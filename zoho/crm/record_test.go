@@ -1,8 +1,12 @@
 package crm
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,12 +40,12 @@ func TestRecordKeepsOrderAndValues(t *testing.T) {
 	if string(out) != want {
 		t.Fatalf("got  %s\nwant %s", out, want)
 	}
-	if r.ID() != "554023000000527003" || r.String("Last_Name") != "Boyle" || r.String("No_of_Employees") != "1791" ||
-		r.String("Email") != "" || !r.IsNull("Email") || r.Has("Nope") || r.String("$approved") != "true" {
-		t.Fatalf("accessors: %q %q %q", r.ID(), r.String("Last_Name"), r.String("No_of_Employees"))
+	if r.ID() != "554023000000527003" || r.Text("Last_Name") != "Boyle" || r.Text("No_of_Employees") != "1791" ||
+		r.Text("Email") != "" || !r.IsNull("Email") || r.Has("Nope") || r.Text("$approved") != "true" {
+		t.Fatalf("accessors: %q %q %q", r.ID(), r.Text("Last_Name"), r.Text("No_of_Employees"))
 	}
 	owner, ok := r.Lookup("Owner")
-	if !ok || owner.ID != "1" || owner.Name != "Patricia Boyle" || owner.Extra.String("email") != "p@x.io" {
+	if !ok || owner.ID != "1" || owner.Name != "Patricia Boyle" || owner.Extra.Text("email") != "p@x.io" {
 		t.Fatalf("Owner = %+v %v", owner, ok)
 	}
 	if _, ok := r.Lookup("Last_Name"); ok {
@@ -154,4 +158,33 @@ func FuzzRecordRoundTrip(f *testing.F) {
 			t.Fatalf("%q → %s", data, out)
 		}
 	})
+}
+
+// Printing a record shows no value (values may be personal data or secrets): only its id and how
+// many fields it holds, for every fmt verb and through slog.
+func TestRecordStringShowsNoValues(t *testing.T) {
+	r, err := ParseRecord([]byte(`{"id":"4150868000000224005","Email":"jane@example.com","Last_Name":"Doe","Token__c":"1000.secret"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("record", "r", r)
+	for _, got := range []string{r.String(), fmt.Sprint(r), fmt.Sprintf("%v %+v %#v %s", *r, r, *r, r), logged.String()} {
+		for _, secret := range []string{"jane", "Doe", "secret", "Email"} {
+			if strings.Contains(got, secret) {
+				t.Errorf("%q shows %q", got, secret)
+			}
+		}
+	}
+	if got, want := r.String(), "crm.Record{id: 4150868000000224005, 4 fields}"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	var odd Record
+	_ = odd.Set("id", "jane@example.com") // not a record id: not printed
+	if got, want := odd.String(), "crm.Record{1 fields}"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	if got := r.Text("Email"); got != "jane@example.com" {
+		t.Errorf("Text(Email) = %q", got)
+	}
 }

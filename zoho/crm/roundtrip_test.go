@@ -165,7 +165,7 @@ func TestTypedRecordsKeepValuesOfUnexpectedType(t *testing.T) {
 		t.Fatal(err)
 	}
 	if lead.LastName.Value() != "Boyle" || lead.Email.Value() != "a@b.c" || lead.NoOfEmployees.IsSet() || lead.Owner.IsSet() ||
-		lead.ModifiedTime.IsSet() || lead.Extra.String("No_of_Employees") != "250" || lead.Extra.String("Owner") != "5725767000000411001" {
+		lead.ModifiedTime.IsSet() || lead.Extra.Text("No_of_Employees") != "250" || lead.Extra.Text("Owner") != "5725767000000411001" {
 		t.Fatalf("lead %+v extra %v", lead, lead.Extra.Keys())
 	}
 	for _, bad := range []string{`[1]`, `"x"`, `{"a":`, `{"Last_Name":"a"} x`} {
@@ -235,4 +235,34 @@ func TestDateRefusesImpossibleDays(t *testing.T) {
 	if out, err := json.Marshal(Date{2024, 2, 29}); err != nil || string(out) != `"2024-02-29"` {
 		t.Fatalf("%s %v", out, err)
 	}
+}
+
+// A lookup's encoding built while decoding (to tell whether it is written back as sent) is
+// exactly what MarshalJSON writes.
+func FuzzLookupEncodingBuiltWhileDecoding(f *testing.F) {
+	for _, s := range []string{`{"name":"Patricia Boyle","id":"4150868000000225013"}`, `{"id":"1","email":"p@zylker.example","name":"Ünïcode"}`,
+		`{"id":"","name":"a\"b"}`, `{"id":1,"name":null,"x":[1,{"y":2}]}`, `{"id":"1","id":"2"}`, `{"\u00e9":"é","name":"\u2028"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		buf, err := compactObject(data)
+		if err != nil {
+			return
+		}
+		var l Lookup
+		if _, _, err := l.decodeRaw(buf); err != nil {
+			t.Fatalf("%q: %v", data, err)
+		}
+		built := l.appendJSON(nil)
+		if built == nil {
+			return
+		}
+		want, err := Marshal(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(built, want) {
+			t.Fatalf("%q: built %s, MarshalJSON %s", data, built, want)
+		}
+	})
 }

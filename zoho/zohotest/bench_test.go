@@ -47,7 +47,7 @@ func benchOrg(b *testing.B, cfg zohotest.OrgConfig, srvOpts []zohotest.Option, c
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
 	client, err := zoho.NewClient(append([]zoho.Option{
 		zoho.WithTokenSource(ts),
-		zoho.WithBaseURL(srv.URL()),
+		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}),
 		zoho.WithCallHook(counter.hook),
 	}, clientOpts...)...)
 	if err != nil {
@@ -64,7 +64,7 @@ func BenchmarkInsertBatch(b *testing.B) {
 		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
 			ctx := b.Context()
 			_, _, client, counter := benchOrg(b, zohotest.OrgConfig{Name: "Bench"}, nil)
-			leads := client.Records.Leads()
+			leads := client.Leads
 			records := make([]*crm.Lead, n)
 			for i := range records {
 				records[i] = &crm.Lead{
@@ -115,14 +115,14 @@ func BenchmarkChatLikeFlow(b *testing.B) {
 		zohotest.OrgConfig{Name: "Bench", Concurrency: limit},
 		[]zohotest.Option{zohotest.WithLatency(2 * time.Millisecond)},
 		zoho.WithConcurrency(limit))
-	contacts, cases := client.Records.Contacts(), client.Records.Cases()
+	contacts, cases := client.Contacts, client.Cases
 	transcript := strings.Repeat("[10:00] Visitor: Hello, I have a question about my order.\n", 20)
 	var seq atomic.Int64
 
 	chat := func() error {
 		n := seq.Add(1)
 		email := fmt.Sprintf("visitor%d@bench.example", n)
-		found, _, err := contacts.SearchEmail(ctx, email, nil)
+		found, _, err := contacts.Search(ctx, crm.SearchQuery{Email: email}, nil)
 		if err != nil {
 			return fmt.Errorf("search: %w", err)
 		}
@@ -148,8 +148,7 @@ func BenchmarkChatLikeFlow(b *testing.B) {
 		if err != nil {
 			return fmt.Errorf("insert case: %w", err)
 		}
-		if _, _, err := client.Attachments.Upload(ctx, "Cases", kres[0].ID, "transcript.txt", "text/plain",
-			strings.NewReader(transcript), nil); err != nil {
+		if _, _, err := client.Attachments.Upload(ctx, "Cases", kres[0].ID, zoho.File{Name: "transcript.txt", ContentType: "text/plain", Body: strings.NewReader(transcript)}, nil); err != nil {
 			return fmt.Errorf("upload transcript: %w", err)
 		}
 		return nil

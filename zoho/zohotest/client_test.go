@@ -68,35 +68,35 @@ func TestFullSequenceThroughTheZohoClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The client follows the token's api_domain, allowed explicitly (it is not Zoho's).
-	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithAllowedHosts(srv.Host()),
+	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}),
 		zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1}))
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// Insert a Lead and a Contact, find them, open a Case with an attachment.
-	res, _, err := client.Records.Leads().Insert(ctx, []*crm.Lead{{LastName: crm.Some("Maclead"), Company: crm.Some("Chapman"),
+	res, _, err := client.Leads.Insert(ctx, []*crm.Lead{{LastName: crm.Some("Maclead"), Company: crm.Some("Chapman"),
 		Email: crm.Some("chris@chapman.example")}}, nil)
 	if err != nil || res.Err() != nil {
 		t.Fatalf("insert lead: %v %v", err, res)
 	}
 	leadID := res[0].ID
-	found, _, err := client.Records.Leads().SearchEmail(ctx, "CHRIS@chapman.example", nil)
+	found, _, err := client.Leads.Search(ctx, crm.SearchQuery{Email: "CHRIS@chapman.example"}, nil)
 	if err != nil || len(found) != 1 || found[0].ID != leadID {
 		t.Fatalf("search: %v %v", err, found)
 	}
-	res, _, err = client.Records.Contacts().Insert(ctx, []*crm.Contact{{LastName: crm.Some("Kingsley"), Email: crm.Some("anna@bentley.example")}}, nil)
+	res, _, err = client.Contacts.Insert(ctx, []*crm.Contact{{LastName: crm.Some("Kingsley"), Email: crm.Some("anna@bentley.example")}}, nil)
 	if err != nil || res.Err() != nil {
 		t.Fatalf("insert contact: %v %v", err, res)
 	}
 	contactID := res[0].ID
-	res, _, err = client.Records.Cases().Insert(ctx, []*crm.Case{{Subject: crm.Some("Chat 42"), Status: crm.Some("New"),
+	res, _, err = client.Cases.Insert(ctx, []*crm.Case{{Subject: crm.Some("Chat 42"), Status: crm.Some("New"),
 		CaseOrigin: crm.Some("Chat"), RelatedTo: crm.Some(crm.Lookup{ID: contactID})}}, nil)
 	if err != nil || res.Err() != nil {
 		t.Fatalf("insert case: %v %v", err, res)
 	}
 	caseID := res[0].ID
-	att, _, err := client.Attachments.Upload(ctx, "Cases", caseID, "transcript.txt", "text/plain", strings.NewReader("[10:00] Anna: hello"), nil)
+	att, _, err := client.Attachments.Upload(ctx, "Cases", caseID, zoho.File{Name: "transcript.txt", ContentType: "text/plain", Body: strings.NewReader("[10:00] Anna: hello")}, nil)
 	if err != nil || att.ID == "" {
 		t.Fatalf("upload: %v %v", err, att)
 	}
@@ -183,7 +183,7 @@ func TestClientAgainstLimitsAndFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
-	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()),
+	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}),
 		zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +200,7 @@ func TestClientAgainstLimitsAndFaults(t *testing.T) {
 	before := srv.CallCount("GET", "/crm/v2/org")
 	_, _, err = client.Org.Get(ctx)
 	var apiErr *zoho.APIError
-	if !errors.Is(err, zoho.ErrCreditsExhausted) || !errors.As(err, &apiErr) || apiErr.RateLimit() != zoho.RateLimitCredits {
+	if !errors.Is(err, zoho.ErrCreditsExhausted) || !errors.As(err, &apiErr) || !errors.Is(apiErr, zoho.ErrCreditsExhausted) {
 		t.Fatalf("credits: %v", err)
 	}
 	if n := srv.CallCount("GET", "/crm/v2/org") - before; n != 1 {
@@ -213,7 +213,7 @@ func TestClientAgainstLimitsAndFaults(t *testing.T) {
 	if _, err := srv.InjectFault(zohotest.Fault{Method: "POST", Kind: zohotest.FaultDropAfterApply, Times: 1}); err != nil {
 		t.Fatal(err)
 	}
-	res, _, err := client.Records.Accounts().Insert(ctx, []*crm.Account{{AccountName: crm.Some("Zylker")}}, nil)
+	res, _, err := client.Accounts.Insert(ctx, []*crm.Account{{AccountName: crm.Some("Zylker")}}, nil)
 	var amb *zoho.AmbiguousError
 	if !errors.As(err, &amb) && !errors.As(res.Err(), &amb) {
 		t.Fatalf("drop after apply: %v %v", err, res)
@@ -262,7 +262,7 @@ func TestClientMeetsTheOrgConcurrencyLimit(t *testing.T) {
 	}
 	newClient := func(p zoho.RetryPolicy) *zoho.Client {
 		ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok})
-		c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()), zoho.WithRetryPolicy(p))
+		c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}), zoho.WithRetryPolicy(p))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -271,8 +271,8 @@ func TestClientMeetsTheOrgConcurrencyLimit(t *testing.T) {
 	// Without retries: the 429 reaches the caller, classified as concurrency.
 	_, _, err = newClient(zoho.RetryPolicy{MaxRetries: -1}).Org.Get(ctx)
 	var apiErr *zoho.APIError
-	if !errors.As(err, &apiErr) || apiErr.HTTPStatus != http.StatusTooManyRequests || apiErr.RateLimit() != zoho.RateLimitConcurrency ||
-		!apiErr.Temporary() || !errors.Is(err, zoho.ErrRateLimited) || errors.Is(err, zoho.ErrCreditsExhausted) {
+	if !errors.As(err, &apiErr) || apiErr.HTTPStatus != http.StatusTooManyRequests || !errors.Is(apiErr, zoho.ErrRateLimited) ||
+		!errors.Is(apiErr, zoho.ErrTemporary) || !errors.Is(err, zoho.ErrRateLimited) || errors.Is(err, zoho.ErrCreditsExhausted) {
 		t.Fatalf("over the limit: %v", err)
 	}
 	// With retries: the client waits and gets through.
@@ -313,14 +313,14 @@ func TestClientAgainstDroppedConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
-	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()),
+	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}),
 		zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	insert := func(name string) {
 		t.Helper()
-		res, _, err := client.Records.Accounts().Insert(ctx, []*crm.Account{{AccountName: crm.Some(name)}}, nil)
+		res, _, err := client.Accounts.Insert(ctx, []*crm.Account{{AccountName: crm.Some(name)}}, nil)
 		var amb, itemAmb *zoho.AmbiguousError
 		if !errors.As(err, &amb) || len(res) != 1 || !errors.As(res[0].Err, &itemAmb) || amb.StatusCode != 0 || amb.Method != "POST" {
 			t.Fatalf("insert %s: %v %v, want an *AmbiguousError for the call and its record", name, err, res)

@@ -28,7 +28,7 @@
 //	srv := zohotest.New(t)
 //	org, _ := srv.AddOrg(zohotest.OrgConfig{Name: "Acme"})
 //	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
-//	client, _ := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()))
+//	client, _ := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}))
 //
 // Where the fake departs from Zoho, or Zoho's documentation is silent, the behaviour is named in
 // the documentation of the function concerned (see also the package README in testdata for the

@@ -29,13 +29,13 @@ func Example() {
 		return
 	}
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
-	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()))
+	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 
-	res, _, err := client.Records.Leads().Insert(ctx, []*crm.Lead{
+	res, _, err := client.Leads.Insert(ctx, []*crm.Lead{
 		{LastName: crm.Some("Boyle"), Company: crm.Some("Zylker")},
 		{Company: crm.Some("No name")},
 	}, nil)
@@ -67,16 +67,13 @@ func ExampleServer_InjectFault() {
 	defer srv.Close()
 	org, _ := srv.AddOrg(zohotest.OrgConfig{})
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
-	client, _ := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()))
+	client, _ := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}))
 
 	if _, err := srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Cases", Kind: zohotest.FaultDropAfterApply, Nth: 1}); err != nil {
 		fmt.Println(err)
 		return
 	}
-	res, _, err := client.Records.Cases().Insert(ctx, []*crm.Case{{Subject: crm.Some("Chat 7"), Status: crm.Some("New"), CaseOrigin: crm.Some("Chat")}}, nil)
-	if err == nil {
-		err = res.Err()
-	}
+	_, _, err := client.Cases.InsertOne(ctx, &crm.Case{Subject: crm.Some("Chat 7"), Status: crm.Some("New"), CaseOrigin: crm.Some("Chat")}, nil)
 	var amb *zoho.AmbiguousError
 	fmt.Println("ambiguous:", errors.As(err, &amb))
 	fmt.Println("cases stored:", len(org.Records("Cases")))
@@ -103,13 +100,13 @@ func ExampleWithIndexingDelay() {
 	defer srv.Close()
 	org, _ := srv.AddOrg(zohotest.OrgConfig{})
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.IssueAccessToken()})
-	client, _ := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithBaseURL(srv.URL()))
+	client, _ := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}))
 
-	_, _, _ = client.Records.Contacts().Insert(ctx, []*crm.Contact{{LastName: crm.Some("Hopper"), Email: crm.Some("grace@navy.example")}}, nil)
-	found, _, _ := client.Records.Contacts().SearchEmail(ctx, "grace@navy.example", nil)
+	_, _, _ = client.Contacts.InsertOne(ctx, &crm.Contact{LastName: crm.Some("Hopper"), Email: crm.Some("grace@navy.example")}, nil)
+	found, _, _ := client.Contacts.Search(ctx, crm.SearchQuery{Email: "grace@navy.example"}, nil)
 	fmt.Println("found at once:", len(found))
 	offset.Add(int64(10 * time.Second))
-	found, _, _ = client.Records.Contacts().SearchEmail(ctx, "grace@navy.example", nil)
+	found, _, _ = client.Contacts.Search(ctx, crm.SearchQuery{Email: "grace@navy.example"}, nil)
 	fmt.Println("found 10s later:", len(found), found[0].CreatedTime.Value())
 	// Output:
 	// found at once: 0

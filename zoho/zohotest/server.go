@@ -425,7 +425,7 @@ func (s *Server) URL() string {
 	return s.url
 }
 
-// Host returns the server's host:port, as the zoho client's WithAllowedHosts wants it.
+// Host returns the server's host:port, such as "127.0.0.1:8089".
 func (s *Server) Host() string {
 	u, err := url.Parse(s.URL())
 	if err != nil {
