@@ -4,8 +4,10 @@
 //	go run ./examples/backfill                       # 10,000 generated events into a fake Zoho
 //	go run ./examples/backfill -in events.jsonl -store backfill.db
 //
-// It is resumable: the ledger lives in a SQLite file (-store), so a second run skips what is done
-// (no Zoho call) and retries what failed for a temporary reason. Concurrency stays within the
+// It is resumable: the ledger lives in a SQLite file (-store), so a second run against the same
+// Zoho skips what is done (no Zoho call) and retries what failed for a temporary reason. (The
+// default in-process fake is a new, empty Zoho on every run: resume against a real Zoho or a
+// standalone fakezoho.) Concurrency stays within the
 // org's limit (the client's bound; -concurrency caps it lower). Bad lines are reported with their
 // number and skipped. A summary ends the run.
 //

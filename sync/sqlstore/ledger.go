@@ -10,13 +10,21 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	cxsync "github.com/cloudcx/cxzoho/sync"
 )
 
 // keyText is a step key's primary key: every field, in order, so steps differing in any field
-// differ here, and the text sorts by tenant first.
+// differ here, and the text sorts by tenant first. Keys are UTF-8 (sync.Store's convention); one
+// that is not is refused, because JSON would turn each invalid byte into U+FFFD and so make keys
+// that differ only there one step.
 func keyText(k cxsync.StepKey) (string, error) {
+	for _, f := range []string{k.TenantID, k.OrgID, string(k.Section), k.SourceID, string(k.Kind), k.Name} {
+		if !utf8.ValidString(f) {
+			return "", errors.New("a field of the step key is not valid UTF-8")
+		}
+	}
 	b, err := json.Marshal([]any{k.TenantID, k.OrgID, k.Section, k.SourceID, k.Kind, k.Name, k.Seq})
 	return string(b), err
 }
@@ -29,7 +37,7 @@ func (s *Store) GetStep(ctx context.Context, k cxsync.StepKey) (*cxsync.Step, er
 	}
 	var doc string
 	var version int64
-	err = s.db.QueryRowContext(ctx, s.q(`SELECT doc, version FROM cx_steps WHERE key_text = ?`), kt).Scan(&doc, &version)
+	err = s.queryRow(ctx, `SELECT doc, version FROM cx_steps WHERE key_text = ?`, []any{kt}, &doc, &version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlstore: step: %w", cxsync.ErrNotFound)
 	}
@@ -80,13 +88,17 @@ func (s *Store) PutStep(ctx context.Context, st *cxsync.Step) (int64, error) {
 	return st.Version + 1, nil
 }
 
+// maxListLimit is the most steps ListSteps returns at once, whatever limit asks.
+const maxListLimit = 1000
+
 // ListSteps implements sync.Ledger. The cursor is the position of the last step returned
-// (UpdatedAt and key), so steps changed meanwhile neither repeat nor hide the others.
+// (UpdatedAt and key), so steps changed meanwhile neither repeat nor hide the others. A page
+// holds at most 1,000 steps; ask for the next one with the cursor.
 func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.StepStatus, cursor string, limit int) ([]*cxsync.Step, string, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	limit = min(limit, 1000) // limit+1 below must not overflow
+	limit = min(limit, maxListLimit) // limit+1 below must not overflow
 	afterMS, afterKey := int64(-1<<62), ""
 	if cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(cursor)
@@ -117,7 +129,7 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.St
 		}
 		if len(out) == limit {
 			next := base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(lastMS, 10) + "\x00" + lastKey))
-			return out, next, rows.Err()
+			return out, next, wrap2("list steps", rows.Err())
 		}
 		st, err := decodeStep(doc, version)
 		if err != nil {
@@ -132,8 +144,8 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.St
 // GetPerson implements sync.PersonMap.
 func (s *Store) GetPerson(ctx context.Context, k cxsync.PersonKey) (*cxsync.PersonLink, error) {
 	var doc string
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT doc FROM cx_persons WHERE tenant_id = ? AND org_id = ? AND module = ? AND identity = ?`),
-		k.TenantID, k.OrgID, k.Module, k.Identity).Scan(&doc)
+	err := s.queryRow(ctx, `SELECT doc FROM cx_persons WHERE tenant_id = ? AND org_id = ? AND module = ? AND identity = ?`,
+		[]any{k.TenantID, k.OrgID, k.Module, k.Identity}, &doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlstore: person: %w", cxsync.ErrNotFound)
 	}
@@ -180,7 +192,7 @@ func (s *Store) AcquireLock(ctx context.Context, key, owner string, ttl time.Dur
 	grant := randomToken()
 	n, err := s.exec(ctx, `INSERT INTO cx_locks (key, owner, grant_id, until_ms) VALUES (?, ?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, grant_id = excluded.grant_id, until_ms = excluded.until_ms
-		WHERE cx_locks.owner = excluded.owner OR cx_locks.until_ms <= ?`, key, owner, grant, ms(now.Add(ttl)), ms(now))
+		WHERE cx_locks.owner = excluded.owner OR cx_locks.until_ms <= ?`, key, owner, grant, msCeil(now.Add(ttl)), ms(now))
 	if err != nil {
 		return nil, wrap("acquire lock", err)
 	}

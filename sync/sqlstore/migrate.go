@@ -8,7 +8,9 @@ import (
 )
 
 // migrations are the schema's versions, in order; each is applied once, in one transaction.
-// Never change one that was released: add the next. "BLOB" becomes BYTEA on PostgreSQL.
+// Never change one that was released: add the next. "BLOB" becomes BYTEA on PostgreSQL (every
+// occurrence of the word), and a version is split into statements at each ';', so keep
+// semicolons out of string literals and function bodies.
 var migrations = []string{
 	1: `
 CREATE TABLE cx_tokens (
@@ -93,7 +95,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 
 // migrateOne applies version v unless it is applied already.
 func (s *Store) migrateOne(ctx context.Context, conn *sql.Conn, v int) (applied bool, err error) {
-	begin := "BEGIN"
+	// READ COMMITTED whatever the session's default: a migrator that waited for the advisory lock
+	// must see what the one before it committed (under REPEATABLE READ or SERIALIZABLE its
+	// snapshot would predate the wait, and it would apply the same version again).
+	begin := "BEGIN ISOLATION LEVEL READ COMMITTED"
 	if s.dialect == SQLite {
 		begin = "BEGIN IMMEDIATE"
 	}

@@ -13,16 +13,31 @@
 // applied only by Migrate (under an advisory lock on PostgreSQL, in a BEGIN IMMEDIATE
 // transaction on SQLite).
 //
+// PostgreSQL's default isolation, READ COMMITTED, is what the statements are written for. A
+// database or role that defaults to REPEATABLE READ or SERIALIZABLE works too: a statement the
+// server refuses with a serialization failure or a deadlock (SQLSTATE 40001, 40P01, read through
+// the SQLState method of the driver's errors, as pgx's have) had no effect and is run again.
+//
 // SQLite is for one machine. Open it with a busy timeout and WAL so that concurrent writers wait
 // instead of failing, e.g. with modernc.org/sqlite:
 //
 //	sql.Open("sqlite", "file:cx.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
 //
+// An in-memory SQLite database (":memory:") is a separate, empty database on each connection of
+// the pool, so the tables Migrate made are missing on the others: give such a pool one
+// connection (db.SetMaxOpenConns(1)), or use a file (a temporary one in tests).
+//
+// Keys (tenant ids, lock keys, identities…) are kept as given. PostgreSQL's TEXT cannot hold
+// U+0000, so there a key containing it is refused with the server's error; and PostgreSQL indexes
+// a key of at most about 2,700 bytes (sync.Store's keys are at most 255 bytes, which fit, even
+// the seven fields of a step's key together).
+//
 // Tokens are stored as given (their JSON): encrypting them at rest is the host's choice, for
 // example by wrapping the store.
 //
-// Times are stored as Unix milliseconds; lease and lock times compare the clocks of the
-// processes (Option WithClock, time.Now by default), so keep replicas' clocks in sync (NTP).
+// Times are stored as Unix milliseconds (the ends of leases and locks rounded up, so that they
+// never end early); lease and lock times compare the clocks of the processes (Option WithClock,
+// time.Now by default), so keep replicas' clocks in sync (NTP).
 package sqlstore
 
 import (
@@ -119,12 +134,55 @@ func (s *Store) q(query string) string {
 	return b.String()
 }
 
-func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.q(query), args...)
-	if err != nil {
-		return 0, err
+func (s *Store) exec(ctx context.Context, query string, args ...any) (n int64, err error) {
+	err = again(ctx, func() error {
+		res, err := s.db.ExecContext(ctx, s.q(query), args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+// queryRow runs a query of one row and scans it into dest.
+func (s *Store) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
+	return again(ctx, func() error { return s.db.QueryRowContext(ctx, s.q(query), args...).Scan(dest...) })
+}
+
+// maxAttempts bounds again's attempts. Each serialization failure means another transaction
+// committed a write to the same row, so every retry follows someone's progress.
+const maxAttempts = 50
+
+// again runs op, and runs it again while PostgreSQL refuses it with a serialization failure or
+// a deadlock. These come from a database or role whose default isolation is REPEATABLE READ or
+// SERIALIZABLE: a statement that waited for a concurrent write to a row then fails instead of
+// reading the row anew as under READ COMMITTED. The failed statement (or transaction) had no
+// effect, so running it again with a fresh snapshot gives the READ COMMITTED outcome the
+// compare-and-swaps and leases are written for (a lost CAS is ErrConflict, not an error).
+func again(ctx context.Context, op func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil || attempt == maxAttempts || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
 	}
-	return res.RowsAffected()
+}
+
+// retryable reports PostgreSQL's serialization_failure (SQLSTATE 40001) and deadlock_detected
+// (40P01), read through the SQLState method drivers give their errors (pgx's *pgconn.PgError has
+// it); sqlstore imports no driver.
+func retryable(err error) bool {
+	var e interface{ SQLState() string }
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.SQLState() {
+	case "40001", "40P01":
+		return true
+	}
+	return false
 }
 
 func ms(t time.Time) int64 {
@@ -132,6 +190,17 @@ func ms(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixMilli()
+}
+
+// msCeil is t in Unix milliseconds rounded up, for the end of a lease: compared with the
+// rounded-down now (ms), a lease is never taken to have ended before it did (at worst it lasts
+// up to a millisecond longer).
+func msCeil(t time.Time) int64 {
+	m := ms(t)
+	if !t.IsZero() && t.After(time.UnixMilli(m)) {
+		m++
+	}
+	return m
 }
 
 func randomToken() string {

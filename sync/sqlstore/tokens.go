@@ -16,7 +16,7 @@ import (
 func (s *Store) LoadToken(ctx context.Context, key string) (*zoho.Token, int64, error) {
 	var doc string
 	var version int64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT token, version FROM cx_tokens WHERE key = ?`), key).Scan(&doc, &version)
+	err := s.queryRow(ctx, `SELECT token, version FROM cx_tokens WHERE key = ?`, []any{key}, &doc, &version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, fmt.Errorf("sqlstore: token %q: %w", key, zoho.ErrNoToken)
 	}
@@ -59,7 +59,7 @@ func (s *Store) AcquireTokenLease(ctx context.Context, key string, ttl time.Dura
 	owner, now := randomToken(), s.now()
 	n, err := s.exec(ctx, `INSERT INTO cx_token_leases (key, owner, until_ms) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, until_ms = excluded.until_ms
-		WHERE cx_token_leases.until_ms <= ?`, key, owner, ms(now.Add(ttl)), ms(now))
+		WHERE cx_token_leases.until_ms <= ?`, key, owner, msCeil(now.Add(ttl)), ms(now))
 	if err != nil {
 		return nil, wrap("acquire token lease", err)
 	}
@@ -76,7 +76,7 @@ func (s *Store) AcquireTokenLease(ctx context.Context, key string, ttl time.Dura
 func (s *Store) GetConnection(ctx context.Context, tenantID string) (*cxsync.Connection, error) {
 	var doc string
 	var version int64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT doc, version FROM cx_connections WHERE tenant_id = ?`), tenantID).Scan(&doc, &version)
+	err := s.queryRow(ctx, `SELECT doc, version FROM cx_connections WHERE tenant_id = ?`, []any{tenantID}, &doc, &version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlstore: connection %q: %w", tenantID, cxsync.ErrNotFound)
 	}
@@ -121,21 +121,23 @@ func (s *Store) PutConnection(ctx context.Context, c *cxsync.Connection) (int64,
 // DeleteConnection implements sync.ConnectionStore: the connection, its token and the token's
 // lease go in one transaction.
 func (s *Store) DeleteConnection(ctx context.Context, tenantID string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("delete connection", err)
-	}
-	defer tx.Rollback()
-	for _, q := range []string{
-		`DELETE FROM cx_connections WHERE tenant_id = ?`,
-		`DELETE FROM cx_tokens WHERE key = ?`,
-		`DELETE FROM cx_token_leases WHERE key = ?`,
-	} {
-		if _, err := tx.ExecContext(ctx, s.q(q), tenantID); err != nil {
-			return wrap("delete connection", err)
+	return wrap2("delete connection", again(ctx, func() error {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
 		}
-	}
-	return wrap2("delete connection", tx.Commit())
+		defer tx.Rollback()
+		for _, q := range []string{
+			`DELETE FROM cx_connections WHERE tenant_id = ?`,
+			`DELETE FROM cx_tokens WHERE key = ?`,
+			`DELETE FROM cx_token_leases WHERE key = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, s.q(q), tenantID); err != nil {
+				return err
+			}
+		}
+		return tx.Commit()
+	}))
 }
 
 func wrap2(op string, err error) error {
@@ -148,7 +150,7 @@ func wrap2(op string, err error) error {
 // GetSettings implements sync.SettingsStore.
 func (s *Store) GetSettings(ctx context.Context, tenantID string) ([]byte, error) {
 	var doc []byte
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT doc FROM cx_settings WHERE tenant_id = ?`), tenantID).Scan(&doc)
+	err := s.queryRow(ctx, `SELECT doc FROM cx_settings WHERE tenant_id = ?`, []any{tenantID}, &doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlstore: settings %q: %w", tenantID, cxsync.ErrNotFound)
 	}
@@ -193,7 +195,7 @@ func (s *Store) PutConnectState(ctx context.Context, st *cxsync.ConnectState) er
 func (s *Store) TakeConnectState(ctx context.Context, id string, now time.Time) (*cxsync.ConnectState, error) {
 	var doc string
 	var expires int64
-	err := s.db.QueryRowContext(ctx, s.q(`DELETE FROM cx_connect_states WHERE id = ? RETURNING doc, expires_ms`), id).Scan(&doc, &expires)
+	err := s.queryRow(ctx, `DELETE FROM cx_connect_states WHERE id = ? RETURNING doc, expires_ms`, []any{id}, &doc, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlstore: connect state: %w", cxsync.ErrNotFound)
 	}

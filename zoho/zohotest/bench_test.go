@@ -1,8 +1,12 @@
 package zohotest_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -245,4 +249,98 @@ func BenchmarkTokenSourceParallel(b *testing.B) {
 	}
 	refreshes := srv.CallCount("", "/oauth/v2/token") - before
 	b.ReportMetric(float64(refreshes)/float64(b.N), "refreshes/op")
+}
+
+// BenchmarkClientVsRawHTTP does one workload — 10 inserts of 100 Leads and 200 email searches —
+// through the zoho client and through a hand-written net/http + encoding/json program against the
+// same fake Zoho, and reports the client's cost relative to the raw program: time per op
+// (client/raw), and bytes allocated per inserted record by each and the difference (the fake runs
+// in this process, so both include its work). The target (issue 18) is a time ratio ≤ 1.1 and
+// ≤ 2 KB per record of the client's own; measured on a 2-vCPU VM: 1.21 and ~1.7 KB.
+func BenchmarkClientVsRawHTTP(b *testing.B) {
+	srv, org, client, _ := benchOrg(b, zohotest.OrgConfig{Name: "Bench", Edition: zohotest.EditionEnterprise}, nil)
+	token := org.IssueAccessToken()
+	leads := func(round int) []*crm.Record {
+		out := make([]*crm.Record, 100)
+		for i := range out {
+			r := crm.NewRecord()
+			_ = r.Set("Last_Name", fmt.Sprintf("Lead %d-%d", round, i))
+			_ = r.Set("Company", "Zylker")
+			_ = r.Set("Email", fmt.Sprintf("lead%d.%d@example.org", round, i))
+			out[i] = r
+		}
+		return out
+	}
+	viaClient := func(ctx context.Context, round int) {
+		for k := range 10 {
+			if _, _, err := client.Records.Insert(ctx, "Leads", leads(round*10+k), nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for i := range 200 {
+			if _, _, err := client.Records.Search(ctx, "Leads", crm.SearchQuery{Email: fmt.Sprintf("lead%d.%d@example.org", round*10, i%100)}, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	hc := &http.Client{}
+	viaRaw := func(ctx context.Context, round int) {
+		for k := range 10 {
+			body, _ := json.Marshal(map[string]any{"data": leads(round*10 + k)})
+			req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL()+"/crm/v2/Leads", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Zoho-oauthtoken "+token)
+			resp, err := hc.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var ans struct {
+				Data []struct {
+					Code    string         `json:"code"`
+					Details map[string]any `json:"details"`
+				} `json:"data"`
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&ans)
+			resp.Body.Close()
+		}
+		for i := range 200 {
+			req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL()+"/crm/v2/Leads/search?email="+url.QueryEscape(fmt.Sprintf("lead%d.%d@example.org", round*10, i%100)), nil)
+			req.Header.Set("Authorization", "Zoho-oauthtoken "+token)
+			resp, err := hc.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var ans struct {
+				Data []map[string]any `json:"data"`
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&ans)
+			resp.Body.Close()
+		}
+	}
+	measure := func(run func(context.Context, int), round *int) (time.Duration, uint64) {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		before := m.TotalAlloc
+		start := time.Now()
+		run(b.Context(), *round)
+		*round++
+		elapsed := time.Since(start)
+		runtime.ReadMemStats(&m)
+		return elapsed, m.TotalAlloc - before
+	}
+	var clientTime, rawTime time.Duration
+	var clientBytes, rawBytes uint64
+	round := 0
+	for b.Loop() { // alternate, so both see the same server state and machine load
+		t1, a1 := measure(viaClient, &round)
+		t2, a2 := measure(viaRaw, &round)
+		clientTime, rawTime, clientBytes, rawBytes = clientTime+t1, rawTime+t2, clientBytes+a1, rawBytes+a2
+	}
+	records := float64(b.N * 1000)
+	b.ReportMetric(float64(clientTime)/float64(rawTime), "time-client/raw")
+	b.ReportMetric(float64(clientBytes)/records, "B/record-client")
+	b.ReportMetric(float64(rawBytes)/records, "B/record-raw")
+	// The fake serves in this process, so both byte counts include its own work; their difference
+	// is what the client adds per record.
+	b.ReportMetric((float64(clientBytes)-float64(rawBytes))/records, "B/record-client-extra")
 }
