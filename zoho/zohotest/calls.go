@@ -37,13 +37,14 @@ type Call struct {
 	// Duration is how long the server took, latency included.
 	Duration time.Duration
 	// Body is the JSON body of a record write (insert, update, upsert) as the client sent it, cut
-	// at 64 KiB, so a test can assert which fields a write sent; nil for other calls. Write
+	// at 256 KiB (a Case with a full 32,000-character description fits), so a test can assert
+	// which fields a write sent; nil for other calls. Write
 	// bodies carry record values, never credentials.
 	Body []byte
 }
 
 // maxLoggedBody bounds Call.Body.
-const maxLoggedBody = 64 << 10
+const maxLoggedBody = 256 << 10
 
 // Records returns the records of a write's body (its "data" array), or nil when the call has
 // none (or its body was cut).

@@ -276,8 +276,8 @@ const pruneEvery = 256
 
 // pruneLocked forgets, every pruneEvery issues, the access tokens and grant codes that expired
 // longer ago than their lifetime (a token or code presented after that is unknown, which Zoho
-// answers like an expired one), so a long fakezoho run does not grow without bound. Refresh tokens
-// are bounded by Zoho's 20 per user and client and are kept.
+// answers like an expired one), and the revoked refresh tokens older than the creation window, so
+// a long fakezoho run does not grow without bound.
 func (s *Server) pruneLocked() {
 	s.issued++
 	if s.issued%pruneEvery != 0 {
@@ -292,6 +292,13 @@ func (s *Server) pruneLocked() {
 	for k, g := range s.codes {
 		if now.After(g.expires.Add(s.opts.codeLifetime)) {
 			delete(s.codes, k)
+		}
+	}
+	for k, rt := range s.refresh {
+		// A revoked refresh token answers like an unknown one; it is kept only while it still
+		// counts toward the creation throttle's window.
+		if rt.revoked && now.Sub(rt.created) > s.opts.refreshWindow {
+			delete(s.refresh, k)
 		}
 	}
 }

@@ -113,9 +113,25 @@ func (o *Org) handleSearch(x *exchange) *reply {
 		}
 	}
 	sort.Slice(found, func(i, j int) bool { return idLess(found[j].id, found[i].id) })
-	// Past 2,000 matches page 10 still says more_records (as Zoho does), and page 11 is refused
-	// above with LIMIT_REACHED: a client walking pages meets Zoho's limit error.
-	return o.recordPageLocked(mod, found, page, perPage, nil)
+	// At most 2,000 records are served; past 2,000 matches the page holding the 2,000th still says
+	// more_records (as Zoho does), and the next is refused above with LIMIT_REACHED: a client
+	// walking pages meets Zoho's limit error, whatever its page size.
+	beyond := len(found) > maxSearchRecords
+	if beyond {
+		found = found[:maxSearchRecords]
+	}
+	pg, info := pageOf(found, page, perPage)
+	if len(pg) == 0 {
+		return noContent()
+	}
+	if beyond {
+		info["more_records"] = true
+	}
+	data := make([]any, len(pg))
+	for i, r := range pg {
+		data[i] = o.renderLocked(mod, r, nil)
+	}
+	return jsonReply(http.StatusOK, obj{"data": data, "info": info})
 }
 
 // criteriaError maps a zoho criteria error to Zoho's answer: a refused value is INVALID_DATA,
