@@ -10,6 +10,7 @@ import (
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	cxsync "github.com/cloudcx/cxzoho/sync"
+	"github.com/cloudcx/cxzoho/zoho"
 )
 
 // demo plays the events and reports what they did.
@@ -20,8 +21,10 @@ type demo struct {
 	host   *cloudcx.MemoryHost
 	e      *env
 	cases  []string // ids of the Cases created, for the report
-	calls  int      // Zoho API calls made by Handle
-	events int
+	// created lists every record the events created, by module, for the report on a real Zoho.
+	created map[string][]string
+	calls   int // Zoho API calls made by Handle
+	events  int
 }
 
 var (
@@ -174,6 +177,14 @@ func (d *demo) webhook(what, body string) error {
 	if res.Record != nil && res.Record.Module == "Cases" && res.Record.Outcome == cxsync.Created {
 		d.cases = append(d.cases, res.Record.ID)
 	}
+	for _, r := range []*cxsync.RecordResult{res.Person, res.Record} {
+		if r != nil && r.Outcome == cxsync.Created {
+			if d.created == nil {
+				d.created = map[string][]string{}
+			}
+			d.created[r.Module] = append(d.created[r.Module], r.ID)
+		}
+	}
 	uploaded := 0
 	for _, a := range res.Attachments {
 		if a.Uploaded && a.ID != "" {
@@ -243,4 +254,39 @@ func lookupName(v any) string {
 		return text(m["name"])
 	}
 	return ""
+}
+
+// reportFrom prints what the events created, read back from Zoho through the client (a real Zoho:
+// the org's other records are not listed).
+func (d *demo) reportFrom(client *zoho.Client) error {
+	fmt.Fprintln(d.out, "4. Created in Zoho (read back):")
+	for _, module := range []string{"Contacts", "Leads", "Cases", "Tasks"} {
+		for _, id := range d.created[module] {
+			r, _, err := client.Records.Get(d.ctx, module, id)
+			if err != nil {
+				return fmt.Errorf("reading %s %s: %w", module, id, err)
+			}
+			name := r.Text("Full_Name")
+			if name == "" {
+				name = r.Text("Subject")
+			}
+			owner, _ := r.Lookup("Owner")
+			files, _, err := client.Attachments.List(d.ctx, module, id, nil)
+			if err != nil {
+				return fmt.Errorf("listing the attachments of %s %s: %w", module, id, err)
+			}
+			fmt.Fprintf(d.out, "   %s %s %q owner %s, %d attachments\n", module, id, name, owner.Name, len(files))
+		}
+	}
+	if len(d.cases) > 0 {
+		r, _, err := client.Records.Get(d.ctx, "Cases", d.cases[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(d.out, "5. The description of Case %s:\n", d.cases[0])
+		for _, l := range strings.Split(r.Text("Description"), "\n") {
+			fmt.Fprintln(d.out, "   | "+l)
+		}
+	}
+	return nil
 }

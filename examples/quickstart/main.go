@@ -197,8 +197,22 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	// 4. What exists in Zoho now.
 	if e.org != nil {
 		d.report()
+		return nil
 	}
-	return nil
+	client, err := e.readClient(ctx)
+	if err != nil {
+		return err
+	}
+	return d.reportFrom(client)
+}
+
+// readClient is a zoho client on the real Zoho's refresh token, to read back what was created.
+func (e *env) readClient(ctx context.Context) (*zoho.Client, error) {
+	if e.token.DataCenter != "" {
+		return zoho.NewClientFromRefreshToken(ctx, e.oauth, e.token.RefreshToken, e.token.DataCenter)
+	}
+	return zoho.NewClientFromRefreshToken(ctx, e.oauth, e.token.RefreshToken, zoho.US,
+		zoho.WithEndpoints(zoho.Endpoints{API: e.token.APIDomain, Accounts: e.token.AccountsServer}))
 }
 
 // connect runs the consent flow: the authorisation URL, the administrator's consent (the fake

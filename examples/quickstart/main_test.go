@@ -88,7 +88,8 @@ func TestQuickstartEnvironment(t *testing.T) {
 	if err := run(t.Context(), &out, func(k string) string { return env[k] }); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	for _, want := range []string{"using the Zoho at", `connected to Zoho org "Zylker Demo"`, "conversation resolved again"} {
+	for _, want := range []string{"using the Zoho at", `connected to Zoho org "Zylker Demo"`, "conversation resolved again",
+		"4. Created in Zoho (read back):", "owner Anna Kingsley", "2 attachments", "| Comment: Order re-sent with express delivery."} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
