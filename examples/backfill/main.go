@@ -270,34 +270,67 @@ func readEvents(path, tenant string, host *cloudcx.MemoryHost) ([]lineEvent, []s
 	defer f.Close()
 	var out []lineEvent
 	var bad []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 32<<20) // a line holds a whole chat
-	for n := 1; sc.Scan(); n++ {
-		if len(sc.Bytes()) == 0 {
-			continue
+	br := bufio.NewReaderSize(f, 64<<10)
+	for n := 1; ; n++ {
+		line, tooLong, err := readLine(br, maxLine)
+		if err == io.EOF && len(line) == 0 && !tooLong {
+			break
 		}
-		var ev cloudcx.Event
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			bad = append(bad, fmt.Sprintf("line %d: not an event: %v", n, err))
-			continue
+		if err != nil && err != io.EOF {
+			return nil, nil, fmt.Errorf("reading %s: %w", path, err)
 		}
-		ev.SetTenant(tenant)
-		if err := ev.Validate(); err != nil {
-			bad = append(bad, fmt.Sprintf("line %d: %v", n, err))
-			continue
+		switch {
+		case tooLong:
+			bad = append(bad, fmt.Sprintf("line %d: longer than %d MiB; skipped", n, maxLine>>20))
+		case len(line) == 0:
+		default:
+			var ev cloudcx.Event
+			if jerr := json.Unmarshal(line, &ev); jerr != nil {
+				bad = append(bad, fmt.Sprintf("line %d: not an event: %v", n, jerr))
+				break
+			}
+			ev.SetTenant(tenant)
+			if verr := ev.Validate(); verr != nil {
+				bad = append(bad, fmt.Sprintf("line %d: %v", n, verr))
+				break
+			}
+			if ev.Chat != nil {
+				host.PutChat(ev.Chat)
+			}
+			if ev.Conversation != nil {
+				host.PutConversation(ev.Conversation)
+			}
+			out = append(out, lineEvent{line: n, ev: ev})
 		}
-		if ev.Chat != nil {
-			host.PutChat(ev.Chat)
+		if err == io.EOF {
+			break
 		}
-		if ev.Conversation != nil {
-			host.PutConversation(ev.Conversation)
-		}
-		out = append(out, lineEvent{line: n, ev: ev})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	return out, bad, nil
+}
+
+// maxLine bounds one event line (a whole chat with its messages).
+const maxLine = 32 << 20
+
+// readLine reads one line without its newline; a line longer than limit is read to its end and
+// reported too long (so the next line is read from its start), its bytes not kept.
+func readLine(br *bufio.Reader, limit int) (line []byte, tooLong bool, err error) {
+	for {
+		chunk, isPrefix, rerr := br.ReadLine()
+		if !tooLong {
+			if len(line)+len(chunk) > limit {
+				tooLong, line = true, nil
+			} else {
+				line = append(line, chunk...)
+			}
+		}
+		if rerr != nil {
+			return line, tooLong, rerr
+		}
+		if !isPrefix {
+			return line, tooLong, nil
+		}
+	}
 }
 
 func (s *summary) print(w io.Writer) {

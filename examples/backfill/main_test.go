@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/zoho"
 	"github.com/cloudcx/cxzoho/zoho/zohotest"
 )
@@ -78,5 +79,24 @@ func TestBackfillCommandDefaults(t *testing.T) {
 	}
 	if err := command(t.Context(), []string{"-q"}, func(k string) string { return map[string]string{"ZOHO_CLIENT_ID": "x"}[k] }, &stdout, &stderr); err == nil {
 		t.Error("a half-set Zoho environment was accepted")
+	}
+}
+
+// A line over the limit is reported with its number and skipped; the lines after it are read.
+func TestBackfillSkipsAnOverlongLine(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "events.jsonl")
+	if err := generateEvents(in, "acme", 3); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(in)
+	lines := strings.SplitAfter(string(data), "\n")
+	long := `{"kind":"chat_ended","chat_id":"` + strings.Repeat("x", maxLine+10) + `"}` + "\n"
+	if err := os.WriteFile(in, []byte(lines[0]+long+lines[1]+lines[2]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	events, bad, err := readEvents(in, "acme", &cloudcx.MemoryHost{})
+	if err != nil || len(events) != 3 || len(bad) != 1 || !strings.Contains(bad[0], "line 2: longer than") || events[2].line != 4 {
+		t.Fatalf("events %d, bad %v, err %v", len(events), bad, err)
 	}
 }
