@@ -2,16 +2,12 @@ package riverjob_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	cxsync "github.com/cloudcx/cxzoho/sync"
@@ -63,25 +59,7 @@ func TestTenantIsolationThroughRiver(t *testing.T) {
 			jobs = append(jobs, riverjob.Args{Event: cloudcx.Event{Kind: cloudcx.EventChatEnded, EventID: "e" + c.ID, TenantID: tenant, ChatID: c.ID}})
 		}
 	}
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "river.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	t.Cleanup(func() { db.Close() })
-	driver := riversqlite.New(db)
-	m, _ := rivermigrate.New(driver, nil)
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		t.Fatal(err)
-	}
-	workers := river.NewWorkers()
-	river.AddWorker(workers, riverjob.NewWorker(syncer))
-	client, err := river.NewClient(driver, &river.Config{Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}}, Workers: workers, TestOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done, stop := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
-	defer stop()
+	client, done := newRiver(t, syncer, 8)
 	for _, j := range jobs {
 		if _, err := client.Insert(ctx, j, nil); err != nil {
 			t.Fatal(err)

@@ -4,16 +4,12 @@ package riverjob_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
@@ -31,30 +27,9 @@ import (
 // drops it as a duplicate of the first, already completed, job.
 func TestReview17ResolvedAgainIsNotADuplicateJob(t *testing.T) {
 	ctx := t.Context()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "river.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	t.Cleanup(func() { db.Close() })
-	driver := riversqlite.New(db)
-	migrator, err := rivermigrate.New(driver, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		t.Fatal(err)
-	}
-	workers := river.NewWorkers()
-	river.AddWorker(workers, riverjob.NewWorker(handlerFunc(func(context.Context, cloudcx.Event) (*cxsync.Result, error) {
+	client, events := newRiver(t, handlerFunc(func(context.Context, cloudcx.Event) (*cxsync.Result, error) {
 		return &cxsync.Result{}, nil
-	})))
-	client, err := river.NewClient(driver, &river.Config{Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 1}}, Workers: workers, TestOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	events, stop := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
-	defer stop()
+	}), 1)
 	if err := client.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

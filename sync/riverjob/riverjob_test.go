@@ -115,28 +115,7 @@ func TestRiverOnSQLiteHandlesEachEventOnce(t *testing.T) {
 		StartedAt: start, EndedAt: start.Add(time.Minute), Status: cloudcx.StatusNormal}}
 	host.PutChat(chat)
 
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "river.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1) // River's SQLite driver wants one connection
-	t.Cleanup(func() { db.Close() })
-	driver := riversqlite.New(db)
-	migrator, err := rivermigrate.New(driver, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		t.Fatal(err)
-	}
-	workers := river.NewWorkers()
-	river.AddWorker(workers, riverjob.NewWorker(syncer))
-	client, err := river.NewClient(driver, &river.Config{Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}, Workers: workers, TestOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done, stop := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
-	defer stop()
+	client, done := newRiver(t, syncer, 4)
 
 	body := `{"event":"LiveChatSessionEnd","sessionId":"c-river"}`
 	var inserted int
@@ -182,4 +161,34 @@ func TestRiverOnSQLiteHandlesEachEventOnce(t *testing.T) {
 	if cases != 1 {
 		t.Fatalf("%d Cases for the chat, want 1", cases)
 	}
+}
+
+// newRiver starts nothing: it returns a River client on a fresh SQLite file (migrated, one
+// connection as River's SQLite driver wants) whose workers hand jobs to h, and the channel of its
+// finished jobs (completed, failed or cancelled).
+func newRiver(t *testing.T, h riverjob.Handler, maxWorkers int) (*river.Client[*sql.Tx], <-chan *river.Event) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "river.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	driver := riversqlite.New(db)
+	migrator, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrator.Migrate(t.Context(), rivermigrate.DirectionUp, nil); err != nil {
+		t.Fatal(err)
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, riverjob.NewWorker(h))
+	client, err := river.NewClient(driver, &river.Config{Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}}, Workers: workers, TestOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, stop := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
+	t.Cleanup(stop)
+	return client, done
 }
