@@ -202,28 +202,7 @@ var pgSchema atomic.Int64
 
 // Two instances on one PostgreSQL database, each given every webhook: one Case per chat.
 func TestWebhookTwoInstancesOnPostgreSQL(t *testing.T) {
-	dsn := os.Getenv("CXZOHO_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but CXZOHO_TEST_POSTGRES_DSN is not set")
-		}
-		t.Skip("CXZOHO_TEST_POSTGRES_DSN is not set: PostgreSQL tests skipped")
-	}
-	schema := fmt.Sprintf("cx_webhook_%d_%d", os.Getpid(), pgSchema.Add(1))
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	dbURL := dsn + sep + "search_path=" + schema
+	dbURL := postgresURL(t)
 
 	f := newFixture(t)
 	const chats = 8
@@ -281,4 +260,32 @@ func TestServeCommand(t *testing.T) {
 	if strings.Contains(stderr.String(), secret) {
 		t.Fatal("the logs show a tenant secret")
 	}
+}
+
+// postgresURL returns the test database's URL on a fresh schema, dropped at the end; it skips
+// without CXZOHO_TEST_POSTGRES_DSN, and fails under CI=true (CI never skips the real database).
+func postgresURL(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("CXZOHO_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but CXZOHO_TEST_POSTGRES_DSN is not set")
+		}
+		t.Skip("CXZOHO_TEST_POSTGRES_DSN is not set: PostgreSQL tests skipped")
+	}
+	schema := fmt.Sprintf("cx_webhook_%d_%d", os.Getpid(), pgSchema.Add(1))
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		admin.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE"); admin.Close() })
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "search_path=" + schema
 }

@@ -157,29 +157,10 @@ func TestReview17ConnectNeedsTheTenantsSecret(t *testing.T) {
 // that (an advisory lock); River's migrator, which newApp runs right after, takes no lock, so the
 // instances race on River's DDL and some fail to start.
 func TestReview17InstancesStartAtOnceOnPostgreSQL(t *testing.T) {
-	dsn := os.Getenv("CXZOHO_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but CXZOHO_TEST_POSTGRES_DSN is not set")
-		}
-		t.Skip("CXZOHO_TEST_POSTGRES_DSN is not set: PostgreSQL tests skipped")
-	}
+	postgresURL(t) // skips without a database
 	f := newFixture(t)
 	for round := range 3 {
-		schema := fmt.Sprintf("cx_review17_%d_%d", os.Getpid(), round)
-		admin, err := sql.Open("pgx", dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE"); admin.Close() })
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		cfg := f.config(dsn+sep+"search_path="+schema, 0)
+		cfg := f.config(postgresURL(t), 0)
 		const instances = 4
 		var wg sync.WaitGroup
 		errs := make(chan error, instances)
