@@ -1,11 +1,15 @@
 package rules
 
 import (
-	"golang.org/x/text/unicode/norm"
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/zoho/crm"
@@ -471,4 +475,42 @@ func newer(a, b *crm.Record) bool {
 		return len(ia) > len(ib)
 	}
 	return ia > ib
+}
+
+// Key names what the search looks for, so that two visitors whose searches have the same key
+// are found by the same records: "email:" and "phone:" followed by the normalised value for a
+// rule of one email or one phone condition (the keys [IdentityKeys] gives), else "rule:" and a
+// digest of every condition's CloudCX field and value, normalised the way [Choose] compares
+// them (emails and other text in NFC, lower-cased, spaces collapsed; phones by their
+// significant digits). Package sync remembers a visitor's Lead or Contact under these keys and
+// locks its work on them, so that the same person arriving through Web Chat and Inbox at once
+// is created once whatever the rules combine. It is "" for a search without checks.
+func (s Search) Key() string {
+	if len(s.Checks) == 0 {
+		return ""
+	}
+	canon := func(c Check) string {
+		switch kindOf(c.CloudCXField) {
+		case kindEmail:
+			return normEmail(c.Value)
+		case kindPhone:
+			return phoneKey(c.Value)
+		}
+		return strings.ToLower(normText(c.Value))
+	}
+	if len(s.Checks) == 1 {
+		switch c := s.Checks[0]; kindOf(c.CloudCXField) {
+		case kindEmail:
+			return "email:" + canon(c)
+		case kindPhone:
+			return "phone:" + canon(c)
+		}
+	}
+	parts := make([]string, 0, len(s.Checks))
+	for _, c := range s.Checks {
+		parts = append(parts, strconv.Quote(c.CloudCXField)+"="+strconv.Quote(canon(c)))
+	}
+	slices.Sort(parts)
+	sum := sha256.Sum256([]byte(strings.Join(parts, "&")))
+	return "rule:" + hex.EncodeToString(sum[:16])
 }

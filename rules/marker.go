@@ -83,8 +83,34 @@ func Marker(k SourceKey) string {
 // "[cx:" (a visitor named like another chat's marker is neutralised), so a marker can only be
 // the one the integration wrote.
 func HasMarker(subject string, k SourceKey) bool {
-	return strings.HasSuffix(strings.TrimSpace(subject), Marker(k))
+	return EndsWithMarker(subject, Marker(k))
 }
+
+// PersonMarker returns the marker that ends the Description of every Lead and Contact the
+// integration creates (see [PersonInput].Marker): "[cx:<tenant>:person:<section>:<identity>]",
+// escaped as in [Marker] and hashed the same way when longer than 80 bytes, where k.ID is the
+// identity the visitor's person step is kept under (package sync: the visitor id in its
+// section, else the normalised email or phone). Two visitors never share one, so an
+// interrupted insert is reconciled with its own record only, even when another visitor's
+// record holds the same name, and even after someone edited the record in Zoho meanwhile.
+func PersonMarker(k SourceKey) string {
+	m := "[cx:" + markerEscape(k.TenantID) + ":person:" + markerEscape(string(k.Section)) + ":" + markerEscape(k.ID) + "]"
+	if len(m) <= maxMarkerBytes {
+		return m
+	}
+	sum := sha256.Sum256([]byte("person\x00" + k.TenantID + "\x00" + string(k.Section) + "\x00" + k.ID))
+	return "[cx:h:" + hex.EncodeToString(sum[:16]) + "]"
+}
+
+// EndsWithMarker reports whether text ends with marker (surrounding white space ignored): how
+// [HasMarker] reads a subject, and how a Description is checked for its [PersonMarker].
+func EndsWithMarker(text, marker string) bool {
+	return marker != "" && strings.HasSuffix(strings.TrimSpace(text), marker)
+}
+
+// personMarkerNote is the Description of a new Lead or Contact when no mapping gives one: a
+// line saying where the record came from, then the marker.
+const personMarkerNote = "Created by the CloudCX integration. "
 
 // defuseMarkers rewrites anything in s that could be read as a marker.
 func defuseMarkers(s string) string {

@@ -69,6 +69,11 @@ type PersonInput struct {
 	// values are cut to its lengths. Fields it does not list, or a nil Fields, use Zoho's
 	// standard lengths.
 	Fields *crm.FieldSet
+	// Marker, when given (package sync gives [PersonMarker]), ends the new record's Description
+	// (after the mapped Description, if an extra mapping gives one, cut to leave it room), so
+	// that a Lead or Contact whose creation was interrupted can be found again. Values never
+	// carry it: updates of a person leave the Description as mapped.
+	Marker string
 }
 
 // Person is the Lead or Contact to create for a visitor.
@@ -181,6 +186,16 @@ func PersonFields(in PersonInput) (Person, error) {
 	}
 	if module == ModuleLeads && !p.Values.Has("Company") {
 		_ = p.Record.Set("Company", lim.text("Company", fallback(in.Settings.Fallbacks.Company, fb, builtinCompany)))
+	}
+	if m := strings.TrimSpace(in.Marker); m != "" {
+		desc := defuseMarkers(p.Record.Text("Description"))
+		if desc != "" {
+			room := lim.limit("Description") - crm.UTF16Len(m) - 2
+			desc = strings.TrimSpace(crm.TruncateUTF16(desc, max(room, 0))) + "\n\n"
+		} else {
+			desc = personMarkerNote
+		}
+		_ = p.Record.Set("Description", desc+m)
 	}
 	return p, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cloudcx/cxzoho/rules"
 	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // ConnectStateTTL is how long an authorisation URL's state is accepted.
@@ -250,6 +251,15 @@ func (s *Syncer) finishConnect(ctx context.Context, tenantID string, ref OAuthCl
 	if err != nil {
 		return fail(ConnectFailed, err)
 	}
+	if len(tok.Scopes()) == 0 {
+		// Zoho's answer did not say what was granted: ask with one cheap call per scope.
+		if missing := probeScopes(ctx, c); len(missing) > 0 {
+			if ours {
+				_ = oc.RevokeToken(context.WithoutCancel(ctx), tok.AccountsServer, tok.RefreshToken)
+			}
+			return nil, &ConnectError{Kind: ConnectMissingScopes, Tenant: tenantID, Missing: missing}
+		}
+	}
 	org, _, err := c.Org.Get(ctx)
 	if err != nil {
 		return fail(ConnectFailed, fmt.Errorf("reading the org: %w", err))
@@ -363,4 +373,33 @@ func (s *Syncer) Disconnect(ctx context.Context, tenantID string) error {
 		return fmt.Errorf("%w: %w", ErrRevokeFailed, revokeErr)
 	}
 	return nil
+}
+
+// probeScopes finds which of zoho.DefaultScopes a token lacks when Zoho's code-exchange answer
+// did not list the scopes granted (its "scope" key is optional): one call needing each scope,
+// a 401 OAUTH_SCOPE_MISMATCH naming it missing. Other failures prove nothing and are left to
+// the calls that follow. The attachments scope is asked only when the org has a Contact to
+// ask about. At most six calls, made once per connect.
+func probeScopes(ctx context.Context, c *zoho.Client) []string {
+	var missing []string
+	check := func(scope string, err error) {
+		if errors.Is(err, zoho.ErrScopeMismatch) {
+			missing = append(missing, scope)
+		}
+	}
+	_, _, err := c.Org.Get(ctx)
+	check("ZohoCRM.org.READ", err)
+	_, _, err = c.Users.Current(ctx)
+	check("ZohoCRM.users.READ", err)
+	_, _, err = c.Fields.List(ctx, rules.ModuleContacts)
+	check("ZohoCRM.settings.fields.READ", err)
+	recs, _, err := c.Records.List(ctx, rules.ModuleContacts, &zoho.ListOptions{PerPage: 1})
+	check("ZohoCRM.modules.ALL", err)
+	_, _, err = c.Records.Search(ctx, rules.ModuleContacts, crm.SearchQuery{Email: "scope-check@cxzoho.invalid"}, nil)
+	check("ZohoSearch.securesearch.READ", err)
+	if len(recs) > 0 {
+		_, _, err = c.Attachments.List(ctx, rules.ModuleContacts, recs[0].ID(), nil)
+		check("ZohoCRM.modules.attachments.ALL", err)
+	}
+	return missing
 }

@@ -87,6 +87,8 @@ type work struct {
 	// fieldOverrides are an agent's values (Zoho field → value) for the person (personOverrides)
 	// or the Case/Task (recordOverrides) of a manual call; nil otherwise.
 	personOverrides, recordOverrides map[string]string
+	// chatLease is the chat's lock while its Case or Task and files are written.
+	chatLease *lease
 }
 
 // Handle does for one CloudCX event what the tenant's settings say (mission §3): a chat or

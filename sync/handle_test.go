@@ -275,9 +275,29 @@ func TestOnePersonForConcurrentFirstEvents(t *testing.T) {
 	}
 }
 
+// The same person arriving through Web Chat and Inbox at once (two visitor ids) is one Contact,
+// whatever the rules combine: the default rules, email AND name (TestReview14's compound rule:
+// the email key alone must not be what serialises them), phone AND name.
 func TestSameEmailThroughWebChatAndInboxIsOnePerson(t *testing.T) {
+	for name, rs := range map[string][]rules.Rule{
+		"default": nil,
+		"email and name": {{Conditions: []rules.Condition{
+			{CloudCXField: rules.FieldEmail, ZohoFields: []string{"Email"}},
+			{CloudCXField: rules.FieldName, ZohoFields: []string{"Last_Name"}}}}},
+		"phone and name": {{Conditions: []rules.Condition{
+			{CloudCXField: rules.FieldPhone, ZohoFields: []string{"Phone", "Mobile"}},
+			{CloudCXField: rules.FieldName, ZohoFields: []string{"Last_Name"}}}}},
+	} {
+		t.Run(name, func(t *testing.T) { samePersonTwoSections(t, rs) })
+	}
+}
+
+func samePersonTwoSections(t *testing.T, rs []rules.Rule) {
 	h := newHarness(t, withFake(zohotest.WithIndexingDelay(10e9)))
 	st := rules.DefaultSettings() // both sections Support → Contacts
+	if rs != nil {
+		st.Identification.Contact = rs
+	}
 	h.settings("t1", st)
 	v := visitor("both")
 	web := chat("w1", v)
@@ -409,10 +429,7 @@ func TestAttachmentsUploadedOnce(t *testing.T) {
 func TestLongChatAttachesFullTranscript(t *testing.T) {
 	h := newHarness(t)
 	c := chat("c-long", visitor("long"))
-	c.Messages = nil
-	for i := range 12000 {
-		c.Messages = append(c.Messages, cloudcx.Message{ID: fmt.Sprint("m", i), SentAt: chatStart.Add(time_(i)), SenderKind: cloudcx.SenderVisitor, SenderName: "Jane", Text: fmt.Sprintf("message number %d with some words", i)})
-	}
+	c.Messages = longMessages(12000)
 	h.host.PutChat(c)
 	res := h.handle(chatEvent(cloudcx.EventChatEnded, c))
 	cases := h.withMarker("Cases", c)
@@ -424,7 +441,7 @@ func TestLongChatAttachesFullTranscript(t *testing.T) {
 		t.Fatalf("description has %d characters", n)
 	}
 	atts := h.org.Attachments("Cases", cases[0]["id"].(string))
-	if len(atts) != 1 || !contains(string(atts[0].Data), "message number 11999 with some words") {
+	if len(atts) != 1 || !contains(string(atts[0].Data), "message number 11999 with some more words in it") {
 		t.Fatalf("full transcript not attached: %d attachments, results %+v", len(atts), res.Attachments)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	cxsync "github.com/cloudcx/cxzoho/sync"
 	"github.com/cloudcx/cxzoho/sync/memstore"
 	"github.com/cloudcx/cxzoho/zoho"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 	"github.com/cloudcx/cxzoho/zoho/zohotest"
 )
 
@@ -182,24 +183,65 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 // time_ is i seconds.
 func time_(i int) time.Duration { return time.Duration(i) * time.Second }
 
-// deleteRecord deletes a record through the API, as a Zoho user would in the web UI.
-func (h *harness) deleteRecord(module, id string) error {
+// longMessages returns n visitor messages a second apart: a transcript longer than a Description
+// holds once n is large (1,500 of them).
+func longMessages(n int) []cloudcx.Message {
+	msgs := make([]cloudcx.Message, 0, n)
+	for i := range n {
+		msgs = append(msgs, cloudcx.Message{ID: fmt.Sprint("m", i), SentAt: chatStart.Add(time_(i)), SenderKind: cloudcx.SenderVisitor, SenderName: "Jane", Text: fmt.Sprintf("message number %d with some more words in it", i)})
+	}
+	return msgs
+}
+
+// resolveAgainWithMore resolves a long conversation, reopens it and adds "The very last word",
+// returning the second resolve.
+func (h *harness) resolveAgainWithMore(c *cloudcx.Conversation) cloudcx.Event {
+	c.Messages = longMessages(1500)
+	h.host.PutConversation(c)
+	h.handle(convEvent(cloudcx.EventConversationResolved, c))
+	h.handle(convEvent(cloudcx.EventConversationReopened, c))
+	c.Messages = append(c.Messages, cloudcx.Message{ID: "late", SentAt: chatStart.Add(2 * time.Hour), SenderKind: cloudcx.SenderVisitor, SenderName: "Jane", Text: "The very last word"})
+	h.host.PutConversation(c)
+	return convEvent(cloudcx.EventConversationResolved, c)
+}
+
+// admin returns a client of the org as a Zoho user of the web UI would act.
+func (h *harness) admin() *zoho.Client {
+	h.t.Helper()
 	tok := &zoho.Token{RefreshToken: h.org.IssueRefreshToken(), AccountsServer: h.srv.URL(), APIDomain: h.srv.URL()}
 	store := zoho.NewMemoryTokenStore()
 	if _, err := store.SaveToken(h.t.Context(), "admin", tok, 0); err != nil {
-		return err
+		h.t.Fatal(err)
 	}
 	ts, err := zoho.NewTokenSource(&zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), AccountsURLOverride: h.srv.URL()}, store, "admin")
 	if err != nil {
-		return err
+		h.t.Fatal(err)
 	}
 	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: h.srv.URL()}))
 	if err != nil {
-		return err
+		h.t.Fatal(err)
 	}
-	res, _, err := c.Records.Delete(h.t.Context(), module, []string{id}, nil)
+	return c
+}
+
+// deleteRecord deletes a record through the API, as a Zoho user would in the web UI.
+func (h *harness) deleteRecord(module, id string) error {
+	res, _, err := h.admin().Records.Delete(h.t.Context(), module, []string{id}, nil)
 	if err != nil {
 		return err
 	}
 	return res.Err()
+}
+
+// updateRecord sets fields of a record through the API, as a Zoho user would in the web UI.
+func (h *harness) updateRecord(module, id string, fields map[string]any) error {
+	r := crm.NewRecord()
+	r.SetID(id)
+	for k, v := range fields {
+		if err := r.Set(k, v); err != nil {
+			return err
+		}
+	}
+	_, _, err := h.admin().Records.UpdateOne(h.t.Context(), module, r, nil)
+	return err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/cloudcx/cxzoho/rules"
@@ -23,8 +22,10 @@ import (
 // Reconciling never uses Zoho's search, which lags behind writes: it reads the module's most
 // recent records (a listing sorted by Created_Time, newest first) and matches on the client — a
 // Case or Task by the marker at the end of its subject (rules.Marker), a Lead or Contact by the
-// exact text values written (name, email, phone, company), an attachment by its file name, which
-// is unique within its chat.
+// marker at the end of its Description (rules.PersonMarker: another visitor's record with the
+// same name is never adopted, and an edit made in Zoho meanwhile does not hide it), an
+// attachment by its file name, which is unique within its chat (a transcript replaced after a
+// re-resolve: by its name and an id other than the file it replaces).
 
 // claim marks the step pending for one more attempt (compare-and-swap on its version).
 func (w *work) claim(ctx context.Context, st *Step) (*Step, error) {
@@ -86,23 +87,17 @@ func (w *work) recentRecords(ctx context.Context, module string, since time.Time
 const reconcileWindow = 15 * time.Minute
 
 // reconcilePerson looks for the Lead or Contact a pending step may have created: a recent record
-// whose text fields equal what was written. It returns "" when there is none.
-func (w *work) reconcilePerson(ctx context.Context, module string, st *Step, written *crm.Record) (string, error) {
-	var textKeys []string
-	for _, k := range written.Keys() {
-		if raw, ok := written.Raw(k); ok && strings.HasPrefix(string(raw), `"`) {
-			textKeys = append(textKeys, k)
-		}
-	}
+// whose Description ends with the step's marker (rules.PersonMarker). It returns "" when there
+// is none.
+func (w *work) reconcilePerson(ctx context.Context, module string, st *Step) (string, error) {
+	marker := rules.PersonMarker(rules.SourceKey{TenantID: st.Key.TenantID, Section: st.Key.Section, ID: st.Key.SourceID})
 	found := ""
 	err := w.recentRecords(ctx, module, st.UpdatedAt.Add(-reconcileWindow), func(r *crm.Record) bool {
-		for _, k := range textKeys {
-			if r.Text(k) != written.Text(k) {
-				return false
-			}
+		if rules.EndsWithMarker(r.Text("Description"), marker) {
+			found = r.ID()
+			return true
 		}
-		found = r.ID()
-		return true
+		return false
 	})
 	return found, err
 }
@@ -120,13 +115,14 @@ func (w *work) reconcileRecord(ctx context.Context, module string, st *Step, key
 	return found, err
 }
 
-// reconcileAttachment looks for a file a pending step may have uploaded, by its name.
-func (w *work) reconcileAttachment(ctx context.Context, module, recordID, name string) (string, error) {
+// reconcileAttachment looks for a file a pending step may have uploaded, by its name; not the
+// file the step replaces (replaced), which has the same name.
+func (w *work) reconcileAttachment(ctx context.Context, module, recordID, name, replaced string) (string, error) {
 	for a, err := range w.client.Attachments.ListIter(ctx, module, recordID, nil) {
 		if err != nil {
 			return "", err
 		}
-		if a.FileName == name {
+		if a.FileName == name && a.ID != replaced {
 			return a.ID, nil
 		}
 	}

@@ -145,22 +145,19 @@ func (s *Syncer) Lookup(ctx context.Context, tenantID string, section cloudcx.Se
 // knownPerson returns the record the person map links to the visitor in module, read from Zoho,
 // or nil when none is linked or it is gone.
 func (w *work) knownPerson(ctx context.Context, module string) (*crm.Record, error) {
-	_, keys, _ := w.personKeys()
-	for _, k := range mapKeys(keys, w.set.Identification.For(module)) {
-		l, err := w.s.cfg.Store.GetPerson(ctx, PersonKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Module: module, Identity: k})
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		r, _, err := w.client.Records.Get(ctx, module, l.RecordID)
-		if errors.Is(err, zoho.ErrNotFound) {
-			return nil, nil
-		}
-		return r, err
+	p := w.who()
+	if p.module != module {
+		return nil, nil
 	}
-	return nil, nil
+	l, _, err := w.known(ctx, p)
+	if err != nil || l == nil {
+		return nil, err
+	}
+	r, _, err := w.client.Records.Get(ctx, module, l.RecordID)
+	if errors.Is(err, zoho.ErrNotFound) {
+		return nil, nil
+	}
+	return r, err
 }
 
 // displayFields returns the record's display fields for the Agent Console. Labels come from the

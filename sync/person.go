@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/owner"
 	"github.com/cloudcx/cxzoho/rules"
 	"github.com/cloudcx/cxzoho/zoho"
@@ -24,39 +23,33 @@ func personModule(a rules.Action) string {
 	return rules.ModuleContacts
 }
 
-// identityKeys are the names under which a visitor is known: the visitor id in its section, and
-// the normalised email and phone (so that the same person arriving through Web Chat and Inbox at
-// once is one person). The first key is the visitor's primary one. All of them are locked while
-// the person is worked on; the person map is read and written only under the keys mapKeys keeps.
-func identityKeys(v cloudcx.Visitor, section cloudcx.Section) []string {
-	var keys []string
-	if id := strings.TrimSpace(v.ID); id != "" {
-		keys = append(keys, "visitor:"+string(section)+":"+id)
-	}
-	return append(keys, rules.IdentityKeys(v, section)...)
+// who is how a visitor is known for its Lead or Contact.
+type who struct {
+	module string
+	// visitor is the visitor id in its section ("visitor:<section>:<id>"), "" without an id.
+	visitor string
+	// searches are the module's identification searches, in rule order; their keys
+	// (rules.Search.Key) are the names the person map answers under after the visitor's.
+	searches []rules.Search
+	// locks are every name the visitor's work is serialised under: the visitor, the normalised
+	// email and phone, and every rule's key, so that the same person arriving through Web Chat
+	// and Inbox at once (other visitor ids) waits for the first to be created.
+	locks []string
+	// step is the ledger key of the step that creates the person.
+	step StepKey
 }
 
-// mapKeys keeps the identity keys under which the person map may answer for the module: the
-// visitor id always, an email or phone key only when one of the module's identification rules is
-// that field alone (then the rules themselves would find the same record; without such a rule,
-// two visitors sharing a phone number are two people).
-func mapKeys(keys []string, rs []rules.Rule) []string {
-	alone := map[string]bool{}
-	for _, r := range rs {
-		if len(r.Conditions) == 1 {
-			alone[r.Conditions[0].CloudCXField] = true
+// mapOrder returns the keys the person map is asked under, in the order that decides: the
+// visitor's own, then one per identification rule in rule order. A hit under a rule's key
+// answers for that rule; a miss stops the walk, because Zoho may hold a record that rule finds
+// and the map never saw (a shared phone must not override an earlier email rule).
+func (p who) mapOrder() (visitor string, rules []string) {
+	for _, s := range p.searches {
+		if k := s.Key(); k != "" {
+			rules = append(rules, k)
 		}
 	}
-	var out []string
-	for _, k := range keys {
-		switch {
-		case strings.HasPrefix(k, "email:") && !alone[rules.FieldEmail],
-			strings.HasPrefix(k, "phone:") && !alone[rules.FieldPhone]:
-			continue
-		}
-		out = append(out, k)
-	}
-	return out
+	return p.visitor, rules
 }
 
 // values is what a record holds of the fields in r, as compact JSON per field: what the person
@@ -137,13 +130,16 @@ func (w *work) search(ctx context.Context, module string, q crm.SearchQuery) ([]
 }
 
 // identify runs the module's identification rules and returns the record the first rule that
-// finds one chose, with the rule's position. The rules' searches are folded into one Zoho call
-// when they fit (rules.Combine), and decided rule by rule on its answer; otherwise each rule is
-// searched in turn.
+// finds one chose, with the rule's position.
 func (w *work) identify(ctx context.Context, module string) (*crm.Record, int, error) {
-	in := w.in
-	v := in.Base().Visitor
-	searches := rules.Identify(module, w.set.Identification.For(module), v, in.Section())
+	return w.identifyBy(ctx, module, rules.Identify(module, w.set.Identification.For(module), w.in.Base().Visitor, w.in.Section()))
+}
+
+// identifyBy runs searches (a module's, in rule order) and returns the record the first one
+// that finds one chose, with its rule's position. The searches are folded into one Zoho call
+// when they fit (rules.Combine), and decided rule by rule on its answer; otherwise each is run
+// in turn.
+func (w *work) identifyBy(ctx context.Context, module string, searches []rules.Search) (*crm.Record, int, error) {
 	if comb, ok := rules.Combine(searches); ok {
 		recs, err := w.search(ctx, module, comb.Query())
 		if err != nil {
@@ -171,24 +167,24 @@ func (w *work) identify(ctx context.Context, module string) (*crm.Record, int, e
 // ensurePerson makes sure the visitor has a Lead or Contact (mission §3) and returns its link, or
 // nil when none may be created for the visitor (the result says why).
 func (w *work) ensurePerson(ctx context.Context) (*PersonLink, error) {
-	module, keys, stepKey := w.personKeys()
+	p := w.who()
 	t, org := w.conn.TenantID, w.conn.OrgID
-	lockKeys := make([]string, len(keys))
-	for i, k := range keys {
-		lockKeys[i] = "person|" + t + "|" + org + "|" + module + "|" + k
+	lockKeys := make([]string, len(p.locks))
+	for i, k := range p.locks {
+		lockKeys[i] = "person|" + t + "|" + org + "|" + p.module + "|" + k
 	}
-	release, err := w.s.lockAll(ctx, lockKeys)
+	held, err := w.s.lockAll(ctx, lockKeys)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer held.release()
 
 	own, err := w.resolveOwner(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
-		link, err := w.person(ctx, module, keys, stepKey, own)
+		link, err := w.person(ctx, p, own)
 		if err == nil || attempt == 1 {
 			return link, err
 		}
@@ -203,39 +199,92 @@ func (w *work) ensurePerson(ctx context.Context) (*PersonLink, error) {
 	}
 }
 
-// personKeys returns the chat's person module, the visitor's identity keys (never empty) and the
-// ledger key of the step that creates the person.
-func (w *work) personKeys() (string, []string, StepKey) {
+// who names the chat's visitor for its person module (see [who]).
+func (w *work) who() who {
 	section := w.in.Section()
 	module := personModule(w.set.Action(section))
-	keys := identityKeys(w.in.Base().Visitor, section)
-	if len(keys) == 0 {
-		keys = []string{"chat:" + string(section) + ":" + w.in.Base().ID}
+	v := w.in.Base().Visitor
+	p := who{module: module, searches: rules.Identify(module, w.set.Identification.For(module), v, section)}
+	if id := strings.TrimSpace(v.ID); id != "" {
+		p.visitor = "visitor:" + string(section) + ":" + id
+		p.locks = append(p.locks, p.visitor)
 	}
-	return module, keys, StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: section, SourceID: keys[0], Kind: StepPerson, Name: module}
+	p.locks = append(p.locks, rules.IdentityKeys(v, section)...)
+	for _, s := range p.searches {
+		if k := s.Key(); k != "" {
+			p.locks = append(p.locks, k)
+		}
+	}
+	if len(p.locks) == 0 {
+		p.locks = []string{"chat:" + string(section) + ":" + w.in.Base().ID}
+	}
+	p.step = StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: section, SourceID: p.locks[0], Kind: StepPerson, Name: module}
+	return p
+}
+
+// keysFor returns the keys a link to r is remembered under: the visitor's own, each rule's key
+// whose search r satisfies (rules.Matches: the rule would find r), and also; the step's key
+// when there is nothing else.
+func (p who) keysFor(r *crm.Record, also ...string) []string {
+	var keys []string
+	if p.visitor != "" {
+		keys = append(keys, p.visitor)
+	}
+	for _, s := range p.searches {
+		if k := s.Key(); k != "" && r != nil && rules.Matches(s, r) {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range also {
+		if k != "" {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		keys = append(keys, p.step.SourceID)
+	}
+	return slices.Compact(slices.Sorted(slices.Values(keys)))
+}
+
+// known returns the link the person map holds for the visitor, asked in the order of
+// [who.mapOrder], with the key that answered; nil when the map cannot answer.
+func (w *work) known(ctx context.Context, p who) (*PersonLink, string, error) {
+	visitor, byRule := p.mapOrder()
+	ask := func(k string) (*PersonLink, error) {
+		l, err := w.s.cfg.Store.GetPerson(ctx, PersonKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Module: p.module, Identity: k})
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		return l, err
+	}
+	if visitor == "" {
+		visitor = p.step.SourceID // a visitor without an id: the key its person was made under
+	}
+	if l, err := ask(visitor); l != nil || err != nil {
+		return l, visitor, err
+	}
+	if len(byRule) > 0 { // the first rule only: a miss means Zoho must be asked, from that rule on
+		if l, err := ask(byRule[0]); l != nil || err != nil {
+			return l, byRule[0], err
+		}
+	}
+	return nil, "", nil
 }
 
 // errVanished: the person the ledger knew is gone from Zoho (deleted, merged, a Lead converted).
 var errVanished = errors.New("sync: the Zoho record is gone")
 
-func (w *work) person(ctx context.Context, module string, keys []string, stepKey StepKey, own rules.Owner) (*PersonLink, error) {
-	t, org := w.conn.TenantID, w.conn.OrgID
-	keys = mapKeys(keys, w.set.Identification.For(module))
+func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink, error) {
+	t := w.conn.TenantID
+	module, stepKey := pw.module, pw.step
 	store := w.s.cfg.Store
 	in := w.in
 	v := in.Base().Visitor
 
-	// Known already: under any of the visitor's identity keys.
-	var link *PersonLink
-	for _, k := range keys {
-		l, err := store.GetPerson(ctx, PersonKey{TenantID: t, OrgID: org, Module: module, Identity: k})
-		if err == nil {
-			link = l
-			break
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return nil, err
-		}
+	// Known already: under the visitor's key, or a rule's key the rules in order reach.
+	link, hit, err := w.known(ctx, pw)
+	if err != nil {
+		return nil, err
 	}
 	accountID, accountCached := "", false
 	if link != nil {
@@ -251,7 +300,8 @@ func (w *work) person(ctx context.Context, module string, keys []string, stepKey
 		}
 	}
 	p, err := rules.PersonFields(rules.PersonInput{Settings: w.set, Module: module, Section: in.Section(), Visitor: v,
-		Interaction: in, TenantID: t, Channel: in.Base().Channel, Owner: own, AccountID: accountID})
+		Interaction: in, TenantID: t, Channel: in.Base().Channel, Owner: own, AccountID: accountID,
+		Marker: rules.PersonMarker(rules.SourceKey{TenantID: t, Section: stepKey.Section, ID: stepKey.SourceID})})
 	if err != nil {
 		return nil, &Error{Class: ClassPermanent, Tenant: t, Step: &stepKey, Err: err}
 	}
@@ -276,7 +326,7 @@ func (w *work) person(ctx context.Context, module string, keys []string, stepKey
 			return nil, err
 		}
 		w.res.Person = out
-		return link, w.remember(ctx, module, keys, link)
+		return link, w.remember(ctx, module, pw.keysFor(nil, hit), link)
 	}
 
 	// Not known: the ledger step says whether an earlier attempt created it.
@@ -290,20 +340,20 @@ func (w *work) person(ctx context.Context, module string, keys []string, stepKey
 	if step.Status == StepDone && step.RecordID != "" {
 		link = &PersonLink{Module: module, RecordID: step.RecordID, AccountID: accountID, Values: incoming, UpdatedAt: w.s.cfg.Clock()}
 		w.res.Person = &RecordResult{Module: module, ID: step.RecordID, Outcome: Found, Reason: "created for this visitor earlier"}
-		return link, w.remember(ctx, module, keys, link)
+		return link, w.remember(ctx, module, pw.keysFor(p.Record), link)
 	}
 	if step.Status == StepPending {
-		id, err := w.reconcilePerson(ctx, module, step, p.Record)
+		id, err := w.reconcilePerson(ctx, module, step)
 		if err != nil {
 			return nil, err
 		}
 		if id != "" {
-			return w.personDone(ctx, module, keys, step, id, accountID, incoming, Created, "created by an earlier attempt")
+			return w.personDone(ctx, module, pw.keysFor(p.Record), step, id, accountID, incoming, Created, "created by an earlier attempt")
 		}
 	}
 
 	// Identification rules.
-	found, rule, err := w.identify(ctx, module)
+	found, rule, err := w.identifyBy(ctx, module, pw.searches)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +366,7 @@ func (w *work) person(ctx context.Context, module string, keys []string, stepKey
 		out.Reason = fmt.Sprintf("identified by %s rule %d; %s", module, rule+1, out.Reason)
 		w.res.Person = out
 		link.Values = incoming
-		return link, w.remember(ctx, module, keys, link)
+		return link, w.remember(ctx, module, pw.keysFor(found), link)
 	}
 	if ok, why := w.set.MayCreatePerson(v, in.Section()); !ok {
 		w.res.Person = &RecordResult{Module: module, Outcome: Skipped, Reason: why}
@@ -353,7 +403,7 @@ func (w *work) person(ctx context.Context, module string, keys []string, stepKey
 	if err != nil {
 		return nil, w.stepFailed(ctx, step, err)
 	}
-	return w.personDone(ctx, module, keys, step, res[0].ID, accountID, incoming, Created, "no identification rule found one")
+	return w.personDone(ctx, module, pw.keysFor(p.Record), step, res[0].ID, accountID, incoming, Created, "no identification rule found one")
 }
 
 func (w *work) personDone(ctx context.Context, module string, keys []string, step *Step, id, accountID string, incoming map[string]string, o Outcome, why string) (*PersonLink, error) {
@@ -365,6 +415,23 @@ func (w *work) personDone(ctx context.Context, module string, keys []string, ste
 	link := &PersonLink{Module: module, RecordID: id, AccountID: accountID, Values: incoming, UpdatedAt: w.s.cfg.Clock()}
 	w.res.Person = &RecordResult{Module: module, ID: id, Outcome: o, Reason: why}
 	return link, w.remember(ctx, module, keys, link)
+}
+
+// relink stores link again under each of the visitor's keys that names the same record.
+func (w *work) relink(ctx context.Context, p who, link *PersonLink) error {
+	visitor, byRule := p.mapOrder()
+	for _, k := range append([]string{visitor, p.step.SourceID}, byRule...) {
+		if k == "" {
+			continue
+		}
+		pk := PersonKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Module: p.module, Identity: k}
+		if l, err := w.s.cfg.Store.GetPerson(ctx, pk); err == nil && l.RecordID == link.RecordID {
+			if err := w.s.cfg.Store.PutPerson(ctx, pk, link); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // remember stores the link under every identity key.

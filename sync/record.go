@@ -118,11 +118,13 @@ func (w *work) nextRepeat(ctx context.Context, src rules.SourceKey) (int, error)
 func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 	t, org := w.conn.TenantID, w.conn.OrgID
 	src := rules.KeyOf(w.in)
-	release, err := w.s.lockAll(ctx, []string{"chat|" + t + "|" + org + "|" + string(src.Section) + "|" + src.ID})
+	held, err := w.s.lockAll(ctx, []string{"chat|" + t + "|" + org + "|" + string(src.Section) + "|" + src.ID})
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer held.release()
+	w.chatLease = held
+	defer func() { w.chatLease = nil }()
 	if w.another {
 		if w.seq, err = w.nextRepeat(ctx, src); err != nil {
 			return err
@@ -185,7 +187,9 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 			return err
 		}
 	}
-	return w.uploadAll(ctx, r, st.RecordID)
+	// The transcript file follows the record: replaced only when the record now holds this
+	// rendering (a redelivered end that does not update the record keeps the file it has).
+	return w.uploadAll(ctx, r, st.RecordID, st.Hash == hash)
 }
 
 // insertRecord claims the step and creates the Case or Task. A person gone from Zoho, or an owner
@@ -215,12 +219,11 @@ func (w *work) insertRecord(ctx context.Context, st *Step, r *rules.Rendered, pl
 			w.s.accounts.forget(w.accountKey())
 			acc := *pl
 			acc.AccountID = ""
-			module, keys, _ := w.personKeys()
-			_ = w.remember(ctx, module, mapKeys(keys, w.set.Identification.For(module)), &acc)
+			pw := w.who()
+			_ = w.relink(ctx, pw, &acc)
 			pl = &acc
 		case linkFields[errField(err)] && pl != nil:
-			_, _, personStep := w.personKeys()
-			if err := w.vanished(ctx, pl.Module, pl.RecordID, personStep); err != nil {
+			if err := w.vanished(ctx, pl.Module, pl.RecordID, w.who().step); err != nil {
 				return nil, nil, err
 			}
 			if pl, err = w.ensurePerson(ctx); err != nil {
@@ -279,8 +282,10 @@ func (w *work) updateRecord(ctx context.Context, st *Step, r *rules.Rendered, ha
 }
 
 // uploadAll uploads every planned file once. A file Zoho refuses is reported; other files go on.
-// The first temporary failure is returned after the others were tried.
-func (w *work) uploadAll(ctx context.Context, r *rules.Rendered, recordID string) error {
+// The first temporary failure is returned after the others were tried. The full transcript (or
+// description) file is uploaded once per content: when current and its content changed since
+// (a conversation resolved again with more messages), the new one replaces the old.
+func (w *work) uploadAll(ctx context.Context, r *rules.Rendered, recordID string, current bool) error {
 	var first error
 	for _, p := range r.Attachments {
 		if !p.Upload {
@@ -292,25 +297,37 @@ func (w *work) uploadAll(ctx context.Context, r *rules.Rendered, recordID string
 			rc, info, err := w.s.cfg.Attachments.OpenAttachment(ctx, w.conn.TenantID, a)
 			return rc, info.ContentType, err
 		}
-		if err := w.upload(ctx, r.Module, recordID, p.FileName, open); err != nil && first == nil {
+		if err := w.upload(ctx, r.Module, recordID, p.FileName, "", open); err != nil && first == nil {
 			first = err
 		}
 	}
-	for _, f := range []*rules.PlannedFile{r.TranscriptAttachment} {
-		if f == nil {
-			continue
-		}
+	if f := r.TranscriptAttachment; f != nil {
 		open := func() (io.ReadCloser, string, error) {
 			return io.NopCloser(bytes.NewReader(f.Content)), f.ContentType, nil
 		}
-		if err := w.upload(ctx, r.Module, recordID, f.Name, open); err != nil && first == nil {
+		version := fileHash(f.Content)
+		if !current {
+			version = "" // keep whatever file the record has
+		}
+		if err := w.upload(ctx, r.Module, recordID, f.Name, version, open); err != nil && first == nil {
 			first = err
 		}
 	}
 	return first
 }
 
-func (w *work) upload(ctx context.Context, module, recordID, name string, open func() (io.ReadCloser, string, error)) error {
+// fileHash is the digest of a generated file's content, kept in its step (Step.Hash).
+func fileHash(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// upload uploads one file under its own ledger step. version, when given, is the digest of a
+// generated file's content: a done step holding another version is uploaded again and the file
+// it names deleted once the new one is there (the pending step keeps the old file's id in
+// RecordID until then, so that a reconcile by name never takes the old file for the new).
+// "" keeps a done step as it is.
+func (w *work) upload(ctx context.Context, module, recordID, name, version string, open func() (io.ReadCloser, string, error)) error {
 	key := StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: w.in.Section(), SourceID: w.in.Base().ID, Kind: StepAttachment, Name: module + "/" + name, Seq: w.seq}
 	st, err := w.s.cfg.Store.GetStep(ctx, key)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -319,22 +336,29 @@ func (w *work) upload(ctx context.Context, module, recordID, name string, open f
 	if st == nil {
 		st = &Step{Key: key}
 	}
-	switch st.Status {
-	case StepDone:
-		w.res.Attachments = append(w.res.Attachments, AttachmentResult{FileName: name, ID: st.RecordID, Uploaded: true})
-		return nil
-	case StepFailed:
-		w.res.Attachments = append(w.res.Attachments, AttachmentResult{FileName: name, Reason: st.Err.Message})
-		return nil
-	case StepPending:
-		id, err := w.reconcileAttachment(ctx, module, recordID, name)
+	// While a step is pending, RecordID names the file it replaces (if any), still on Zoho.
+	stale := func() bool { return version != "" && st.Hash != "" && st.Hash != version }
+	if st.Status == StepPending {
+		id, err := w.reconcileAttachment(ctx, module, recordID, name, st.RecordID)
 		if err != nil {
 			return err
 		}
 		if id != "" {
-			return w.attachmentDone(ctx, st, module, recordID, id, name)
+			if err := w.attachmentDone(ctx, st, module, recordID, id, name); err != nil || !stale() {
+				return err
+			}
+			w.res.Attachments = w.res.Attachments[:len(w.res.Attachments)-1] // replaced below
 		}
 	}
+	switch {
+	case st.Status == StepDone && !stale():
+		w.res.Attachments = append(w.res.Attachments, AttachmentResult{FileName: name, ID: st.RecordID, Uploaded: true})
+		return nil
+	case st.Status == StepFailed && !stale():
+		w.res.Attachments = append(w.res.Attachments, AttachmentResult{FileName: name, Reason: st.Err.Message})
+		return nil
+	}
+	st.Hash = version
 	if st, err = w.claim(ctx, st); err != nil {
 		return err
 	}
@@ -357,6 +381,9 @@ func (w *work) upload(ctx context.Context, module, recordID, name string, open f
 		return &Error{Class: class, Tenant: w.conn.TenantID, Step: &st.Key, Err: err}
 	}
 	defer rc.Close()
+	if err := w.stillOurs(ctx, st); err != nil {
+		return err
+	}
 	a, _, err := w.client.Attachments.Upload(ctx, module, recordID, zoho.File{Name: name, ContentType: ctype, Body: rc}, nil)
 	if err != nil {
 		var rej *zoho.AttachmentRejectedError
@@ -372,7 +399,37 @@ func (w *work) upload(ctx context.Context, module, recordID, name string, open f
 	return w.attachmentDone(ctx, st, module, recordID, a.ID, name)
 }
 
+// stillOurs checks, before a write that took long to prepare (opening a large file), that the
+// step is still the one this worker claimed and renews the chat's lease: a worker whose lease
+// ran out meanwhile (a stall longer than LockTTL) must not write what another worker has taken
+// over. It returns a ClassRetry *Error when the step changed.
+func (w *work) stillOurs(ctx context.Context, st *Step) error {
+	if w.chatLease != nil {
+		if err := w.chatLease.renew(ctx); err != nil && errors.Is(err, ErrLockHeld) {
+			return &Error{Class: ClassRetry, Tenant: w.conn.TenantID, Step: &st.Key, Err: fmt.Errorf("sync: the chat's lease ended and another worker holds it: %w", err)}
+		}
+	}
+	cur, err := w.s.cfg.Store.GetStep(ctx, st.Key)
+	if err != nil {
+		return fmt.Errorf("sync: reading a step: %w", err)
+	}
+	if cur.Version != st.Version {
+		return &Error{Class: ClassRetry, Tenant: w.conn.TenantID, Step: &st.Key, Err: fmt.Errorf("sync: another worker took the step over: %w", ErrConflict)}
+	}
+	return nil
+}
+
+// attachmentDone records a file uploaded (or found) as id, after deleting the file it replaces
+// (the pending step's RecordID; one already gone is fine).
 func (w *work) attachmentDone(ctx context.Context, st *Step, module, recordID, id, name string) error {
+	if old := st.RecordID; old != "" && old != id && st.Status == StepPending {
+		if _, err := w.client.Attachments.Delete(ctx, module, recordID, old); err != nil && !errors.Is(err, zoho.ErrNotFound) {
+			if classify(err) != ClassPermanent {
+				return &Error{Class: classify(err), Tenant: w.conn.TenantID, Step: &st.Key, RetryAfter: retryAfter(err), Err: err}
+			}
+			w.s.cfg.Logger.WarnContext(ctx, "sync: the replaced file could not be deleted", "tenant", w.conn.TenantID, "module", module, "err", err)
+		}
+	}
 	st.Status, st.Module, st.RecordID, st.ParentID, st.Err = StepDone, module, id, recordID, nil
 	st.UpdatedAt = w.s.cfg.Clock()
 	if _, err := w.s.cfg.Store.PutStep(ctx, st); err != nil {

@@ -6,7 +6,9 @@ package sync_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/url"
+	"strings"
 	gosync "sync"
 	"testing"
 	"time"
@@ -422,4 +424,228 @@ func TestReview14LookupMissesThePersonSyncJustCreated(t *testing.T) {
 	if lk.Person == nil || lk.Person.ID != started.Person.ID {
 		t.Fatalf("Lookup during the chat: %+v, want the Contact %s sync created when it started", lk.Person, started.Person.ID)
 	}
+}
+
+type blockingOpener struct {
+	cloudcx.AttachmentOpener
+	id      string
+	n       int
+	held    chan struct{}
+	release chan struct{}
+	mu      gosync.Mutex
+	opens   int
+}
+
+func (b *blockingOpener) OpenAttachment(ctx context.Context, tenant string, a cloudcx.Attachment) (io.ReadCloser, cloudcx.AttachmentInfo, error) {
+	if a.ID == b.id {
+		b.mu.Lock()
+		b.opens++
+		hold := b.opens == b.n
+		b.mu.Unlock()
+		if hold {
+			close(b.held)
+			<-b.release
+		}
+	}
+	return b.AttachmentOpener.OpenAttachment(ctx, tenant, a)
+}
+
+func TestReview14AmbiguousInsertAdoptsAnotherVisitorsContact(t *testing.T) {
+	h := newHarness(t)
+	a := cloudcx.Visitor{ID: "v-r14-a", Name: "Jane"}
+	b := cloudcx.Visitor{ID: "v-r14-b", Name: "Jane"}
+	ca, cb := chat("c-r14-a", a), chat("c-r14-b", b)
+	h.host.PutChat(ca)
+	h.host.PutChat(cb)
+	first := h.handle(chatEvent(cloudcx.EventChatStarted, ca))
+	if _, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Contacts", Kind: zohotest.FaultDropBeforeApply, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, cb)); cxsync.ClassOf(err) != cxsync.ClassRetry {
+		t.Fatalf("dropped insert: %v", err)
+	}
+	res := h.handle(chatEvent(cloudcx.EventChatStarted, cb))
+	if res.Person.ID == first.Person.ID {
+		t.Fatalf("visitor B was linked to visitor A's Contact %s (%+v)", first.Person.ID, res.Person)
+	}
+}
+
+func TestReview14EditedContactDefeatsTheReconcile(t *testing.T) {
+	h := newHarness(t, withFake(zohotest.WithIndexingDelay(10e9)))
+	if _, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Contacts", Kind: zohotest.FaultDropAfterApply, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	c := chat("c-r14-edited", visitor("r14edited"))
+	h.host.PutChat(c)
+	ev := chatEvent(cloudcx.EventChatStarted, c)
+	if _, err := h.syncer.Handle(t.Context(), ev); cxsync.ClassOf(err) != cxsync.ClassRetry {
+		t.Fatalf("dropped answer: %v", err)
+	}
+	made := h.records("Contacts", "Email", c.Visitor.Email)
+	if len(made) != 1 {
+		t.Fatalf("%d contacts after the dropped answer", len(made))
+	}
+	if err := h.updateRecord("Contacts", made[0]["id"].(string), map[string]any{"Phone": "(555) 010-0199"}); err != nil {
+		t.Fatal(err)
+	}
+	h.handle(ev)
+	if n := len(h.records("Contacts", "Email", c.Visitor.Email)); n != 1 {
+		t.Fatalf("%d contacts for one visitor after the retry, want 1", n)
+	}
+}
+
+func TestReview14ExpiredLeaseUploadsTwice(t *testing.T) {
+	h := newHarness(t)
+	var mu gosync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s, c, ev, op, first := heldUpload(t, h, "c-r14-lease", func(c *cxsync.Config) { c.Clock, c.LockTTL = clock, time.Minute })
+	mu.Lock()
+	now = now.Add(2 * time.Minute) // the upload outlasts the lease
+	mu.Unlock()
+	if _, err := s.Handle(t.Context(), ev); err != nil {
+		t.Logf("second worker: %v", err)
+	}
+	close(op.release)
+	if err := <-first; err != nil {
+		t.Logf("first worker: %v", err)
+	}
+	cases := h.withMarker("Cases", c)
+	if len(cases) != 1 {
+		t.Fatalf("%d cases", len(cases))
+	}
+	if atts := h.org.Attachments("Cases", cases[0]["id"].(string)); len(atts) != 1 {
+		t.Fatalf("the file is attached %d times", len(atts))
+	}
+}
+
+func TestReview14MissingScopesAcceptedAtConnect(t *testing.T) {
+	h := newHarness(t)
+	s := newSyncerAt(t, h, nil, []string{"ZohoCRM.modules.ALL", "ZohoCRM.users.READ", "ZohoCRM.org.READ", "ZohoCRM.settings.fields.READ"})
+	u, err := s.ConnectURL(t.Context(), cxsync.ConnectRequest{TenantID: "t-r14-scope", Client: systemClient(h)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.CompleteConnect(t.Context(), consent(t, u))
+	var ce *cxsync.ConnectError
+	if !errors.As(err, &ce) || ce.Kind != cxsync.ConnectMissingScopes {
+		t.Fatalf("consent without ZohoSearch.securesearch.READ and attachments: %v, want a ConnectMissingScopes error", err)
+	}
+}
+
+func TestReview14PersonMapOverridesRuleOrder(t *testing.T) {
+	h := newHarness(t)
+	// A Contact with Bob's email, entered in Zoho by hand.
+	ids, err := h.org.Seed("Contacts", map[string]any{"Last_Name": "Bob Byrne", "Email": "bob@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Alice chats first from the office line.
+	alice := cloudcx.Visitor{ID: "v-alice", Name: "Alice Ames", Email: "alice@example.org", Phone: "+1 555 0100"}
+	c1 := chat("c-r14-alice", alice)
+	h.host.PutChat(c1)
+	first := h.handle(chatEvent(cloudcx.EventChatStarted, c1))
+	// Bob chats from the same line, with his own email.
+	bob := cloudcx.Visitor{ID: "v-bob", Name: "Bob Byrne", Email: "bob@example.org", Phone: "+1 555 0100"}
+	c2 := chat("c-r14-bob", bob)
+	h.host.PutChat(c2)
+	res := h.handle(chatEvent(cloudcx.EventChatStarted, c2))
+	if res.Person.ID != ids[0] {
+		t.Fatalf("Bob was linked to %s (Alice's Contact is %s), not to the Contact with his email %s (rule 1)", res.Person.ID, first.Person.ID, ids[0])
+	}
+}
+
+func TestReview14ReResolvedLongConversationTranscriptIsStale(t *testing.T) {
+	h := newHarness(t)
+	c := conversation("c-r14-longrr", visitor("r14longrr"))
+	res := h.handle(h.resolveAgainWithMore(c))
+	tasks := h.withMarker("Tasks", c)
+	if len(tasks) != 1 {
+		t.Fatalf("%d tasks", len(tasks))
+	}
+	atts := h.org.Attachments("Tasks", tasks[0]["id"].(string))
+	if len(atts) == 0 {
+		t.Fatalf("no transcript attached (%+v)", res.Attachments)
+	}
+	var found bool
+	for _, a := range atts {
+		found = found || strings.Contains(string(a.Data), "The very last word")
+	}
+	if !found || len(atts) != 1 {
+		t.Fatalf("the re-resolved conversation's new messages in an attachment: %v; %d attachments (want the old transcript replaced: 1); result %+v", found, len(atts), res.Attachments)
+	}
+	// Delivered again, nothing more is uploaded or deleted.
+	h.handle(convEvent(cloudcx.EventConversationResolved, c))
+	if n := len(h.org.Attachments("Tasks", tasks[0]["id"].(string))); n != 1 {
+		t.Fatalf("%d attachments after a redelivery", n)
+	}
+}
+
+// A live worker's lease is renewed while it works: with a lease of 900 ms, a worker held in a
+// file's upload for two seconds still holds the chat, so a second worker handling the same end
+// waits and gives up (ClassRetry) instead of taking the chat over and uploading the file again.
+func TestLeaseRenewedDuringLongUpload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("lets two seconds pass")
+	}
+	h := newHarness(t)
+	s, c, ev, op, first := heldUpload(t, h, "c-lease-renew", func(c *cxsync.Config) {
+		c.LockTTL, c.LockWait = 900*time.Millisecond, 50*time.Millisecond
+	})
+	time.Sleep(2 * time.Second) // more than twice the lease: only renewals keep it
+	if _, err := s.Handle(t.Context(), ev); cxsync.ClassOf(err) != cxsync.ClassRetry || !errors.Is(err, cxsync.ErrLockHeld) {
+		t.Errorf("second worker during the upload: %v, want the chat's lock held", err)
+	}
+	close(op.release)
+	if err := <-first; err != nil {
+		t.Fatalf("first worker: %v", err)
+	}
+	cases := h.withMarker("Cases", c)
+	if len(cases) != 1 || len(h.org.Attachments("Cases", cases[0]["id"].(string))) != 1 {
+		t.Fatalf("%d cases, file attached %v", len(cases), cases)
+	}
+}
+
+// The new transcript of a re-resolved conversation is uploaded but the answer is lost: the next
+// attempt finds the new file by its name (not the old one, which has the same name), deletes the
+// old one, and the Task ends with exactly the new transcript.
+func TestReplacedTranscriptReconciledAfterLostAnswer(t *testing.T) {
+	h := newHarness(t)
+	c := conversation("c-rr-drop", visitor("rrdrop"))
+	ev := h.resolveAgainWithMore(c)
+	if _, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Tasks/*/Attachments", Kind: zohotest.FaultDropAfterApply, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.syncer.Handle(t.Context(), ev); cxsync.ClassOf(err) != cxsync.ClassRetry {
+		t.Fatalf("lost answer: %v", err)
+	}
+	h.handle(ev)
+	tasks := h.withMarker("Tasks", c)
+	if len(tasks) != 1 {
+		t.Fatalf("%d tasks", len(tasks))
+	}
+	atts := h.org.Attachments("Tasks", tasks[0]["id"].(string))
+	if len(atts) != 1 || !strings.Contains(string(atts[0].Data), "The very last word") {
+		t.Fatalf("%d attachments; want the new transcript alone", len(atts))
+	}
+}
+
+// heldUpload starts handling the end of a chat with one file, whose upload is held (the file's
+// second open: the first sizes it) until op.release is closed; it returns once the upload is
+// held, with the first worker's error to come on first.
+func heldUpload(t *testing.T, h *harness, id string, mut func(*cxsync.Config)) (*cxsync.Syncer, *cloudcx.Chat, cloudcx.Event, *blockingOpener, chan error) {
+	op := &blockingOpener{AttachmentOpener: h.host, id: "f1", n: 2, held: make(chan struct{}), release: make(chan struct{})}
+	s := newSyncerWith(t, h, func(c *cxsync.Config) { c.Attachments = op; mut(c) })
+	c := chat(id, visitor(id))
+	c.Attachments = []cloudcx.Attachment{{ID: "f1", Name: "big-video.mp4", MIMEType: "video/mp4"}}
+	h.host.PutChat(c)
+	h.host.PutAttachment("t1", "f1", []byte("pretend this is 100 MB"), "video/mp4")
+	ev := chatEvent(cloudcx.EventChatEnded, c)
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.Handle(context.Background(), ev)
+		first <- err
+	}()
+	<-op.held
+	return s, c, ev, op, first
 }

@@ -275,8 +275,11 @@ type StepError struct {
 }
 
 // PersonMap remembers which Zoho Lead or Contact stands for a visitor, under each of the
-// visitor's identity keys (the visitor id, and the normalised email and phone), with what sync
-// last wrote to it, so that a returning visitor with unchanged details costs no Zoho call.
+// visitor's identity keys (the visitor id in its section, and the key of each identification
+// rule the record satisfies: rules.Search.Key, such as the normalised email or phone), with what
+// sync last wrote to it, so that a returning visitor with unchanged details costs no Zoho call.
+// It is asked in rule order: the visitor's own key, then the first rule's; any other case is
+// asked of Zoho, so that the map never overrides the order of the rules.
 type PersonMap interface {
 	// GetPerson returns the link stored under k, or an error wrapping ErrNotFound.
 	GetPerson(ctx context.Context, k PersonKey) (*PersonLink, error)

@@ -199,42 +199,96 @@ func (s *Syncer) location(name string) (*time.Location, error) {
 	return l, nil
 }
 
-// lockAll takes the named locks in sorted order, waiting (with backoff, up to LockWait) while
-// another worker holds one. It returns the function that releases them all.
-func (s *Syncer) lockAll(ctx context.Context, keys []string) (func(), error) {
-	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
-	owner := fmt.Sprintf("%s/%d", s.cfg.WorkerID, s.lock.Add(1))
-	var releases []func(context.Context) error
-	release := func() {
-		// Release even when ctx has ended: a lock left behind blocks the key until its lease ends.
-		rctx := context.WithoutCancel(ctx)
-		for i := len(releases) - 1; i >= 0; i-- {
-			_ = releases[i](rctx)
+// lease is the set of locks one piece of work holds: renewed in the background every third of
+// LockTTL while held, so that a long upload keeps its lease, and released once.
+type lease struct {
+	s        *Syncer
+	keys     []string
+	owner    string
+	mu       gosync.Mutex // guards releases: a renewal's grant replaces the one it extends
+	releases []func(context.Context) error
+	stop     chan struct{}
+	done     chan struct{}
+	once     gosync.Once
+}
+
+// renew extends every lock of the lease. It fails with an error wrapping ErrLockHeld when
+// another worker took one over (the lease had ended).
+func (l *lease) renew(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, k := range l.keys {
+		rel, err := l.s.cfg.Store.AcquireLock(ctx, k, l.owner, l.s.cfg.LockTTL, l.s.cfg.Clock())
+		if err != nil {
+			return err
 		}
+		l.releases[i] = rel
 	}
+	return nil
+}
+
+// release stops the renewals and gives the locks up, even when ctx has ended (a lock left
+// behind blocks its key until its lease ends). Releasing twice does nothing.
+func (l *lease) release() {
+	l.once.Do(func() {
+		if l.stop != nil {
+			close(l.stop)
+			<-l.done
+		}
+		rctx := context.Background()
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for i := len(l.releases) - 1; i >= 0; i-- {
+			_ = l.releases[i](rctx)
+		}
+	})
+}
+
+// lockAll takes the named locks in sorted order, waiting (with backoff, up to LockWait) while
+// another worker holds one. The lease it returns is renewed until released.
+func (s *Syncer) lockAll(ctx context.Context, keys []string) (*lease, error) {
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
+	l := &lease{s: s, keys: keys, owner: fmt.Sprintf("%s/%d", s.cfg.WorkerID, s.lock.Add(1))}
 	deadline := time.Now().Add(s.cfg.LockWait)
 	for _, k := range keys {
 		wait := 5 * time.Millisecond
 		for {
-			rel, err := s.cfg.Store.AcquireLock(ctx, k, owner, s.cfg.LockTTL, s.cfg.Clock())
+			rel, err := s.cfg.Store.AcquireLock(ctx, k, l.owner, s.cfg.LockTTL, s.cfg.Clock())
 			if err == nil {
-				releases = append(releases, rel)
+				l.releases = append(l.releases, rel)
 				break
 			}
 			if !errors.Is(err, ErrLockHeld) || time.Now().After(deadline) {
-				release()
+				l.release()
 				return nil, err
 			}
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				release()
+				l.release()
 				return nil, ctx.Err()
 			case <-t.C:
 			}
 			wait = min(wait*2, 200*time.Millisecond)
 		}
 	}
-	return release, nil
+	l.stop, l.done = make(chan struct{}), make(chan struct{})
+	rctx := context.WithoutCancel(ctx)
+	go func() {
+		defer close(l.done)
+		t := time.NewTicker(max(s.cfg.LockTTL/3, time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-l.stop:
+				return
+			case <-t.C:
+				if err := l.renew(rctx); err != nil {
+					s.cfg.Logger.WarnContext(rctx, "sync: a lock's lease could not be renewed", "err", err)
+				}
+			}
+		}
+	}()
+	return l, nil
 }
