@@ -28,8 +28,8 @@ const (
 )
 
 // OAuthClientFunc returns the OAuth client a tenant's connection names: the operator's system
-// client or the tenant's own. Secrets live with the host; sync asks for them when it builds a
-// tenant's token source and keeps them only inside it.
+// client or the tenant's own (ref.TenantID says which tenant's). Secrets live with the host;
+// sync asks for them when it builds a tenant's token source and keeps them only inside it.
 type OAuthClientFunc func(ctx context.Context, ref OAuthClientRef) (*zoho.OAuthConfig, error)
 
 // Config configures a Syncer. Store and OAuthClient are required; the zero values of the other

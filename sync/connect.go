@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -77,6 +78,12 @@ type ConnectRequest struct {
 	// DataCenter is where to send the administrator to sign in (default US); Zoho sends users
 	// of other data centres on to theirs and names it in the callback.
 	DataCenter zoho.DataCenter
+	// Session identifies the administrator's signed-in session in the host (its session id, or
+	// any value only that browser's session yields). CompleteConnect must be given the same
+	// value, so that a callback carried to another browser (a leaked link, a login CSRF) is
+	// refused. Only its hash is stored. Empty binds the state to no session: then
+	// CompleteConnect must be given "" too.
+	Session string
 }
 
 // ConnectURL returns the Zoho consent page to send the tenant's administrator to. Its state binds
@@ -89,7 +96,7 @@ func (s *Syncer) ConnectURL(ctx context.Context, req ConnectRequest) (string, er
 	if req.DataCenter == "" {
 		req.DataCenter = zoho.US
 	}
-	oc, err := s.cfg.OAuthClient(ctx, req.Client)
+	oc, err := s.oauthClient(ctx, req.TenantID, req.Client)
 	if err != nil {
 		return "", fmt.Errorf("sync: OAuth client: %w", err)
 	}
@@ -103,7 +110,7 @@ func (s *Syncer) ConnectURL(ctx context.Context, req ConnectRequest) (string, er
 		return "", err
 	}
 	st := &ConnectState{ID: stateID(state), TenantID: req.TenantID, Client: req.Client, DataCenter: req.DataCenter,
-		ExpiresAt: s.cfg.Clock().Add(ConnectStateTTL)}
+		Session: sessionHash(req.Session), ExpiresAt: s.cfg.Clock().Add(ConnectStateTTL)}
 	if err := s.cfg.Store.PutConnectState(ctx, st); err != nil {
 		return "", fmt.Errorf("sync: storing the connect state: %w", err)
 	}
@@ -112,6 +119,15 @@ func (s *Syncer) ConnectURL(ctx context.Context, req ConnectRequest) (string, er
 
 func stateID(state string) string {
 	h := sha256.Sum256([]byte(state))
+	return hex.EncodeToString(h[:])
+}
+
+// sessionHash is what a state keeps of the administrator's session: "" for none.
+func sessionHash(session string) string {
+	if session == "" {
+		return ""
+	}
+	h := sha256.Sum256([]byte("cxzoho-connect-session\x00" + session))
 	return hex.EncodeToString(h[:])
 }
 
@@ -135,8 +151,10 @@ type Connected struct {
 // Zoho's), checks the granted scopes, reads the org and the connecting user, and stores the
 // connection and its token. Reconnecting a connected tenant replaces it: the previous refresh
 // token is revoked with the OAuth client that issued it, and the tenant's cached client and
-// owners are forgotten. Errors are *ConnectError.
-func (s *Syncer) CompleteConnect(ctx context.Context, query url.Values) (*Connected, error) {
+// owners are forgotten. session is the administrator's session the callback arrived in: the
+// ConnectRequest's Session, or a ConnectStateInvalid error (the state is consumed all the same).
+// Errors are *ConnectError.
+func (s *Syncer) CompleteConnect(ctx context.Context, session string, query url.Values) (*Connected, error) {
 	state := query.Get("state")
 	if state == "" {
 		return nil, &ConnectError{Kind: ConnectStateInvalid, Err: errors.New("the callback has no state")}
@@ -151,6 +169,9 @@ func (s *Syncer) CompleteConnect(ctx context.Context, query url.Values) (*Connec
 	fail := func(k ConnectErrorKind, err error) (*Connected, error) {
 		return nil, &ConnectError{Kind: k, Tenant: st.TenantID, Err: err}
 	}
+	if subtle.ConstantTimeCompare([]byte(sessionHash(session)), []byte(st.Session)) != 1 {
+		return fail(ConnectStateInvalid, errors.New("the callback arrived in another session than the one that asked for it"))
+	}
 	cb, err := zoho.ParseOAuthCallback(query)
 	if err != nil {
 		var te *zoho.TokenError
@@ -163,7 +184,7 @@ func (s *Syncer) CompleteConnect(ctx context.Context, query url.Values) (*Connec
 		}
 		return fail(ConnectFailed, err) // a callback without a code, say: start again
 	}
-	oc, err := s.cfg.OAuthClient(ctx, st.Client)
+	oc, err := s.oauthClient(ctx, st.TenantID, st.Client)
 	if err != nil {
 		return fail(ConnectFailed, err)
 	}
@@ -196,7 +217,7 @@ func (s *Syncer) ConnectRefreshToken(ctx context.Context, tenantID string, clien
 	if tenantID == "" || tok == nil || tok.RefreshToken == "" {
 		return nil, &ConnectError{Kind: ConnectFailed, Tenant: tenantID, Err: errors.New("a tenant id and a refresh token are required")}
 	}
-	oc, err := s.cfg.OAuthClient(ctx, client)
+	oc, err := s.oauthClient(ctx, tenantID, client)
 	if err != nil {
 		return nil, &ConnectError{Kind: ConnectFailed, Tenant: tenantID, Err: err}
 	}
@@ -315,7 +336,7 @@ func (s *Syncer) finishConnect(ctx context.Context, tenantID string, ref OAuthCl
 		if old != nil {
 			issuer = old.Client // revoke with the client that issued the old token
 		}
-		out.RevokeErr = s.revoke(ctx, issuer, oldTok)
+		out.RevokeErr = s.revoke(ctx, t, issuer, oldTok)
 	}
 	s.cfg.Logger.InfoContext(ctx, "sync: tenant connected", "tenant", t, "org", conn.OrgID, "edition", conn.Edition)
 	return out, nil
@@ -323,11 +344,11 @@ func (s *Syncer) finishConnect(ctx context.Context, tenantID string, ref OAuthCl
 
 // revoke revokes tok's refresh token with the OAuth client ref. A token Zoho no longer knows
 // (already revoked) counts as revoked.
-func (s *Syncer) revoke(ctx context.Context, ref OAuthClientRef, tok *zoho.Token) error {
+func (s *Syncer) revoke(ctx context.Context, tenant string, ref OAuthClientRef, tok *zoho.Token) error {
 	if tok == nil || tok.RefreshToken == "" {
 		return nil
 	}
-	oc, err := s.cfg.OAuthClient(ctx, ref)
+	oc, err := s.oauthClient(ctx, tenant, ref)
 	if err != nil {
 		return err
 	}
@@ -360,7 +381,7 @@ func (s *Syncer) Disconnect(ctx context.Context, tenantID string) error {
 	var revokeErr error
 	tok, _, err := s.cfg.Store.LoadToken(ctx, tenantID)
 	if err == nil {
-		revokeErr = s.revoke(ctx, conn.Client, tok)
+		revokeErr = s.revoke(ctx, conn.TenantID, conn.Client, tok)
 	} else if !errors.Is(err, zoho.ErrNoToken) {
 		revokeErr = err
 	}
@@ -402,4 +423,10 @@ func probeScopes(ctx context.Context, c *zoho.Client) []string {
 		check("ZohoCRM.modules.attachments.ALL", err)
 	}
 	return missing
+}
+
+// oauthClient asks the host for the OAuth client ref names, for tenant.
+func (s *Syncer) oauthClient(ctx context.Context, tenant string, ref OAuthClientRef) (*zoho.OAuthConfig, error) {
+	ref.TenantID = tenant
+	return s.cfg.OAuthClient(ctx, ref)
 }

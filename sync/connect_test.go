@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -44,7 +45,7 @@ func TestConnectRoundTripAndReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := consent(t, u)
-	got, err := h.syncer.CompleteConnect(ctx, q)
+	got, err := h.syncer.CompleteConnect(ctx, "", q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,13 +54,13 @@ func TestConnectRoundTripAndReconnect(t *testing.T) {
 	}
 	// The state is single use.
 	var ce *cxsync.ConnectError
-	if _, err := h.syncer.CompleteConnect(ctx, q); !errors.As(err, &ce) || ce.Kind != cxsync.ConnectStateInvalid {
+	if _, err := h.syncer.CompleteConnect(ctx, "", q); !errors.As(err, &ce) || ce.Kind != cxsync.ConnectStateInvalid {
 		t.Fatalf("replayed state: %v", err)
 	}
 	before := h.org.ActiveRefreshTokens()
 	// Reconnect: the old refresh token is revoked.
 	u2, _ := h.syncer.ConnectURL(ctx, cxsync.ConnectRequest{TenantID: "t9", Client: systemClient(h)})
-	again, err := h.syncer.CompleteConnect(ctx, consent(t, u2))
+	again, err := h.syncer.CompleteConnect(ctx, "", consent(t, u2))
 	if err != nil || again.RevokeErr != nil {
 		t.Fatalf("reconnect: %v / %v", err, again.RevokeErr)
 	}
@@ -118,26 +119,26 @@ func TestConnectErrors(t *testing.T) {
 		return p.Query().Get("state")
 	}
 	// Access denied.
-	_, err := h.syncer.CompleteConnect(ctx, url.Values{"state": {newState()}, "error": {"access_denied"}})
+	_, err := h.syncer.CompleteConnect(ctx, "", url.Values{"state": {newState()}, "error": {"access_denied"}})
 	if kind(err) != cxsync.ConnectAccessDenied {
 		t.Fatalf("access denied: %v", err)
 	}
 	// Tampered state.
-	if _, err := h.syncer.CompleteConnect(ctx, url.Values{"state": {newState() + "x"}, "code": {"c"}}); kind(err) != cxsync.ConnectStateInvalid {
+	if _, err := h.syncer.CompleteConnect(ctx, "", url.Values{"state": {newState() + "x"}, "code": {"c"}}); kind(err) != cxsync.ConnectStateInvalid {
 		t.Fatalf("tampered state: %v", err)
 	}
 	// A foreign accounts server: refused, no request sent there.
-	_, err = h.syncer.CompleteConnect(ctx, url.Values{"state": {newState()}, "code": {"c"}, "accounts-server": {"https://accounts.evil.example"}})
+	_, err = h.syncer.CompleteConnect(ctx, "", url.Values{"state": {newState()}, "code": {"c"}, "accounts-server": {"https://accounts.evil.example"}})
 	if k := kind(err); k != cxsync.ConnectWrongDataCenter {
 		t.Fatalf("foreign accounts server: %q %v", k, err)
 	}
 	// Location contradicting the accounts server.
-	_, err = h.syncer.CompleteConnect(ctx, url.Values{"state": {newState()}, "code": {"c"}, "location": {"eu"}, "accounts-server": {"https://accounts.zoho.com"}})
+	_, err = h.syncer.CompleteConnect(ctx, "", url.Values{"state": {newState()}, "code": {"c"}, "location": {"eu"}, "accounts-server": {"https://accounts.zoho.com"}})
 	if k := kind(err); k != cxsync.ConnectWrongDataCenter {
 		t.Fatalf("contradicting location: %q %v", k, err)
 	}
 	// An unknown code at the (fake) accounts server.
-	_, err = h.syncer.CompleteConnect(ctx, url.Values{"state": {newState()}, "code": {"1000.nope"}, "accounts-server": {h.srv.URL()}})
+	_, err = h.syncer.CompleteConnect(ctx, "", url.Values{"state": {newState()}, "code": {"1000.nope"}, "accounts-server": {h.srv.URL()}})
 	if k := kind(err); k != cxsync.ConnectInvalidCode {
 		t.Fatalf("invalid code: %q %v", k, err)
 	}
@@ -160,7 +161,7 @@ func TestConnectStateExpires(t *testing.T) {
 	q := consent(t, u)
 	now = now.Add(cxsync.ConnectStateTTL)
 	var ce *cxsync.ConnectError
-	if _, err := s.CompleteConnect(t.Context(), q); !errors.As(err, &ce) || ce.Kind != cxsync.ConnectStateInvalid {
+	if _, err := s.CompleteConnect(t.Context(), "", q); !errors.As(err, &ce) || ce.Kind != cxsync.ConnectStateInvalid {
 		t.Fatalf("expired state: %v", err)
 	}
 }
@@ -270,5 +271,53 @@ func TestConnectRefreshToken(t *testing.T) {
 	}
 	if _, err := h.syncer.ConnectRefreshToken(ctx, "t10", systemClient(h), &zoho.Token{RefreshToken: "1000.x", AccountsServer: "https://accounts.evil.example"}); !errors.As(err, &ce) || ce.Kind != cxsync.ConnectWrongDataCenter {
 		t.Fatalf("foreign accounts server: %v", err)
+	}
+}
+
+// The state is bound to the administrator's session: a callback arriving in another session is
+// refused (and spends the state), the right session connects; the host's OAuth client lookup is
+// told which tenant every client is for.
+func TestConnectBoundToSessionAndTenantNamedToTheHost(t *testing.T) {
+	h := newHarness(t)
+	var mu gosync.Mutex
+	var refs []cxsync.OAuthClientRef
+	s := newSyncerWith(t, h, func(c *cxsync.Config) {
+		inner := c.OAuthClient
+		c.OAuthClient = func(ctx context.Context, ref cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
+			mu.Lock()
+			refs = append(refs, ref)
+			mu.Unlock()
+			return inner(ctx, ref)
+		}
+	})
+	ctx := t.Context()
+	req := cxsync.ConnectRequest{TenantID: "t-sess", Client: systemClient(h), Session: "admin-session-1"}
+	u, err := s.ConnectURL(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := consent(t, u)
+	for _, other := range []string{"", "admin-session-2"} {
+		u, _ := s.ConnectURL(ctx, req)
+		var ce *cxsync.ConnectError
+		if _, err := s.CompleteConnect(ctx, other, consent(t, u)); !errors.As(err, &ce) || ce.Kind != cxsync.ConnectStateInvalid {
+			t.Fatalf("callback in session %q: %v", other, err)
+		}
+	}
+	if _, err := s.CompleteConnect(ctx, "admin-session-1", q); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Disconnect(ctx, "t-sess"); err != nil && !errors.Is(err, cxsync.ErrRevokeFailed) {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(refs) < 3 {
+		t.Fatalf("%d OAuth client lookups", len(refs))
+	}
+	for _, r := range refs {
+		if r.TenantID != "t-sess" {
+			t.Fatalf("OAuth client asked for %+v, without the tenant", r)
+		}
 	}
 }

@@ -2,12 +2,14 @@ package sync_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/rules"
 	cxsync "github.com/cloudcx/cxzoho/sync"
+	"github.com/cloudcx/cxzoho/zoho/zohotest"
 )
 
 // An agent's "create another" makes one more Case per call, each with a marker of its own; the
@@ -140,7 +142,7 @@ func TestConnectReportsOrgProblems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := h.syncer.CompleteConnect(ctx, consent(t, u))
+	got, err := h.syncer.CompleteConnect(ctx, "", consent(t, u))
 	if err != nil || got.ProblemsErr != nil {
 		t.Fatalf("connect: %v / %v", err, got.ProblemsErr)
 	}
@@ -164,5 +166,88 @@ func TestConnectReportsOrgProblems(t *testing.T) {
 	}
 	if _, err := h.syncer.CheckOrg(ctx, "nobody"); !errors.Is(err, cxsync.ErrNotConnected) {
 		t.Fatalf("not connected: %v", err)
+	}
+}
+
+// An administrator fixes a cause that failed many chats (a mandatory field): RetryAllFailed
+// retries every failed step once — the Contacts of two visitors (person steps, retried through the
+// chats that failed them, no further event needed) and their Cases.
+func TestRetryAllFailed(t *testing.T) {
+	h := newHarness(t)
+	rule, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Contacts", Status: 400, Code: "MANDATORY_NOT_FOUND", Message: "required field not found"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chats []*cloudcx.Chat
+	for i := range 2 {
+		c := chat(fmt.Sprint("c-all-", i), visitor(fmt.Sprint("all", i)))
+		h.host.PutChat(c)
+		chats = append(chats, c)
+		if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, c)); cxsync.ClassOf(err) != cxsync.ClassPermanent {
+			t.Fatalf("start with Contacts refused: %v", err)
+		}
+	}
+	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFailed, "", 10)
+	if len(steps) != 2 || steps[0].Key.Kind != cxsync.StepPerson {
+		t.Fatalf("failed steps: %+v", steps)
+	}
+	rule.Remove()
+	rep, err := h.syncer.RetryAllFailed(t.Context(), "t1")
+	if err != nil || rep.Retried != 2 || rep.Succeeded != 2 || len(rep.Failed) != 0 {
+		t.Fatalf("RetryAllFailed: %+v, %v", rep, err)
+	}
+	for _, c := range chats {
+		if n := len(h.records("Contacts", "Email", c.Visitor.Email)); n != 1 {
+			t.Fatalf("%d contacts for %s after the retry", n, c.ID)
+		}
+	}
+	if steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFailed, "", 10); len(steps) != 0 {
+		t.Fatalf("still failed: %+v", steps)
+	}
+}
+
+// "Create another" sent twice by an HTTP retry (same request key) makes one repeat; a new click
+// (a new key) another one, even while the first is unfinished (its insert lost before Zoho had
+// it); the first click's key sent again completes its own repeat.
+func TestAnotherWithRequestKey(t *testing.T) {
+	h := newHarness(t)
+	c := chat("c-rk", visitor("rk"))
+	h.host.PutChat(c)
+	h.handle(chatEvent(cloudcx.EventChatEnded, c))
+	create := func(key string) (*cxsync.Result, error) {
+		return h.syncer.CreateCase(t.Context(), cxsync.Manual{TenantID: "t1", ChatID: c.ID, Another: true, RequestKey: key})
+	}
+	if _, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Cases", Kind: zohotest.FaultDropBeforeApply, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := create("click-1"); cxsync.ClassOf(err) != cxsync.ClassRetry {
+		t.Fatalf("first click, insert lost: %v", err)
+	}
+	two, err := create("click-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := create("click-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := create("click-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Record.ID == two.Record.ID || again.Record.ID != two.Record.ID {
+		t.Fatalf("click-1 %s, click-2 %s then %s", one.Record.ID, two.Record.ID, again.Record.ID)
+	}
+	cases := 0
+	for _, r := range h.org.Records("Cases") {
+		if s, _ := r["Subject"].(string); strings.Contains(s, "c-rk") {
+			cases++
+		}
+	}
+	if cases != 3 {
+		t.Fatalf("%d Cases for the chat, want its own and two repeats", cases)
+	}
+	if _, err := create(strings.Repeat("k", 201)); cxsync.ClassOf(err) != cxsync.ClassPermanent {
+		t.Fatalf("a 201-byte request key: %v", err)
 	}
 }

@@ -124,7 +124,7 @@ func ExampleSyncer_CompleteConnect() {
 	callback, _ := url.Parse(resp.Header.Get("Location"))
 
 	// The host's /zoho/callback handler.
-	conn, err := s.CompleteConnect(ctx, callback.Query())
+	conn, err := s.CompleteConnect(ctx, "", callback.Query())
 	if err != nil {
 		fmt.Println("connect failed:", err)
 		return

@@ -80,8 +80,10 @@ type work struct {
 	owner  *owner.Result
 	// seq is the deliberate repeat being written (manual "another"); 0 for the chat's own record.
 	seq int
-	// another: find the next free repeat of the chat's Case or Task instead of its own.
-	another bool
+	// another: find the next free repeat of the chat's Case or Task instead of its own;
+	// requestKey: the Agent Console request asking for it, when it gave one.
+	another    bool
+	requestKey string
 	// manual: an Agent Console call (it may update a written record whatever the event kind).
 	manual bool
 	// fieldOverrides are an agent's values (Zoho field → value) for the person (personOverrides)

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/rules"
@@ -227,6 +231,11 @@ type Manual struct {
 	// Seq). A call interrupted before its record was recorded is completed, not repeated, by
 	// the next call with Another set.
 	Another bool
+	// RequestKey, when given with Another, identifies the agent's click (an idempotency key the
+	// Console makes once per click, at most 200 bytes): the request sent again (an HTTP retry)
+	// is answered with the Case or Task the first made, and a new click always gets a repeat of
+	// its own, even while an earlier one is unfinished.
+	RequestKey string
 	// Overrides are the values the agent typed in the form, by Zoho field API name: for
 	// CreateLead and CreateContact they apply to the person (name, email, phone and company
 	// also drive identification), for CreateCase and CreateTask to the Case or Task. They are
@@ -285,6 +294,9 @@ func (s *Syncer) doManual(ctx context.Context, ev cloudcx.Event, m Manual, actio
 	if ev.TenantID == "" {
 		return &Error{Class: ClassPermanent, Err: errors.New("sync: a tenant id is required")}
 	}
+	if k := m.RequestKey; len(k) > 200 || !utf8.ValidString(k) || strings.ContainsFunc(k, unicode.IsControl) {
+		return &Error{Class: ClassPermanent, Tenant: ev.TenantID, Err: errors.New("sync: the request key must be valid UTF-8 of at most 200 bytes without control characters")}
+	}
 	if len(m.Overrides) > 0 {
 		module := personModule(action)
 		if record {
@@ -318,7 +330,7 @@ func (s *Syncer) doManual(ctx context.Context, ev cloudcx.Event, m Manual, actio
 	}
 	w.set.Creation.RequireIdentity = rules.IdentityNone // the agent asked for it
 	if record {
-		w.recordOverrides, w.another = m.Overrides, m.Another
+		w.recordOverrides, w.another, w.requestKey = m.Overrides, m.Another, m.RequestKey
 	} else if len(m.Overrides) > 0 {
 		w.personOverrides = m.Overrides
 		w.in = withVisitorOverrides(w.in, m.Overrides)
@@ -335,8 +347,9 @@ func (s *Syncer) doManual(ctx context.Context, ev cloudcx.Event, m Manual, actio
 
 // RetryFailed retries a step Zoho refused for good, once an administrator fixed the cause (a
 // picklist value, a permission, a mandatory field): the step is made pending again and its chat
-// or conversation handled anew (person steps are retried by the visitor's next event). Use
-// Store.ListSteps to find failed steps.
+// or conversation handled anew (for a person step: the chat or conversation that last worked on
+// it, as its start; a step that names none waits for the visitor's next event). Use
+// Store.ListSteps to find failed steps, or RetryAllFailed to retry them all.
 func (s *Syncer) RetryFailed(ctx context.Context, key StepKey) (*Result, error) {
 	st, err := s.cfg.Store.GetStep(ctx, key)
 	if err != nil {
@@ -352,10 +365,16 @@ func (s *Syncer) RetryFailed(ctx context.Context, key StepKey) (*Result, error) 
 	if _, err := s.cfg.Store.PutStep(ctx, st); err != nil {
 		return nil, err
 	}
-	if key.Kind == StepPerson {
+	var res *Result
+	switch {
+	case key.Kind == StepPerson && st.ParentID == "":
+		// A step recorded before steps named their chat: the visitor's next event retries it.
 		return &Result{Tenant: key.TenantID, Skipped: "the person is created again with the visitor's next event"}, nil
+	case key.Kind == StepPerson:
+		res, err = s.retryPerson(ctx, key, st)
+	default:
+		res, err = s.retryRecord(ctx, key, st)
 	}
-	res, err := s.retryRecord(ctx, key, st)
 	if err != nil && ClassOf(err) != ClassPermanent {
 		// Interrupted (a temporary failure, a paused tenant): the step goes back on the failed
 		// list, so it is retried again rather than left pending with no event to come.
@@ -367,6 +386,96 @@ func (s *Syncer) RetryFailed(ctx context.Context, key StepKey) (*Result, error) 
 	return res, err
 }
 
+// retryPerson works again on the visitor of the chat or conversation that last worked on a person
+// step: through the Agent Console's path in manual mode, else as the chat's (or conversation's)
+// start.
+func (s *Syncer) retryPerson(ctx context.Context, key StepKey, st *Step) (*Result, error) {
+	set, _, err := s.Settings(ctx, key.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	create := s.CreateContact
+	if st.Module == rules.ModuleLeads {
+		create = s.CreateLead
+	}
+	return s.retryVia(ctx, key, st.ParentID, set.Mode == rules.Manual, false, create, cloudcx.EventChatStarted, cloudcx.EventConversationStarted)
+}
+
+// retryVia works on a chat or conversation again for RetryFailed: through the Agent Console's
+// path, create (manual), else as an event of the kind its section has (chatKind, convKind).
+func (s *Syncer) retryVia(ctx context.Context, key StepKey, id string, manual, another bool, create func(context.Context, Manual) (*Result, error), chatKind, convKind cloudcx.EventKind) (*Result, error) {
+	inbox := key.Section == cloudcx.SectionInbox
+	if manual {
+		m := Manual{TenantID: key.TenantID, ChatID: id, Another: another}
+		if inbox {
+			m = Manual{TenantID: key.TenantID, ConversationID: id, Another: another}
+		}
+		return create(ctx, m)
+	}
+	ev := cloudcx.Event{Kind: chatKind, EventID: "retry:" + id, TenantID: key.TenantID, ChatID: id}
+	if inbox {
+		ev = cloudcx.Event{Kind: convKind, EventID: "retry:" + id, TenantID: key.TenantID, ConversationID: id}
+	}
+	return s.Handle(ctx, ev)
+}
+
+// RetryReport is what RetryAllFailed did.
+type RetryReport struct {
+	// Retried counts the failed steps retried; Succeeded those whose retry went through.
+	Retried, Succeeded int
+	// Failed has the error of each step whose retry failed again (by step), in the order tried.
+	Failed []RetryFailure
+}
+
+// RetryFailure is one step RetryAllFailed could not complete.
+type RetryFailure struct {
+	Key StepKey
+	Err error
+}
+
+// RetryAllFailed retries every failed step of the tenant (Syncer.RetryFailed on each, oldest
+// first), once an administrator fixed a cause that failed many chats at once (a picklist value,
+// a mandatory field). The failed steps are listed first, then each retried once, so a step that
+// fails again is not retried in the same call. A paused tenant stops the walk: the steps left
+// stay on the failed list. It returns an error only when the steps cannot be listed or the
+// tenant is paused.
+func (s *Syncer) RetryAllFailed(ctx context.Context, tenantID string) (*RetryReport, error) {
+	var keys []StepKey
+	cursor := ""
+	for {
+		steps, next, err := s.cfg.Store.ListSteps(ctx, tenantID, StepFailed, cursor, 100)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range steps {
+			if !slices.Contains(keys, st.Key) {
+				keys = append(keys, st.Key)
+			}
+		}
+		if next == "" || len(steps) == 0 {
+			break
+		}
+		cursor = next
+	}
+	rep := &RetryReport{}
+	for _, k := range keys {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		rep.Retried++
+		_, err := s.RetryFailed(ctx, k)
+		if err == nil {
+			rep.Succeeded++
+			continue
+		}
+		rep.Failed = append(rep.Failed, RetryFailure{Key: k, Err: err})
+		if ClassOf(err) == ClassTenantPaused {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
 // retryRecord writes a record step's chat again: through the Agent Console's path for a
 // deliberate repeat or a tenant in manual mode (Handle sends nothing in manual mode), else as the
 // chat's end or the conversation's resolve.
@@ -375,21 +484,11 @@ func (s *Syncer) retryRecord(ctx context.Context, key StepKey, st *Step) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	if key.Seq > 0 || set.Mode == rules.Manual {
-		m := Manual{TenantID: key.TenantID, ChatID: key.SourceID, Another: key.Seq > 0}
-		if key.Section == cloudcx.SectionInbox {
-			m = Manual{TenantID: key.TenantID, ConversationID: key.SourceID, Another: key.Seq > 0}
-		}
-		if st.Module == rules.ModuleTasks || st.Module == "" && set.Action(key.Section) == rules.Sales {
-			return s.CreateTask(ctx, m)
-		}
-		return s.CreateCase(ctx, m)
+	create := s.CreateCase
+	if st.Module == rules.ModuleTasks || st.Module == "" && set.Action(key.Section) == rules.Sales {
+		create = s.CreateTask
 	}
-	ev := cloudcx.Event{Kind: cloudcx.EventChatEnded, EventID: "retry:" + key.SourceID, TenantID: key.TenantID, ChatID: key.SourceID}
-	if key.Section == cloudcx.SectionInbox {
-		ev = cloudcx.Event{Kind: cloudcx.EventConversationResolved, EventID: "retry:" + key.SourceID, TenantID: key.TenantID, ConversationID: key.SourceID}
-	}
-	return s.Handle(ctx, ev)
+	return s.retryVia(ctx, key, key.SourceID, key.Seq > 0 || set.Mode == rules.Manual, key.Seq > 0, create, cloudcx.EventChatEnded, cloudcx.EventConversationResolved)
 }
 
 // withVisitorOverrides returns the interaction with the agent's values for the visitor's own

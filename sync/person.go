@@ -374,7 +374,7 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 	}
 
 	// Create it: claim the step, insert, record.
-	step.Module = module
+	step.Module, step.ParentID = module, in.Base().ID
 	step, err = w.claim(ctx, step)
 	if err != nil {
 		return nil, err

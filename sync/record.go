@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/rules"
@@ -99,11 +101,11 @@ func (w *work) recordModule() string {
 const maxRepeats = 1000
 
 // nextRepeat picks the repeat an "another" call writes: the first whose step is missing, or
-// pending (an earlier call was interrupted: it is completed, not repeated).
-func (w *work) nextRepeat(ctx context.Context, src rules.SourceKey) (int, error) {
+// pending (an earlier call was interrupted: it is completed, not repeated) unless fresh.
+func (w *work) nextRepeat(ctx context.Context, src rules.SourceKey, fresh bool) (int, error) {
 	for seq := 1; seq <= maxRepeats; seq++ {
-		st, err := w.s.cfg.Store.GetStep(ctx, StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: src.Section, SourceID: src.ID, Kind: StepRecord, Name: w.recordModule(), Seq: seq})
-		if errors.Is(err, ErrNotFound) || err == nil && st.Status == StepPending {
+		st, err := w.s.cfg.Store.GetStep(ctx, w.recordKey(src, seq))
+		if errors.Is(err, ErrNotFound) || err == nil && st.Status == StepPending && !fresh {
 			return seq, nil
 		}
 		if err != nil {
@@ -111,6 +113,42 @@ func (w *work) nextRepeat(ctx context.Context, src rules.SourceKey) (int, error)
 		}
 	}
 	return 0, &Error{Class: ClassPermanent, Tenant: w.conn.TenantID, Err: fmt.Errorf("sync: the chat has %d Cases or Tasks already", maxRepeats)}
+}
+
+// recordKey is the ledger key of the chat's Case or Task (seq 0) or of a repeat.
+func (w *work) recordKey(src rules.SourceKey, seq int) StepKey {
+	return StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: src.Section, SourceID: src.ID, Kind: StepRecord, Name: w.recordModule(), Seq: seq}
+}
+
+// repeat picks the repeat an "another" call writes. Without a request key: nextRepeat. With
+// one: the repeat the key was given before, else a fresh one, reserved (its step pending, never
+// claimed) and remembered under the key before anything is sent.
+func (w *work) repeat(ctx context.Context, src rules.SourceKey) (int, error) {
+	if w.requestKey == "" {
+		return w.nextRepeat(ctx, src, false)
+	}
+	store := w.s.cfg.Store
+	rk := StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: src.Section, SourceID: src.ID, Kind: StepRequest, Name: w.recordModule() + "/" + w.requestKey}
+	st, err := store.GetStep(ctx, rk)
+	if err == nil {
+		if seq, perr := strconv.Atoi(strings.TrimPrefix(st.Hash, "repeat:")); perr == nil && seq > 0 {
+			return seq, nil
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return 0, err
+	}
+	seq, err := w.nextRepeat(ctx, src, true)
+	if err != nil {
+		return 0, err
+	}
+	now := w.s.cfg.Clock()
+	if _, err := store.PutStep(ctx, &Step{Key: w.recordKey(src, seq), Status: StepPending, Module: w.recordModule(), UpdatedAt: now}); err != nil {
+		return 0, fmt.Errorf("sync: reserving a repeat: %w", err)
+	}
+	if _, err := store.PutStep(ctx, &Step{Key: rk, Status: StepDone, Hash: "repeat:" + strconv.Itoa(seq), UpdatedAt: now}); err != nil {
+		return 0, fmt.Errorf("sync: remembering the request: %w", err)
+	}
+	return seq, nil
 }
 
 // ensureRecord makes sure the chat has its Case or Task with the chat's current content, and its
@@ -126,7 +164,7 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 	w.chatLease = held
 	defer func() { w.chatLease = nil }()
 	if w.another {
-		if w.seq, err = w.nextRepeat(ctx, src); err != nil {
+		if w.seq, err = w.repeat(ctx, src); err != nil {
 			return err
 		}
 	}
@@ -163,7 +201,7 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 		w.res.Record = &RecordResult{Module: r.Module, Outcome: Skipped, Reason: "Zoho refused it earlier: " + st.Err.Message}
 		return &Error{Class: ClassPermanent, Tenant: t, Step: &st.Key, Err: fmt.Errorf("sync: the step failed earlier (%s); retry it once the cause is fixed", st.Err.Message)}
 	default:
-		if st.Status == StepPending {
+		if st.Status == StepPending && st.Attempts > 0 { // never claimed: nothing was sent
 			id, err := w.reconcileRecord(ctx, r.Module, st, src)
 			if err != nil {
 				return err

@@ -297,7 +297,7 @@ func TestReview14CallbackWithoutCodeIsNotWrongDataCenter(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := url.Parse(u)
-	_, err = h.syncer.CompleteConnect(t.Context(), url.Values{"state": {p.Query().Get("state")}})
+	_, err = h.syncer.CompleteConnect(t.Context(), "", url.Values{"state": {p.Query().Get("state")}})
 	var ce *cxsync.ConnectError
 	if !errors.As(err, &ce) || ce.Kind == cxsync.ConnectWrongDataCenter {
 		t.Fatalf("a callback without a code: %v", err)
@@ -526,7 +526,7 @@ func TestReview14MissingScopesAcceptedAtConnect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.CompleteConnect(t.Context(), consent(t, u))
+	_, err = s.CompleteConnect(t.Context(), "", consent(t, u))
 	var ce *cxsync.ConnectError
 	if !errors.As(err, &ce) || ce.Kind != cxsync.ConnectMissingScopes {
 		t.Fatalf("consent without ZohoSearch.securesearch.READ and attachments: %v, want a ConnectMissingScopes error", err)

@@ -100,6 +100,9 @@ type OAuthClientRef struct {
 	Kind ClientKind `json:"kind"`
 	// ClientID is the OAuth client id (not a secret).
 	ClientID string `json:"client_id"`
+	// TenantID is the tenant the client is asked for: sync sets it on every call of
+	// Config.OAuthClient, so that a host keeping each tenant's own client finds its secret.
+	TenantID string `json:"tenant_id,omitempty"`
 }
 
 // ClientKind says whose OAuth client connected a tenant.
@@ -171,6 +174,9 @@ type ConnectState struct {
 	Client OAuthClientRef `json:"client"`
 	// DataCenter is where the administrator was sent to sign in.
 	DataCenter zoho.DataCenter `json:"data_center,omitempty"`
+	// Session is a hash of the administrator's session the state is bound to
+	// (ConnectRequest.Session), "" for none.
+	Session string `json:"session,omitempty"`
 	// ExpiresAt is when the state stops being accepted.
 	ExpiresAt time.Time `json:"expires_at"`
 }
@@ -225,6 +231,10 @@ const (
 	StepRecord StepKind = "record"
 	// StepAttachment uploads one file to the Case or Task (Name is the planned file name).
 	StepAttachment StepKind = "attachment"
+	// StepRequest writes nothing to Zoho: it remembers which repeat an Agent Console request
+	// (Manual.RequestKey) was given (Name is the record module and the key, Hash "repeat:<n>"),
+	// so that the request sent again is answered with the same Case or Task.
+	StepRequest StepKind = "request"
 )
 
 // StepStatus is where a step is.
@@ -247,7 +257,8 @@ type Step struct {
 	Key    StepKey    `json:"key"`
 	Status StepStatus `json:"status"`
 	// Module and RecordID are the Zoho record written (for an attachment: the attachment id in
-	// RecordID and the parent record's in ParentID).
+	// RecordID and the parent record's in ParentID; for a person: the chat or conversation whose
+	// event last worked on it in ParentID, so that RetryFailed can work on it again).
 	Module   string `json:"module,omitempty"`
 	RecordID string `json:"record_id,omitempty"`
 	ParentID string `json:"parent_id,omitempty"`

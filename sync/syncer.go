@@ -87,7 +87,7 @@ func (s *Syncer) client(ctx context.Context, conn *Connection) (*zoho.Client, er
 	}
 	s.mu.Unlock()
 
-	oc, err := s.cfg.OAuthClient(ctx, conn.Client)
+	oc, err := s.oauthClient(ctx, conn.TenantID, conn.Client)
 	if err != nil {
 		return nil, fmt.Errorf("sync: OAuth client %s %q: %w", conn.Client.Kind, conn.Client.ClientID, err)
 	}

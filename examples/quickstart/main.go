@@ -236,5 +236,5 @@ func connect(ctx context.Context, s *cxsync.Syncer, ref cxsync.OAuthClientRef) (
 	if err != nil {
 		return nil, err
 	}
-	return s.CompleteConnect(ctx, callback.Query()) // what the host's /zoho/callback handler calls
+	return s.CompleteConnect(ctx, "", callback.Query()) // what the host's /zoho/callback handler calls
 }

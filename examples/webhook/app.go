@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -304,17 +306,35 @@ func (a *app) connect(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unknown tenant or wrong secret"})
 		return
 	}
+	// The state is bound to this browser: a cookie only it sends back with Zoho's callback.
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	session := base64.RawURLEncoding.EncodeToString(b[:])
 	u, err := a.syncer.ConnectURL(r.Context(), cxsync.ConnectRequest{TenantID: tenant,
-		Client: cxsync.OAuthClientRef{Kind: cxsync.ClientSystem, ClientID: a.cfg.OAuth.ClientID}, DataCenter: zoho.DataCenter(r.URL.Query().Get("dc"))})
+		Client: cxsync.OAuthClientRef{Kind: cxsync.ClientSystem, ClientID: a.cfg.OAuth.ClientID}, DataCenter: zoho.DataCenter(r.URL.Query().Get("dc")),
+		Session: session})
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
 	}
+	http.SetCookie(w, &http.Cookie{Name: connectCookie, Value: session, Path: "/zoho/callback", MaxAge: int(cxsync.ConnectStateTTL.Seconds()),
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, u, http.StatusFound)
 }
 
+// connectCookie carries the connect session from /zoho/connect to Zoho's callback.
+const connectCookie = "cxzoho_connect"
+
 func (a *app) callback(w http.ResponseWriter, r *http.Request) {
-	res, err := a.syncer.CompleteConnect(r.Context(), r.URL.Query())
+	session := ""
+	if c, err := r.Cookie(connectCookie); err == nil {
+		session = c.Value
+	}
+	http.SetCookie(w, &http.Cookie{Name: connectCookie, Path: "/zoho/callback", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	res, err := a.syncer.CompleteConnect(r.Context(), session, r.URL.Query())
 	var ce *cxsync.ConnectError
 	if errors.As(err, &ce) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": string(ce.Kind), "detail": ce.Error()})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -92,18 +93,43 @@ func post(t *testing.T, base, tenant, key, body string) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
-// connectTenant runs /zoho/connect → Zoho's consent (the fake approves) → /zoho/callback.
+// connectTenant runs /zoho/connect → Zoho's consent (the fake approves) → /zoho/callback, in
+// one browser (its cookies).
 func connectTenant(t *testing.T, base string) {
 	t.Helper()
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	browser := newBrowser(t)
+	resp, err := browser.Get(consentCallback(t, browser, base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"org":"Zylker Demo"`) {
+		t.Fatalf("callback: %d %s", resp.StatusCode, body)
+	}
+}
+
+// newBrowser is an HTTP client that keeps cookies and does not follow redirects.
+func newBrowser(t *testing.T) *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// consentCallback asks /zoho/connect in browser and follows Zoho's consent (the fake approves);
+// it returns the callback URL Zoho sends the browser to.
+func consentCallback(t *testing.T, browser *http.Client, base string) string {
+	t.Helper()
 	req, _ := http.NewRequest("GET", base+"/zoho/connect?tenant=acme", nil)
 	req.Header.Set("X-CloudCX-Secret", secret)
-	resp, err := noFollow.Do(req)
+	resp, err := browser.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	resp, err = noFollow.Get(resp.Header.Get("Location")) // the consent page
+	resp, err = browser.Get(resp.Header.Get("Location")) // the consent page
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,14 +138,23 @@ func connectTenant(t *testing.T, base string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err = http.Get(base + "/zoho/callback?" + cb.RawQuery)
+	return base + "/zoho/callback?" + cb.RawQuery
+}
+
+// The connect state is bound to the browser that asked for it: Zoho's callback opened in
+// another browser (a leaked link, a login CSRF) connects nothing, and the state is spent.
+func TestCallbackInAnotherBrowserIsRefused(t *testing.T) {
+	f := newFixture(t)
+	_, base := startApp(t, f.config(filepath.Join(t.TempDir(), "webhook.db"), 0))
+	cb := consentCallback(t, newBrowser(t), base)
+	resp, err := newBrowser(t).Get(cb)
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"org":"Zylker Demo"`) {
-		t.Fatalf("callback: %d %s", resp.StatusCode, body)
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "state_invalid") {
+		t.Fatalf("callback in another browser: %d %s", resp.StatusCode, body)
 	}
 }
 

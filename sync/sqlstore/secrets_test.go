@@ -76,12 +76,12 @@ func TestNoSecretOutsideTheTokenColumn(t *testing.T) {
 	resp.Body.Close()
 	cb, _ := url.Parse(resp.Header.Get("Location"))
 	secrets[cb.Query().Get("code")] = true
-	conn, err := s.CompleteConnect(ctx, cb.Query())
+	conn, err := s.CompleteConnect(ctx, "", cb.Query())
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen = append(seen, fmt.Sprintf("%+v %+v", conn, conn.Connection))
-	_, err = s.CompleteConnect(ctx, cb.Query())
+	_, err = s.CompleteConnect(ctx, "", cb.Query())
 	seen = append(seen, fmt.Sprint(err))
 	collect()
 	if err := s.SaveSettings(ctx, "t1", rules.DefaultSettings()); err != nil {
