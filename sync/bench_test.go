@@ -9,6 +9,7 @@ import (
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/rules"
+	cxsync "github.com/cloudcx/cxzoho/sync"
 	"github.com/cloudcx/cxzoho/zoho"
 	"github.com/cloudcx/cxzoho/zoho/zohotest"
 )
@@ -62,11 +63,19 @@ func BenchmarkCallsPerChat(b *testing.B) {
 
 // BenchmarkThroughputAtLoad runs b.N new visitors' chats through one Syncer at once against an
 // org with Zoho's Standard concurrency limit (C = 10 simultaneous calls) and L = 50 ms per call,
-// and reports chats/s, the share of the ceiling C/L used (achieved calls/s ÷ 200/s), and the 429s
-// the fake answered (the client must never exceed C).
+// and reports chats/s, the share of the ceiling C/L used (achieved calls/s ÷ 200/s), the 429s
+// the fake answered (the client must never exceed C), and the Case insert calls per chat
+// (adaptive batching: Cases ready at once go in one call; target ≤ 0.3), with batching off
+// (batch=1) and on (batch=100, the default).
 func BenchmarkThroughputAtLoad(b *testing.B) {
+	for _, max := range []int{1, cxsync.DefaultMaxBatch} {
+		b.Run(fmt.Sprintf("batch=%d", max), func(b *testing.B) { throughputAtLoad(b, max) })
+	}
+}
+
+func throughputAtLoad(b *testing.B, maxBatch int) {
 	const latency = 50 * time.Millisecond
-	h := newHarness(b, withFake(zohotest.WithLatency(latency)))
+	h := newHarness(b, withFake(zohotest.WithLatency(latency)), withConfig(func(c *cxsync.Config) { c.MaxBatch = maxBatch }))
 	org, err := h.srv.AddOrg(zohotest.OrgConfig{Name: "Load", Edition: zohotest.EditionStandard,
 		Users: []zohotest.User{{Email: "anna.kingsley@zylker.example", FirstName: "Anna", LastName: "Kingsley"}}})
 	if err != nil {
@@ -95,7 +104,7 @@ func BenchmarkThroughputAtLoad(b *testing.B) {
 	var wg gosync.WaitGroup
 	b.ResetTimer()
 	start := time.Now()
-	for range 4 * limit { // more chats in flight than Zoho takes calls: the client queues them
+	for range 10 * limit { // more chats in flight than Zoho takes calls: the client queues them
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -122,9 +131,14 @@ func BenchmarkThroughputAtLoad(b *testing.B) {
 			tooMany++
 		}
 	}
+	// Counted at the fake: a batched insert is one call for all its chats.
+	apiCalls := h.srv.CallCount("", "") - h.srv.CallCount("", "/oauth/v2/*")
+	calls.Store(int64(apiCalls))
+	recordInserts := h.srv.CallCount("POST", "/crm/v2/Cases")
 	ceiling := float64(limit) / latency.Seconds()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "chats/s")
 	b.ReportMetric(float64(calls.Load())/elapsed.Seconds()/ceiling, "ceiling-used")
 	b.ReportMetric(float64(tooMany), "429s")
 	b.ReportMetric(float64(calls.Load())/float64(b.N), "calls/chat")
+	b.ReportMetric(float64(recordInserts)/float64(b.N), "case-inserts/chat")
 }

@@ -18,8 +18,10 @@ import (
 // Defaults of Config.
 const (
 	DefaultMaxClients = 1000
-	DefaultLockTTL    = 2 * time.Minute
-	DefaultLockWait   = 30 * time.Second
+	// DefaultMaxBatch is Zoho's limit of records per insert call.
+	DefaultMaxBatch = 100
+	DefaultLockTTL  = 2 * time.Minute
+	DefaultLockWait = 30 * time.Second
 	// DefaultReconcilePages is how many pages of 200 recent records are read, newest first, to
 	// find a record whose creation was not recorded.
 	DefaultReconcilePages = 3
@@ -61,6 +63,12 @@ type Config struct {
 	// MaxClients bounds how many tenants' clients are kept (default DefaultMaxClients); the
 	// least recently used are dropped.
 	MaxClients int
+	// MaxBatch bounds how many Lead, Contact, Case or Task inserts of one tenant's module that
+	// are ready at the same time go in one Zoho call (default and most DefaultMaxBatch, Zoho's
+	// 100; 1 sends every insert alone). An insert is never held back: it goes at once when no
+	// insert of its module is in flight, and inserts arriving meanwhile go together in the next
+	// call.
+	MaxBatch int
 	// LockTTL is the lease of a person or chat lock (default DefaultLockTTL): a worker that dies
 	// holding one blocks that person or chat for at most this long.
 	LockTTL time.Duration
@@ -87,8 +95,8 @@ func (c *Config) setDefaults() error {
 	if c.OAuthClient == nil {
 		problems = append(problems, errors.New("OAuthClient is required"))
 	}
-	if c.MaxClients < 0 || c.LockTTL < 0 || c.LockWait < 0 || c.ReconcilePages < 0 {
-		problems = append(problems, errors.New("MaxClients, LockTTL, LockWait and ReconcilePages must not be negative"))
+	if c.MaxClients < 0 || c.MaxBatch < 0 || c.LockTTL < 0 || c.LockWait < 0 || c.ReconcilePages < 0 {
+		problems = append(problems, errors.New("MaxClients, MaxBatch, LockTTL, LockWait and ReconcilePages must not be negative"))
 	}
 	if err := errors.Join(problems...); err != nil {
 		return fmt.Errorf("sync: invalid Config: %w", err)
@@ -101,6 +109,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxClients == 0 {
 		c.MaxClients = DefaultMaxClients
+	}
+	if c.MaxBatch == 0 || c.MaxBatch > DefaultMaxBatch {
+		c.MaxBatch = DefaultMaxBatch
 	}
 	if c.LockTTL == 0 {
 		c.LockTTL = DefaultLockTTL

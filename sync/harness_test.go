@@ -34,12 +34,18 @@ type harnessOpt func(*harnessConfig)
 type harnessConfig struct {
 	fake  []zohotest.Option
 	store cxsync.Store
+	mut   func(*cxsync.Config)
 }
 
 func withFake(o ...zohotest.Option) harnessOpt {
 	return func(c *harnessConfig) { c.fake = append(c.fake, o...) }
 }
 func withStore(s cxsync.Store) harnessOpt { return func(c *harnessConfig) { c.store = s } }
+
+// withConfig changes the harness Syncer's Config before it is built.
+func withConfig(mut func(*cxsync.Config)) harnessOpt {
+	return func(c *harnessConfig) { c.mut = mut }
+}
 
 var chatStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
@@ -68,6 +74,9 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		Attachments:   h.host,
 		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}), zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1})},
 		LockWait:      20 * time.Second,
+	}
+	if hc.mut != nil {
+		hc.mut(&cfg)
 	}
 	s, err := cxsync.New(cfg)
 	if err != nil {

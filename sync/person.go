@@ -379,10 +379,7 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 	if err != nil {
 		return nil, err
 	}
-	res, _, err := w.client.Records.Insert(ctx, module, []*crm.Record{p.Record}, nil)
-	if err == nil && len(res) > 0 {
-		err = res[0].Err
-	}
+	newID, err := w.s.batch.insert(ctx, w.client, module, p.Record)
 	if err != nil && accountCached && errField(err) == "Account_Name" {
 		// The remembered Account is gone from Zoho: look it up again and insert once more.
 		w.s.accounts.forget(w.accountKey())
@@ -395,15 +392,12 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 		if id != "" {
 			_ = p.Record.Set("Account_Name", crm.Lookup{ID: id})
 		}
-		res, _, err = w.client.Records.Insert(ctx, module, []*crm.Record{p.Record}, nil)
-		if err == nil && len(res) > 0 {
-			err = res[0].Err
-		}
+		newID, err = w.s.batch.insert(ctx, w.client, module, p.Record)
 	}
 	if err != nil {
 		return nil, w.stepFailed(ctx, step, err)
 	}
-	return w.personDone(ctx, module, pw.keysFor(p.Record), step, res[0].ID, accountID, incoming, Created, "no identification rule found one")
+	return w.personDone(ctx, module, pw.keysFor(p.Record), step, newID, accountID, incoming, Created, "no identification rule found one")
 }
 
 func (w *work) personDone(ctx context.Context, module string, keys []string, step *Step, id, accountID string, incoming map[string]string, o Outcome, why string) (*PersonLink, error) {

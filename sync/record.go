@@ -239,12 +239,9 @@ func (w *work) insertRecord(ctx context.Context, st *Step, r *rules.Rendered, pl
 		return nil, nil, err
 	}
 	for attempt := 0; ; attempt++ {
-		res, _, err := w.client.Records.Insert(ctx, r.Module, []*crm.Record{r.Record}, nil)
-		if err == nil && len(res) > 0 {
-			err = res[0].Err
-		}
+		id, err := w.s.batch.insert(ctx, w.client, r.Module, r.Record)
 		if err == nil {
-			return st, r, w.recordDone(ctx, st, r, res[0].ID, contentHash(r), "")
+			return st, r, w.recordDone(ctx, st, r, id, contentHash(r), "")
 		}
 		var amb *zoho.AmbiguousError
 		if attempt == 1 || errors.As(err, &amb) {

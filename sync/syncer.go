@@ -29,6 +29,7 @@ type Syncer struct {
 	zones gosync.Map // time-zone name → *time.Location
 
 	accounts accountCache
+	batch    batcher
 	// transport is the connection pool every tenant's client shares: a client dropped from the
 	// cache must not leave its own pool of idle connections behind (Zoho's API domains are a few
 	// hosts, so one pool serves all tenants).
@@ -57,7 +58,8 @@ func New(cfg Config) (*Syncer, error) {
 	cfg.TokenOptions = slices.Clone(cfg.TokenOptions)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 32
-	return &Syncer{cfg: cfg, clients: map[string]*list.Element{}, lru: list.New(), transport: tr}, nil
+	return &Syncer{cfg: cfg, clients: map[string]*list.Element{}, lru: list.New(), transport: tr,
+		batch: batcher{max: cfg.MaxBatch, queues: map[batchKey]*batchQueue{}}}, nil
 }
 
 // callCounter counts the Zoho API calls made for one Handle, through the client's call hook.
