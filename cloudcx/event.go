@@ -121,8 +121,8 @@ func (e *Event) Validate() error {
 		p.add("event_id", "missing")
 	}
 	for _, f := range []struct{ name, v string }{{"event_id", e.EventID}, {"tenant_id", e.TenantID}, {"chat_id", e.ChatID}, {"conversation_id", e.ConversationID}, {"visitor_id", e.VisitorID}} {
-		if !validID(f.v) {
-			p.add(f.name, "has control, format or invalid characters")
+		if why := idProblem(f.v); why != "" {
+			p.add(f.name, "%s", why)
 		}
 	}
 	if strings.TrimSpace(e.TenantID) == "" {

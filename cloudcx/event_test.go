@@ -412,3 +412,21 @@ func TestIDsWithInvisibleCharactersAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// Ids are keys in the hosts' stores (PostgreSQL's index rows hold about 2.7 KB): an id longer
+// than MaxIDBytes is refused in events, chats and webhooks; one of exactly MaxIDBytes is not.
+func TestLongIDsAreRefused(t *testing.T) {
+	ok, long := strings.Repeat("c", MaxIDBytes), strings.Repeat("c", MaxIDBytes+1)
+	if err := (&Event{Kind: EventChatEnded, EventID: "e1", TenantID: "t", ChatID: ok}).Validate(); err != nil {
+		t.Fatalf("a %d-byte id: %v", MaxIDBytes, err)
+	}
+	var ve *ValidationError
+	if err := (&Event{Kind: EventChatEnded, EventID: "e1", TenantID: long, ChatID: "c"}).Validate(); !errors.As(err, &ve) || !strings.Contains(err.Error(), "longer than 255 bytes") {
+		t.Fatalf("a %d-byte tenant id: %v", MaxIDBytes+1, err)
+	}
+	body := []byte(`{"event":"LiveChatSessionEnd","sessionId":"` + long + `"}`)
+	var mal *MalformedWebhookError
+	if _, err := DecodeWebhook(body); !errors.As(err, &mal) {
+		t.Fatalf("a webhook with a %d-byte session id: %v", MaxIDBytes+1, err)
+	}
+}

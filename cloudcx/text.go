@@ -1,6 +1,7 @@
 package cloudcx
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -107,9 +108,25 @@ func OneLine(s string) string {
 	return s
 }
 
-// validID reports whether s can be an id: valid UTF-8 without invisible characters (IsInvisible,
-// U+2028, U+2029) or the replacement character U+FFFD. Such characters in an id (a NUL, a bidi override) would make two ids look the
-// same, or an id read differently from what it holds.
+// MaxIDBytes is the longest id (event, tenant, chat, conversation, visitor, contact) accepted:
+// ids are keys in the hosts' stores and in Zoho markers, and an index entry has a size limit
+// (PostgreSQL's B-tree rows hold about 2.7 KB for every column of the key together).
+const MaxIDBytes = 255
+
+// idProblem says what keeps s from being an id ("" when nothing does): longer than MaxIDBytes,
+// or not valid UTF-8 without invisible characters (IsInvisible, U+2028, U+2029) or the
+// replacement character U+FFFD — such characters (a NUL, a bidi override) would make two ids
+// look the same, or an id read differently from what it holds.
+func idProblem(s string) string {
+	if len(s) > MaxIDBytes {
+		return fmt.Sprintf("is longer than %d bytes", MaxIDBytes)
+	}
+	if !validID(s) {
+		return "has control, format or invalid characters"
+	}
+	return ""
+}
+
 func validID(s string) bool {
 	if !utf8.ValidString(s) {
 		return false

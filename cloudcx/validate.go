@@ -132,8 +132,8 @@ func (t *Thread) check(p *problems, prefix string) {
 		p.add(join(prefix, "tenant_id"), "missing")
 	}
 	for _, f := range []struct{ name, v string }{{"id", t.ID}, {"tenant_id", t.TenantID}, {"visitor.id", t.Visitor.ID}, {"visitor.contact_id", t.Visitor.ContactID}} {
-		if !validID(f.v) {
-			p.add(join(prefix, f.name), "has control, format or invalid characters")
+		if why := idProblem(f.v); why != "" {
+			p.add(join(prefix, f.name), "%s", why)
 		}
 	}
 	if strings.TrimSpace(string(t.Channel)) == "" {

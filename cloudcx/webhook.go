@@ -158,8 +158,8 @@ func DecodeWebhook(body []byte) (Event, error) {
 			struct{ name, v string }{"chat.visitor.contact_id", e.Chat.Visitor.ContactID})
 	}
 	for _, f := range ids {
-		if !validID(f.v) {
-			return Event{}, &MalformedWebhookError{Reason: f.name + " has control, format or invalid characters"}
+		if why := idProblem(f.v); why != "" {
+			return Event{}, &MalformedWebhookError{Reason: f.name + " " + why}
 		}
 	}
 	return e, nil
