@@ -6,6 +6,17 @@
 // after it, and reconciled (looked for in Zoho) when a crash or an ambiguous failure left it
 // pending, so redelivered events and retries never create a second record.
 //
+// What sync writes carries a marker it can be found by without Zoho's search (which lags
+// behind writes): a Case or Task ends its Subject with rules.Marker ("[cx:<tenant>:chat:<id>]"),
+// a Lead or Contact it creates ends its Description with rules.PersonMarker ("Created by the
+// CloudCX integration. [cx:<tenant>:person:…]"), an uploaded file has a name unique within its
+// chat. A pending step is reconciled by reading the module's newest records and matching the
+// marker on the client; only when none is found is the write sent again. Zoho users may edit
+// the rest of the Description; the marker matters only while a step is pending.
+//
+// Inserts of one tenant's module that are ready while one is in flight go together in one call
+// (Config.MaxBatch); each record's result is recorded in its own step.
+//
 // The package shares its name with the standard library's sync; import it with an alias where
 // both are used:
 //
