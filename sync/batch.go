@@ -9,10 +9,10 @@ import (
 )
 
 // batcher folds the inserts of one tenant's module that are ready at the same time into one
-// Zoho call (group commit): an insert with no call of its key in flight is sent at once, alone
-// (batching never adds latency at low load); inserts that arrive while a call is in flight
-// queue, and when it returns the oldest of them sends up to MaxBatch queued records in one
-// call. Each record's own result (Zoho answers per record) goes back to the worker that queued
+// Zoho call (group commit): an insert that finds fewer than maxInFlight calls of its key in
+// flight is sent at once, with whatever is queued (batching never adds latency at low load);
+// inserts that arrive while the calls are in flight queue, and when one returns the oldest of
+// them sends up to MaxBatch queued records in one call. Each record's own result (Zoho answers per record) goes back to the worker that queued
 // it, which records its own ledger step: a whole call that fails ambiguously leaves every one of
 // its steps pending, each reconciled by its marker by its next attempt.
 type batcher struct {
@@ -28,9 +28,14 @@ type batchKey struct {
 }
 
 type batchQueue struct {
-	busy    bool // a call of the key is in flight, or a leader is being woken
+	leaders int // calls of the key in flight, or leaders being woken
 	waiting []*batchItem
 }
+
+// maxInFlight is how many insert calls of one key may be in flight at once: a second call forms
+// while the first waits for one of the org's concurrency slots, so the queue never stalls
+// behind one call.
+const maxInFlight = 2
 
 type batchItem struct {
 	rec  *crm.Record
@@ -57,8 +62,9 @@ func (b *batcher) insert(ctx context.Context, c *zoho.Client, module string, rec
 		q = &batchQueue{}
 		b.queues[key] = q
 	}
-	if !q.busy {
-		q.busy, it.lead = true, true
+	if q.leaders < maxInFlight {
+		q.leaders++
+		it.lead = true
 	} else {
 		q.waiting = append(q.waiting, it)
 	}
@@ -104,8 +110,7 @@ func (b *batcher) insert(ctx context.Context, c *zoho.Client, module string, rec
 			q.waiting = q.waiting[1:]
 			next.lead = true
 			next.wake <- struct{}{}
-		} else {
-			q.busy = false
+		} else if q.leaders--; q.leaders == 0 {
 			delete(b.queues, key)
 		}
 		id, err := it.id, it.err
