@@ -179,7 +179,7 @@ func (s *Syncer) CompleteConnect(ctx context.Context, session string, query url.
 		switch {
 		case errors.As(err, &te) && te.Op == "authorize":
 			return fail(ConnectAccessDenied, err)
-		case errors.As(err, &he) || strings.Contains(err.Error(), "location") || strings.Contains(err.Error(), "accounts-server"):
+		case errors.As(err, &he):
 			return fail(ConnectWrongDataCenter, err)
 		}
 		return fail(ConnectFailed, err) // a callback without a code, say: start again

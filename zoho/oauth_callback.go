@@ -38,7 +38,8 @@ func (c OAuthCallback) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()
 
 // ParseOAuthCallback reads the query of Zoho's redirect. The user declining consent (or any
 // error Zoho reports, such as error=access_denied) is a [*TokenError] with Op "authorize". A
-// location that contradicts the accounts-server is refused.
+// location that is not a Zoho data centre, or that contradicts the accounts-server, is a
+// [*HostError]: no request may go there.
 func ParseOAuthCallback(q url.Values) (*OAuthCallback, error) {
 	if e := q.Get("error"); e != "" {
 		return nil, &TokenError{Op: "authorize", Code: e, Description: q.Get("error_description")}
@@ -50,7 +51,7 @@ func ParseOAuthCallback(q url.Values) (*OAuthCallback, error) {
 	if loc := q.Get("location"); loc != "" {
 		dc, err := ParseDataCenter(loc)
 		if err != nil {
-			return nil, fmt.Errorf("zoho: OAuth callback: %w", err)
+			return nil, &HostError{URL: cb.AccountsServer, Reason: fmt.Sprintf("the callback's location %q is not a Zoho data centre", loc)}
 		}
 		cb.DataCenter = dc
 	}
@@ -59,7 +60,7 @@ func ParseOAuthCallback(q url.Values) (*OAuthCallback, error) {
 		cb.AccountsServer = cb.DataCenter.AccountsURL()
 	case cb.AccountsServer != "" && cb.DataCenter != "":
 		if dc, ok := DataCenterForAccountsServer(cb.AccountsServer); ok && dc != cb.DataCenter {
-			return nil, fmt.Errorf("zoho: OAuth callback: location %q contradicts accounts-server %s", cb.DataCenter, cb.AccountsServer)
+			return nil, &HostError{URL: cb.AccountsServer, Reason: fmt.Sprintf("the callback's location %q contradicts it", cb.DataCenter)}
 		}
 	}
 	return cb, nil

@@ -534,8 +534,10 @@ func TestParseOAuthCallback(t *testing.T) {
 	}
 	for _, bad := range []string{"state=s", "code=c&location=xx", "code=c&location=us&accounts-server=https://accounts.zoho.eu"} {
 		q, _ = url.ParseQuery(bad)
-		if _, err := zoho.ParseOAuthCallback(q); err == nil {
-			t.Errorf("%s accepted", bad)
+		_, err := zoho.ParseOAuthCallback(q)
+		var he *zoho.HostError
+		if err == nil || strings.Contains(bad, "location") != errors.As(err, &he) {
+			t.Errorf("%s: %v (a location Zoho does not have, or one contradicting the accounts server, is a *HostError)", bad, err)
 		}
 	}
 }
