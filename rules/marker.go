@@ -88,9 +88,9 @@ func HasMarker(subject string, k SourceKey) bool {
 
 // PersonMarker returns the marker that ends the Description of every Lead and Contact the
 // integration creates (see [PersonInput].Marker): "[cx:<tenant>:person:<section>:<identity>]",
-// escaped as in [Marker] and hashed the same way when longer than 80 bytes, where k.ID is the
-// identity the visitor's person step is kept under (package sync: the visitor id in its
-// section, else the normalised email or phone). Two visitors never share one, so an
+// escaped as in [Marker] and hashed the same way when longer than 80 bytes, where k.ID names
+// the person step (package sync: the module and the identity the step is kept under, the
+// visitor id in its section, else the normalised email or phone). Two visitors never share one, so an
 // interrupted insert is reconciled with its own record only, even when another visitor's
 // record holds the same name, and even after someone edited the record in Zoho meanwhile.
 func PersonMarker(k SourceKey) string {

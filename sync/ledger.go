@@ -90,7 +90,7 @@ const reconcileWindow = 15 * time.Minute
 // whose Description ends with the step's marker (rules.PersonMarker). It returns "" when there
 // is none.
 func (w *work) reconcilePerson(ctx context.Context, module string, st *Step) (string, error) {
-	marker := rules.PersonMarker(rules.SourceKey{TenantID: st.Key.TenantID, Section: st.Key.Section, ID: st.Key.SourceID})
+	marker := personMarker(st.Key)
 	found := ""
 	err := w.recentRecords(ctx, module, st.UpdatedAt.Add(-reconcileWindow), func(r *crm.Record) bool {
 		if rules.EndsWithMarker(r.Text("Description"), marker) {
@@ -100,6 +100,13 @@ func (w *work) reconcilePerson(ctx context.Context, module string, st *Step) (st
 		return false
 	})
 	return found, err
+}
+
+// personMarker is the marker of the person a step creates: per tenant, section, module and
+// identity, so that a Lead converted into a Contact (its Description carried over) is never
+// taken for a Contact the step created.
+func personMarker(k StepKey) string {
+	return rules.PersonMarker(rules.SourceKey{TenantID: k.TenantID, Section: k.Section, ID: k.Name + ":" + k.SourceID})
 }
 
 // reconcileRecord looks for the Case or Task a pending step may have created, by its marker.

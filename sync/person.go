@@ -301,7 +301,7 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 	}
 	p, err := rules.PersonFields(rules.PersonInput{Settings: w.set, Module: module, Section: in.Section(), Visitor: v,
 		Interaction: in, TenantID: t, Channel: in.Base().Channel, Owner: own, AccountID: accountID,
-		Marker: rules.PersonMarker(rules.SourceKey{TenantID: t, Section: stepKey.Section, ID: stepKey.SourceID})})
+		Marker: personMarker(stepKey)})
 	if err != nil {
 		return nil, &Error{Class: ClassPermanent, Tenant: t, Step: &stepKey, Err: err}
 	}
