@@ -136,9 +136,9 @@ func TestBadInput(t *testing.T) {
 			rt := &garbler{base: http.DefaultTransport, path: "/crm/v2/Cases", status: garble.status, ctype: garble.ctype, body: garble.body}
 			s, err := cxsync.New(cxsync.Config{Store: h.store, Loader: h.host, Attachments: h.host,
 				OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
-					return &zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), AccountsURLOverride: h.srv.URL()}, nil
+					return &zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), Endpoints: zoho.Endpoints{API: h.srv.URL(), Accounts: h.srv.URL()}}, nil
 				},
-				ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: h.srv.URL()}), zoho.WithTransport(rt), zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1})}})
+				ClientOptions: []zoho.Option{zoho.WithTransport(rt), zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1})}})
 			if err != nil {
 				t.Fatal(err)
 			}

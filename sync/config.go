@@ -56,7 +56,9 @@ type Config struct {
 	// times.
 	Clock func() time.Time
 	// ClientOptions are added to every tenant's zoho.Client (after sync's own), for instance to
-	// point at a fake Zoho or to set a retry policy.
+	// set a retry policy or a timeout. A fake Zoho is pointed at in the OAuth client's
+	// Endpoints (zoho.OAuthConfig.Endpoints), which its token source and client share; its
+	// Logger, when the host's config has none, is Config.Logger.
 	ClientOptions []zoho.Option
 	// TokenOptions are added to every tenant's zoho.TokenSource.
 	TokenOptions []zoho.TokenSourceOption

@@ -267,7 +267,7 @@ func (s *Syncer) finishConnect(ctx context.Context, tenantID string, ref OAuthCl
 	if err != nil {
 		return fail(ConnectFailed, err)
 	}
-	opts := append([]zoho.Option{zoho.WithTokenSource(ts), zoho.WithLogger(s.cfg.Logger)}, s.cfg.ClientOptions...)
+	opts := append([]zoho.Option{zoho.WithTokenSource(ts)}, s.cfg.ClientOptions...)
 	c, err := zoho.NewClient(opts...)
 	if err != nil {
 		return fail(ConnectFailed, err)
@@ -425,8 +425,22 @@ func probeScopes(ctx context.Context, c *zoho.Client) []string {
 	return missing
 }
 
-// oauthClient asks the host for the OAuth client ref names, for tenant.
+// oauthClient asks the host for the OAuth client ref names, for tenant. A config without a
+// Logger gets Config.Logger (a copy: the host's config is not modified), the one logger of the
+// OAuth calls, the token source and the client built on it.
 func (s *Syncer) oauthClient(ctx context.Context, tenant string, ref OAuthClientRef) (*zoho.OAuthConfig, error) {
 	ref.TenantID = tenant
-	return s.cfg.OAuthClient(ctx, ref)
+	oc, err := s.cfg.OAuthClient(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if oc == nil {
+		return nil, errors.New("sync: Config.OAuthClient returned no config")
+	}
+	if oc.Logger == nil {
+		cp := *oc
+		cp.Logger = s.cfg.Logger
+		oc = &cp
+	}
+	return oc, nil
 }

@@ -149,7 +149,7 @@ func TestConnectStateExpires(t *testing.T) {
 	clock := func() time.Time { return now }
 	h := newHarness(t)
 	s, err := cxsync.New(cxsync.Config{Store: h.store, Clock: clock, OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
-		return &zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), AccountsURLOverride: h.srv.URL(), RedirectURL: "https://app.example/cb"}, nil
+		return &zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), Endpoints: zoho.Endpoints{API: h.srv.URL(), Accounts: h.srv.URL()}, RedirectURL: "https://app.example/cb"}, nil
 	}})
 	if err != nil {
 		t.Fatal(err)

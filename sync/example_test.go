@@ -39,11 +39,11 @@ func ExampleSyncer_Handle() {
 	s, err := cxsync.New(cxsync.Config{
 		Store: store,
 		OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
-			return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), AccountsURLOverride: srv.URL()}, nil
+			return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), Endpoints: zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}}, nil
 		},
 		Loader:        host,
 		Attachments:   host,
-		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()})},
+		ClientOptions: nil,
 	})
 	if err != nil {
 		panic(err)
@@ -83,11 +83,11 @@ func exampleSyncer(srv *zohotest.Server, host *cloudcx.MemoryHost) *cxsync.Synce
 		Store: memstore.New(),
 		OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
 			return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(),
-				RedirectURL: "https://app.example/zoho/callback", AccountsURLOverride: srv.URL()}, nil
+				RedirectURL: "https://app.example/zoho/callback", Endpoints: zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}}, nil
 		},
 		Loader:        host,
 		Attachments:   host,
-		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()})},
+		ClientOptions: nil,
 	})
 	if err != nil {
 		panic(err)

@@ -68,11 +68,11 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	cfg := cxsync.Config{
 		Store: store,
 		OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
-			return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), AccountsURLOverride: srv.URL(), RedirectURL: "https://app.example/zoho/callback"}, nil
+			return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), Endpoints: zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}, RedirectURL: "https://app.example/zoho/callback"}, nil
 		},
 		Loader:        h.host,
 		Attachments:   h.host,
-		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}), zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1})},
+		ClientOptions: []zoho.Option{zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1})},
 		LockWait:      20 * time.Second,
 	}
 	if hc.mut != nil {
@@ -222,11 +222,11 @@ func (h *harness) admin() *zoho.Client {
 	if _, err := store.SaveToken(h.t.Context(), "admin", tok, 0); err != nil {
 		h.t.Fatal(err)
 	}
-	ts, err := zoho.NewTokenSource(&zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), AccountsURLOverride: h.srv.URL()}, store, "admin")
+	ts, err := zoho.NewTokenSource(&zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), Endpoints: zoho.Endpoints{API: h.srv.URL(), Accounts: h.srv.URL()}}, store, "admin")
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: h.srv.URL()}))
+	c, err := zoho.NewClient(zoho.WithTokenSource(ts))
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -30,10 +30,10 @@ func TestSyncerMemoryIsBoundedByTenants(t *testing.T) {
 	}
 	h := newHarness(t)
 	oauth := func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
-		return &zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), AccountsURLOverride: h.srv.URL()}, nil
+		return &zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), Endpoints: zoho.Endpoints{API: h.srv.URL(), Accounts: h.srv.URL()}}, nil
 	}
 	s, err := cxsync.New(cxsync.Config{Store: h.store, OAuthClient: oauth, Loader: h.host, Attachments: h.host,
-		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: h.srv.URL()})}, MaxClients: maxClients})
+		ClientOptions: nil, MaxClients: maxClients})
 	if err != nil {
 		t.Fatal(err)
 	}

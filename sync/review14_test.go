@@ -87,7 +87,7 @@ func newSyncerAt(t *testing.T, h *harness, clock func() time.Time, scopes []stri
 	return newSyncerWith(t, h, func(c *cxsync.Config) {
 		c.Clock = clock
 		c.OAuthClient = func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
-			return &zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), AccountsURLOverride: h.srv.URL(),
+			return &zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), Endpoints: zoho.Endpoints{API: h.srv.URL(), Accounts: h.srv.URL()},
 				RedirectURL: "https://app.example/zoho/callback", Scopes: scopes}, nil
 		}
 	})
@@ -100,11 +100,11 @@ func newSyncerWith(t *testing.T, h *harness, mut func(*cxsync.Config)) *cxsync.S
 	cfg := cxsync.Config{
 		Store: h.store,
 		OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
-			return &zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), AccountsURLOverride: h.srv.URL(), RedirectURL: "https://app.example/zoho/callback"}, nil
+			return &zoho.OAuthConfig{ClientID: h.srv.ClientID(), ClientSecret: h.srv.ClientSecret(), Endpoints: zoho.Endpoints{API: h.srv.URL(), Accounts: h.srv.URL()}, RedirectURL: "https://app.example/zoho/callback"}, nil
 		},
 		Loader:        h.host,
 		Attachments:   h.host,
-		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: h.srv.URL()}), zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1})},
+		ClientOptions: []zoho.Option{zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1})},
 		LockWait:      20 * time.Second,
 	}
 	mut(&cfg)

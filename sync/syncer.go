@@ -93,7 +93,7 @@ func (s *Syncer) client(ctx context.Context, conn *Connection) (*zoho.Client, er
 	if err != nil {
 		return nil, fmt.Errorf("sync: OAuth client %s %q: %w", conn.Client.Kind, conn.Client.ClientID, err)
 	}
-	tokOpts := append([]zoho.TokenSourceOption{zoho.WithTokenClock(s.cfg.Clock), zoho.WithTokenLogger(s.cfg.Logger)}, s.cfg.TokenOptions...)
+	tokOpts := append([]zoho.TokenSourceOption{zoho.WithTokenClock(s.cfg.Clock)}, s.cfg.TokenOptions...)
 	ts, err := zoho.NewTokenSource(oc, s.cfg.Store, conn.TenantID, tokOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("sync: token source: %w", err)
@@ -103,7 +103,6 @@ func (s *Syncer) client(ctx context.Context, conn *Connection) (*zoho.Client, er
 		zoho.WithTokenSource(ts),
 		zoho.WithConcurrency(zoho.EditionConcurrency(conn.Edition)),
 		zoho.WithCallHook(s.countCall),
-		zoho.WithLogger(s.cfg.Logger),
 	}
 	if conn.DataCenter != "" {
 		opts = append(opts, zoho.WithDataCenter(conn.DataCenter))

@@ -187,7 +187,7 @@ func TestAttachmentPathsValidated(t *testing.T) {
 		if p.att == "2" { // calls without an attachment id
 			_, _, err := c.Attachments.Upload(ctx, p.module, p.record, File{Name: "a.txt", Body: strings.NewReader("x")}, nil)
 			errs = append(errs, err)
-			_, _, err = c.Attachments.UploadURL(ctx, p.module, p.record, "https://example.com/", "", nil)
+			_, _, err = c.Attachments.UploadURL(ctx, p.module, p.record, Link{URL: "https://example.com/", Title: ""}, nil)
 			errs = append(errs, err)
 			_, _, err = c.Attachments.List(ctx, p.module, p.record, nil)
 			errs = append(errs, err)

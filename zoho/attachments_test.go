@@ -389,7 +389,7 @@ func TestUploadURL(t *testing.T) {
 	var capt uploadCapture
 	mt.RegisterResponder("POST", attURL, capt.responder(t, answer{200, readTestdataFile(t, "v7docs_upload_attachment_response.json")}))
 	link := "https://example.com/chat?id=1&x=a+b#frag"
-	att, _, err := c.Attachments.UploadURL(t.Context(), "Leads", "5725767000000524157", link, "Chat transcript – Jane", nil)
+	att, _, err := c.Attachments.UploadURL(t.Context(), "Leads", "5725767000000524157", Link{URL: link, Title: "Chat transcript – Jane"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +401,7 @@ func TestUploadURL(t *testing.T) {
 		t.Errorf("parts = %+v", parts)
 	}
 	// Without a title only the link is sent.
-	if _, _, err := c.Attachments.UploadURL(t.Context(), "Leads", "5725767000000524157", link, "", nil); err != nil {
+	if _, _, err := c.Attachments.UploadURL(t.Context(), "Leads", "5725767000000524157", Link{URL: link, Title: ""}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if parts := parseMultipart(t, capt.reqs[1].Header.Get("Content-Type"), capt.bodies[1]); len(parts) != 1 {
@@ -411,7 +411,7 @@ func TestUploadURL(t *testing.T) {
 		{"ftp://example.com/x", ""}, {"/relative", ""}, {"https://", ""}, {"https://example.com/" + strings.Repeat("a", 3000), ""},
 		{"https://example.com/\r\nX: y", ""}, {"https://example.com/", strings.Repeat("t", 256)}, {"https://example.com/", "a\nb"},
 	} {
-		if _, _, err := c.Attachments.UploadURL(t.Context(), "Leads", "1", bad.link, bad.title, nil); err == nil {
+		if _, _, err := c.Attachments.UploadURL(t.Context(), "Leads", "1", Link{URL: bad.link, Title: bad.title}, nil); err == nil {
 			t.Errorf("%.40q accepted", bad.link)
 		}
 	}

@@ -137,10 +137,22 @@ func (s *AttachmentsService) Upload(ctx context.Context, module, recordID string
 	return att, resp, nil
 }
 
+// Link is a link to attach to a record ([AttachmentsService.UploadURL]).
+type Link struct {
+	// URL is the link: an absolute http(s) URL of at most 3000 characters. Required.
+	URL string
+	// Title is the name Zoho shows for it, one line of at most 255 characters; "" lets Zoho
+	// show the URL.
+	Title string
+}
+
 // UploadURL attaches a link to a record: POST /{module}/{recordID}/Attachments with the
-// multipart fields attachmentUrl and, if not empty, title. The link must be an absolute http(s)
-// URL of at most 3000 characters, the title at most 255. opts.Retry works as for Upload.
-func (s *AttachmentsService) UploadURL(ctx context.Context, module, recordID, link, title string, opts *UploadOptions) (*Attachment, *Response, error) {
+// multipart fields attachmentUrl and, if not empty, title. opts.Retry works as for Upload.
+//
+//	att, _, err := client.Attachments.UploadURL(ctx, "Cases", caseID,
+//		zoho.Link{URL: "https://chat.example/t/123", Title: "Chat transcript"}, nil)
+func (s *AttachmentsService) UploadURL(ctx context.Context, module, recordID string, l Link, opts *UploadOptions) (*Attachment, *Response, error) {
+	link, title := l.URL, l.Title
 	path, err := attachmentsPath(module, recordID)
 	if err != nil {
 		return nil, nil, err

@@ -76,20 +76,21 @@ type CallInfo struct {
 type Option func(*config) error
 
 type config struct {
-	dc          DataCenter
-	ts          oauth2.TokenSource
-	base        http.RoundTripper
-	httpClient  *http.Client
-	baseURL     *url.URL // WithEndpoints: API
-	accountsURL string   // WithEndpoints: Accounts ("" for the data centre's)
-	version     string
-	uaSuffix    string
-	logger      *slog.Logger
-	retry       RetryPolicy
-	concurrency int
-	hook        func(ctx context.Context, info CallInfo)
-	timeout     time.Duration
-	fieldsTTL   time.Duration // 0: default; < 0: no caching (fields.go)
+	dc           DataCenter
+	ts           oauth2.TokenSource
+	base         http.RoundTripper
+	httpClient   *http.Client
+	baseURL      *url.URL // Endpoints.API (the OAuthConfig's, or WithEndpoints')
+	endpointsOpt bool     // WithEndpoints was given
+	version      string
+	uaSuffix     string
+	logger       *slog.Logger // the OAuthConfig's, or WithLogger's
+	loggerOpt    bool         // WithLogger was given
+	retry        RetryPolicy
+	concurrency  int
+	hook         func(ctx context.Context, info CallInfo)
+	timeout      time.Duration
+	fieldsTTL    time.Duration // 0: default; < 0: no caching (fields.go)
 }
 
 // WithDataCenter selects the Zoho data centre (default [US]). The token's api_domain, when
@@ -144,55 +145,76 @@ func WithTransport(rt http.RoundTripper) Option {
 	}
 }
 
-// Endpoints point a client at a host that is not Zoho's: a fake Zoho (package zohotest), a proxy,
-// a sandbox. See [WithEndpoints].
+// Endpoints point at a host that is not Zoho's: a fake Zoho (package zohotest), a proxy, a
+// sandbox. Set them once, in [OAuthConfig].Endpoints: every accounts call of the config, every
+// [TokenSource] built from it and every [Client] on such a source (or from
+// [NewClientFromRefreshToken]) use them, and they are the explicit consent to send tokens and
+// the client secret there. Both are bare http(s) base URLs, domain only: a user, query,
+// fragment or path is refused with an error naming the URL to give instead.
+//
+//	oauth := &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(),
+//		Endpoints: zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}}
 type Endpoints struct {
-	// API is the base URL of the API, domain only, such as "http://127.0.0.1:8089" or
-	// "https://sandbox.zohoapis.com": the client appends /crm/{version}/ itself. Required.
+	// API is the base URL of the API, such as "http://127.0.0.1:8089" or
+	// "https://sandbox.zohoapis.com": the client appends /crm/{version}/ itself, and sends its
+	// calls there whatever the data centre and the token's api_domain say. "" keeps Zoho's.
 	API string
-	// Accounts is the base URL of the accounts (OAuth) server, domain only, for the token source
-	// the client makes itself ([NewClientFromRefreshToken]); "" keeps the data centre's. A
-	// [TokenSource] given with [WithTokenSource] uses its own [OAuthConfig] (AccountsURLOverride).
+	// Accounts is the base URL of the accounts (OAuth) server: authorisation URLs, code
+	// exchanges, refreshes and revocations go there whatever the data centre, and Exchange
+	// accepts it as a callback's accounts-server. "" keeps Zoho's.
 	Accounts string
 }
 
-// WithEndpoints sends the client's calls to e.API, whatever the data centre and the token's
-// api_domain say, and is the explicit consent to send tokens to that host (and to e.Accounts).
-// Both are bare http(s) base URLs: a user, query, fragment or path (the client appends
-// /crm/{version}/ itself) is refused with an error naming the URL to give instead.
-//
-//	client, err := zoho.NewClientFromRefreshToken(ctx, oauth, refreshToken, zoho.US,
-//		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}))
+// check validates e's URLs, naming where they were given.
+func (e Endpoints) check(where string) (api *url.URL, accounts string, err error) {
+	if strings.TrimSpace(e.API) != "" {
+		if api, err = baseURL(where, "API", e.API); err != nil {
+			return nil, "", err
+		}
+	}
+	if strings.TrimSpace(e.Accounts) != "" {
+		acc, err := baseURL(where, "Accounts", e.Accounts)
+		if err != nil {
+			return nil, "", err
+		}
+		accounts = acc.String()
+	}
+	return api, accounts, nil
+}
+
+// WithEndpoints sends the client's calls to e.API, for a client whose token source is not a
+// [*TokenSource] (an oauth2.TokenSource of the host's own): a [TokenSource] brings its
+// OAuthConfig's Endpoints, and giving both is an error, as is giving it to
+// [NewClientFromRefreshToken] (set [OAuthConfig].Endpoints instead). e.Accounts must be empty
+// here: the client makes no accounts call.
 func WithEndpoints(e Endpoints) Option {
 	return func(c *config) error {
-		api, err := baseURL("API", e.API)
+		if strings.TrimSpace(e.Accounts) != "" {
+			return errors.New("zoho: WithEndpoints: Accounts is for OAuthConfig.Endpoints (the client makes no accounts call)")
+		}
+		if strings.TrimSpace(e.API) == "" {
+			return errors.New("zoho: WithEndpoints: API is required")
+		}
+		api, _, err := e.check("WithEndpoints")
 		if err != nil {
 			return err
 		}
-		c.baseURL = api
-		c.accountsURL = ""
-		if strings.TrimSpace(e.Accounts) != "" {
-			acc, err := baseURL("Accounts", e.Accounts)
-			if err != nil {
-				return err
-			}
-			c.accountsURL = acc.String()
-		}
+		c.baseURL, c.endpointsOpt = api, true
 		return nil
 	}
 }
 
 // baseURL checks one URL of [Endpoints]: an http(s) scheme and host, nothing else.
-func baseURL(field, rawURL string) (*url.URL, error) {
+func baseURL(where, field, rawURL string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(rawURL), "/"))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("zoho: WithEndpoints: %s %q is not an http(s) URL with a host", field, rawURL)
+		return nil, fmt.Errorf("zoho: %s: Endpoints.%s %q is not an http(s) URL with a host", where, field, RedactURL(rawURL))
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("zoho: WithEndpoints: %s %q must not carry user info, a query or a fragment", field, RedactURL(rawURL))
+		return nil, fmt.Errorf("zoho: %s: Endpoints.%s %q must not carry user info, a query or a fragment", where, field, RedactURL(rawURL))
 	}
 	if u.Path != "" || u.RawPath != "" {
-		return nil, fmt.Errorf("zoho: WithEndpoints: %s: give the domain only, such as %q: the client appends the paths itself (/crm/{version}/, /oauth/v2/), so the path %q would be sent twice", field, u.Scheme+"://"+u.Host, u.Path)
+		return nil, fmt.Errorf("zoho: %s: Endpoints.%s: give the domain only, such as %q: the client appends the paths itself (/crm/{version}/, /oauth/v2/), so the path %q would be sent twice", where, field, u.Scheme+"://"+u.Host, u.Path)
 	}
 	return u, nil
 }
@@ -220,16 +242,17 @@ func WithUserAgent(suffix string) Option {
 	}
 }
 
-// WithLogger sets the logger for retries (how long the client waits and why) and failures.
-// Without it a client logs where its [TokenSource] does (its WithTokenLogger, else its
-// OAuthConfig's Logger), else nowhere; given to [NewClientFromRefreshToken], it also reaches the
-// token source and the OAuth calls. Tokens and secrets are never logged.
+// WithLogger sets the logger for retries (how long the client waits and why) and failures, for
+// a client whose token source is not a [*TokenSource]. A client on a [TokenSource], or from
+// [NewClientFromRefreshToken], logs where its [OAuthConfig].Logger says — the one logger of the
+// OAuth calls, the token source and the client — and giving WithLogger too is an error. Tokens
+// and secrets are never logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {
 			return errors.New("zoho: WithLogger: nil logger (leave the option out for silence)")
 		}
-		c.logger = l
+		c.logger, c.loggerOpt = l, true
 		return nil
 	}
 }
@@ -299,7 +322,29 @@ func NewClient(opts ...Option) (*Client, error) {
 	if cfg.ts == nil {
 		return nil, errors.New("zoho: NewClient: a token source is required (WithTokenSource)")
 	}
+	if ts, ok := cfg.ts.(*TokenSource); ok && ts != nil {
+		if err := cfg.fromOAuth("NewClient", ts.cfg); err != nil {
+			return nil, err
+		}
+	}
 	return newClient(cfg), nil
+}
+
+// fromOAuth takes the endpoints and the logger of oc, the OAuthConfig of the client's token
+// source: the one place they are set. WithEndpoints or WithLogger given too is an error naming it.
+func (cfg *config) fromOAuth(where string, oc *OAuthConfig) error {
+	if cfg.endpointsOpt {
+		return fmt.Errorf("zoho: %s: WithEndpoints is for token sources of your own; set OAuthConfig.Endpoints, which the token source and the client share", where)
+	}
+	if cfg.loggerOpt {
+		return fmt.Errorf("zoho: %s: WithLogger is for token sources of your own; set OAuthConfig.Logger, which the OAuth calls, the token source and the client share", where)
+	}
+	api, _, err := oc.Endpoints.check("OAuthConfig")
+	if err != nil {
+		return err
+	}
+	cfg.baseURL, cfg.logger = api, oc.Logger
+	return nil
 }
 
 // NewClientFromRefreshToken returns a Client for the org of refreshToken (a refresh token of the
@@ -311,9 +356,8 @@ func NewClient(opts ...Option) (*Client, error) {
 //
 // ctx is the long-lived context token renewals run under ([WithTokenContext]): cancel it at
 // shutdown, and never pass a request's context. Nothing is sent before the first call. opts are
-// those of [NewClient] ([WithTokenSource] aside): [WithLogger]'s logger also reaches the token
-// source and the OAuth calls (unless oauth has its own Logger), and [WithEndpoints]' Accounts
-// URL is where the token is renewed.
+// those of [NewClient] but [WithTokenSource], [WithEndpoints] and [WithLogger]: oauth's Endpoints
+// and Logger serve the token source and the client alike.
 //
 //	client, err := zoho.NewClientFromRefreshToken(ctx, &zoho.OAuthConfig{ClientID: id, ClientSecret: secret},
 //		os.Getenv("ZOHO_REFRESH_TOKEN"), zoho.EU)
@@ -334,20 +378,19 @@ func NewClientFromRefreshToken(ctx context.Context, oauth *OAuthConfig, refreshT
 	if oauth == nil {
 		return nil, errors.New("zoho: NewClientFromRefreshToken: nil OAuthConfig")
 	}
-	oc := *oauth // a copy: the caller's config is not modified
+	if err := cfg.fromOAuth("NewClientFromRefreshToken", oauth); err != nil {
+		return nil, err
+	}
 	tok := &Token{RefreshToken: refreshToken, DataCenter: dc, AccountsServer: dc.AccountsURL()}
-	if cfg.accountsURL != "" {
-		oc.AccountsURLOverride, tok.AccountsServer = cfg.accountsURL, cfg.accountsURL
+	if _, acc, _ := oauth.Endpoints.check("OAuthConfig"); acc != "" {
+		tok.AccountsServer = acc
 	}
 	tsOpts := []TokenSourceOption{WithTokenContext(ctx)}
-	if cfg.logger != nil { // else the OAuthConfig's Logger, if any, reaches the source and the client
-		tsOpts = append(tsOpts, WithTokenLogger(cfg.logger))
-	}
 	store := NewMemoryTokenStore()
 	if _, err := store.SaveToken(ctx, refreshTokenKey, tok, 0); err != nil {
 		return nil, err
 	}
-	ts, err := NewTokenSource(&oc, store, refreshTokenKey, tsOpts...)
+	ts, err := NewTokenSource(oauth, store, refreshTokenKey, tsOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -378,15 +421,10 @@ func newConfig(opts []Option) (config, error) {
 	return cfg, nil
 }
 
-// newClient builds the client of a complete configuration. Without [WithLogger] it logs where its
-// [TokenSource] does, else nowhere.
+// newClient builds the client of a complete configuration; without a logger it logs nowhere.
 func newClient(cfg config) *Client {
 	if cfg.logger == nil {
-		if ts, ok := cfg.ts.(*TokenSource); ok && ts != nil {
-			cfg.logger = ts.opt.base
-		} else {
-			cfg.logger = slog.New(slog.DiscardHandler)
-		}
+		cfg.logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.retry = cfg.retry.withDefaults()
 	base := cfg.base

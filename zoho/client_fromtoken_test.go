@@ -14,8 +14,8 @@ import (
 	"github.com/cloudcx/cxzoho/zoho/zohotest"
 )
 
-// From a refresh token to a client in one call, here against the fake Zoho: WithEndpoints points
-// both the API calls and the token renewals at it. Against Zoho, leave WithEndpoints out.
+// From a refresh token to a client in one call, here against the fake Zoho: the OAuth config's
+// Endpoints point both the API calls and the token renewals at it. Against Zoho, leave them out.
 func ExampleNewClientFromRefreshToken() {
 	srv := zohotest.NewServer()
 	if err := srv.Start(); err != nil {
@@ -27,9 +27,9 @@ func ExampleNewClientFromRefreshToken() {
 	refreshToken := org.IssueRefreshToken() // from a consent or a Self Client in real life
 
 	ctx := context.Background() // lives as long as the client: token renewals run under it
-	oauth := &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret()}
-	client, err := zoho.NewClientFromRefreshToken(ctx, oauth, refreshToken, zoho.US,
-		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}))
+	oauth := &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(),
+		Endpoints: zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}}
+	client, err := zoho.NewClientFromRefreshToken(ctx, oauth, refreshToken, zoho.US)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -44,7 +44,7 @@ func ExampleNewClientFromRefreshToken() {
 	// created: true contacts stored: 1
 }
 
-// One logger, given once to NewClientFromRefreshToken, reaches the client (its retry lines say
+// One logger, given once in the OAuthConfig, reaches the client (its retry lines say
 // how long it waits and why), the token source (renewals) and the OAuth calls (accounts server).
 func TestOneLoggerReachesClientTokenSourceAndOAuth(t *testing.T) {
 	srv := zohotest.New(t)
@@ -57,9 +57,9 @@ func TestOneLoggerReachesClientTokenSourceAndOAuth(t *testing.T) {
 	}
 	var buf bytes.Buffer // slog's handler serialises writes; every line is written before Get returns
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	oauth := &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret()}
+	oauth := &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), Logger: logger,
+		Endpoints: zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}}
 	client, err := zoho.NewClientFromRefreshToken(t.Context(), oauth, org.IssueRefreshToken(), zoho.US,
-		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}), zoho.WithLogger(logger),
 		zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: 1, MinWait: time.Millisecond, MaxWait: time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)

@@ -247,7 +247,15 @@ func TestNewClientFromRefreshTokenRefusesClearly(t *testing.T) {
 			return NewClientFromRefreshToken(t.Context(), oc, "1000.rt", US, WithTokenSource(staticTS("")))
 		},
 		"accounts URL with a path": func() (*Client, error) {
-			return NewClientFromRefreshToken(t.Context(), oc, "1000.rt", US, WithEndpoints(Endpoints{API: "http://127.0.0.1:1", Accounts: "http://127.0.0.1:1/oauth/v2/token"}))
+			bad := *oc
+			bad.Endpoints = Endpoints{API: "http://127.0.0.1:1", Accounts: "http://127.0.0.1:1/oauth/v2/token"}
+			return NewClientFromRefreshToken(t.Context(), &bad, "1000.rt", US)
+		},
+		"WithEndpoints": func() (*Client, error) {
+			return NewClientFromRefreshToken(t.Context(), oc, "1000.rt", US, WithEndpoints(Endpoints{API: "http://127.0.0.1:1"}))
+		},
+		"WithLogger": func() (*Client, error) {
+			return NewClientFromRefreshToken(t.Context(), oc, "1000.rt", US, WithLogger(slog.New(slog.DiscardHandler)))
 		},
 	}
 	for name, f := range cases {
@@ -256,19 +264,20 @@ func TestNewClientFromRefreshTokenRefusesClearly(t *testing.T) {
 		}
 	}
 	// The caller's config is never modified.
-	if _, err := NewClientFromRefreshToken(t.Context(), oc, "1000.rt", EU, WithEndpoints(Endpoints{API: "http://127.0.0.1:1", Accounts: "http://127.0.0.1:2"}), WithLogger(slog.New(slog.DiscardHandler))); err != nil {
+	if _, err := NewClientFromRefreshToken(t.Context(), oc, "1000.rt", EU); err != nil {
 		t.Fatal(err)
 	}
-	if oc.AccountsURLOverride != "" || oc.Logger != nil {
+	if oc.Endpoints != (Endpoints{}) || oc.Logger != nil {
 		t.Errorf("the OAuthConfig was modified: %v", oc)
 	}
 }
 
 // A logger given once in the OAuthConfig reaches the token source made with it and the client
-// using that source; a client's or source's own logger wins.
+// using that source; WithLogger and WithEndpoints with such a source are errors naming the one
+// place (OAuthConfig), and remain for a token source of the host's own.
 func TestLoggerGivenOnceInTheOAuthConfig(t *testing.T) {
 	l := slog.New(slog.NewTextHandler(io.Discard, nil))
-	oc := &OAuthConfig{ClientID: "id", ClientSecret: "secret", Logger: l}
+	oc := &OAuthConfig{ClientID: "id", ClientSecret: "secret", Logger: l, Endpoints: Endpoints{API: "http://127.0.0.1:1"}}
 	ts, err := NewTokenSource(oc, NewMemoryTokenStore(), "k")
 	if err != nil {
 		t.Fatal(err)
@@ -277,16 +286,18 @@ func TestLoggerGivenOnceInTheOAuthConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ts.opt.base != l || c.cfg.logger != l || ts.cfg.Logger != l {
-		t.Error("the OAuthConfig's logger did not reach the token source and the client")
+	if c.cfg.logger != l || ts.cfg.Logger != l || c.cfg.baseURL == nil || c.cfg.baseURL.Host != "127.0.0.1:1" {
+		t.Error("the OAuthConfig's logger and endpoints did not reach the token source and the client")
 	}
-	own := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ts, _ = NewTokenSource(&OAuthConfig{ClientID: "id", ClientSecret: "secret"}, NewMemoryTokenStore(), "k", WithTokenLogger(own))
-	c, _ = NewClient(WithTokenSource(ts))
-	if c.cfg.logger != own || ts.cfg.Logger != own {
-		t.Error("the token source's logger did not reach its OAuth calls and the client")
+	for name, o := range map[string]Option{"WithLogger": WithLogger(l), "WithEndpoints": WithEndpoints(Endpoints{API: "http://127.0.0.1:1"})} {
+		if _, err := NewClient(WithTokenSource(ts), o); err == nil || !strings.Contains(err.Error(), "OAuthConfig."+strings.TrimPrefix(name, "With")) {
+			t.Errorf("%s with a *TokenSource: %v, want an error naming OAuthConfig", name, err)
+		}
 	}
-	if c, _ := NewClient(WithTokenSource(ts), WithLogger(l)); c.cfg.logger != l {
-		t.Error("WithLogger did not win")
+	if c, err := NewClient(WithTokenSource(staticTS("")), WithLogger(l), WithEndpoints(Endpoints{API: "http://127.0.0.1:2"})); err != nil || c.cfg.logger != l || c.cfg.baseURL.Host != "127.0.0.1:2" {
+		t.Errorf("a token source of the host's own: %v", err)
+	}
+	if _, err := NewClient(WithTokenSource(staticTS("")), WithEndpoints(Endpoints{API: "http://127.0.0.1:2", Accounts: "http://127.0.0.1:2"})); err == nil {
+		t.Error("WithEndpoints with Accounts accepted")
 	}
 }

@@ -70,10 +70,11 @@
 // answer's headers after sending; it never cuts a body that is still flowing (an attachment's
 // upload or download): the call's context bounds those.
 //
-// The API domain is, in order: the API URL of [WithEndpoints]; the token's api_domain (Zoho
-// tells each org where its API lives); the data centre's default. Tokens are only ever sent to
-// Zoho's API domains or to the host named explicitly with [WithEndpoints], the one option that
-// points a client at a fake Zoho, a proxy or a sandbox. A request's path must stay inside
+// The API domain is, in order: the API URL of the token source's [OAuthConfig].Endpoints (or of
+// [WithEndpoints], for a token source of the host's own); the token's api_domain (Zoho tells
+// each org where its API lives); the data centre's default. Tokens are only ever sent to Zoho's
+// API domains or to the host named explicitly in [Endpoints], the one setting that points a
+// client at a fake Zoho, a proxy or a sandbox. A request's path must stay inside
 // the API: [Client.Do] and [Client.DoRaw] check it for every [Request], built by
 // [Client.NewRequest] or by hand, and refuse one with "..", a host, a query or the like with a
 // [*PathError] before anything is sent.
@@ -124,12 +125,18 @@
 //
 // # Logging
 //
-// One *slog.Logger given once reaches the client, its token source and the OAuth calls: to
-// [NewClientFromRefreshToken] with [WithLogger], or in [OAuthConfig].Logger, which a
-// [TokenSource] made with that config and a [Client] using that source inherit (each may be
-// given its own: [WithTokenLogger], [WithLogger]). Retries are logged at debug level with how
-// long the client waits and why (wait, wait_reason "Retry-After" or "backoff"), renewals and
-// failures at their level; silent by default.
+// One *slog.Logger, given once in [OAuthConfig].Logger, reaches the OAuth calls, every
+// [TokenSource] made with that config and every [Client] on such a source (and the client of
+// [NewClientFromRefreshToken]). [WithLogger] is only for a client on a token source of the
+// host's own. Retries are logged at debug level with how long the client waits and why (wait,
+// wait_reason "Retry-After" or "backoff"), renewals and failures at their level; silent by
+// default.
+//
+// # Another host than Zoho
+//
+// A fake Zoho (package zohotest), a proxy or a sandbox is pointed at once, in
+// [OAuthConfig].Endpoints: the accounts calls, the token sources and the clients built on the
+// config all use it.
 //
 // # Accounting
 //

@@ -217,7 +217,7 @@ func (e *AmbiguousError) Error() string {
 func (e *AmbiguousError) Unwrap() error { return e.Err }
 
 // HostError is returned, before any request is sent, when the client would send a token to a host
-// that is neither a Zoho API domain nor given explicitly ([WithEndpoints]).
+// that is neither a Zoho API domain nor given explicitly ([Endpoints]).
 type HostError struct {
 	URL    string
 	Reason string

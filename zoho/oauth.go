@@ -59,14 +59,14 @@ type OAuthConfig struct {
 	// Do not give it the API client's transport: token calls need no token. The client is
 	// copied and never follows redirects (a redirected POST would carry the secret elsewhere).
 	HTTPClient *http.Client
-	// AccountsURLOverride is for tests and local fakes only. When set, every accounts-server call
-	// (authorization URL, token, revoke) goes to this base URL (such as an httptest server's
-	// URL), whatever the data centre, and Exchange accepts it as the callback's accounts-server.
-	// Never set it in production: it is where the client secret is sent.
-	AccountsURLOverride string
-	// Logger receives a debug line per accounts-server call (never a secret). Default: silent. A
-	// [TokenSource] made with this config, and a [Client] using that source, log here too unless
-	// given their own logger.
+	// Endpoints point the config at a host that is not Zoho's (a fake, a proxy, a sandbox): its
+	// accounts calls go to Endpoints.Accounts, and every [Client] on a [TokenSource] built from
+	// the config (or from [NewClientFromRefreshToken]) calls Endpoints.API. Zero: Zoho's. It is
+	// where the client secret and tokens are sent: never set it from untrusted input.
+	Endpoints Endpoints
+	// Logger is the one logger of everything built on the config: a debug line per accounts
+	// call, the renewals of every [TokenSource] made with it, and the retries and failures of
+	// every [Client] on such a source. No secret is logged. Default: silent.
 	Logger *slog.Logger
 }
 
@@ -91,21 +91,16 @@ func (c *OAuthConfig) validate() error {
 			return fmt.Errorf("zoho: OAuthConfig: scope %q must be one non-empty word", s)
 		}
 	}
-	if c.AccountsURLOverride != "" {
-		if _, err := c.overrideURL(); err != nil {
-			return err
-		}
+	if _, _, err := c.Endpoints.check("OAuthConfig"); err != nil {
+		return err
 	}
 	return nil
 }
 
+// overrideURL is Endpoints.Accounts as a base URL ("" when not set).
 func (c *OAuthConfig) overrideURL() (string, error) {
-	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(c.AccountsURLOverride), "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("zoho: OAuthConfig: AccountsURLOverride %q must be a bare http(s) base URL", c.AccountsURLOverride)
-	}
-	return u.Scheme + "://" + u.Host, nil
+	_, acc, err := c.Endpoints.check("OAuthConfig")
+	return acc, err
 }
 
 // secretFor returns the client secret for dc.
@@ -147,8 +142,8 @@ func (c *OAuthConfig) logger() *slog.Logger {
 
 // accountsForDC returns the accounts base URL to use for dc.
 func (c *OAuthConfig) accountsForDC(dc DataCenter) (string, error) {
-	if c.AccountsURLOverride != "" {
-		return c.overrideURL()
+	if ov, err := c.overrideURL(); ov != "" || err != nil {
+		return ov, err
 	}
 	if !dc.Valid() {
 		return "", fmt.Errorf("zoho: unknown data centre %q", string(dc))
@@ -160,11 +155,9 @@ func (c *OAuthConfig) accountsForDC(dc DataCenter) (string, error) {
 // a token) before anything is sent to it: it must be a known Zoho accounts server, or the
 // configured override. It returns the base URL to call and the data centre ("" for the override).
 func (c *OAuthConfig) resolveAccountsServer(server string) (string, DataCenter, error) {
-	if c.AccountsURLOverride != "" {
-		ov, err := c.overrideURL()
-		if err != nil {
-			return "", "", err
-		}
+	if ov, err := c.overrideURL(); err != nil {
+		return "", "", err
+	} else if ov != "" {
 		if strings.EqualFold(strings.TrimRight(strings.TrimSpace(server), "/"), ov) {
 			return ov, "", nil
 		}
@@ -232,7 +225,7 @@ func (c *OAuthConfig) AuthCodeURL(dc DataCenter, state string) (string, error) {
 
 // Exchange trades the authorization code of Zoho's callback for a token, at the accounts server
 // the callback names (its accounts-server parameter). The server must be a known Zoho accounts
-// server (or [OAuthConfig.AccountsURLOverride]): any other host is refused with a [*HostError]
+// server (or the config's Endpoints.Accounts): any other host is refused with a [*HostError]
 // before anything is sent, since the request carries the client secret.
 //
 // The returned token has a refresh token (the consent asked for offline access), its api_domain,
@@ -438,8 +431,11 @@ func (c OAuthConfig) String() string {
 	if len(dcs) > 0 {
 		s += ", per-DC secrets: " + strings.Join(dcs, ",")
 	}
-	if c.AccountsURLOverride != "" {
-		s += ", accounts_url_override: " + c.AccountsURLOverride
+	if c.Endpoints.API != "" {
+		s += ", api_endpoint: " + RedactURL(c.Endpoints.API)
+	}
+	if c.Endpoints.Accounts != "" {
+		s += ", accounts_endpoint: " + RedactURL(c.Endpoints.Accounts)
 	}
 	return s + "}"
 }

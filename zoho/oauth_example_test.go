@@ -26,10 +26,11 @@ func ExampleOAuthConfig_Exchange() {
 	ctx := context.Background()
 
 	cfg := &zoho.OAuthConfig{
-		ClientID:            "1000.EXAMPLECLIENT",
-		ClientSecret:        "example-secret",
-		RedirectURL:         "https://app.example.com/zoho/callback",
-		AccountsURLOverride: zohoStandIn.URL, // tests and examples only
+		ClientID:     "1000.EXAMPLECLIENT",
+		ClientSecret: "example-secret",
+		RedirectURL:  "https://app.example.com/zoho/callback",
+		// Tests and examples only: a stand-in for Zoho's accounts server and API.
+		Endpoints: zoho.Endpoints{API: zohoStandIn.URL, Accounts: zohoStandIn.URL},
 	}
 
 	// 1. Send the user to Zoho's consent page (state: single-use, kept in your session store).
@@ -74,8 +75,7 @@ func ExampleOAuthConfig_Exchange() {
 	}
 	client, err := zoho.NewClient(
 		zoho.WithDataCenter(tok.DataCenter),
-		zoho.WithTokenSource(ts),
-		zoho.WithEndpoints(zoho.Endpoints{API: zohoStandIn.URL}), // tests and examples only: the token's api_domain decides otherwise
+		zoho.WithTokenSource(ts), // its config's Endpoints, else the token's api_domain
 	)
 	if err != nil {
 		fmt.Println(err)

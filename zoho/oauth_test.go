@@ -146,7 +146,7 @@ func TestAuthCodeURLForEveryDataCenter(t *testing.T) {
 		},
 		"bad override": func() (string, error) {
 			c := oaConfig(nil)
-			c.AccountsURLOverride = "ftp://x"
+			c.Endpoints.Accounts = "ftp://x"
 			return c.AuthCodeURL(zoho.US, "s")
 		},
 	} {
@@ -224,7 +224,7 @@ func TestExchangeRefusesForeignAccountsServerWithoutSendingAnything(t *testing.T
 	// Explicitly allowed (tests, fakes): accepted.
 	cfg = oaConfig(nil)
 	cfg.HTTPClient = srv.Client()
-	cfg.AccountsURLOverride = srv.URL
+	cfg.Endpoints.Accounts = srv.URL
 	tok, err := cfg.Exchange(t.Context(), oaGrantCode, srv.URL)
 	if err != nil || hits.Load() != 1 || tok.AccountsServer != srv.URL {
 		t.Fatalf("override: %v, %d hits, %v", err, hits.Load(), tok)
@@ -491,7 +491,7 @@ func TestNoSecretInErrorsLogsOrStringsOAuth(t *testing.T) {
 	store := zoho.NewMemoryTokenStore()
 	_, _ = store.SaveToken(t.Context(), "k", &zoho.Token{AccessToken: oaAccessToken, RefreshToken: oaRefreshToken, DataCenter: zoho.US,
 		Expiry: time.Now().Add(-time.Minute)}, 0)
-	ts, _ := zoho.NewTokenSource(cfg, store, "k", zoho.WithTokenLogger(logger))
+	ts, _ := zoho.NewTokenSource(cfg, store, "k") // cfg.Logger: the one logger
 	_, err = ts.Token()
 	if !errors.Is(err, zoho.ErrReconnectRequired) {
 		t.Fatalf("err = %v", err)

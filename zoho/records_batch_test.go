@@ -276,7 +276,7 @@ func TestWriteMaybeAppliedIsAmbiguous(t *testing.T) {
 	if _, _, err := c.Attachments.Upload(t.Context(), "Leads", "1", File{Name: "a.txt", Body: strings.NewReader("hi")}, nil); !errors.As(err, &amb) {
 		t.Fatalf("upload: %v", err)
 	}
-	if _, _, err := c.Attachments.UploadURL(t.Context(), "Leads", "1", "https://example.com/", "", nil); !errors.As(err, &amb) {
+	if _, _, err := c.Attachments.UploadURL(t.Context(), "Leads", "1", Link{URL: "https://example.com/", Title: ""}, nil); !errors.As(err, &amb) {
 		t.Fatalf("upload URL: %v", err)
 	}
 }

@@ -434,7 +434,7 @@ func (c *Client) logFailure(ctx context.Context, err error) {
 // fullPath is the URL path of req, as errors and logs name it.
 func (c *Client) fullPath(req *Request) string { return "/crm/" + c.cfg.version + "/" + req.Path }
 
-// apiBase returns the API domain for the next call: the URL of [WithEndpoints], else the token's
+// apiBase returns the API domain for the next call: the API URL of [Endpoints], else the token's
 // api_domain, else the data centre's default.
 func (c *Client) apiBase(ctx context.Context) (string, error) {
 	if c.cfg.baseURL != nil {

@@ -43,7 +43,7 @@ func oaClientFor(t *testing.T, srv *httptest.Server, tok *zoho.Token, opts ...zo
 	t.Helper()
 	cfg := oaConfig(nil)
 	cfg.HTTPClient = srv.Client()
-	cfg.AccountsURLOverride = srv.URL
+	cfg.Endpoints = zoho.Endpoints{API: srv.URL, Accounts: srv.URL}
 	store := zoho.NewMemoryTokenStore()
 	tok.AccountsServer = srv.URL
 	if _, err := store.SaveToken(t.Context(), "tenant-1", tok, 0); err != nil {
@@ -53,7 +53,7 @@ func oaClientFor(t *testing.T, srv *httptest.Server, tok *zoho.Token, opts ...zo
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}), zoho.WithConcurrency(25),
+	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithConcurrency(25),
 		zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1}))
 	if err != nil {
 		t.Fatal(err)
@@ -236,13 +236,13 @@ func TestEveryOneOfAHundredCallsGetsA401ThenOneRefresh(t *testing.T) {
 	tok := oaExpired()
 	tok.AccessToken, tok.Expiry = "stale", time.Now().Add(time.Hour)
 	cfg := oaConfig(nil)
-	cfg.HTTPClient, cfg.AccountsURLOverride, tok.AccountsServer = srv.Client(), srv.URL, srv.URL
+	cfg.HTTPClient, cfg.Endpoints, tok.AccountsServer = srv.Client(), zoho.Endpoints{API: srv.URL, Accounts: srv.URL}, srv.URL
 	store := zoho.NewMemoryTokenStore()
 	_, _ = store.SaveToken(t.Context(), "tenant-1", tok, 0)
 	ts, _ := zoho.NewTokenSource(cfg, store, "tenant-1")
 	var mu sync.Mutex
 	byAttempt := map[[2]int]int{}
-	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL}), zoho.WithConcurrency(100),
+	c, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithConcurrency(100),
 		zoho.WithCallHook(func(ctx context.Context, info zoho.CallInfo) {
 			mu.Lock()
 			byAttempt[[2]int{info.Attempt, info.Status}]++

@@ -71,7 +71,6 @@ type tokenSourceOptions struct {
 	margin, timeout, backoffMin, backoffMax, recheck, minInterval time.Duration
 	ctx                                                           context.Context
 	logger                                                        *slog.Logger
-	base                                                          *slog.Logger     // logger without the source's attributes, for a Client
 	now                                                           func() time.Time // nil: time.Now
 }
 
@@ -180,19 +179,6 @@ func WithTokenContext(ctx context.Context) TokenSourceOption {
 	}
 }
 
-// WithTokenLogger logs renewals and their failures, and the source's calls to the accounts server
-// (default: the OAuthConfig's Logger, else silent). No secret is logged. A [Client] given the
-// source and no logger of its own logs there too.
-func WithTokenLogger(l *slog.Logger) TokenSourceOption {
-	return func(o *tokenSourceOptions) error {
-		if l == nil {
-			return errors.New("zoho: WithTokenLogger: nil logger (leave the option out for silence)")
-		}
-		o.logger = l
-		return nil
-	}
-}
-
 // NewTokenSource returns the token source for the token stored under key in store, renewed with
 // cfg. Nothing is loaded until the first Token call. Create one per key per process and share it.
 func NewTokenSource(cfg *OAuthConfig, store TokenStore, key string, opts ...TokenSourceOption) (*TokenSource, error) {
@@ -218,19 +204,12 @@ func NewTokenSource(cfg *OAuthConfig, store TokenStore, key string, opts ...Toke
 			return nil, err
 		}
 	}
-	switch {
-	case o.logger == nil && cfg.Logger != nil:
-		o.logger = cfg.Logger
-	case o.logger == nil:
+	// The config's Logger is the one logger of the source (its renewals, and its calls to the
+	// accounts server) and of the clients on it.
+	o.logger = cfg.Logger
+	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
-	case cfg.Logger == nil:
-		// The source's own calls to the accounts server log where its renewals do; the
-		// caller's config is not modified.
-		cp := *cfg
-		cp.Logger = o.logger
-		cfg = &cp
 	}
-	o.base = o.logger
 	o.logger = o.logger.With(slog.String("token_key", key))
 	s := &TokenSource{cfg: cfg, store: store, key: key, opt: o}
 	s.leaser, _ = store.(TokenLeaser)

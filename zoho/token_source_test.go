@@ -394,9 +394,6 @@ func TestNewTokenSourceValidates(t *testing.T) {
 		"recheck": func() (*zoho.TokenSource, error) {
 			return zoho.NewTokenSource(oaConfig(nil), store, "k", zoho.WithReconnectRecheck(-1))
 		},
-		"nil logger": func() (*zoho.TokenSource, error) {
-			return zoho.NewTokenSource(oaConfig(nil), store, "k", zoho.WithTokenLogger(nil))
-		},
 		"bad dc secret": func() (*zoho.TokenSource, error) {
 			c := oaConfig(nil)
 			c.ClientSecrets = map[zoho.DataCenter]string{"xx": "s"}

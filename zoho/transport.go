@@ -312,8 +312,7 @@ func peekBody(resp *http.Response) []byte {
 
 const maxErrorBody = 1 << 20
 
-// checkHost refuses to send a token to a host that is neither Zoho's nor the one given with
-// [WithEndpoints].
+// checkHost refuses to send a token to a host that is neither Zoho's nor the one of [Endpoints].
 func (c *Client) checkHost(base string) error {
 	if c.cfg.baseURL != nil && strings.EqualFold(base, c.cfg.baseURL.Scheme+"://"+c.cfg.baseURL.Host) {
 		return nil
@@ -321,5 +320,5 @@ func (c *Client) checkHost(base string) error {
 	if IsZohoAPIDomain(base) {
 		return nil
 	}
-	return &HostError{URL: RedactURL(base), Reason: "not a Zoho API domain; point the client at another host with WithEndpoints"}
+	return &HostError{URL: RedactURL(base), Reason: "not a Zoho API domain; point at another host with OAuthConfig.Endpoints"}
 }

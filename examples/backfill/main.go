@@ -125,8 +125,8 @@ func command(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		o.OAuth = &zoho.OAuthConfig{ClientID: fake.ClientID(), ClientSecret: fake.ClientSecret(), AccountsURLOverride: fake.URL()}
-		o.ClientOptions = []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: fake.URL()})}
+		o.OAuth = &zoho.OAuthConfig{ClientID: fake.ClientID(), ClientSecret: fake.ClientSecret(), Endpoints: zoho.Endpoints{API: fake.URL(), Accounts: fake.URL()}}
+		o.ClientOptions = nil
 		o.Token = &zoho.Token{RefreshToken: org.IssueRefreshToken(zoho.DefaultScopes()...), AccountsServer: fake.URL()}
 		o.Reconnect = true
 		fmt.Fprintln(stdout, "using an in-process fake Zoho (set ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN, ZOHO_DC for a real one)")

@@ -33,8 +33,8 @@ func TestBackfillIsResumable(t *testing.T) {
 	f.Close()
 	var progress bytes.Buffer
 	o := options{Tenant: "acme", In: in, Store: filepath.Join(dir, "ledger.db"), Concurrency: 6, Progress: &progress,
-		OAuth:         &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), AccountsURLOverride: srv.URL()},
-		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()})},
+		OAuth:         &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), Endpoints: zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}},
+		ClientOptions: nil,
 		Token:         &zoho.Token{RefreshToken: org.IssueRefreshToken(zoho.DefaultScopes()...), AccountsServer: srv.URL()}}
 
 	first, err := run(t.Context(), o)

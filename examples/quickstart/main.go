@@ -55,12 +55,11 @@ func demoClock() time.Time { return time.Date(2026, 6, 2, 10, 0, 0, 0, time.UTC)
 // env is where the quickstart sends its calls.
 type env struct {
 	real bool
-	// oauth is the OAuth client; clientOpts point the client at the fake or a custom API URL.
-	oauth      *zoho.OAuthConfig
-	clientOpts []zoho.Option
-	token      *zoho.Token // real mode: the refresh token to connect with
-	srv        *zohotest.Server
-	org        *zohotest.Org
+	// oauth is the OAuth client (its Endpoints point at the fake or a custom Zoho).
+	oauth *zoho.OAuthConfig
+	token *zoho.Token // real mode: the refresh token to connect with
+	srv   *zohotest.Server
+	org   *zohotest.Org
 }
 
 // setup reads the environment: all of the real-Zoho variables, or none of them.
@@ -83,8 +82,7 @@ func setup(getenv func(string) string) (*env, error) {
 			return nil, err
 		}
 		return &env{srv: srv, org: org,
-			oauth:      &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), RedirectURL: "https://app.example/zoho/callback", AccountsURLOverride: srv.URL()},
-			clientOpts: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()})}}, nil
+			oauth: &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), RedirectURL: "https://app.example/zoho/callback", Endpoints: zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}}}, nil
 	}
 	id, secret, refresh := getenv("ZOHO_CLIENT_ID"), getenv("ZOHO_CLIENT_SECRET"), getenv("ZOHO_REFRESH_TOKEN")
 	dc, accounts, api := getenv("ZOHO_DC"), getenv("ZOHO_ACCOUNTS_URL"), getenv("ZOHO_API_URL")
@@ -121,8 +119,7 @@ func setup(getenv func(string) string) (*env, error) {
 	if err != nil || pu.Host == "" {
 		return nil, fmt.Errorf("ZOHO_API_URL=%q is not a URL", api)
 	}
-	e.oauth.AccountsURLOverride = accounts
-	e.clientOpts = []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: api, Accounts: accounts})}
+	e.oauth.Endpoints = zoho.Endpoints{API: api, Accounts: accounts}
 	e.token = &zoho.Token{RefreshToken: refresh, AccountsServer: accounts, APIDomain: api}
 	return e, nil
 }
@@ -137,8 +134,8 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		fmt.Fprintln(out, "cxzoho quickstart: a fake Zoho CRM v2 runs in this process (no account, no network)")
 	} else {
 		target := "the REAL Zoho org of ZOHO_REFRESH_TOKEN (use a sandbox org)"
-		if e.oauth.AccountsURLOverride != "" {
-			target = "the Zoho at " + e.oauth.AccountsURLOverride + " (ZOHO_ACCOUNTS_URL, ZOHO_API_URL)"
+		if e.oauth.Endpoints.Accounts != "" {
+			target = "the Zoho at " + e.oauth.Endpoints.Accounts + " (ZOHO_ACCOUNTS_URL, ZOHO_API_URL)"
 		}
 		fmt.Fprintln(out, "cxzoho quickstart: using "+target)
 	}
@@ -151,9 +148,8 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
 			return e.oauth, nil // one system-wide client here; a tenant's own client is looked up the same way
 		},
-		Loader:        host,
-		Attachments:   host,
-		ClientOptions: e.clientOpts,
+		Loader:      host,
+		Attachments: host,
 	})
 	if err != nil {
 		return err
@@ -211,8 +207,7 @@ func (e *env) readClient(ctx context.Context) (*zoho.Client, error) {
 	if e.token.DataCenter != "" {
 		return zoho.NewClientFromRefreshToken(ctx, e.oauth, e.token.RefreshToken, e.token.DataCenter)
 	}
-	return zoho.NewClientFromRefreshToken(ctx, e.oauth, e.token.RefreshToken, zoho.US,
-		zoho.WithEndpoints(zoho.Endpoints{API: e.token.APIDomain, Accounts: e.token.AccountsServer}))
+	return zoho.NewClientFromRefreshToken(ctx, e.oauth, e.token.RefreshToken, zoho.US) // e.oauth.Endpoints
 }
 
 // connect runs the consent flow: the authorisation URL, the administrator's consent (the fake

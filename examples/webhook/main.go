@@ -122,8 +122,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		if _, err := fake.AddDemoOrg(); err != nil {
 			return err
 		}
-		cfg.OAuth = &zoho.OAuthConfig{ClientID: fake.ClientID(), ClientSecret: fake.ClientSecret(), RedirectURL: base + "/zoho/callback", AccountsURLOverride: fake.URL()}
-		cfg.ClientOptions = []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: fake.URL()})}
+		cfg.OAuth = &zoho.OAuthConfig{ClientID: fake.ClientID(), ClientSecret: fake.ClientSecret(), RedirectURL: base + "/zoho/callback", Endpoints: zoho.Endpoints{API: fake.URL(), Accounts: fake.URL()}}
+		cfg.ClientOptions = nil
 		log.Info("using an in-process fake Zoho (set ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET for Zoho itself)", "url", fake.URL())
 	}
 

@@ -43,8 +43,8 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) config(dbURL string, workers int) config {
 	return config{DatabaseURL: dbURL, ChatsDir: f.chats, Secrets: map[string]string{"acme": secret}, Workers: workers,
-		OAuth:         &zoho.OAuthConfig{ClientID: f.srv.ClientID(), ClientSecret: f.srv.ClientSecret(), RedirectURL: "https://host.example/zoho/callback", AccountsURLOverride: f.srv.URL()},
-		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: f.srv.URL()})}}
+		OAuth:         &zoho.OAuthConfig{ClientID: f.srv.ClientID(), ClientSecret: f.srv.ClientSecret(), RedirectURL: "https://host.example/zoho/callback", Endpoints: zoho.Endpoints{API: f.srv.URL(), Accounts: f.srv.URL()}},
+		ClientOptions: nil}
 }
 
 // putChat writes an ended chat as the file loader reads it.

@@ -34,9 +34,9 @@ func Example_river() {
 	store, host := memstore.New(), &cloudcx.MemoryHost{}
 	syncer, err := cxsync.New(cxsync.Config{Store: store, Loader: host, Attachments: host,
 		OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
-			return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), AccountsURLOverride: srv.URL()}, nil
+			return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), Endpoints: zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}}, nil
 		},
-		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()})}})
+		ClientOptions: nil})
 	if err != nil {
 		panic(err)
 	}

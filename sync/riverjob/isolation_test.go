@@ -27,9 +27,9 @@ func TestTenantIsolationThroughRiver(t *testing.T) {
 	host := &cloudcx.MemoryHost{}
 	syncer, err := cxsync.New(cxsync.Config{Store: store, Loader: host, Attachments: host,
 		OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
-			return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), AccountsURLOverride: srv.URL()}, nil
+			return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), Endpoints: zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}}, nil
 		},
-		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()})}})
+		ClientOptions: nil})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,10 +101,10 @@ func TestReview17TransientStoreErrorDoesNotCancelTheJob(t *testing.T) {
 	syncer, err := cxsync.New(cxsync.Config{
 		Store: settingsDown{mem},
 		OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
-			return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), AccountsURLOverride: srv.URL()}, nil
+			return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), Endpoints: zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}}, nil
 		},
 		Loader: host, Attachments: host,
-		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()})},
+		ClientOptions: nil,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -68,12 +68,12 @@ func chaos(t *testing.T, store *sqlstore.Store, events int) {
 	anna := "anna.kingsley@zylker.example"
 	host := &cloudcx.MemoryHost{}
 	oauth := func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
-		return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), AccountsURLOverride: srv.URL()}, nil
+		return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), Endpoints: zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}}, nil
 	}
 	newSyncer := func() *cxsync.Syncer {
 		s, err := cxsync.New(cxsync.Config{Store: store, OAuthClient: oauth, Loader: host, Attachments: host, Clock: clk.Now,
 			LockWait: 2 * time.Second, LockTTL: 30 * time.Second,
-			ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}), zoho.WithTimeout(200 * time.Millisecond),
+			ClientOptions: []zoho.Option{zoho.WithTimeout(200 * time.Millisecond),
 				// Zoho's waits, shortened: the faults, not the waiting, are what is tested.
 				zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: 3, MinWait: 5 * time.Millisecond, MaxWait: 50 * time.Millisecond, MaxRetryAfter: 50 * time.Millisecond})}})
 		if err != nil {

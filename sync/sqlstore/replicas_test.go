@@ -62,10 +62,10 @@ func testReplicas(t *testing.T, d sqlstore.Dialect, dbA, dbB *sql.DB) {
 		s, err := cxsync.New(cxsync.Config{
 			Store: store,
 			OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
-				return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), AccountsURLOverride: srv.URL()}, nil
+				return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), Endpoints: zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}}, nil
 			},
 			Loader: host, Attachments: host, Clock: clk.Now, WorkerID: name,
-			ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()})},
+			ClientOptions: nil,
 			LockWait:      time.Minute,
 		})
 		if err != nil {

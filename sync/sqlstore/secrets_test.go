@@ -48,9 +48,9 @@ func TestNoSecretOutsideTheTokenColumn(t *testing.T) {
 	host := &cloudcx.MemoryHost{}
 	s, err := cxsync.New(cxsync.Config{Store: store, Logger: log, Clock: clk.Now, Loader: host, Attachments: host,
 		OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) {
-			return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), RedirectURL: "https://app.example/cb", AccountsURLOverride: srv.URL(), Logger: log}, nil
+			return &zoho.OAuthConfig{ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(), RedirectURL: "https://app.example/cb", Endpoints: zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}, Logger: log}, nil
 		},
-		ClientOptions: []zoho.Option{zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()})}})
+		ClientOptions: nil})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -205,9 +205,9 @@ func BenchmarkTokenSourceParallel(b *testing.B) {
 		b.Fatal(err)
 	}
 	cfg := &zoho.OAuthConfig{
-		ClientID:            srv.ClientID(),
-		ClientSecret:        srv.ClientSecret(),
-		AccountsURLOverride: srv.URL(),
+		ClientID:     srv.ClientID(),
+		ClientSecret: srv.ClientSecret(),
+		Endpoints:    zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()},
 	}
 	tok, err := cfg.ExchangeSelfClient(ctx, zoho.US, org.IssueGrantCode())
 	if err != nil {

@@ -26,10 +26,10 @@ func TestFullSequenceThroughTheZohoClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := &zoho.OAuthConfig{
-		ClientID:            srv.ClientID(),
-		ClientSecret:        srv.ClientSecret(),
-		RedirectURL:         "https://app.example/zoho/callback",
-		AccountsURLOverride: srv.URL(),
+		ClientID:     srv.ClientID(),
+		ClientSecret: srv.ClientSecret(),
+		RedirectURL:  "https://app.example/zoho/callback",
+		Endpoints:    zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()},
 	}
 
 	// Consent: the fake approves at once and redirects with code, location and accounts-server.
@@ -68,7 +68,7 @@ func TestFullSequenceThroughTheZohoClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The client follows the token's api_domain, allowed explicitly (it is not Zoho's).
-	client, err := zoho.NewClient(zoho.WithTokenSource(ts), zoho.WithEndpoints(zoho.Endpoints{API: srv.URL()}),
+	client, err := zoho.NewClient(zoho.WithTokenSource(ts),
 		zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1}))
 	if err != nil {
 		t.Fatal(err)

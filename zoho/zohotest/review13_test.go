@@ -19,9 +19,8 @@ func r13Client(t *testing.T, opts ...zohotest.Option) (*zoho.Client, *zohotest.S
 		t.Fatal(err)
 	}
 	c, err := zoho.NewClientFromRefreshToken(t.Context(),
-		&zoho.OAuthConfig{ClientID: org.ClientID(), ClientSecret: org.ClientSecret()},
+		&zoho.OAuthConfig{ClientID: org.ClientID(), ClientSecret: org.ClientSecret(), Endpoints: zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}},
 		org.IssueRefreshToken(), zoho.US,
-		zoho.WithEndpoints(zoho.Endpoints{API: srv.URL(), Accounts: srv.URL()}),
 		zoho.WithRetryPolicy(zoho.RetryPolicy{MaxRetries: -1}))
 	if err != nil {
 		t.Fatal(err)
