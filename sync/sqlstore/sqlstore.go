@@ -23,6 +23,10 @@
 //
 //	sql.Open("sqlite", "file:cx.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
 //
+// WAL mode is kept in the file. Switch a new file to it from one process before starting
+// several: SQLite answers SQLITE_BUSY at once, without the busy timeout, to connections that
+// switch the same brand-new file at the same moment.
+//
 // An in-memory SQLite database (":memory:") is a separate, empty database on each connection of
 // the pool, so the tables Migrate made are missing on the others: give such a pool one
 // connection (db.SetMaxOpenConns(1)), or use a file (a temporary one in tests).
