@@ -399,14 +399,18 @@ func (s *Syncer) Disconnect(ctx context.Context, tenantID string) error {
 // probeScopes finds which of zoho.DefaultScopes a token lacks when Zoho's code-exchange answer
 // did not list the scopes granted (its "scope" key is optional): one call needing each scope,
 // a 401 OAUTH_SCOPE_MISMATCH naming it missing. Other failures prove nothing and are left to
-// the calls that follow. The attachments scope is asked only when the org has a Contact to
-// ask about. At most six calls, made once per connect.
+// the calls that follow. A search and an attachment list need the modules scope as well as
+// their own, so their mismatch names their own scope only when the modules call passed; the
+// attachment list asks about a record id that does not exist (Zoho checks the scope first), so
+// an org without records is probed too. Six calls, made once per connect.
 func probeScopes(ctx context.Context, c *zoho.Client) []string {
 	var missing []string
-	check := func(scope string, err error) {
+	check := func(scope string, err error) bool {
 		if errors.Is(err, zoho.ErrScopeMismatch) {
 			missing = append(missing, scope)
+			return false
 		}
+		return true
 	}
 	_, _, err := c.Org.Get(ctx)
 	check("ZohoCRM.org.READ", err)
@@ -414,16 +418,19 @@ func probeScopes(ctx context.Context, c *zoho.Client) []string {
 	check("ZohoCRM.users.READ", err)
 	_, _, err = c.Fields.List(ctx, rules.ModuleContacts)
 	check("ZohoCRM.settings.fields.READ", err)
-	recs, _, err := c.Records.List(ctx, rules.ModuleContacts, &zoho.ListOptions{PerPage: 1})
-	check("ZohoCRM.modules.ALL", err)
+	_, _, err = c.Records.List(ctx, rules.ModuleContacts, &zoho.ListOptions{PerPage: 1})
+	if !check("ZohoCRM.modules.ALL", err) {
+		return missing // the two below would fail for want of it, whatever else is granted
+	}
 	_, _, err = c.Records.Search(ctx, rules.ModuleContacts, crm.SearchQuery{Email: "scope-check@cxzoho.invalid"}, nil)
 	check("ZohoSearch.securesearch.READ", err)
-	if len(recs) > 0 {
-		_, _, err = c.Attachments.List(ctx, rules.ModuleContacts, recs[0].ID(), nil)
-		check("ZohoCRM.modules.attachments.ALL", err)
-	}
+	_, _, err = c.Attachments.List(ctx, rules.ModuleContacts, probeRecordID, nil)
+	check("ZohoCRM.modules.attachments.ALL", err)
 	return missing
 }
+
+// probeRecordID is a record id no org has, for probing the attachments scope.
+const probeRecordID = "1"
 
 // oauthClient asks the host for the OAuth client ref names, for tenant. A config without a
 // Logger gets Config.Logger (a copy: the host's config is not modified), the one logger of the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	gosync "sync"
 	"testing"
 	"time"
@@ -319,5 +320,58 @@ func TestConnectBoundToSessionAndTenantNamedToTheHost(t *testing.T) {
 		if r.TenantID != "t-sess" {
 			t.Fatalf("OAuth client asked for %+v, without the tenant", r)
 		}
+	}
+}
+
+// When Zoho does not list the scopes granted, connect probes them: the attachments scope is
+// probed on an org without a single record, and a missing modules scope is not blamed on the
+// search or attachments scopes (their calls fail for want of it whatever else is granted).
+func TestConnectProbesScopesZohoDidNotList(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	empty, err := h.srv.AddOrg(zohotest.OrgConfig{Name: "Empty Org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := func(drop ...string) []string {
+		var out []string
+	next:
+		for _, s := range zoho.DefaultScopes() {
+			for _, d := range drop {
+				if s == d {
+					continue next
+				}
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	perModule := []string{"ZohoCRM.modules.leads.ALL", "ZohoCRM.modules.contacts.ALL", "ZohoCRM.modules.accounts.ALL",
+		"ZohoCRM.modules.cases.ALL", "ZohoCRM.modules.tasks.ALL"}
+	for _, tc := range []struct {
+		name            string
+		drop, add, want []string
+	}{
+		// ZohoCRM.modules.ALL covers attachments; a grant per module does not.
+		{"attachments on an empty org", []string{"ZohoCRM.modules.ALL", "ZohoCRM.modules.attachments.ALL"}, perModule, []string{"ZohoCRM.modules.attachments.ALL"}},
+		{"modules only", []string{"ZohoCRM.modules.ALL"}, nil, []string{"ZohoCRM.modules.ALL"}},
+		{"search only", []string{"ZohoSearch.securesearch.READ"}, nil, []string{"ZohoSearch.securesearch.READ"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSyncerAt(t, h, nil, append(without(tc.drop...), tc.add...))
+			u, err := s.ConnectURL(ctx, cxsync.ConnectRequest{TenantID: "t-probe", Client: systemClient(h)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Zoho's code-exchange answer lists no scope (the fake's neither): connect probes.
+			_, err = s.CompleteConnect(ctx, "", consent(t, u+"&zohotest_org="+url.QueryEscape(empty.ID())))
+			var ce *cxsync.ConnectError
+			if !errors.As(err, &ce) || ce.Kind != cxsync.ConnectMissingScopes {
+				t.Fatalf("connect without %v: %v, want ConnectMissingScopes", tc.drop, err)
+			}
+			if !slices.Equal(ce.Missing, tc.want) {
+				t.Fatalf("missing %v, want %v", ce.Missing, tc.want)
+			}
+		})
 	}
 }
