@@ -91,6 +91,9 @@ type work struct {
 	personOverrides, recordOverrides map[string]string
 	// chatLease is the chat's lock while its Case or Task and files are written.
 	chatLease *lease
+	// reload loads the chat again (nil when the event carried it, or for a manual call): its
+	// Case or Task is rendered from what the Loader holds once the chat's lock is held.
+	reload func(context.Context) (cloudcx.Interaction, error)
 }
 
 // Handle does for one CloudCX event what the tenant's settings say (mission §3): a chat or
@@ -147,14 +150,13 @@ func (s *Syncer) handle(ctx context.Context, ev cloudcx.Event, res *Result) erro
 		res.Skipped = fmt.Sprintf("event kind %q needs nothing in Zoho", ev.Kind)
 		return nil
 	}
-	if w.in, err = s.interaction(ctx, ev); err != nil {
+	if w.in, err = s.eventInteraction(ctx, ev); err != nil {
 		return err
 	}
-	if b := w.in.Base(); b == nil || b.TenantID != ev.TenantID {
-		return &Error{Class: ClassPermanent, Tenant: ev.TenantID, Err: errors.New("sync: the chat or conversation belongs to another tenant")}
-	}
-	if ev.Kind == cloudcx.EventChatWrappedUp && ev.WrapUp != nil && w.in.Base().WrapUp == nil {
-		w.in.Base().WrapUp = ev.WrapUp
+	if record && ev.Chat == nil && ev.Conversation == nil {
+		// Loaded: loaded again under the chat's lock, so that an event loaded before a later
+		// one (a conversation resolved twice) never writes older content over the newer.
+		w.reload = func(ctx context.Context) (cloudcx.Interaction, error) { return s.eventInteraction(ctx, ev) }
 	}
 	if record {
 		if ok, why := w.set.MayRecord(w.in); !ok {
@@ -224,6 +226,22 @@ func (s *Syncer) begin(ctx context.Context, tenant string, section cloudcx.Secti
 		return nil, false, err
 	}
 	return &work{s: s, conn: conn, set: set, loc: loc, client: c, res: res}, false, nil
+}
+
+// eventInteraction returns the chat or conversation of ev (see interaction), checked to be the
+// event's tenant's, with the event's wrap-up when the chat does not carry one yet.
+func (s *Syncer) eventInteraction(ctx context.Context, ev cloudcx.Event) (cloudcx.Interaction, error) {
+	in, err := s.interaction(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	if b := in.Base(); b == nil || b.TenantID != ev.TenantID {
+		return nil, &Error{Class: ClassPermanent, Tenant: ev.TenantID, Err: errors.New("sync: the chat or conversation belongs to another tenant")}
+	}
+	if ev.Kind == cloudcx.EventChatWrappedUp && ev.WrapUp != nil && in.Base().WrapUp == nil {
+		in.Base().WrapUp = ev.WrapUp
+	}
+	return in, nil
 }
 
 // interaction returns the chat or conversation of ev: the one it carries, or the Loader's.

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	gosync "sync"
 	"testing"
+	"time"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/rules"
@@ -520,5 +523,67 @@ func TestNewVisitorCalls(t *testing.T) {
 	// Case: 3 (issue 18's target; the owner cache is warm).
 	if res.Calls != 3 {
 		t.Fatalf("new visitor: %d calls, want 3", res.Calls)
+	}
+}
+
+// staleLoader answers the first load of one conversation with an older copy, handed over only
+// once release is closed: an event loaded before a later one and delayed until that one is done.
+type staleLoader struct {
+	*cloudcx.MemoryHost
+	id      string
+	old     *cloudcx.Conversation
+	loading chan struct{} // closed when the stale load has begun
+	release chan struct{}
+	once    gosync.Once
+}
+
+func (l *staleLoader) LoadConversation(ctx context.Context, tenant, id string) (*cloudcx.Conversation, error) {
+	stale := false
+	if id == l.id {
+		l.once.Do(func() { stale = true })
+	}
+	if !stale {
+		return l.MemoryHost.LoadConversation(ctx, tenant, id)
+	}
+	close(l.loading)
+	<-l.release
+	return l.old, nil
+}
+
+// A conversation resolved, reopened and resolved again: the first resolve's event, loaded before
+// the second and delayed until it was handled, neither writes its older content over the Task
+// nor replaces the newer transcript with the older one (the chat is loaded again under its lock).
+func TestOlderResolveLeavesTheNewerContent(t *testing.T) {
+	loader := &staleLoader{id: "c-older-resolve", loading: make(chan struct{}), release: make(chan struct{})}
+	h := newHarness(t, withConfig(func(c *cxsync.Config) { c.Loader = loader }))
+	loader.MemoryHost = h.host
+	c := conversation(loader.id, visitor("olderresolve"))
+	c.Messages = longMessages(1500)
+	old := *c
+	old.Messages = slices.Clone(c.Messages)
+	loader.old = &old
+	h.host.PutConversation(c)
+	first := make(chan error, 1)
+	go func() {
+		_, err := h.syncer.Handle(t.Context(), convEvent(cloudcx.EventConversationResolved, c))
+		first <- err
+	}()
+	<-loader.loading
+	// Reopened and resolved again with one more message, handled while the first waits.
+	newer := *c
+	newer.Messages = append(slices.Clone(c.Messages), cloudcx.Message{ID: "late", SentAt: chatStart.Add(2 * time.Hour), SenderKind: cloudcx.SenderVisitor, SenderName: "Jane", Text: "The very last word"})
+	h.host.PutConversation(&newer)
+	h.handle(convEvent(cloudcx.EventConversationResolved, &newer))
+	close(loader.release)
+	if err := <-first; err != nil {
+		t.Fatalf("the delayed first resolve: %v", err)
+	}
+	tasks := h.withMarker("Tasks", c)
+	if len(tasks) != 1 {
+		t.Fatalf("%d tasks", len(tasks))
+	}
+	atts := h.org.Attachments("Tasks", tasks[0]["id"].(string))
+	if len(atts) != 1 || !strings.Contains(string(atts[0].Data), "The very last word") {
+		t.Fatalf("%d attachments; want the newer transcript alone", len(atts))
 	}
 }

@@ -313,12 +313,8 @@ func (s *Syncer) doManual(ctx context.Context, ev cloudcx.Event, m Manual, actio
 	if skip {
 		return &Error{Class: ClassPermanent, Tenant: ev.TenantID, Err: ErrNotConnected}
 	}
-	if w.in, err = s.interaction(ctx, ev); err != nil {
+	if w.in, err = s.eventInteraction(ctx, ev); err != nil { // never another tenant's chat
 		return err
-	}
-	if b := w.in.Base(); b == nil || b.TenantID != ev.TenantID {
-		// A chat of another tenant must never reach this tenant's Zoho org.
-		return &Error{Class: ClassPermanent, Tenant: ev.TenantID, Err: errors.New("sync: the chat or conversation belongs to another tenant")}
 	}
 	w.manual = true
 	// The agent's choice decides the modules, whatever the section's automatic action.

@@ -163,6 +163,13 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 	defer held.release()
 	w.chatLease = held
 	defer func() { w.chatLease = nil }()
+	if w.reload != nil {
+		in, err := w.reload(ctx)
+		if err != nil {
+			return err
+		}
+		w.in = in
+	}
 	if w.another {
 		if w.seq, err = w.repeat(ctx, src); err != nil {
 			return err
