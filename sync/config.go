@@ -42,10 +42,10 @@ type Config struct {
 	// OAuthClient gives the OAuth client of a connection. Required.
 	OAuthClient OAuthClientFunc
 	// Loader loads a chat or conversation an event names without carrying it. Without one, such
-	// events fail with a ClassPermanent error. An event that writes a Case or Task loads it again
-	// once the chat's lock is held, so that an event delayed behind a later one (a conversation
-	// resolved twice) never writes the older content: prefer it to events carrying their chat,
-	// which are taken as they are.
+	// events fail with a ClassPermanent error. An event about a Case or Task that another event
+	// wrote already loads the chat again once the chat's lock is held, so that an event delayed
+	// behind a later one (a conversation resolved twice) never writes the older content: prefer
+	// it to events carrying their chat, which are taken as they are.
 	Loader cloudcx.Loader
 	// Attachments opens a chat's files for upload. Without one, files are listed in the
 	// description as not fetched and nothing is uploaded.

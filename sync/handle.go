@@ -91,8 +91,9 @@ type work struct {
 	personOverrides, recordOverrides map[string]string
 	// chatLease is the chat's lock while its Case or Task and files are written.
 	chatLease *lease
-	// reload loads the chat again (nil when the event carried it, or for a manual call): its
-	// Case or Task is rendered from what the Loader holds once the chat's lock is held.
+	// reload loads the chat again (nil when the event carried it, or for a manual call): a Case
+	// or Task another event wrote is rendered from what the Loader holds once the chat's lock
+	// is held.
 	reload func(context.Context) (cloudcx.Interaction, error)
 }
 
@@ -154,8 +155,9 @@ func (s *Syncer) handle(ctx context.Context, ev cloudcx.Event, res *Result) erro
 		return err
 	}
 	if record && ev.Chat == nil && ev.Conversation == nil {
-		// Loaded: loaded again under the chat's lock, so that an event loaded before a later
-		// one (a conversation resolved twice) never writes older content over the newer.
+		// Loaded: loaded again under the chat's lock when another event wrote the record, so
+		// that an event loaded before a later one (a conversation resolved twice) never writes
+		// older content over the newer.
 		w.reload = func(ctx context.Context) (cloudcx.Interaction, error) { return s.eventInteraction(ctx, ev) }
 	}
 	if record {

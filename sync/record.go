@@ -163,13 +163,6 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 	defer held.release()
 	w.chatLease = held
 	defer func() { w.chatLease = nil }()
-	if w.reload != nil {
-		in, err := w.reload(ctx)
-		if err != nil {
-			return err
-		}
-		w.in = in
-	}
 	if w.another {
 		if w.seq, err = w.repeat(ctx, src); err != nil {
 			return err
@@ -177,18 +170,26 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 	}
 	src.Seq = w.seq
 
-	atts := w.outcomes(ctx)
-	r, err := w.render(ctx, pl, atts)
-	if err != nil {
-		return err
-	}
-	key := StepKey{TenantID: t, OrgID: org, Section: src.Section, SourceID: src.ID, Kind: StepRecord, Name: r.Module, Seq: w.seq}
+	key := w.recordKey(src, w.seq)
 	st, err := w.s.cfg.Store.GetStep(ctx, key)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
 	if st == nil {
 		st = &Step{Key: key}
+	} else if w.reload != nil {
+		// Another event wrote (or began writing) the record: what it wrote may be newer than
+		// what this event loaded before it held the lock, so the chat is loaded again.
+		in, err := w.reload(ctx)
+		if err != nil {
+			return err
+		}
+		w.in = in
+	}
+	atts := w.outcomes(ctx)
+	r, err := w.render(ctx, pl, atts)
+	if err != nil {
+		return err
 	}
 	hash := contentHash(r)
 
