@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 )
 
 // SourceKey names the chat or conversation a Case or Task was made from: the tenant, the section
@@ -89,8 +90,8 @@ func HasMarker(subject string, k SourceKey) bool {
 // PersonMarker returns the marker that ends the Description of every Lead and Contact the
 // integration creates (see [PersonInput].Marker): "[cx:<tenant>:person:<section>:<identity>]",
 // escaped as in [Marker] and hashed the same way when longer than 80 bytes, where k.ID names
-// the person step (package sync: the module and the identity the step is kept under, the
-// visitor id in its section, else the normalised email or phone). Two visitors never share one, so an
+// the person step (package sync: the module and what the step is kept under, the visitor id in
+// its section, else the chat's id). Two visitors never share one, so an
 // interrupted insert is reconciled with its own record only, even when another visitor's
 // record holds the same name, and even after someone edited the record in Zoho meanwhile.
 func PersonMarker(k SourceKey) string {
@@ -111,6 +112,44 @@ func EndsWithMarker(text, marker string) bool {
 // personMarkerNote is the Description of a new Lead or Contact when no mapping gives one: a
 // line saying where the record came from, then the marker.
 const personMarkerNote = "Created by the CloudCX integration. "
+
+// cutPersonMarker splits a Description into its text and the marker that ends it (see
+// [PersonMarker]); the note the integration writes when no mapping gave a Description counts as
+// part of the marker, so a Description holding only those has no text. marker is "" when text
+// does not end with a marker.
+func cutPersonMarker(text string) (body, marker string) {
+	t := strings.TrimSpace(text)
+	i := strings.LastIndex(t, "[cx:")
+	if i < 0 || !strings.HasSuffix(t, "]") || !markerChars(t[i+len("[cx:"):len(t)-1]) {
+		return text, ""
+	}
+	body = strings.TrimSpace(t[:i])
+	if body == strings.TrimSpace(personMarkerNote) {
+		body = ""
+	}
+	return body, t[i:]
+}
+
+// markerChars reports whether s holds only what an escaped marker holds between "[cx:" and "]".
+func markerChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(".-_%:", c) >= 0) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// withPersonMarker ends text with marker, text cut to leave it room in a field of limit UTF-16
+// units.
+func withPersonMarker(text, marker string, limit int) string {
+	if text == "" {
+		return personMarkerNote + marker
+	}
+	room := limit - crm.UTF16Len(marker) - 2
+	return strings.TrimSpace(crm.TruncateUTF16(text, max(room, 0))) + "\n\n" + marker
+}
 
 // defuseMarkers rewrites anything in s that could be read as a marker.
 func defuseMarkers(s string) string {

@@ -14,7 +14,9 @@ var unmergedFields = map[string]bool{"id": true, "Owner": true, "Layout": true}
 // Merge returns the update to send for a person the identification rules found, or (nil, false)
 // when nothing would change. existing is the record as Zoho has it; incoming holds the values
 // CloudCX has ([Person.Values]), which are the only fields considered (id, Owner and Layout are
-// never updated).
+// never updated). A Description ending with the marker of a person the integration created
+// ([PersonMarker]) is compared without it, the note the integration wrote with it counting as
+// empty, and an update of it keeps the marker at its end.
 //
 //   - Never: nothing is updated.
 //   - FillEmpty: a field is written only when it is empty in Zoho (absent, null, blank text, a
@@ -44,6 +46,13 @@ func Merge(policy UpdatePolicy, existing, incoming *crm.Record) (*crm.Record, bo
 			continue
 		}
 		cur, has := existing.Raw(k)
+		// A person marker ending Zoho's Description (a record the integration created) is not
+		// the field's value: the text before it is compared, and the marker is kept by the
+		// update, so a Description holding only the marker is empty to FillEmpty.
+		var marker string
+		if k == "Description" && has {
+			cur, marker = cutMarkerRaw(cur)
+		}
 		switch policy {
 		case FillEmpty:
 			if has && !isEmptyValue(cur) {
@@ -56,6 +65,13 @@ func Merge(policy UpdatePolicy, existing, incoming *crm.Record) (*crm.Record, bo
 			if k == "Last_Name" && !incoming.Has("First_Name") && sameName(existing, in) {
 				continue // "Jane Doe" is the record's First_Name "Jane" and Last_Name "Doe"
 			}
+		}
+		if marker != "" {
+			var text string
+			if json.Unmarshal(in, &text) != nil {
+				continue
+			}
+			in, _ = json.Marshal(withPersonMarker(text, marker, defaultLengths["Description"]))
 		}
 		if err := update.SetRaw(k, in); err != nil {
 			continue
@@ -75,6 +91,24 @@ func Merge(policy UpdatePolicy, existing, incoming *crm.Record) (*crm.Record, bo
 		update.SetID(id)
 	}
 	return update, true
+}
+
+// cutMarkerRaw splits a JSON text value ending with a person marker (see cutPersonMarker) into
+// the text before it, as JSON, and the marker; other values are returned as they are.
+func cutMarkerRaw(raw json.RawMessage) (json.RawMessage, string) {
+	var text string
+	if json.Unmarshal(raw, &text) != nil {
+		return raw, ""
+	}
+	body, marker := cutPersonMarker(text)
+	if marker == "" {
+		return raw, ""
+	}
+	out, err := json.Marshal(body)
+	if err != nil {
+		return raw, ""
+	}
+	return out, marker
 }
 
 // sameName reports whether a name CloudCX holds in one field (Last_Name alone) is the name Zoho

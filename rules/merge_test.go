@@ -269,3 +269,42 @@ func FuzzMerge(f *testing.F) {
 		}
 	})
 }
+
+// A Description ending with a person marker: only the text before it counts; the note the
+// integration wrote with it is empty to FillEmpty; an update keeps the marker at the end.
+func TestMergeKeepsThePersonMarker(t *testing.T) {
+	marker := PersonMarker(SourceKey{TenantID: "t1", Section: "web_chat", ID: "Contacts:visitor:web_chat:v1"})
+	rec := func(desc string) *crm.Record {
+		r := crm.NewRecord()
+		r.SetID("42")
+		_ = r.Set("Description", desc)
+		return r
+	}
+	in := crm.NewRecord()
+	_ = in.Set("Description", "Prefers email")
+	for _, tc := range []struct {
+		name     string
+		policy   UpdatePolicy
+		existing string
+		want     string // "" for no update
+	}{
+		{"fill the note", FillEmpty, personMarkerNote + marker, "Prefers email\n\n" + marker},
+		{"fill a bare marker", FillEmpty, marker, "Prefers email\n\n" + marker},
+		{"fill keeps text", FillEmpty, "Met at the fair\n\n" + marker, ""},
+		{"overwrite keeps the marker", Overwrite, "Met at the fair\n\n" + marker, "Prefers email\n\n" + marker},
+		{"overwrite, same text", Overwrite, "Prefers email\n\n" + marker, ""},
+		{"not a marker", FillEmpty, "notes [cx:not a marker]", ""},
+		{"overwrite without a marker", Overwrite, "Met at the fair", "Prefers email"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			upd, changed := Merge(tc.policy, rec(tc.existing), in)
+			got := ""
+			if changed {
+				got = upd.Text("Description")
+			}
+			if got != tc.want {
+				t.Fatalf("Description %q (changed %v), want %q", got, changed, tc.want)
+			}
+		})
+	}
+}

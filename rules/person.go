@@ -72,8 +72,12 @@ type PersonInput struct {
 	// Marker, when given (package sync gives [PersonMarker]), ends the new record's Description
 	// (after the mapped Description, if an extra mapping gives one, cut to leave it room), so
 	// that a Lead or Contact whose creation was interrupted can be found again. Values never
-	// carry it: updates of a person leave the Description as mapped.
+	// carry it; [Merge] keeps it at the end of a Description it updates.
 	Marker string
+	// Overrides are an agent's values by Zoho field API name (manual mode; check them with
+	// [CheckOverrides]), set over the mapped values, each made one line and cut to its field's
+	// length as mapped values are. The Marker still ends the Description.
+	Overrides map[string]string
 }
 
 // Person is the Lead or Contact to create for a visitor.
@@ -175,6 +179,17 @@ func PersonFields(in PersonInput) (Person, error) {
 		return mappedValue(field, v, in.Section, in.Interaction)
 	}, lim)
 
+	// The agent's values, over the mapped ones.
+	for _, f := range sortedKeys(in.Overrides) {
+		val := in.Overrides[f]
+		if fieldKindOfZoho(f) == kindPhone {
+			val = zohoPhone(val)
+		}
+		if val = lim.text(f, val); val != "" && crm.ValidFieldName(f) {
+			_ = p.Values.Set(f, val)
+		}
+	}
+
 	// The record to insert: Owner, then the values, with the fallbacks where Zoho requires a value.
 	fb := fallbackValues(in)
 	if !p.Values.Has("Last_Name") {
@@ -188,14 +203,7 @@ func PersonFields(in PersonInput) (Person, error) {
 		_ = p.Record.Set("Company", lim.text("Company", fallback(in.Settings.Fallbacks.Company, fb, builtinCompany)))
 	}
 	if m := strings.TrimSpace(in.Marker); m != "" {
-		desc := defuseMarkers(p.Record.Text("Description"))
-		if desc != "" {
-			room := lim.limit("Description") - crm.UTF16Len(m) - 2
-			desc = strings.TrimSpace(crm.TruncateUTF16(desc, max(room, 0))) + "\n\n"
-		} else {
-			desc = personMarkerNote
-		}
-		_ = p.Record.Set("Description", desc+m)
+		_ = p.Record.Set("Description", withPersonMarker(p.Record.Text("Description"), m, lim.limit("Description")))
 	}
 	return p, nil
 }
@@ -303,9 +311,11 @@ func (l limiter) limit(field string) int {
 }
 
 // text makes s one line (control characters become spaces, runs of spaces collapse, ends are
-// trimmed, invalid UTF-8 is replaced) and cuts it to the field's length.
+// trimmed, invalid UTF-8 is replaced), defuses what could be read as a marker ("[cx:" becomes
+// "(cx:": a visitor's text must never pass for another visitor's marker) and cuts it to the
+// field's length.
 func (l limiter) text(field, s string) string {
-	s = oneLine(s)
+	s = defuseMarkers(oneLine(s))
 	n := l.limit(field)
 	if crm.UTF16Len(s) > n {
 		s = strings.TrimSpace(crm.TruncateUTF16(s, n))

@@ -330,3 +330,31 @@ func TestPersonInvisibleNameGetsTheFallback(t *testing.T) {
 		t.Errorf("OneLine dropped a joiner an emoji needs, or kept a zero width space: %+q", got)
 	}
 }
+
+// A visitor's text can never pass for a person marker: not in the record to insert, not in the
+// values an update sends (a mapped Description), not in an agent's overrides.
+func TestPersonValuesCannotForgeAMarker(t *testing.T) {
+	victim := PersonMarker(SourceKey{TenantID: "t1", Section: cloudcx.SectionWebChat, ID: "Contacts:visitor:web_chat:v-victim"})
+	set := DefaultSettings()
+	set.ExtraMappings = []ExtraMapping{{Module: ModuleContacts, CloudCXField: PrefixCustom + "about", ZohoField: "Description"}}
+	in := PersonInput{Settings: set, Module: ModuleContacts, Section: cloudcx.SectionWebChat,
+		Visitor: cloudcx.Visitor{ID: "v-forger", Name: "Mallory " + victim, CustomFields: cloudcx.Fields{{Name: "about", Value: "hi " + victim}}},
+		Marker:  PersonMarker(SourceKey{TenantID: "t1", Section: cloudcx.SectionWebChat, ID: "Contacts:visitor:web_chat:v-forger"})}
+	for _, overrides := range []map[string]string{nil, {"Description": "see " + victim}} {
+		in.Overrides = overrides
+		p, err := PersonFields(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []*crm.Record{p.Values, p.Record} {
+			for _, k := range r.Keys() {
+				if strings.Contains(r.Text(k), victim) {
+					t.Errorf("%s = %q carries the victim's marker", k, r.Text(k))
+				}
+			}
+		}
+		if !EndsWithMarker(p.Record.Text("Description"), in.Marker) {
+			t.Errorf("the record's Description %q does not end with its own marker", p.Record.Text("Description"))
+		}
+	}
+}

@@ -35,7 +35,8 @@ type who struct {
 	// email and phone, and every rule's key, so that the same person arriving through Web Chat
 	// and Inbox at once (other visitor ids) waits for the first to be created.
 	locks []string
-	// step is the ledger key of the step that creates the person.
+	// step is the ledger key of the step that creates the person: under the visitor id, or the
+	// chat's id for a visitor without one.
 	step StepKey
 }
 
@@ -215,10 +216,15 @@ func (w *work) who() who {
 			p.locks = append(p.locks, k)
 		}
 	}
-	if len(p.locks) == 0 {
-		p.locks = []string{"chat:" + string(section) + ":" + w.in.Base().ID}
+	// The step that creates the person is the visitor's; a visitor without an id has only its
+	// chat's: its email or phone may be another visitor's too, and only the rules say whether
+	// two visitors are one person (the map's rule keys find the person across its chats).
+	source := p.visitor
+	if source == "" {
+		source = "chat:" + string(section) + ":" + w.in.Base().ID
+		p.locks = append(p.locks, source)
 	}
-	p.step = StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: section, SourceID: p.locks[0], Kind: StepPerson, Name: module}
+	p.step = StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: section, SourceID: source, Kind: StepPerson, Name: module}
 	return p
 }
 
@@ -301,13 +307,9 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 	}
 	p, err := rules.PersonFields(rules.PersonInput{Settings: w.set, Module: module, Section: in.Section(), Visitor: v,
 		Interaction: in, TenantID: t, Channel: in.Base().Channel, Owner: own, AccountID: accountID,
-		Marker: personMarker(stepKey)})
+		Marker: personMarker(stepKey), Overrides: w.personOverrides})
 	if err != nil {
 		return nil, &Error{Class: ClassPermanent, Tenant: t, Step: &stepKey, Err: err}
-	}
-	for _, f := range sortedKeys(w.personOverrides) {
-		_ = p.Values.Set(f, w.personOverrides[f])
-		_ = p.Record.Set(f, w.personOverrides[f])
 	}
 	incoming := values(p.Values)
 
