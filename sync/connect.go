@@ -238,20 +238,27 @@ func (s *Syncer) ConnectRefreshToken(ctx context.Context, tenantID string, clien
 
 // finishConnect checks the granted scopes, reads the org and the connecting user with tok, and
 // stores the connection and its token, replacing (and revoking) a previous one. A token minted
-// by the consent flow (ours) is revoked when its scopes fall short; one the host brought is not.
-func (s *Syncer) finishConnect(ctx context.Context, tenantID string, ref OAuthClientRef, oc *zoho.OAuthConfig, tok *zoho.Token, ours bool) (*Connected, error) {
+// by the consent flow (ours) is revoked when the connect fails before storing it; one the host
+// brought is not. A granted scope covers a needed one as Zoho's scopes nest (scopeGranted).
+func (s *Syncer) finishConnect(ctx context.Context, tenantID string, ref OAuthClientRef, oc *zoho.OAuthConfig, tok *zoho.Token, ours bool) (_ *Connected, err error) {
 	fail := func(k ConnectErrorKind, err error) (*Connected, error) {
 		return nil, &ConnectError{Kind: k, Tenant: tenantID, Err: err}
 	}
+	// A token the consent flow minted that this call does not store is revoked whatever went
+	// wrong (scopes, reading the org or the user, the store): Zoho keeps 20 refresh tokens per
+	// user and client and evicts the oldest, which may be another tenant's live connection.
+	stored := false
+	defer func() {
+		if ours && err != nil && !stored {
+			_ = oc.RevokeToken(context.WithoutCancel(ctx), tok.AccountsServer, tok.RefreshToken)
+		}
+	}()
 	if granted := tok.Scopes(); len(granted) > 0 {
 		var missing []string
 		for _, need := range zoho.DefaultScopes() {
-			if !slices.ContainsFunc(granted, func(g string) bool { return strings.EqualFold(g, need) }) {
+			if !scopeGranted(granted, need) {
 				missing = append(missing, need)
 			}
-		}
-		if len(missing) > 0 && ours {
-			_ = oc.RevokeToken(context.WithoutCancel(ctx), tok.AccountsServer, tok.RefreshToken)
 		}
 		if len(missing) > 0 {
 			return nil, &ConnectError{Kind: ConnectMissingScopes, Tenant: tenantID, Missing: missing}
@@ -275,9 +282,6 @@ func (s *Syncer) finishConnect(ctx context.Context, tenantID string, ref OAuthCl
 	if len(tok.Scopes()) == 0 {
 		// Zoho's answer did not say what was granted: ask with one cheap call per scope.
 		if missing := probeScopes(ctx, c); len(missing) > 0 {
-			if ours {
-				_ = oc.RevokeToken(context.WithoutCancel(ctx), tok.AccountsServer, tok.RefreshToken)
-			}
 			return nil, &ConnectError{Kind: ConnectMissingScopes, Tenant: tenantID, Missing: missing}
 		}
 	}
@@ -305,6 +309,7 @@ func (s *Syncer) finishConnect(ctx context.Context, tenantID string, ref OAuthCl
 	if err != nil {
 		return fail(ConnectFailed, err)
 	}
+	stored = true // from here the tenant holds it: a later failure leaves it to the next connect
 	for {
 		if old != nil {
 			conn.Version = old.Version
@@ -450,4 +455,36 @@ func (s *Syncer) oauthClient(ctx context.Context, tenant string, ref OAuthClient
 		oc = &cp
 	}
 	return oc, nil
+}
+
+// scopeGranted reports whether one of the granted scopes covers need. Zoho's scopes read
+// Service.resource[.sub…].operation and nest: ZohoCRM.settings.ALL covers
+// ZohoCRM.settings.fields.READ, ZohoCRM.users.ALL ZohoCRM.users.READ. Attachments are the
+// exception: Zoho's attachment pages ask for ZohoCRM.modules.ALL (or the module's scope) and
+// ZohoCRM.modules.attachments.{ALL|CREATE|WRITE}, so only a scope naming attachments covers them
+// (zohotest is looser: there ZohoCRM.modules.ALL is enough). Names are compared without regard
+// to case.
+func scopeGranted(granted []string, need string) bool {
+	n := strings.Split(strings.ToLower(need), ".")
+	if len(n) < 3 {
+		return slices.ContainsFunc(granted, func(g string) bool { return strings.EqualFold(g, need) })
+	}
+	for _, g := range granted {
+		p := strings.Split(strings.ToLower(strings.TrimSpace(g)), ".")
+		if len(p) < 3 || p[0] != n[0] {
+			continue
+		}
+		op, res := p[len(p)-1], p[1:len(p)-1]
+		needOp, needRes := n[len(n)-1], n[1:len(n)-1]
+		if op != "all" && op != needOp {
+			continue
+		}
+		if len(res) < len(needRes) && len(needRes) >= 2 && needRes[0] == "modules" && needRes[1] == "attachments" {
+			continue // see above: modules.ALL does not stand for the attachments scope
+		}
+		if len(res) <= len(needRes) && slices.Equal(res, needRes[:len(res)]) {
+			return true
+		}
+	}
+	return false
 }

@@ -84,6 +84,8 @@ type work struct {
 	// requestKey: the Agent Console request asking for it, when it gave one.
 	another    bool
 	requestKey string
+	// retrySeq: the repeat RetryFailed writes again, instead of the next free one.
+	retrySeq int
 	// manual: an Agent Console call (it may update a written record whatever the event kind).
 	manual bool
 	// fieldOverrides are an agent's values (Zoho field → value) for the person (personOverrides)

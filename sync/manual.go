@@ -242,6 +242,9 @@ type Manual struct {
 	// checked with rules.CheckOverrides: the fields the integration manages (owner, links,
 	// subject, description) are refused.
 	Overrides map[string]string
+
+	// retrySeq is the repeat RetryFailed writes again (that one, not the next free one).
+	retrySeq int
 }
 
 // CreateLead creates a Lead for the chat's visitor, as the Agent Console's button does, in manual
@@ -326,7 +329,7 @@ func (s *Syncer) doManual(ctx context.Context, ev cloudcx.Event, m Manual, actio
 	}
 	w.set.Creation.RequireIdentity = rules.IdentityNone // the agent asked for it
 	if record {
-		w.recordOverrides, w.another, w.requestKey = m.Overrides, m.Another, m.RequestKey
+		w.recordOverrides, w.another, w.requestKey, w.retrySeq = m.Overrides, m.Another, m.RequestKey, m.retrySeq
 	} else if len(m.Overrides) > 0 {
 		w.personOverrides = m.Overrides
 		w.in = withVisitorOverrides(w.in, m.Overrides)
@@ -371,9 +374,22 @@ func (s *Syncer) RetryFailed(ctx context.Context, key StepKey) (*Result, error) 
 	default:
 		res, err = s.retryRecord(ctx, key, st)
 	}
-	if err != nil && ClassOf(err) != ClassPermanent {
-		// Interrupted (a temporary failure, a paused tenant): the step goes back on the failed
-		// list, so it is retried again rather than left pending with no event to come.
+	if err == nil {
+		// Handled, but was this step written? A section switched off, a chat that no longer
+		// qualifies, a retry that wrote another step: the step would be left pending with no
+		// event to come, so it fails again with the reason.
+		if cur, gerr := s.cfg.Store.GetStep(ctx, key); gerr == nil && cur.Status == StepPending {
+			why := "the retry wrote another step"
+			if res != nil && res.Skipped != "" {
+				why = res.Skipped
+			}
+			err = &Error{Class: ClassPermanent, Tenant: key.TenantID, Step: &key, Err: fmt.Errorf("the retry did not write the step: %s", why)}
+		}
+	}
+	if err != nil {
+		// Interrupted (a temporary failure, a paused tenant), refused again or not written: a step
+		// left pending goes back on the failed list, so it is retried again rather than left
+		// pending with no event to come.
 		if cur, gerr := s.cfg.Store.GetStep(ctx, key); gerr == nil && cur.Status == StepPending {
 			cur.Status, cur.Err, cur.UpdatedAt = StepFailed, stepError(err), s.cfg.Clock()
 			_, _ = s.cfg.Store.PutStep(ctx, cur)
@@ -394,17 +410,18 @@ func (s *Syncer) retryPerson(ctx context.Context, key StepKey, st *Step) (*Resul
 	if st.Module == rules.ModuleLeads {
 		create = s.CreateLead
 	}
-	return s.retryVia(ctx, key, st.ParentID, set.Mode == rules.Manual, false, create, cloudcx.EventChatStarted, cloudcx.EventConversationStarted)
+	return s.retryVia(ctx, key, st.ParentID, set.Mode == rules.Manual, 0, create, cloudcx.EventChatStarted, cloudcx.EventConversationStarted)
 }
 
 // retryVia works on a chat or conversation again for RetryFailed: through the Agent Console's
-// path, create (manual), else as an event of the kind its section has (chatKind, convKind).
-func (s *Syncer) retryVia(ctx context.Context, key StepKey, id string, manual, another bool, create func(context.Context, Manual) (*Result, error), chatKind, convKind cloudcx.EventKind) (*Result, error) {
+// path, create (manual; seq > 0 names the deliberate repeat to write), else as an event of the
+// kind its section has (chatKind, convKind).
+func (s *Syncer) retryVia(ctx context.Context, key StepKey, id string, manual bool, seq int, create func(context.Context, Manual) (*Result, error), chatKind, convKind cloudcx.EventKind) (*Result, error) {
 	inbox := key.Section == cloudcx.SectionInbox
 	if manual {
-		m := Manual{TenantID: key.TenantID, ChatID: id, Another: another}
+		m := Manual{TenantID: key.TenantID, ChatID: id, Another: seq > 0, retrySeq: seq}
 		if inbox {
-			m = Manual{TenantID: key.TenantID, ConversationID: id, Another: another}
+			m = Manual{TenantID: key.TenantID, ConversationID: id, Another: seq > 0, retrySeq: seq}
 		}
 		return create(ctx, m)
 	}
@@ -484,7 +501,7 @@ func (s *Syncer) retryRecord(ctx context.Context, key StepKey, st *Step) (*Resul
 	if st.Module == rules.ModuleTasks || st.Module == "" && set.Action(key.Section) == rules.Sales {
 		create = s.CreateTask
 	}
-	return s.retryVia(ctx, key, key.SourceID, key.Seq > 0 || set.Mode == rules.Manual, key.Seq > 0, create, cloudcx.EventChatEnded, cloudcx.EventConversationResolved)
+	return s.retryVia(ctx, key, key.SourceID, key.Seq > 0 || set.Mode == rules.Manual, key.Seq, create, cloudcx.EventChatEnded, cloudcx.EventConversationResolved)
 }
 
 // withVisitorOverrides returns the interaction with the agent's values for the visitor's own
