@@ -348,7 +348,10 @@ func (s *Syncer) doManual(ctx context.Context, ev cloudcx.Event, m Manual, actio
 // picklist value, a permission, a mandatory field): the step is made pending again and its chat
 // or conversation handled anew (for a person step: the chat or conversation that last worked on
 // it, as its start; a step that names none waits for the visitor's next event). Use
-// Store.ListSteps to find failed steps, or RetryAllFailed to retry them all.
+// Store.ListSteps to find failed steps, or RetryAllFailed to retry them all. It succeeds only
+// when the step itself was written: a retry that sent nothing for it (the section switched off,
+// the chat no longer qualifying) returns a ClassPermanent *Error with the reason, and the step
+// stays on the failed list.
 func (s *Syncer) RetryFailed(ctx context.Context, key StepKey) (*Result, error) {
 	st, err := s.cfg.Store.GetStep(ctx, key)
 	if err != nil {

@@ -120,10 +120,10 @@ func (w *work) recordKey(src rules.SourceKey, seq int) StepKey {
 	return StepKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Section: src.Section, SourceID: src.ID, Kind: StepRecord, Name: w.recordModule(), Seq: seq}
 }
 
-// repeat picks the repeat an "another" call writes: RetryFailed's own repeat; without a
-// request key, nextRepeat; with
-// one: the repeat the key was given before, else a fresh one, reserved (its step pending, never
-// claimed) and remembered under the key before anything is sent.
+// repeat picks the repeat an "another" call writes: for RetryFailed, the repeat retried; without
+// a request key, nextRepeat; with one, the repeat the key was given before, else a fresh one,
+// reserved (its step pending, never claimed) and remembered under the key before anything is
+// sent.
 func (w *work) repeat(ctx context.Context, src rules.SourceKey) (int, error) {
 	if w.retrySeq > 0 {
 		return w.retrySeq, nil
