@@ -97,6 +97,8 @@ type work struct {
 	// or Task another event wrote is rendered from what the Loader holds once the chat's lock
 	// is held.
 	reload func(context.Context) (cloudcx.Interaction, error)
+	// loadedAt: when the event's chat was loaded (set with reload).
+	loadedAt time.Time
 }
 
 // Handle does for one CloudCX event what the tenant's settings say (mission §3): a chat or
@@ -153,14 +155,16 @@ func (s *Syncer) handle(ctx context.Context, ev cloudcx.Event, res *Result) erro
 		res.Skipped = fmt.Sprintf("event kind %q needs nothing in Zoho", ev.Kind)
 		return nil
 	}
+	loadedAt := s.cfg.Clock()
 	if w.in, err = s.eventInteraction(ctx, ev); err != nil {
 		return err
 	}
 	if record && ev.Chat == nil && ev.Conversation == nil {
-		// Loaded: loaded again under the chat's lock when another event wrote the record, so
-		// that an event loaded before a later one (a conversation resolved twice) never writes
-		// older content over the newer.
+		// Loaded: loaded again under the person's or the chat's lock when another event wrote
+		// the person since, or the record, so that an event loaded before a later one (a
+		// conversation resolved twice) never writes older content over the newer.
 		w.reload = func(ctx context.Context) (cloudcx.Interaction, error) { return s.eventInteraction(ctx, ev) }
+		w.loadedAt = loadedAt
 	}
 	if record {
 		if ok, why := w.set.MayRecord(w.in); !ok {

@@ -170,15 +170,38 @@ func (w *work) identifyBy(ctx context.Context, module string, searches []rules.S
 func (w *work) ensurePerson(ctx context.Context) (*PersonLink, error) {
 	p := w.who()
 	t, org := w.conn.TenantID, w.conn.OrgID
-	lockKeys := make([]string, len(p.locks))
-	for i, k := range p.locks {
-		lockKeys[i] = "person|" + t + "|" + org + "|" + p.module + "|" + k
+	lock := func(p who) (*lease, error) {
+		lockKeys := make([]string, len(p.locks))
+		for i, k := range p.locks {
+			lockKeys[i] = "person|" + t + "|" + org + "|" + p.module + "|" + k
+		}
+		return w.s.lockAll(ctx, lockKeys)
 	}
-	held, err := w.s.lockAll(ctx, lockKeys)
+	held, err := lock(p)
 	if err != nil {
 		return nil, err
 	}
-	defer held.release()
+	if w.reload != nil {
+		// A loaded event's visitor may be older than what another event wrote to the person
+		// since it was loaded: load the chat again, under the lock, before merging anything.
+		if l, _, err := w.known(ctx, p); err == nil && l != nil && !l.UpdatedAt.Before(w.loadedAt) {
+			in, err := w.reload(ctx)
+			if err != nil {
+				held.release()
+				return nil, err
+			}
+			w.in = in
+			if np := w.who(); !slices.Equal(np.locks, p.locks) {
+				// The newer visitor has other keys: hold theirs instead.
+				held.release()
+				p = np
+				if held, err = lock(p); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	defer func() { held.release() }()
 
 	own, err := w.resolveOwner(ctx)
 	if err != nil {

@@ -2,14 +2,15 @@ package sync_test
 
 // Adversarial review 14c of sync's latest fixes (exactly-once, connect, manual mode). Each test
 // here failed on the code it was written against (base c82292e); it is kept as evidence of a
-// defect and as a regression test for its fix. Three more the review wrote are not fixed yet
+// defect and as a regression test for its fix. Two more the review wrote are not fixed yet
 // (an ambiguous person insert followed by another chat or section of the same person before its
-// retry; a delayed older event's person values merged over newer ones): review14c_open_test.go
-// holds them, skipped until their fixes land.
+// retry): review14c_open_test.go holds them, skipped until their fixes land.
 
 import (
 	"errors"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/rules"
@@ -167,5 +168,57 @@ func TestReview14cRetryFailedRepeatWritesAnotherRepeat(t *testing.T) {
 	if n := len(h.repeatCases(c, 2)); n != 1 {
 		st, _ := h.store.GetStep(t.Context(), steps[0].Key)
 		t.Fatalf("RetryFailed(repeat 2): %d Cases of repeat 2 (repeat 1: %d); its step is now %s", n, len(h.repeatCases(c, 1)), st.Status)
+	}
+}
+
+// A conversation's resolve is loaded by the host's Loader, then delayed (a slow worker); meanwhile
+// the visitor corrects their name and the conversation is resolved again, handled at once: the
+// Overwrite policy writes "Jane Corrected" on the Contact. The delayed first resolve then runs
+// with what it loaded: the chat is loaded again under the chat's lock for the Case (24af2a4), but
+// not for the person, so its older visitor ("Jane Original") is merged over the newer name.
+// Expected: the Contact keeps the newer name. Actual: the older name is written over it.
+func TestReview14cDelayedOlderEventOverwritesThePerson(t *testing.T) {
+
+	const id = "cv-r14c-stale"
+	loader := &staleLoader{loading: make(chan struct{}), release: make(chan struct{})} // no stale load yet
+	h := newHarness(t, withConfig(func(c *cxsync.Config) { c.Loader = loader }))
+	loader.MemoryHost = h.host
+	st := rules.DefaultSettings()
+	st.UpdatePolicy.Contact = rules.Overwrite
+	h.settings("t1", st)
+	v := visitor("r14cstale")
+	v.Name = "Jane Original"
+	c := conversation(id, v)
+	h.host.PutConversation(c)
+	h.handle(convEvent(cloudcx.EventConversationStarted, c)) // the Contact exists, named as then
+	loader.id = id                                           // the next load of it is the stale one
+	old := *c
+	old.Messages = slices.Clone(c.Messages)
+	loader.old = &old
+	first := make(chan error, 1)
+	go func() {
+		_, err := h.syncer.Handle(t.Context(), convEvent(cloudcx.EventConversationResolved, c))
+		first <- err
+	}()
+	<-loader.loading
+	newer := *c
+	newer.Visitor.Name = "Jane Corrected"
+	newer.Messages = append(slices.Clone(c.Messages), cloudcx.Message{ID: "late", SentAt: chatStart.Add(2 * time.Hour), SenderKind: cloudcx.SenderVisitor, SenderName: "Jane", Text: "My name is Jane Corrected"})
+	h.host.PutConversation(&newer)
+	h.handle(convEvent(cloudcx.EventConversationResolved, &newer))
+	if got := h.records("Contacts", "Email", v.Email); len(got) != 1 || got[0]["Last_Name"] != "Jane Corrected" {
+		t.Fatalf("after the newer resolve: %v", got)
+	}
+	close(loader.release)
+	if err := <-first; err != nil {
+		t.Fatalf("the delayed first resolve: %v", err)
+	}
+	got := h.records("Contacts", "Email", v.Email)
+	if len(got) != 1 || got[0]["Last_Name"] != "Jane Corrected" {
+		name := any(nil)
+		if len(got) > 0 {
+			name = got[0]["Last_Name"]
+		}
+		t.Fatalf("%d Contacts; Last_Name %v after the delayed older resolve, want the newer \"Jane Corrected\"", len(got), name)
 	}
 }
