@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +27,24 @@ import (
 	"github.com/cloudcx/cxzoho/zoho/zohotest"
 )
 
+// lockedBuffer is a bytes.Buffer safe for the logger's writers and the test's reader at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // No secret leaves the token column: a tenant connected through the consent flow and served
 // through River on SQLite, with every logger at debug, tokens refreshed mid-run, a failed
 // connection and a disconnect; then the logs, the errors, %+v of every result, River's job rows
@@ -33,7 +52,7 @@ import (
 // token, grant code and client secret that existed: 0 hits.
 func TestNoSecretOutsideTheTokenColumn(t *testing.T) {
 	ctx := t.Context()
-	var logs bytes.Buffer
+	var logs lockedBuffer // River's goroutines log while the test reads
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// The OAuth client stamps tokens with the real time: the test clock starts there.
 	clk := &clock{now: time.Now()}
