@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cloudcx/cxzoho/owner"
 	"github.com/cloudcx/cxzoho/rules"
@@ -382,6 +383,14 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 	if err != nil {
 		return nil, err
 	}
+	if found == nil {
+		// Another visitor key of this person (another section, an id-less visitor's other chat)
+		// may have created it in an attempt whose answer was lost: Zoho's search may not show it
+		// yet, so it is looked for by that step's marker before anything is inserted.
+		if found, rule, err = w.interruptedPerson(ctx, module, pw); err != nil {
+			return nil, err
+		}
+	}
 	if found != nil {
 		link = &PersonLink{Module: module, RecordID: found.ID(), AccountID: accountID, UpdatedAt: w.s.cfg.Clock()}
 		out, err := w.merge(ctx, module, found, p.Values)
@@ -545,4 +554,85 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// maxInterruptedSteps bounds the pending person steps interruptedPerson reads, and
+// interruptedWindow how old one may be (a step its event never came back for is not worth a call
+// for every new visitor after a day).
+const (
+	maxInterruptedSteps = 500
+	interruptedWindow   = 24 * time.Hour
+)
+
+// interruptedPerson finds a Lead or Contact another person step of the tenant created without
+// recording it (its insert applied but its answer lost, or its worker gone) that the visitor's
+// rules would have found, asked in order; the step is recorded done with it. Steps still in
+// flight are not looked at (this visitor's own keys are locked, so one of them that is this
+// person's was interrupted): only a pending step with an error, or older than a lock's lease,
+// and younger than interruptedWindow. No call is made when there is no such step.
+func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*crm.Record, int, error) {
+	now := w.s.cfg.Clock()
+	var steps []*Step
+	since := now
+	cursor := ""
+	for seen := 0; seen < maxInterruptedSteps; {
+		page, next, err := w.s.cfg.Store.ListSteps(ctx, w.conn.TenantID, StepPending, cursor, 100)
+		if err != nil {
+			return nil, 0, err
+		}
+		seen += len(page)
+		for _, st := range page {
+			k := st.Key
+			if k.Kind != StepPerson || k.Name != module || k.OrgID != w.conn.OrgID || k == pw.step {
+				continue
+			}
+			if st.Err == nil && now.Sub(st.UpdatedAt) < w.s.cfg.LockTTL {
+				continue // in flight, or just claimed
+			}
+			if now.Sub(st.UpdatedAt) > interruptedWindow {
+				continue // abandoned long ago: not worth a call for every new visitor
+			}
+			steps = append(steps, st)
+			since = minTime(since, st.UpdatedAt)
+		}
+		if next == "" || len(page) == 0 {
+			break
+		}
+		cursor = next
+	}
+	if len(steps) == 0 {
+		return nil, 0, nil
+	}
+	var found *crm.Record
+	var rule int
+	var owner *Step
+	err := w.recentRecords(ctx, module, since.Add(-reconcileWindow), func(r *crm.Record) bool {
+		for _, st := range steps {
+			if !rules.EndsWithMarker(r.Text("Description"), personMarker(st.Key)) {
+				continue
+			}
+			for _, s := range pw.searches {
+				if _, ok := rules.Choose(s, []*crm.Record{r}); ok {
+					found, rule, owner = r, s.RuleIndex, st
+					return true
+				}
+			}
+		}
+		return false
+	})
+	if err != nil || found == nil {
+		return nil, 0, err
+	}
+	owner.Status, owner.RecordID, owner.Err, owner.UpdatedAt = StepDone, found.ID(), nil, now
+	if _, err := w.s.cfg.Store.PutStep(ctx, owner); err != nil {
+		return nil, 0, fmt.Errorf("sync: recording the person step: %w", err)
+	}
+	return found, rule, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
