@@ -34,7 +34,9 @@ type batchQueue struct {
 
 // maxInFlight is how many insert calls of one key may be in flight at once: a second call forms
 // while the first waits for one of the org's concurrency slots, so the queue never stalls
-// behind one call.
+// behind one call. Four (measured with BenchmarkThroughputAtLoad) keeps the org's slots fuller
+// (ceiling-used 0.92–0.94 instead of 0.85–0.90) but only by smaller batches: 8% more calls per
+// chat, Zoho credits spent, for the same chats/s.
 const maxInFlight = 2
 
 type batchItem struct {

@@ -556,7 +556,7 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// maxInterruptedSteps bounds the pending person steps interruptedPerson reads, and
+// maxInterruptedSteps bounds the pending steps interruptedPerson reads (one store call), and
 // interruptedWindow how old one may be (a step its event never came back for is not worth a call
 // for every new visitor after a day).
 const (
@@ -572,33 +572,27 @@ const (
 // and younger than interruptedWindow. No call is made when there is no such step.
 func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*crm.Record, int, error) {
 	now := w.s.cfg.Clock()
+	// One page, oldest first: interrupted steps are old or errored, and a tenant with more pending
+	// steps than that is behind on more than this.
+	page, _, err := w.s.cfg.Store.ListSteps(ctx, w.conn.TenantID, StepPending, "", maxInterruptedSteps)
+	if err != nil {
+		return nil, 0, err
+	}
 	var steps []*Step
 	since := now
-	cursor := ""
-	for seen := 0; seen < maxInterruptedSteps; {
-		page, next, err := w.s.cfg.Store.ListSteps(ctx, w.conn.TenantID, StepPending, cursor, 100)
-		if err != nil {
-			return nil, 0, err
+	for _, st := range page {
+		k := st.Key
+		if k.Kind != StepPerson || k.Name != module || k.OrgID != w.conn.OrgID || k == pw.step {
+			continue
 		}
-		seen += len(page)
-		for _, st := range page {
-			k := st.Key
-			if k.Kind != StepPerson || k.Name != module || k.OrgID != w.conn.OrgID || k == pw.step {
-				continue
-			}
-			if st.Err == nil && now.Sub(st.UpdatedAt) < w.s.cfg.LockTTL {
-				continue // in flight, or just claimed
-			}
-			if now.Sub(st.UpdatedAt) > interruptedWindow {
-				continue // abandoned long ago: not worth a call for every new visitor
-			}
-			steps = append(steps, st)
-			since = minTime(since, st.UpdatedAt)
+		if st.Err == nil && now.Sub(st.UpdatedAt) < w.s.cfg.LockTTL {
+			continue // in flight, or just claimed
 		}
-		if next == "" || len(page) == 0 {
-			break
+		if now.Sub(st.UpdatedAt) > interruptedWindow {
+			continue // abandoned long ago: not worth a call for every new visitor
 		}
-		cursor = next
+		steps = append(steps, st)
+		since = minTime(since, st.UpdatedAt)
 	}
 	if len(steps) == 0 {
 		return nil, 0, nil
@@ -606,7 +600,7 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 	var found *crm.Record
 	var rule int
 	var owner *Step
-	err := w.recentRecords(ctx, module, since.Add(-reconcileWindow), func(r *crm.Record) bool {
+	err = w.recentRecords(ctx, module, since.Add(-reconcileWindow), func(r *crm.Record) bool {
 		for _, st := range steps {
 			if !rules.EndsWithMarker(r.Text("Description"), personMarker(st.Key)) {
 				continue

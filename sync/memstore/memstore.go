@@ -355,23 +355,29 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.St
 		after = &p
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	var all []*cxsync.Step
 	for _, st := range s.steps {
 		if st.Key.TenantID == tenantID && st.Status == status && (after == nil || after.before(st)) {
-			all = append(all, cloneStep(st))
+			all = append(all, &st) // a shallow copy until the page is known
 		}
 	}
-	s.mu.Unlock()
 	slices.SortFunc(all, func(a, b *cxsync.Step) int {
 		if c := a.UpdatedAt.Compare(b.UpdatedAt); c != 0 {
 			return c
 		}
 		return cmp.Compare(keyString(a.Key), keyString(b.Key))
 	})
-	if len(all) <= limit {
+	more := len(all) > limit
+	if more {
+		all = all[:limit]
+	}
+	for i, st := range all { // only the page is copied out
+		all[i] = cloneStep(*st)
+	}
+	if !more {
 		return all, "", nil
 	}
-	all = all[:limit]
 	last := all[limit-1]
 	next, err := json.Marshal(listPos{At: last.UpdatedAt, Key: keyString(last.Key)})
 	if err != nil {
