@@ -25,37 +25,86 @@ import (
 // Syncers on a SQLite store (and PostgreSQL when CXZOHO_TEST_POSTGRES_DSN is set) against the fake
 // Zoho with seeded random faults — ~10% 429, ~5% 500, ~2% connections dropped after Zoho applied
 // the write, ~1% dropped before, ~1% answers slower than the client's timeout — access tokens
-// expired every ~100 calls, search indexing delayed and loose, and the "process" killed (every
-// Handle under way cancelled, the Syncer thrown away, the store kept) every ~200 events, events
-// redelivered until they succeed. The fake must end with exactly the expected records: one person
-// per visitor and module, one Case or Task per chat, every attachment once, every owner right.
-// CI runs it in the go-line run (not under -race; 500 events on PostgreSQL); CXZOHO_SOAK=1 plays
-// 10,000 events on each.
+// expired every ~100 calls, search indexing delayed and loose, and the "process" killed every
+// ~200 events, events redelivered until they succeed: once by plain redelivery (every Handle
+// under way cancelled, the Syncer thrown away, the store kept, failed events queued again) and
+// once through sync/riverjob with River on the same database (the River client stopped with
+// StopAndCancel and a new Syncer and client started; River retries, snoozes and rescues). The
+// fake must end with exactly the expected records: one person per visitor and module, one Case
+// or Task per chat, every attachment once, every owner right. CI runs it in the go-line run
+// (not under -race: it is skipped there; PostgreSQL plays 500 events by redelivery and 300
+// through River); CXZOHO_SOAK=1 plays 10,000 events on each.
 func TestChaos(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("chaos: run without -race and -short (CI's go-line run does)")
 	}
-	stores := map[string]func(t *testing.T) *sqlstore.Store{
-		"SQLite": func(t *testing.T) *sqlstore.Store {
-			return migrated(t, openSQLite(t, filepath.Join(t.TempDir(), "chaos.db")), sqlstore.SQLite)
+	type db struct {
+		store *sqlstore.Store
+		river func(t *testing.T) riverDB
+	}
+	dbs := map[string]func(t *testing.T) db{
+		"SQLite": func(t *testing.T) db {
+			path := filepath.Join(t.TempDir(), "chaos.db")
+			return db{migrated(t, openSQLite(t, path), sqlstore.SQLite), func(t *testing.T) riverDB { return riverSQLite(t, path) }}
 		},
 	}
 	if os.Getenv("CXZOHO_TEST_POSTGRES_DSN") != "" {
-		stores["PostgreSQL"] = func(t *testing.T) *sqlstore.Store { return migrated(t, openPostgres(t), sqlstore.PostgreSQL) }
+		dbs["PostgreSQL"] = func(t *testing.T) db {
+			sqldb, schema := openPostgresNamed(t)
+			return db{migrated(t, sqldb, sqlstore.PostgreSQL), func(t *testing.T) riverDB { return riverPostgres(t, schema) }}
+		}
 	}
-	for name, open := range stores {
-		events := 1000
-		if name == "PostgreSQL" {
-			events = 500 // CI's time: SQLite plays the full thousand
+	for name, open := range dbs {
+		for _, via := range []string{"redelivery", "River"} {
+			events := 1000
+			switch {
+			case os.Getenv("CXZOHO_SOAK") == "1":
+				events = 10000
+			case name == "PostgreSQL" && via == "River":
+				events = 300 // CI's time: SQLite plays the full thousand
+			case name == "PostgreSQL":
+				events = 500
+			}
+			t.Run(name+"/"+via, func(t *testing.T) {
+				d := open(t)
+				c := newChaos(t, d.store, events)
+				if via == "River" {
+					c.viaRiver(t, d.river(t))
+				} else {
+					c.redeliver(t)
+				}
+				c.check(t)
+			})
 		}
-		if os.Getenv("CXZOHO_SOAK") == "1" {
-			events = 10000
-		}
-		t.Run(name, func(t *testing.T) { chaos(t, open(t), events) })
 	}
 }
 
-func chaos(t *testing.T, store *sqlstore.Store, events int) {
+// chaosRun is one chaos play: its fake Zoho, store, events and what was expected of them.
+type chaosRun struct {
+	ctx       context.Context
+	store     *sqlstore.Store
+	srv       *zohotest.Server
+	org       *zohotest.Org
+	clk       *clock
+	anna      string
+	evs       []cloudcx.Event
+	wants     []chaosWant
+	newSyncer func() *cxsync.Syncer
+	rng       *rand.Rand
+
+	calls    atomic.Int64 // Zoho calls Handle reported
+	handled  atomic.Int64 // Handle calls
+	figures  []string     // what the delivery prints beside the books
+	failures atomic.Int64 // events failed for good (a permanent class)
+}
+
+// chaosWant is one event's expected record.
+type chaosWant struct {
+	tenant, module, source string
+	files                  int
+}
+
+func newChaos(t *testing.T, store *sqlstore.Store, events int) *chaosRun {
 	ctx := t.Context()
 	clk := &clock{now: time.Now()}
 	srv := zohotest.New(t, zohotest.WithClock(clk.Now), zohotest.WithIndexingDelay(5*time.Second), zohotest.WithSeed(42),
@@ -108,12 +157,8 @@ func chaos(t *testing.T, store *sqlstore.Store, events int) {
 	}
 
 	// The events: chats and conversations of 300 visitors per tenant, every 10th with a file.
-	type want struct {
-		tenant, module, source string
-		files                  int
-	}
 	var evs []cloudcx.Event
-	var wants []want
+	var wants []chaosWant
 	start := clk.Now()
 	for i := range events {
 		tn := tenants[i%len(tenants)]
@@ -132,12 +177,12 @@ func chaos(t *testing.T, store *sqlstore.Store, events int) {
 			th.Channel, th.Status = cloudcx.ChannelWebChat, cloudcx.StatusNormal
 			host.PutChat(&cloudcx.Chat{Thread: th})
 			evs = append(evs, cloudcx.Event{Kind: cloudcx.EventChatEnded, EventID: fmt.Sprint("e", i), TenantID: tn.id, ChatID: th.ID})
-			wants = append(wants, want{tn.id, tn.webModule, rules.Marker(rules.SourceKey{TenantID: tn.id, Section: cloudcx.SectionWebChat, ID: th.ID}), files})
+			wants = append(wants, chaosWant{tn.id, tn.webModule, rules.Marker(rules.SourceKey{TenantID: tn.id, Section: cloudcx.SectionWebChat, ID: th.ID}), files})
 		} else {
 			th.Channel = cloudcx.ChannelEmail
 			host.PutConversation(&cloudcx.Conversation{Thread: th, State: cloudcx.ConversationResolved})
 			evs = append(evs, cloudcx.Event{Kind: cloudcx.EventConversationResolved, EventID: fmt.Sprint("e", i), TenantID: tn.id, ConversationID: th.ID})
-			wants = append(wants, want{tn.id, tn.inboxModule, rules.Marker(rules.SourceKey{TenantID: tn.id, Section: cloudcx.SectionInbox, ID: th.ID}), files})
+			wants = append(wants, chaosWant{tn.id, tn.inboxModule, rules.Marker(rules.SourceKey{TenantID: tn.id, Section: cloudcx.SectionInbox, ID: th.ID}), files})
 		}
 	}
 
@@ -156,51 +201,58 @@ func chaos(t *testing.T, store *sqlstore.Store, events int) {
 		}
 	}
 
-	// Play: workers take events; a "process" ends after ~200 events (its Handles cancelled, its
-	// Syncer dropped); failed events go back in the queue.
-	rng := rand.New(rand.NewPCG(7, 11))
-	queue := make([]int, len(evs))
+	return &chaosRun{ctx: ctx, store: store, srv: srv, org: org, clk: clk, anna: anna, evs: evs, wants: wants,
+		newSyncer: newSyncer, rng: rand.New(rand.NewPCG(7, 11))}
+}
+
+// handle is every delivery's Handle: it counts the calls, expires the tokens every ~100 events
+// (a few hundred calls) and moves the clock on, and says whether a failure is for good.
+func (c *chaosRun) handle(ctx context.Context, t *testing.T, s *cxsync.Syncer, ev cloudcx.Event) (*cxsync.Result, error) {
+	res, err := s.Handle(ctx, ev)
+	if res != nil {
+		c.calls.Add(int64(res.Calls))
+	}
+	if c.handled.Add(1)%100 == 0 {
+		c.org.ExpireTokens()
+		c.clk.Add(2 * time.Minute)
+	}
+	if err != nil && cxsync.ClassOf(err) == cxsync.ClassPermanent && !errors.Is(err, context.Canceled) {
+		c.failures.Add(1)
+		t.Errorf("event %s: permanent failure: %v", ev.EventID, err)
+	}
+	return res, err
+}
+
+// redeliver plays the events by plain redelivery: workers take events; a "process" ends after
+// ~200 events (its Handles cancelled, its Syncer dropped); failed events go back in the queue.
+func (c *chaosRun) redeliver(t *testing.T) {
+	queue := make([]int, len(c.evs))
 	for i := range queue {
 		queue[i] = i
 	}
 	var mu gosync.Mutex
-	retries, restarts, permanent := 0, 0, 0
-	var calls atomic.Int64
+	retries, restarts := 0, 0
 	for round := 0; len(queue) > 0; round++ {
 		if round > 200 {
 			t.Fatalf("%d events still failing after 200 rounds", len(queue))
 		}
-		pctx, kill := context.WithCancel(ctx)
-		s := newSyncer()
-		killAt := 150 + rng.IntN(100)
+		pctx, kill := context.WithCancel(c.ctx)
+		s := c.newSyncer()
+		killAt := 150 + c.rng.IntN(100)
 		batch := queue[:min(len(queue), killAt)]
 		queue = append([]int(nil), queue[len(batch):]...)
 		var failed []int
 		work := make(chan int)
 		var wg gosync.WaitGroup
-		var handled atomic.Int64
 		for range 16 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				for i := range work {
-					res, err := s.Handle(pctx, evs[i])
-					if res != nil {
-						calls.Add(int64(res.Calls))
-					}
-					n := handled.Add(1)
-					if n%100 == 0 {
-						org.ExpireTokens() // every ~100 events (a few hundred calls): tokens expire
-						clk.Add(2 * time.Minute)
-					}
-					if err != nil {
+					if _, err := c.handle(pctx, t, s, c.evs[i]); err != nil {
 						mu.Lock()
 						if round > 20 {
 							t.Logf("round %d, event %d: %v", round, i, err)
-						}
-						if cxsync.ClassOf(err) == cxsync.ClassPermanent && !errors.Is(err, context.Canceled) {
-							permanent++
-							t.Errorf("event %d: permanent failure: %v", i, err)
 						}
 						failed = append(failed, i)
 						mu.Unlock()
@@ -220,9 +272,14 @@ func chaos(t *testing.T, store *sqlstore.Store, events int) {
 		restarts++
 		retries += len(failed)
 		queue = append(queue, failed...)
-		clk.Add(10 * time.Second) // indexing catches up a little between processes
+		c.clk.Add(10 * time.Second) // indexing catches up a little between processes
 	}
+	c.figures = append(c.figures, fmt.Sprintf("retried events %d, restarts %d", retries, restarts))
+}
 
+// check reads the books: the fake's records against what the events should have made.
+func (c *chaosRun) check(t *testing.T) {
+	org, srv, anna := c.org, c.srv, c.anna
 	// The books.
 	byMarker := map[string]int{}
 	recordIDs := map[string]string{}
@@ -239,7 +296,7 @@ func chaos(t *testing.T, store *sqlstore.Store, events int) {
 		}
 	}
 	duplicates, missing, files := 0, 0, 0
-	for _, w := range wants {
+	for _, w := range c.wants {
 		switch n := byMarker[w.source]; {
 		case n == 0:
 			missing++
@@ -279,10 +336,10 @@ func chaos(t *testing.T, store *sqlstore.Store, events int) {
 			faults[key]++
 		}
 	}
-	t.Logf("events %d, Zoho calls %d, faults %v, retried events %d, restarts %d, duplicates %d, missing %d, duplicate people %d, attachments %d",
-		len(evs), calls.Load(), faults, retries, restarts, duplicates, missing, dupPeople, files)
-	if duplicates != 0 || missing != 0 || dupPeople != 0 || permanent != 0 {
-		t.Fatalf("duplicates %d, missing %d, duplicate people %d, permanent failures %d", duplicates, missing, dupPeople, permanent)
+	t.Logf("events %d, Zoho calls %d, faults %v, %s, duplicates %d, missing %d, duplicate people %d, attachments %d",
+		len(c.evs), c.calls.Load(), faults, strings.Join(c.figures, ", "), duplicates, missing, dupPeople, files)
+	if duplicates != 0 || missing != 0 || dupPeople != 0 || c.failures.Load() != 0 {
+		t.Fatalf("duplicates %d, missing %d, duplicate people %d, permanent failures %d", duplicates, missing, dupPeople, c.failures.Load())
 	}
 	if faults["429"] == 0 || faults["drop-after"] == 0 || faults["500"] == 0 {
 		t.Fatalf("the faults did not happen: %v", faults)

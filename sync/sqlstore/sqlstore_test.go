@@ -54,6 +54,13 @@ func postgresDSN(t testing.TB) string {
 // openPostgres returns a pool on a fresh schema of the test database, dropped at the end.
 func openPostgres(t testing.TB) *sql.DB {
 	t.Helper()
+	db, _ := openPostgresNamed(t)
+	return db
+}
+
+// openPostgresNamed is openPostgres, and the name of the schema made for the test.
+func openPostgresNamed(t testing.TB) (*sql.DB, string) {
+	t.Helper()
 	dsn := postgresDSN(t)
 	schema := fmt.Sprintf("cx_test_%d_%d", os.Getpid(), schemaSeq.Add(1))
 	admin, err := sql.Open("pgx", dsn)
@@ -67,7 +74,7 @@ func openPostgres(t testing.TB) *sql.DB {
 		_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
 		admin.Close()
 	})
-	return openPostgresSchema(t, dsn, schema)
+	return openPostgresSchema(t, dsn, schema), schema
 }
 
 func openPostgresSchema(t testing.TB, dsn, schema string) *sql.DB {

@@ -1,0 +1,280 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/cloudcx/cxzoho/cloudcx"
+	cxsync "github.com/cloudcx/cxzoho/sync"
+	"github.com/cloudcx/cxzoho/sync/riverjob"
+)
+
+// chaosRiverClient is what the chaos play uses of a River client, whichever its driver.
+type chaosRiverClient interface {
+	Start(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+	Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func())
+	InsertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
+}
+
+// riverDB makes River clients on the chaos store's database (River's tables migrated in it),
+// each on a connection pool of its own, as each process has: closing it is how a process dies
+// without telling River anything.
+type riverDB struct {
+	newClient func(t *testing.T, cfg *river.Config) (client chaosRiverClient, closePool func())
+}
+
+// riverSQLite is River on the SQLite file the store uses, through pools of their own (one
+// connection each, as riversqlite wants).
+func riverSQLite(t *testing.T, path string) riverDB {
+	t.Helper()
+	open := func(t *testing.T) *sql.DB {
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetMaxOpenConns(1)
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	migrateRiver(t, riversqlite.New(open(t)))
+	return riverDB{newClient: func(t *testing.T, cfg *river.Config) (chaosRiverClient, func()) {
+		db := open(t)
+		client, err := river.NewClient(riversqlite.New(db), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return client, func() { db.Close() }
+	}}
+}
+
+// riverPostgres is River in the store's PostgreSQL schema, through pgx's pools as riverpgxv5
+// wants.
+func riverPostgres(t *testing.T, schema string) riverDB {
+	t.Helper()
+	dsn := postgresDSN(t)
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	open := func(t *testing.T) *pgxpool.Pool {
+		pool, err := pgxpool.New(t.Context(), dsn+sep+"search_path="+schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		return pool
+	}
+	migrateRiver(t, riverpgxv5.New(open(t)))
+	return riverDB{newClient: func(t *testing.T, cfg *river.Config) (chaosRiverClient, func()) {
+		pool := open(t)
+		cfg.Schema = schema
+		client, err := river.NewClient(riverpgxv5.New(pool), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return client, pool.Close
+	}}
+}
+
+func migrateRiver[TTx any](t *testing.T, driver riverdriver.Driver[TTx]) {
+	t.Helper()
+	m, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Migrate(t.Context(), rivermigrate.DirectionUp, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// chaosRetry is the retry policy a host in a hurry would give River: a short wait growing with
+// the attempts (River's default waits attempt⁴ seconds), so the play is about the faults.
+type chaosRetry struct{}
+
+func (chaosRetry) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().Add(time.Duration(10<<min(job.Attempt, 7)) * time.Millisecond)
+}
+
+// chaosHandler is the Syncer as the worker's Handler, through the play's counting handle.
+type chaosHandler struct {
+	c *chaosRun
+	t *testing.T
+	s *cxsync.Syncer
+}
+
+func (h chaosHandler) Handle(ctx context.Context, ev cloudcx.Event) (*cxsync.Result, error) {
+	return h.c.handle(ctx, h.t, h.s, ev)
+}
+
+// viaRiver plays the events as River jobs worked by riverjob's worker: every event inserted at
+// once; a "process" (a Syncer and a River client with 16 workers) ends after ~200 jobs completed,
+// stopped with StopAndCancel (its running jobs cancelled: River makes them available again, and
+// a job a dead client left running is rescued after RescueStuckJobsAfter), and a new one starts
+// on the same database. It ends when every job completed, or fails with River's job states after
+// three minutes.
+func (c *chaosRun) viaRiver(t *testing.T, db riverDB) {
+	const jobTimeout = 5 * time.Second
+	newClient := func() (chaosRiverClient, func()) {
+		w := riverjob.NewWorker(chaosHandler{c, t, c.newSyncer()})
+		w.JobTimeout = jobTimeout
+		w.MaxPause = 100 * time.Millisecond // Zoho's Retry-After, shortened like the client's waits
+		workers := river.NewWorkers()
+		river.AddWorker(workers, w)
+		return db.newClient(t, &river.Config{
+			Logger:               slog.New(slog.DiscardHandler), // a killed process's River logs its closed pool
+			Workers:              workers,
+			Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 16}},
+			RetryPolicy:          chaosRetry{},
+			JobTimeout:           jobTimeout,
+			RescueStuckJobsAfter: jobTimeout + time.Second, // more than the job timeout, as River asks
+			FetchCooldown:        5 * time.Millisecond,
+			FetchPollInterval:    20 * time.Millisecond,
+			TestOnly:             true,
+		})
+	}
+
+	// Insert every event as a job, with riverjob's options (unique by event, 25 attempts).
+	ins, _ := newClient() // inserts and reads; never started
+	params := make([]river.InsertManyParams, len(c.evs))
+	for i, ev := range c.evs {
+		params[i] = river.InsertManyParams{Args: riverjob.Args{Event: ev}}
+	}
+	for len(params) > 0 {
+		n := min(len(params), 500)
+		if _, err := ins.InsertMany(c.ctx, params[:n]); err != nil {
+			t.Fatal(err)
+		}
+		params = params[n:]
+	}
+
+	deadline := time.After(3 * time.Minute)
+	attempts, snoozes, interrupted, restarts, hardKills := 0, 0, 0, 0, 0
+	for c.completedJobs(t, ins) < len(c.evs) {
+		client, closePool := newClient()
+		events, unsubscribe := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed,
+			river.EventKindJobCancelled, river.EventKindJobSnoozed, river.EventKindJobInterrupted)
+		if err := client.Start(c.ctx); err != nil {
+			t.Fatal(err)
+		}
+		killAt := 150 + c.rng.IntN(100) // jobs this process completes before it dies
+		tick := time.NewTicker(500 * time.Millisecond)
+	play:
+		for done := 0; done < killAt; {
+			select {
+			case e := <-events:
+				attempts++
+				switch e.Kind {
+				case river.EventKindJobCompleted:
+					done++
+				case river.EventKindJobSnoozed:
+					snoozes++
+				case river.EventKindJobInterrupted:
+					interrupted++
+				case river.EventKindJobCancelled:
+					t.Errorf("job %d (%s) cancelled: %v", e.Job.ID, e.Job.EncodedArgs, e.Job.Errors)
+				case river.EventKindJobFailed:
+					if e.Job.State == rivertype.JobStateDiscarded {
+						t.Errorf("job %d (%s) discarded after %d attempts: %v", e.Job.ID, e.Job.EncodedArgs, e.Job.Attempt, e.Job.Errors)
+					}
+				}
+			case <-tick.C: // the last process ends when River has nothing left
+				if c.completedJobs(t, ins) == len(c.evs) {
+					break play
+				}
+			case <-deadline:
+				c.riverStates(t, client)
+				t.Fatalf("%d of %d jobs completed after 3 minutes", c.completedJobs(t, ins), len(c.evs))
+			case <-c.ctx.Done():
+				break play
+			}
+		}
+		tick.Stop()
+		// The process dies with jobs under way: every other time without a word to River (its
+		// pool closed first: the jobs it was running stay "running" until River's rescuer
+		// takes them), else stopped (its running jobs cancelled and made available again).
+		hard := restarts%2 == 0
+		if hard {
+			closePool()
+			hardKills++
+		}
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_ = client.StopAndCancel(stopCtx)
+		cancel()
+		if !hard {
+			for drained := false; !drained; { // what River said while it stopped
+				select {
+				case e, ok := <-events:
+					if !ok {
+						drained = true
+					} else if e.Kind == river.EventKindJobInterrupted {
+						interrupted++
+					}
+				default:
+					drained = true
+				}
+			}
+		}
+		unsubscribe()
+		closePool()
+		restarts++
+		c.clk.Add(10 * time.Second) // indexing catches up a little between processes
+		if t.Failed() {
+			c.riverStates(t, ins)
+			t.FailNow()
+		}
+	}
+	rescued := 0
+	res, err := ins.JobList(c.ctx, river.NewJobListParams().States(rivertype.JobStateCompleted).First(10000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range res.Jobs {
+		for _, e := range j.Errors {
+			if strings.Contains(e.Error, "rescued") {
+				rescued++
+			}
+		}
+	}
+	c.figures = append(c.figures, fmt.Sprintf("River jobs %d, attempts ended %d, snoozes %d, interrupted by a stop %d, rescued %d, restarts %d (%d without a word)",
+		len(c.evs), attempts, snoozes, interrupted, rescued, restarts, hardKills))
+}
+
+// completedJobs counts River's completed jobs.
+func (c *chaosRun) completedJobs(t *testing.T, client chaosRiverClient) int {
+	t.Helper()
+	res, err := client.JobList(c.ctx, river.NewJobListParams().States(rivertype.JobStateCompleted).First(10000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(res.Jobs)
+}
+
+// riverStates logs how many jobs are in each River state.
+func (c *chaosRun) riverStates(t *testing.T, client chaosRiverClient) {
+	t.Helper()
+	states := map[rivertype.JobState]int{}
+	res, err := client.JobList(context.Background(), river.NewJobListParams().States(rivertype.JobStates()...).First(10000))
+	if err != nil {
+		t.Logf("listing River's jobs: %v", err)
+		return
+	}
+	for _, j := range res.Jobs {
+		states[j.State]++
+	}
+	t.Logf("River's jobs by state: %v", states)
+}
