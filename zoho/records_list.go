@@ -2,7 +2,6 @@ package zoho
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -111,38 +110,38 @@ func (s *RecordsService) ListIter(ctx context.Context, module string, opts *List
 	return listIter[crm.Record](ctx, s, module, opts)
 }
 
-// listAnswer is Zoho's answer to a listing or a get by id.
-type listAnswer struct {
-	Data []json.RawMessage `json:"data"`
+// pageAnswer is Zoho's answer to a listing, a search or a get by id, its records decoded as T
+// within the one decode of the whole answer (a T that decodes itself is handed each record's
+// bytes by encoding/json as it goes).
+type pageAnswer[T any] struct {
+	envelope
+	Data []*T `json:"data"`
 }
 
-// listRaw fetches one page.
-func (s *RecordsService) listRaw(ctx context.Context, module string, opts *ListOptions) ([]json.RawMessage, *Response, error) {
+// listRequest builds the request of one page of a listing.
+func (s *RecordsService) listRequest(ctx context.Context, module string, opts *ListOptions) (*Request, error) {
 	if err := checkModuleCall(ctx, module); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := opts.validate(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	path, err := PathJoin(module)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	o := opts.clone()
 	if o.PageToken != "" {
 		o.Page = 0
 	}
-	req, err := s.client.NewRequest(http.MethodGet, path, &o, nil, IfModifiedSince(o.IfModifiedSince))
-	if err != nil {
-		return nil, nil, err
-	}
-	return s.doListing(ctx, module, req)
+	return s.client.NewRequest(http.MethodGet, path, &o, nil, IfModifiedSince(o.IfModifiedSince))
 }
 
-// doListing sends one page of a listing or search of module and returns its records. Zoho's
-// LIMIT_REACHED (a page beyond the first 2,000 records) becomes a [*PagingLimitError].
-func (s *RecordsService) doListing(ctx context.Context, module string, req *Request) ([]json.RawMessage, *Response, error) {
-	var ans listAnswer
+// doPage sends one page of a listing or search of module and returns its records as T values
+// (nil for none). Zoho's LIMIT_REACHED (a page beyond the first 2,000 records) becomes a
+// [*PagingLimitError]; what names the records in errors ("a Leads record").
+func doPage[T any](ctx context.Context, s *RecordsService, module string, req *Request, what string) ([]*T, *Response, error) {
+	var ans pageAnswer[T]
 	resp, err := s.client.Do(ctx, req, &ans)
 	if err != nil {
 		var apiErr *APIError
@@ -150,6 +149,14 @@ func (s *RecordsService) doListing(ctx context.Context, module string, req *Requ
 			err = &PagingLimitError{Module: module, Limit: PagingLimit, Err: err}
 		}
 		return nil, resp, err
+	}
+	for _, v := range ans.Data {
+		if v == nil {
+			return nil, resp, fmt.Errorf("zoho: decoding %s: null in Zoho's data", what)
+		}
+	}
+	if len(ans.Data) == 0 {
+		return nil, resp, nil
 	}
 	return ans.Data, resp, nil
 }
@@ -159,12 +166,11 @@ func listPage[T any](ctx context.Context, s *RecordsService, module string, opts
 	if s == nil {
 		return nil, nil, errNilRecords
 	}
-	raws, resp, err := s.listRaw(ctx, module, opts)
+	req, err := s.listRequest(ctx, module, opts)
 	if err != nil {
-		return nil, resp, err
+		return nil, nil, err
 	}
-	out, err := decodeRecords[T](raws, "a "+module+" record")
-	return out, resp, err
+	return doPage[T](ctx, s, module, req, "a "+module+" record")
 }
 
 // listIter iterates over the records of a listing, for any record type. opts is copied now; each
@@ -174,52 +180,10 @@ func listIter[T any](ctx context.Context, s *RecordsService, module string, opts
 		return func(yield func(*T, error) bool) { yield(nil, errNilRecords) }
 	}
 	o := opts.clone()
-	raws := pages(ctx, paging{module: module, capped: true, tokens: true, page: o.Page, perPage: o.PerPage, token: o.PageToken},
-		func(page int, token string) ([]json.RawMessage, *Response, error) {
+	return pages(ctx, paging{module: module, capped: true, tokens: true, page: o.Page, perPage: o.PerPage, token: o.PageToken},
+		func(page int, token string) ([]*T, *Response, error) {
 			po := o
 			po.Page, po.PageToken = page, token
-			return s.listRaw(ctx, module, &po)
+			return listPage[T](ctx, s, module, &po)
 		})
-	return func(yield func(*T, error) bool) {
-		for raw, err := range raws {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			v, err := decodeRecord[T](raw)
-			if err != nil {
-				yield(nil, fmt.Errorf("zoho: decoding a %s record: %w", module, err))
-				return
-			}
-			if !yield(v, nil) {
-				return
-			}
-		}
-	}
-}
-
-// decodeRecords decodes a page of Zoho's records into T values (nil for none); what names them in
-// errors ("a Leads record").
-func decodeRecords[T any](raws []json.RawMessage, what string) ([]*T, error) {
-	if len(raws) == 0 {
-		return nil, nil
-	}
-	out := make([]*T, 0, len(raws))
-	for _, raw := range raws {
-		v, err := decodeRecord[T](raw)
-		if err != nil {
-			return nil, fmt.Errorf("zoho: decoding %s: %w", what, err)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-// decodeRecord decodes one record of Zoho's answer into a T.
-func decodeRecord[T any](raw json.RawMessage) (*T, error) {
-	v := new(T)
-	if err := json.Unmarshal(raw, v); err != nil {
-		return nil, err
-	}
-	return v, nil
 }

@@ -188,7 +188,7 @@ func getRecord[T any](ctx context.Context, s *RecordsService, module, id string)
 	if err != nil {
 		return nil, nil, err
 	}
-	var ans listAnswer
+	var ans pageAnswer[T]
 	resp, err := s.client.Do(ctx, req, &ans)
 	if err != nil {
 		return nil, resp, err
@@ -196,11 +196,10 @@ func getRecord[T any](ctx context.Context, s *RecordsService, module, id string)
 	if len(ans.Data) == 0 {
 		return nil, resp, fmt.Errorf("zoho: %s record %s: %w", module, id, ErrNotFound)
 	}
-	v, err := decodeRecord[T](ans.Data[0])
-	if err != nil {
-		return nil, resp, fmt.Errorf("zoho: decoding %s record %s: %w", module, id, err)
+	if ans.Data[0] == nil {
+		return nil, resp, fmt.Errorf("zoho: decoding %s record %s: null in Zoho's data", module, id)
 	}
-	return v, resp, nil
+	return ans.Data[0], resp, nil
 }
 
 // validateFieldName checks a field API name used in a parameter list.

@@ -39,6 +39,7 @@ type writeBody struct {
 
 // writeAnswer is Zoho's answer to a write call, with the HTTP status and attempts it came with.
 type writeAnswer struct {
+	envelope
 	Data             []resultItem `json:"data"`
 	status, attempts int
 }

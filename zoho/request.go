@@ -228,7 +228,7 @@ func (c *Client) decode(ctx context.Context, req *Request, resp *Response, st *c
 		}
 		return resp, nil
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxJSONBody+1))
+	data, err := readAnswer(resp.Body, resp.ContentLength)
 	if err != nil {
 		return resp, ctxErr(ctx, fmt.Errorf("zoho: reading answer of %s %s: %w", req.Method, c.fullPath(req), redactError(err)))
 	}
@@ -238,10 +238,21 @@ func (c *Client) decode(ctx context.Context, req *Request, resp *Response, st *c
 	if len(bytes.TrimSpace(data)) == 0 {
 		return resp, nil
 	}
-	var head struct {
-		Status string    `json:"status"`
-		Info   *PageInfo `json:"info"`
+	// The package's own answers carry the envelope's status and info: one decode reads them
+	// all. Others (and an answer v could not take) have the envelope read on its own first.
+	if h, ok := v.(answerHead); ok {
+		if err := json.Unmarshal(data, v); err == nil {
+			head := h.head()
+			resp.Info = head.Info
+			if head.Status == "error" {
+				e := c.newAPIError(req, resp, data, st.lastToken())
+				c.logFailure(ctx, e)
+				return resp, e
+			}
+			return resp, nil
+		}
 	}
+	var head envelope
 	if err := json.Unmarshal(data, &head); err == nil {
 		resp.Info = head.Info
 		if head.Status == "error" {
@@ -257,6 +268,31 @@ func (c *Client) decode(ctx context.Context, req *Request, resp *Response, st *c
 	}
 	return resp, nil
 }
+
+// readAnswer reads an answer's body, up to one byte beyond maxJSONBody, into a buffer sized by
+// its Content-Length when it gave one (-1: unknown) rather than grown by doubling.
+func readAnswer(body io.Reader, size int64) ([]byte, error) {
+	r := io.LimitReader(body, maxJSONBody+1)
+	if size < 0 || size > maxJSONBody {
+		return io.ReadAll(r)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead)) // MinRead: room to meet EOF
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
+}
+
+// envelope is what every Zoho answer may carry beside its data: "status":"error" for Zoho's error
+// envelope (on a 2xx too), and a listing's page info.
+type envelope struct {
+	Status string    `json:"status"`
+	Info   *PageInfo `json:"info"`
+}
+
+// answerHead is an answer type of this package that embeds envelope, so that Client.decode reads
+// the answer in one decode.
+type answerHead interface{ head() *envelope }
+
+func (e *envelope) head() *envelope { return e }
 
 // DoRaw sends req and returns the answer with its body open, for streaming (attachment
 // downloads). The caller must close resp.Body; the call holds one of the client's concurrency

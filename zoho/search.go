@@ -2,7 +2,6 @@ package zoho
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"iter"
 	"net/http"
@@ -127,32 +126,31 @@ func searchPage[T any](ctx context.Context, s *RecordsService, module string, q 
 	if s == nil {
 		return nil, nil, errNilRecords
 	}
-	raws, resp, err := s.searchRaw(ctx, module, q, opts)
+	req, err := s.searchRequest(ctx, module, q, opts)
 	if err != nil {
-		return nil, resp, err
+		return nil, nil, err
 	}
-	out, err := decodeRecords[T](raws, "a "+module+" search result")
-	return out, resp, err
+	return doPage[T](ctx, s, module, req, "a "+module+" search result")
 }
 
-// searchRaw fetches one page of search results.
-func (s *RecordsService) searchRaw(ctx context.Context, module string, q crm.SearchQuery, opts *SearchOptions) ([]json.RawMessage, *Response, error) {
+// searchRequest builds the request of one page of search results.
+func (s *RecordsService) searchRequest(ctx context.Context, module string, q crm.SearchQuery, opts *SearchOptions) (*Request, error) {
 	if err := checkModuleCall(ctx, module); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := opts.validate(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	params, err := searchParams(q)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var o SearchOptions
 	if opts != nil {
 		o = *opts
 	}
 	if page, per := max(o.Page, 1), firstPositive(o.PerPage, MaxPerPage); (page-1)*per >= PagingLimit {
-		return nil, nil, &PagingLimitError{Module: module, Limit: PagingLimit}
+		return nil, &PagingLimitError{Module: module, Limit: PagingLimit}
 	}
 	if o.Converted != "" {
 		params.Set("converted", string(o.Converted))
@@ -168,13 +166,9 @@ func (s *RecordsService) searchRaw(ctx context.Context, module string, q crm.Sea
 	}
 	path, err := PathJoin(module, "search")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	req, err := s.client.NewRequest(http.MethodGet, path, params, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	return s.doListing(ctx, module, req)
+	return s.client.NewRequest(http.MethodGet, path, params, nil)
 }
 
 // searchIter walks the pages of a search. opts is copied now; each range walks the pages from its
