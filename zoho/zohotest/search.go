@@ -48,8 +48,11 @@ func (o *Org) handleSearch(x *exchange) *reply {
 			}
 		}
 		exact := o.s.opts.exactSearch
+		var curVals map[string]any // the record being matched: one get for the whole walk
+		var cur *record
+		get := func(field string) (string, bool) { return o.searchValueLocked(curVals, cur, field) }
 		match = func(vals map[string]any, r *record) bool {
-			get := func(field string) (string, bool) { return o.searchValueLocked(vals, r, field) }
+			curVals, cur = vals, r
 			if exact {
 				return c.Matches(get)
 			}
