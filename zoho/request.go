@@ -22,6 +22,9 @@ import (
 // descriptions is a few MB).
 const maxJSONBody = 64 << 20
 
+// maxPrealloc bounds the buffer readAnswer sizes from a Content-Length before reading.
+const maxPrealloc = 1 << 20
+
 // A Request is one Zoho API call before it is sent: built by [Client.NewRequest] (or by a
 // service), sent by [Client.Do]. Its body is held so that every retry sends the same bytes.
 type Request struct {
@@ -270,13 +273,14 @@ func (c *Client) decode(ctx context.Context, req *Request, resp *Response, st *c
 }
 
 // readAnswer reads an answer's body, up to one byte beyond maxJSONBody, into a buffer sized by
-// its Content-Length when it gave one (-1: unknown) rather than grown by doubling.
+// its Content-Length when it gave one (-1: unknown) rather than grown by doubling. The size is
+// trusted up to maxPrealloc: a server announcing more than it sends gets no big buffer for it.
 func readAnswer(body io.Reader, size int64) ([]byte, error) {
 	r := io.LimitReader(body, maxJSONBody+1)
 	if size < 0 || size > maxJSONBody {
 		return io.ReadAll(r)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead)) // MinRead: room to meet EOF
+	buf := bytes.NewBuffer(make([]byte, 0, min(size, maxPrealloc)+bytes.MinRead)) // MinRead: room to meet EOF
 	_, err := buf.ReadFrom(r)
 	return buf.Bytes(), err
 }

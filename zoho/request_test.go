@@ -1,6 +1,7 @@
 package zoho
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -230,5 +231,36 @@ func TestStreamRequestBodyReplayedOnEveryAttempt(t *testing.T) {
 	}
 	if _, err := c.NewStreamRequest("PUT", "x", "a/b", 1, nil); err == nil {
 		t.Fatal("nil opener accepted")
+	}
+}
+
+// readAnswer sizes its buffer from Content-Length, but never trusts it beyond maxPrealloc, and
+// reads what the body holds whatever the header said.
+func TestReadAnswerContentLength(t *testing.T) {
+	body := `{"data":[{"id":"1"}]}`
+	for _, tc := range []struct {
+		name string
+		size int64
+	}{
+		{"exact", int64(len(body))},
+		{"unknown", -1},
+		{"announced more than sent", 60 << 20},
+		{"announced less than sent", 3},
+		{"beyond the bound", maxJSONBody + 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := readAnswer(strings.NewReader(body), tc.size)
+			if err != nil || string(got) != body {
+				t.Fatalf("readAnswer = %q, %v; want the body", got, err)
+			}
+			if cap(got) > maxPrealloc+bytes.MinRead {
+				t.Fatalf("buffer of %d bytes for a %d-byte body", cap(got), len(body))
+			}
+		})
+	}
+	big := strings.Repeat("x", maxJSONBody+5)
+	got, err := readAnswer(strings.NewReader(big), int64(len(big)))
+	if err != nil || len(got) != maxJSONBody+1 {
+		t.Fatalf("a body beyond the bound: %d bytes read, %v; want maxJSONBody+1 (so decode refuses it)", len(got), err)
 	}
 }
