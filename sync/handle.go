@@ -64,7 +64,10 @@ type Result struct {
 	Attachments []AttachmentResult
 	// Owner is who owns what was created, and why.
 	Owner *owner.Result
-	// Calls is the number of Zoho API calls made (each one credit), token calls not included.
+	// Calls is the number of Zoho API calls made (each one credit), token calls not included. An
+	// insert batched with other events' records (Config.MaxBatch) is counted once, in the Result
+	// of the event whose Handle sent it: an event whose record went in another's call may show
+	// Calls 0 with its Record Created.
 	Calls int
 }
 

@@ -202,7 +202,7 @@ func run(ctx context.Context, o options) (*summary, error) {
 					if bar != nil {
 						bar.Describe(fmt.Sprintf("syncing (%d failed)", failed.Add(1)))
 					}
-				case res.Calls == 0:
+				case res.Calls == 0 && !wrote(res):
 					sum.Already++
 				default:
 					sum.Done++
@@ -348,4 +348,15 @@ func (s *summary) print(w io.Writer) {
 		}
 		fmt.Fprintln(w, "  "+l)
 	}
+}
+
+// wrote reports whether the event created or changed a Zoho record. Its Calls may be 0 even so:
+// a batched insert is counted in the Result of the event whose worker sent it.
+func wrote(res *cxsync.Result) bool {
+	for _, r := range []*cxsync.RecordResult{res.Person, res.Account, res.Record} {
+		if r != nil && (r.Outcome == cxsync.Created || r.Outcome == cxsync.Updated) {
+			return true
+		}
+	}
+	return false
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
+	cxsync "github.com/cloudcx/cxzoho/sync"
 	"github.com/cloudcx/cxzoho/zoho"
 	"github.com/cloudcx/cxzoho/zoho/zohotest"
 )
@@ -98,5 +99,15 @@ func TestBackfillSkipsAnOverlongLine(t *testing.T) {
 	events, bad, err := readEvents(in, "acme", &cloudcx.MemoryHost{})
 	if err != nil || len(events) != 3 || len(bad) != 1 || !strings.Contains(bad[0], "line 2: longer than") || events[2].line != 4 {
 		t.Fatalf("events %d, bad %v, err %v", len(events), bad, err)
+	}
+}
+
+// A chat whose Case went in another chat's batched insert made no call of its own, yet it was
+// synced now, not before.
+func TestWroteCountsBatchedRecords(t *testing.T) {
+	batched := &cxsync.Result{Record: &cxsync.RecordResult{Module: "Cases", ID: "1", Outcome: cxsync.Created}}
+	known := &cxsync.Result{Person: &cxsync.RecordResult{Outcome: cxsync.Found}, Record: &cxsync.RecordResult{Outcome: cxsync.Found}}
+	if !wrote(batched) || wrote(known) || wrote(&cxsync.Result{}) {
+		t.Fatalf("wrote: batched %v, known %v, empty %v", wrote(batched), wrote(known), wrote(&cxsync.Result{}))
 	}
 }
