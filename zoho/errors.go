@@ -245,16 +245,21 @@ func (e *PathError) Error() string {
 
 // errorEnvelope is Zoho's error body: top-level, or the first item of data[].
 type errorEnvelope struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Status  string `json:"status"`
+	// Details and Data are read on their own: one of another shape than Zoho's does not hide
+	// the envelope's code and message.
+	Details json.RawMessage `json:"details"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// errorItem is one record's answer in an error envelope's data.
+type errorItem struct {
 	Code    string         `json:"code"`
 	Message string         `json:"message"`
 	Status  string         `json:"status"`
 	Details map[string]any `json:"details"`
-	Data    []struct {
-		Code    string         `json:"code"`
-		Message string         `json:"message"`
-		Status  string         `json:"status"`
-		Details map[string]any `json:"details"`
-	} `json:"data"`
 }
 
 // parseErrorBody fills e's Zoho fields from body. It reports whether body held an error envelope.
@@ -264,10 +269,14 @@ func (e *APIError) parseBody(body []byte) bool {
 		return false
 	}
 	if env.Code != "" || env.Status == "error" {
-		e.Code, e.Message, e.Status, e.Details = env.Code, env.Message, env.Status, env.Details
+		var details map[string]any
+		_ = json.Unmarshal(env.Details, &details) // not an object: no details
+		e.Code, e.Message, e.Status, e.Details = env.Code, env.Message, env.Status, details
 		return true
 	}
-	for _, it := range env.Data {
+	var items []errorItem
+	_ = json.Unmarshal(env.Data, &items) // not a list of items: none
+	for _, it := range items {
 		if it.Status == "error" || (it.Code != "" && it.Code != "SUCCESS") {
 			e.Code, e.Message, e.Status, e.Details = it.Code, it.Message, it.Status, it.Details
 			return true
