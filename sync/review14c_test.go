@@ -278,32 +278,3 @@ func TestReview14cAmbiguousInsertThenOtherSectionDuplicates(t *testing.T) {
 		t.Fatalf("%d Contacts for one person through two sections after an ambiguous insert, want 1", n)
 	}
 }
-
-// The interrupted step of one person is not adopted for another: a different visitor arriving
-// after it gets a Contact of their own, and the interrupted one is still reconciled (not
-// duplicated) when its own event comes back.
-func TestInterruptedPersonNotAdoptedForAnother(t *testing.T) {
-	h := newHarness(t, withFake(zohotest.WithIndexingDelay(10e9)))
-	h.settings("t1", rules.DefaultSettings())
-	first := cloudcx.Visitor{ID: "v-ip-1", Name: "First Person", Email: "first.person@example.org", Phone: "+1 555 0100"}
-	other := cloudcx.Visitor{ID: "v-ip-2", Name: "Other Person", Email: "other.person@example.org", Phone: "+1 555 0199"}
-	c1, c2 := chat("c-ip-1", first), conversation("cv-ip-2", other)
-	h.host.PutChat(c1)
-	h.host.PutConversation(c2)
-	if _, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Contacts", Kind: zohotest.FaultDropAfterApply, Times: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, c1)); cxsync.ClassOf(err) != cxsync.ClassRetry {
-		t.Fatalf("dropped answer: %v", err)
-	}
-	res := h.handle(convEvent(cloudcx.EventConversationStarted, c2))
-	if res.Person == nil || res.Person.Outcome != cxsync.Created {
-		t.Fatalf("the other visitor: %+v, want a Contact created for them", res.Person)
-	}
-	h.handle(chatEvent(cloudcx.EventChatStarted, c1))
-	for _, v := range []cloudcx.Visitor{first, other} {
-		if n := len(h.records("Contacts", "Email", v.Email)); n != 1 {
-			t.Errorf("%d Contacts for %s, want 1", n, v.Email)
-		}
-	}
-}

@@ -1,0 +1,107 @@
+package sync_test
+
+// Regression tests for adopting a Lead/Contact an interrupted person step created (sync/person.go
+// interruptedPerson), beside review14c's tests of the defect itself.
+
+import (
+	"fmt"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/cloudcx/cxzoho/cloudcx"
+	"github.com/cloudcx/cxzoho/rules"
+	cxsync "github.com/cloudcx/cxzoho/sync"
+	"github.com/cloudcx/cxzoho/zoho/zohotest"
+)
+
+// The interrupted step of one person is not adopted for another: a different visitor arriving
+// after it gets a Contact of their own, and the interrupted one is still reconciled (not
+// duplicated) when its own event comes back.
+func TestInterruptedPersonNotAdoptedForAnother(t *testing.T) {
+	h := newHarness(t, withFake(zohotest.WithIndexingDelay(10e9)))
+	h.settings("t1", rules.DefaultSettings())
+	first := cloudcx.Visitor{ID: "v-ip-1", Name: "First Person", Email: "first.person@example.org", Phone: "+1 555 0100"}
+	other := cloudcx.Visitor{ID: "v-ip-2", Name: "Other Person", Email: "other.person@example.org", Phone: "+1 555 0199"}
+	c1, c2 := chat("c-ip-1", first), conversation("cv-ip-2", other)
+	h.host.PutChat(c1)
+	h.host.PutConversation(c2)
+	if _, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Contacts", Kind: zohotest.FaultDropAfterApply, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, c1)); cxsync.ClassOf(err) != cxsync.ClassRetry {
+		t.Fatalf("dropped answer: %v", err)
+	}
+	res := h.handle(convEvent(cloudcx.EventConversationStarted, c2))
+	if res.Person == nil || res.Person.Outcome != cxsync.Created {
+		t.Fatalf("the other visitor: %+v, want a Contact created for them", res.Person)
+	}
+	h.handle(chatEvent(cloudcx.EventChatStarted, c1))
+	for _, v := range []cloudcx.Visitor{first, other} {
+		if n := len(h.records("Contacts", "Email", v.Email)); n != 1 {
+			t.Errorf("%d Contacts for %s, want 1", n, v.Email)
+		}
+	}
+}
+
+// A batched person insert whose answer is lost leaves several people's steps pending at once;
+// each of them arriving through the other section adopts their own Contact (not another's),
+// and their own events coming back write nothing twice.
+func TestInterruptedBatchOfPeopleAdoptedEachTheirOwn(t *testing.T) {
+	h := newHarness(t, withFake(zohotest.WithIndexingDelay(10e9), zohotest.WithLatency(20*time.Millisecond)))
+	h.settings("t1", rules.DefaultSettings())
+	before := len(h.org.Records("Contacts"))
+	const n = 6
+	var chats []*cloudcx.Chat
+	var convs []*cloudcx.Conversation
+	for i := range n {
+		v := cloudcx.Visitor{ID: fmt.Sprint("v-ib-", i), Name: fmt.Sprint("Batch Person ", i), Email: fmt.Sprintf("batch.person%d@example.org", i)}
+		c := chat(fmt.Sprint("c-ib-", i), v)
+		vi := v
+		vi.ID = fmt.Sprint("v-ib-inbox-", i)
+		cv := conversation(fmt.Sprint("cv-ib-", i), vi)
+		h.host.PutChat(c)
+		h.host.PutConversation(cv)
+		chats, convs = append(chats, c), append(convs, cv)
+	}
+	// Every Contacts insert of this first wave is applied but its answer lost.
+	if _, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Contacts", Kind: zohotest.FaultDropAfterApply, Times: n}); err != nil {
+		t.Fatal(err)
+	}
+	var wg gosync.WaitGroup
+	for _, c := range chats {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, c)); cxsync.ClassOf(err) != cxsync.ClassRetry {
+				t.Errorf("dropped answer: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	h.srv.ClearFaults()
+	batched := false
+	for _, c := range h.srv.Calls() {
+		if c.Method == "POST" && c.Path == "/crm/v2/Contacts" && c.Fault != "" && strings.Count(string(c.Body), `"Email"`) > 1 {
+			batched = true
+		}
+	}
+	if !batched {
+		t.Fatal("no lost insert carried several people: the test did not batch")
+	}
+	for _, cv := range convs {
+		h.handle(convEvent(cloudcx.EventConversationStarted, cv))
+	}
+	for _, c := range chats {
+		h.handle(chatEvent(cloudcx.EventChatStarted, c))
+	}
+	for i, c := range chats {
+		if got := len(h.records("Contacts", "Email", c.Visitor.Email)); got != 1 {
+			t.Errorf("person %d: %d Contacts, want 1", i, got)
+		}
+	}
+	if got := len(h.org.Records("Contacts")); got != before+n {
+		t.Errorf("%d Contacts in the org, want %d new", got, n)
+	}
+}
