@@ -105,3 +105,32 @@ func TestInterruptedBatchOfPeopleAdoptedEachTheirOwn(t *testing.T) {
 		t.Errorf("%d Contacts in the org, want %d new", got, n)
 	}
 }
+
+// Two interrupted steps created records this visitor's rules both find: one by phone (rule 2),
+// the newer, and one by email (rule 1), the older. The rules are asked in order, as
+// identification would: the email's record is adopted.
+func TestInterruptedPersonAdoptedInRuleOrder(t *testing.T) {
+	h := newHarness(t, withFake(zohotest.WithIndexingDelay(10e9)))
+	h.settings("t1", rules.DefaultSettings())
+	byEmail := cloudcx.Visitor{ID: "v-ro-email", Name: "Rule One", Email: "rule.order@example.org"}
+	byPhone := cloudcx.Visitor{ID: "v-ro-phone", Name: "Rule Two", Email: "someone.else@example.org", Phone: "+1 555 0142"}
+	c1, c2 := chat("c-ro-1", byEmail), chat("c-ro-2", byPhone)
+	h.host.PutChat(c1)
+	h.host.PutChat(c2)
+	if _, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Contacts", Kind: zohotest.FaultDropAfterApply, Times: 2}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*cloudcx.Chat{c1, c2} { // the email's record first: the phone's is newer
+		if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, c)); cxsync.ClassOf(err) != cxsync.ClassRetry {
+			t.Fatalf("dropped answer: %v", err)
+		}
+	}
+	both := cloudcx.Visitor{ID: "v-ro-both", Name: "Rule One", Email: byEmail.Email, Phone: byPhone.Phone}
+	conv := conversation("cv-ro", both)
+	h.host.PutConversation(conv)
+	res := h.handle(convEvent(cloudcx.EventConversationStarted, conv))
+	want := h.records("Contacts", "Email", byEmail.Email)
+	if len(want) != 1 || res.Person == nil || res.Person.ID != fmt.Sprint(want[0]["id"]) {
+		t.Fatalf("adopted %+v, want the Contact found by email (rule 1): %v", res.Person, want)
+	}
+}

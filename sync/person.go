@@ -597,31 +597,39 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 	if len(steps) == 0 {
 		return nil, 0, nil
 	}
-	var found *crm.Record
-	var rule int
-	var owner *Step
+	// The records those steps created, then the rules asked in order over them, as
+	// identification asks Zoho: a record the first rule finds ends the walk early.
+	var candidates []*crm.Record
+	creator := map[string]*Step{}
 	err = w.recentRecords(ctx, module, since.Add(-reconcileWindow), func(r *crm.Record) bool {
 		for _, st := range steps {
-			if !rules.EndsWithMarker(r.Text("Description"), personMarker(st.Key)) {
-				continue
-			}
-			for _, s := range pw.searches {
-				if _, ok := rules.Choose(s, []*crm.Record{r}); ok {
-					found, rule, owner = r, s.RuleIndex, st
-					return true
+			if rules.EndsWithMarker(r.Text("Description"), personMarker(st.Key)) {
+				candidates, creator[r.ID()] = append(candidates, r), st
+				if len(pw.searches) > 0 {
+					_, first := rules.Choose(pw.searches[0], []*crm.Record{r})
+					return first
 				}
+				return false
 			}
 		}
 		return false
 	})
-	if err != nil || found == nil {
+	if err != nil {
 		return nil, 0, err
 	}
-	owner.Status, owner.RecordID, owner.Err, owner.UpdatedAt = StepDone, found.ID(), nil, now
-	if _, err := w.s.cfg.Store.PutStep(ctx, owner); err != nil {
-		return nil, 0, fmt.Errorf("sync: recording the person step: %w", err)
+	for _, s := range pw.searches {
+		found, ok := rules.Choose(s, candidates)
+		if !ok {
+			continue
+		}
+		interrupted := creator[found.ID()]
+		interrupted.Status, interrupted.RecordID, interrupted.Err, interrupted.UpdatedAt = StepDone, found.ID(), nil, now
+		if _, err := w.s.cfg.Store.PutStep(ctx, interrupted); err != nil {
+			return nil, 0, fmt.Errorf("sync: recording the person step: %w", err)
+		}
+		return found, s.RuleIndex, nil
 	}
-	return found, rule, nil
+	return nil, 0, nil
 }
 
 func minTime(a, b time.Time) time.Time {
