@@ -1,7 +1,8 @@
 package sync_test
 
-// Regression tests for adopting a Lead/Contact an interrupted person step created (sync/person.go
-// interruptedPerson), beside review14c's tests of the defect itself.
+// Regression tests for the fixes of review 14c's defects, beside its tests of the defects
+// themselves: adopting a Lead/Contact an interrupted person step created (sync/person.go
+// interruptedPerson), and a loaded event loaded again under the person's lock (ensurePerson).
 
 import (
 	"fmt"
@@ -132,5 +133,44 @@ func TestInterruptedPersonAdoptedInRuleOrder(t *testing.T) {
 	want := h.records("Contacts", "Email", byEmail.Email)
 	if len(want) != 1 || res.Person == nil || res.Person.ID != fmt.Sprint(want[0]["id"]) {
 		t.Fatalf("adopted %+v, want the Contact found by email (rule 1): %v", res.Person, want)
+	}
+}
+
+// A delayed older resolve whose visitor has since changed their email (so the newer visitor's
+// person keys differ from the ones it locked first): it is loaded again, holds the newer keys
+// instead, and writes nothing older over the Contact.
+func TestDelayedOlderEventWithChangedKeysKeepsTheNewerPerson(t *testing.T) {
+	const id = "cv-stale-keys"
+	loader := &staleLoader{loading: make(chan struct{}), release: make(chan struct{})}
+	h := newHarness(t, withConfig(func(c *cxsync.Config) { c.Loader = loader }))
+	loader.MemoryHost = h.host
+	st := rules.DefaultSettings()
+	st.UpdatePolicy.Contact = rules.Overwrite
+	h.settings("t1", st)
+	v := visitor("stalekeys")
+	v.Name = "Jane Original"
+	c := conversation(id, v)
+	h.host.PutConversation(c)
+	h.handle(convEvent(cloudcx.EventConversationStarted, c))
+	loader.id = id
+	old := *c
+	loader.old = &old
+	first := make(chan error, 1)
+	go func() {
+		_, err := h.syncer.Handle(t.Context(), convEvent(cloudcx.EventConversationResolved, c))
+		first <- err
+	}()
+	<-loader.loading
+	newer := *c
+	newer.Visitor.Name, newer.Visitor.Email = "Jane Corrected", "jane.corrected@example.org"
+	h.host.PutConversation(&newer)
+	h.handle(convEvent(cloudcx.EventConversationResolved, &newer))
+	close(loader.release)
+	if err := <-first; err != nil {
+		t.Fatalf("the delayed first resolve: %v", err)
+	}
+	got := h.records("Contacts", "Last_Name", "Jane Corrected")
+	if len(got) != 1 || got[0]["Email"] != "jane.corrected@example.org" || len(h.records("Contacts", "Last_Name", "Jane Original")) != 0 {
+		t.Fatalf("Contacts named Jane Corrected %v; the delayed older resolve wrote its visitor back", got)
 	}
 }

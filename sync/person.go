@@ -182,24 +182,30 @@ func (w *work) ensurePerson(ctx context.Context) (*PersonLink, error) {
 	if err != nil {
 		return nil, err
 	}
-	if w.reload != nil {
-		// A loaded event's visitor may be older than what another event wrote to the person
-		// since it was loaded: load the chat again, under the lock, before merging anything.
-		if l, _, err := w.known(ctx, p); err == nil && l != nil && !l.UpdatedAt.Before(w.loadedAt) {
-			in, err := w.reload(ctx)
-			if err != nil {
-				held.release()
-				return nil, err
-			}
-			w.in = in
-			if np := w.who(); !slices.Equal(np.locks, p.locks) {
-				// The newer visitor has other keys: hold theirs instead.
-				held.release()
-				p = np
-				if held, err = lock(p); err != nil {
-					return nil, err
-				}
-			}
+	// A loaded event's visitor may be older than what another event wrote to the person since it
+	// was loaded: load the chat again, under the lock, before merging anything. When the newer
+	// visitor has other keys, theirs are held instead, and the person looked at again under them
+	// (a third event may have written it between the two locks).
+	for tries := 0; w.reload != nil && tries < maxReloads; tries++ {
+		l, _, err := w.known(ctx, p)
+		if err != nil || l == nil || l.UpdatedAt.Before(w.loadedAt) {
+			break // an error here is met again, and answered, by the person step itself
+		}
+		w.loadedAt = w.s.cfg.Clock()
+		in, err := w.reload(ctx)
+		if err != nil {
+			held.release()
+			return nil, err
+		}
+		w.in = in
+		np := w.who()
+		if slices.Equal(np.locks, p.locks) {
+			break
+		}
+		held.release()
+		p = np
+		if held, err = lock(p); err != nil {
+			return nil, err
 		}
 	}
 	defer func() { held.release() }()
@@ -555,6 +561,10 @@ func sortedKeys(m map[string]string) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// maxReloads bounds how often ensurePerson loads a chat again because its person was written
+// since it was loaded (each time by an event that got in between).
+const maxReloads = 3
 
 // maxInterruptedSteps bounds the pending steps interruptedPerson reads (one store call), and
 // interruptedWindow how old one may be (a step its event never came back for is not worth a call
