@@ -243,25 +243,16 @@ func (c *Client) decode(ctx context.Context, req *Request, resp *Response, st *c
 	}
 	// The package's own answers carry the envelope's status and info: one decode reads them
 	// all. Others (and an answer v could not take) have the envelope read on its own first.
+	// Either way an envelope of another shape than Zoho's is ignored, not the answer refused.
 	if h, ok := v.(answerHead); ok {
 		if err := json.Unmarshal(data, v); err == nil {
-			head := h.head()
-			resp.Info = head.Info
-			if head.Status == "error" {
-				e := c.newAPIError(req, resp, data, st.lastToken())
-				c.logFailure(ctx, e)
-				return resp, e
-			}
-			return resp, nil
+			return resp, c.checkEnvelope(ctx, req, resp, st, data, h.head())
 		}
 	}
 	var head envelope
 	if err := json.Unmarshal(data, &head); err == nil {
-		resp.Info = head.Info
-		if head.Status == "error" {
-			e := c.newAPIError(req, resp, data, st.lastToken())
-			c.logFailure(ctx, e)
-			return resp, e
+		if err := c.checkEnvelope(ctx, req, resp, st, data, &head); err != nil {
+			return resp, err
 		}
 	}
 	if v != nil {
@@ -286,10 +277,32 @@ func readAnswer(body io.Reader, size int64) ([]byte, error) {
 }
 
 // envelope is what every Zoho answer may carry beside its data: "status":"error" for Zoho's error
-// envelope (on a 2xx too), and a listing's page info.
+// envelope (on a 2xx too), and a listing's page info. Both are kept raw, so that one of another
+// shape (a number for status, an info that is not Zoho's) fails neither the answer's decode nor
+// its records: it is ignored, as the envelope was when read apart.
 type envelope struct {
-	Status string    `json:"status"`
-	Info   *PageInfo `json:"info"`
+	RawStatus json.RawMessage `json:"status"`
+	RawInfo   json.RawMessage `json:"info"`
+}
+
+// checkEnvelope sets resp.Info from e and returns Zoho's error envelope as an *APIError. An
+// envelope whose status or info cannot be read as Zoho's says nothing (no info, no error).
+func (c *Client) checkEnvelope(ctx context.Context, req *Request, resp *Response, st *callState, data []byte, e *envelope) error {
+	var status string
+	var info *PageInfo
+	if len(e.RawStatus) > 0 && json.Unmarshal(e.RawStatus, &status) != nil {
+		return nil
+	}
+	if len(e.RawInfo) > 0 && json.Unmarshal(e.RawInfo, &info) != nil {
+		return nil
+	}
+	resp.Info = info
+	if status == "error" {
+		apiErr := c.newAPIError(req, resp, data, st.lastToken())
+		c.logFailure(ctx, apiErr)
+		return apiErr
+	}
+	return nil
 }
 
 // answerHead is an answer type of this package that embeds envelope, so that Client.decode reads
