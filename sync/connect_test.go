@@ -219,7 +219,7 @@ func TestFailedStepListedAndRetried(t *testing.T) {
 	if status.FailedSteps != 1 {
 		t.Fatalf("failed steps %d", status.FailedSteps)
 	}
-	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFailed, "", 10)
+	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, "", 10)
 	if len(steps) != 1 || steps[0].Err == nil || !contains(steps[0].Err.Message, "MANDATORY_NOT_FOUND") && !contains(steps[0].Err.Code, "MANDATORY_NOT_FOUND") {
 		t.Fatalf("failed steps: %+v", steps)
 	}

@@ -187,7 +187,7 @@ func TestRetryAllFailed(t *testing.T) {
 			t.Fatalf("start with Contacts refused: %v", err)
 		}
 	}
-	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFailed, "", 10)
+	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, "", 10)
 	if len(steps) != 2 || steps[0].Key.Kind != cxsync.StepPerson {
 		t.Fatalf("failed steps: %+v", steps)
 	}
@@ -201,7 +201,7 @@ func TestRetryAllFailed(t *testing.T) {
 			t.Fatalf("%d contacts for %s after the retry", n, c.ID)
 		}
 	}
-	if steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFailed, "", 10); len(steps) != 0 {
+	if steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, "", 10); len(steps) != 0 {
 		t.Fatalf("still failed: %+v", steps)
 	}
 }

@@ -25,7 +25,7 @@ type Status struct {
 	// Mode is the tenant's mode (automatic or manual).
 	Mode rules.Mode
 	// FailedSteps counts the ledger steps Zoho refused for good (at most MaxCountedFailures);
-	// list them with Store.ListSteps(ctx, tenant, StepFailed, …) and retry with RetryFailed.
+	// list them with Store.ListSteps(ctx, tenant, StepFilter{Status: StepFailed}, …) and retry with RetryFailed.
 	FailedSteps int
 	// ReconnectRequired is true when an administrator must connect again.
 	ReconnectRequired bool
@@ -52,7 +52,7 @@ func (s *Syncer) Status(ctx context.Context, tenantID string) (*Status, error) {
 	st.ReconnectRequired = conn.Health.Paused && (conn.Health.PauseReason == PauseReconnectRequired || conn.Health.PauseReason == PauseScopeMismatch)
 	cursor := ""
 	for st.FailedSteps < MaxCountedFailures {
-		steps, next, err := s.cfg.Store.ListSteps(ctx, tenantID, StepFailed, cursor, 200)
+		steps, next, err := s.cfg.Store.ListSteps(ctx, tenantID, StepFilter{Status: StepFailed}, cursor, 200)
 		if err != nil {
 			return nil, err
 		}
@@ -459,7 +459,7 @@ func (s *Syncer) RetryAllFailed(ctx context.Context, tenantID string) (*RetryRep
 	var keys []StepKey
 	cursor := ""
 	for {
-		steps, next, err := s.cfg.Store.ListSteps(ctx, tenantID, StepFailed, cursor, 100)
+		steps, next, err := s.cfg.Store.ListSteps(ctx, tenantID, StepFilter{Status: StepFailed}, cursor, 100)
 		if err != nil {
 			return nil, err
 		}

@@ -582,9 +582,10 @@ const (
 // and younger than interruptedWindow. No call is made when there is no such step.
 func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*crm.Record, int, error) {
 	now := w.s.cfg.Clock()
-	// One page, oldest first: interrupted steps are old or errored, and a tenant with more pending
-	// steps than that is behind on more than this.
-	page, _, err := w.s.cfg.Store.ListSteps(ctx, w.conn.TenantID, StepPending, "", maxInterruptedSteps)
+	// One page of the day's pending steps, oldest first: interrupted steps are old or errored;
+	// older ones (whose events never came back) are left out by the store, so they cannot
+	// crowd the page. A tenant with more pending steps in a day than that is behind on more.
+	page, _, err := w.s.cfg.Store.ListSteps(ctx, w.conn.TenantID, StepFilter{Status: StepPending, Since: now.Add(-interruptedWindow)}, "", maxInterruptedSteps)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -597,9 +598,6 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 		}
 		if st.Err == nil && now.Sub(st.UpdatedAt) < w.s.cfg.LockTTL {
 			continue // in flight, or just claimed
-		}
-		if now.Sub(st.UpdatedAt) > interruptedWindow {
-			continue // abandoned long ago: not worth a call for every new visitor
 		}
 		steps = append(steps, st)
 		since = minTime(since, st.UpdatedAt)

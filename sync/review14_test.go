@@ -66,7 +66,7 @@ func TestReview14RetryFailedInManualMode(t *testing.T) {
 	if _, err := h.syncer.CreateCase(t.Context(), cxsync.Manual{TenantID: "t1", ChatID: c.ID}); cxsync.ClassOf(err) != cxsync.ClassPermanent {
 		t.Fatalf("CreateCase = %v, want a permanent error", err)
 	}
-	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFailed, "", 10)
+	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, "", 10)
 	if len(steps) != 1 {
 		t.Fatalf("failed steps: %+v", steps)
 	}
@@ -212,7 +212,7 @@ func TestReview14VanishedPersonLeavesAFailedStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	if st.FailedSteps != 0 {
-		steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFailed, "", 10)
+		steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, "", 10)
 		t.Fatalf("%d failed steps after everything succeeded: %+v (%+v)", st.FailedSteps, steps[0].Key, steps[0].Err)
 	}
 }
@@ -228,7 +228,7 @@ func failCase(t *testing.T, h *harness, c *cloudcx.Chat) (*zohotest.FaultRule, c
 	if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatEnded, c)); cxsync.ClassOf(err) != cxsync.ClassPermanent {
 		t.Fatalf("Handle = %v, want a permanent error", err)
 	}
-	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFailed, "", 10)
+	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, "", 10)
 	if len(steps) != 1 {
 		t.Fatalf("failed steps: %+v", steps)
 	}
@@ -280,7 +280,7 @@ func TestReview14RetryFailedOnPausedTenantLosesTheStep(t *testing.T) {
 		t.Fatalf("retry on a paused tenant: %v", err)
 	}
 	setPaused(false)
-	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFailed, "", 10)
+	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, "", 10)
 	if len(steps) != 1 {
 		st, _ := h.store.GetStep(t.Context(), key)
 		t.Fatalf("after a refused retry the step is %s and %d failed steps are listed: it can no longer be retried", st.Status, len(steps))
@@ -318,7 +318,7 @@ func TestReview14MemstoreCursorSkipsStepsThatLeftTheList(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	page, cursor, err := s.ListSteps(ctx, "t1", cxsync.StepFailed, "", 1)
+	page, cursor, err := s.ListSteps(ctx, "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, "", 1)
 	if err != nil || len(page) != 1 || page[0].Key.SourceID != "a" {
 		t.Fatalf("first page %+v %v", page, err)
 	}
@@ -328,7 +328,7 @@ func TestReview14MemstoreCursorSkipsStepsThatLeftTheList(t *testing.T) {
 	if _, err := s.PutStep(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	next, _, err := s.ListSteps(ctx, "t1", cxsync.StepFailed, cursor, 1)
+	next, _, err := s.ListSteps(ctx, "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, cursor, 1)
 	if err != nil || len(next) != 1 || next[0].Key.SourceID != "b" {
 		var got []string
 		for _, x := range next {

@@ -93,7 +93,7 @@ func TestReview14cRetryAllFailedCountsASkipAsSuccess(t *testing.T) {
 	h := newHarness(t)
 	c := chat("c-r14c-skip", visitor("r14cskip"))
 	_, _ = failCase(t, h, c)
-	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFailed, "", 10)
+	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, "", 10)
 	if len(steps) != 1 {
 		t.Fatalf("failed steps: %+v", steps)
 	}
@@ -105,7 +105,7 @@ func TestReview14cRetryAllFailedCountsASkipAsSuccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	left, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFailed, "", 10)
+	left, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, "", 10)
 	if rep.Succeeded != 0 || len(left) != 1 {
 		t.Fatalf("RetryAllFailed %+v with nothing written (%d Cases); failed steps left: %d", rep, len(h.withMarker("Cases", c)), len(left))
 	}
@@ -156,7 +156,7 @@ func TestReview14cRetryFailedRepeatWritesAnotherRepeat(t *testing.T) {
 		t.Fatalf("k2 refused: %v", err)
 	}
 	rule.Remove()
-	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFailed, "", 10)
+	steps, _, _ := h.store.ListSteps(t.Context(), "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, "", 10)
 	if len(steps) != 1 || steps[0].Key.Seq != 2 {
 		t.Fatalf("failed steps: %+v", steps)
 	}

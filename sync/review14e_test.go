@@ -15,10 +15,8 @@ import (
 // those older than a day: steps its events never came back for (pending forever) crowd out a
 // person step interrupted a minute ago, and the same person arriving through the other section
 // gets a second Contact.
-// OPEN DEFECT (issue 14): skipped until the ledger can list pending person steps by age (a
-// ListSteps from a point in time, or filtered by kind) — a Store interface change; see the note.
+// Fixed by StepFilter.Since: the store leaves out the steps older than a day.
 func TestReview14eInterruptedPersonCrowdedOutByAbandonedSteps(t *testing.T) {
-	t.Skip("open defect (issue 14): interruptedPerson reads the 500 oldest pending steps; abandoned ones crowd out a recent interrupted person step")
 	for _, abandoned := range []int{0, 500} {
 		t.Run(fmt.Sprint(abandoned, " abandoned steps"), func(t *testing.T) {
 			h := newHarness(t, withFake(zohotest.WithIndexingDelay(10e9)))

@@ -190,15 +190,24 @@ type Ledger interface {
 	// stored), and returns the new version. Otherwise it stores nothing and returns an error
 	// wrapping ErrConflict.
 	PutStep(ctx context.Context, s *Step) (int64, error)
-	// ListSteps returns the tenant's steps with the given status, oldest UpdatedAt first (then by
-	// key), at most limit of them (limit ≤ 0: 100), starting after the cursor (empty: from the
-	// start). It returns the cursor of the next page, empty when there is none. A cursor is a
+	// ListSteps returns the tenant's steps that f selects (its status, updated at or after
+	// f.Since), oldest UpdatedAt first (then by key), at most limit of them (limit ≤ 0: 100),
+	// starting after the cursor (empty: from the start). It returns the cursor of the next page, empty when there is none. A cursor is a
 	// position in that order (after the last step returned), not a count: steps that change
 	// status between pages (a host retrying each page of failed steps) make the next page skip
 	// none of the others. A step changed during a walk that still has the status may be listed
 	// again at its new place (its UpdatedAt moved): a host retrying "all" remembers the keys it
 	// retried. A limit above 1,000 is read as 1,000.
-	ListSteps(ctx context.Context, tenantID string, status StepStatus, cursor string, limit int) ([]*Step, string, error)
+	ListSteps(ctx context.Context, tenantID string, f StepFilter, cursor string, limit int) ([]*Step, string, error)
+}
+
+// StepFilter selects the steps ListSteps lists.
+type StepFilter struct {
+	// Status is the steps' status.
+	Status StepStatus
+	// Since, when not zero, leaves out the steps last updated before it (sync looks only at
+	// recent pending steps; a tenant's steps whose events never came back stay pending for ever).
+	Since time.Time
 }
 
 // StepKey names one Zoho write. Chat and conversation ids may collide, so the section is part of

@@ -338,7 +338,7 @@ func (s *Store) PutStep(ctx context.Context, st *cxsync.Step) (int64, error) {
 
 // ListSteps implements sync.Ledger. The cursor is the position of the last step returned (its
 // UpdatedAt and key), so steps that change status between pages make the next page skip nothing.
-func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.StepStatus, cursor string, limit int) ([]*cxsync.Step, string, error) {
+func (s *Store) ListSteps(ctx context.Context, tenantID string, f cxsync.StepFilter, cursor string, limit int) ([]*cxsync.Step, string, error) {
 	if err := checkCtx(ctx); err != nil {
 		return nil, "", err
 	}
@@ -358,7 +358,7 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.St
 	defer s.mu.Unlock()
 	var all []*cxsync.Step
 	for _, st := range s.steps {
-		if st.Key.TenantID == tenantID && st.Status == status && (after == nil || after.before(st)) {
+		if st.Key.TenantID == tenantID && st.Status == f.Status && !st.UpdatedAt.Before(f.Since) && (after == nil || after.before(st)) {
 			all = append(all, &st) // a shallow copy until the page is known
 		}
 	}

@@ -113,7 +113,7 @@ func TestReview17TransientStoreErrorDoesNotCancelTheJob(t *testing.T) {
 	err = riverjob.NewWorker(syncer).Work(ctx, &river.Job[riverjob.Args]{Args: riverjob.Args{Event: ev}})
 	var cancel *rivertype.JobCancelError
 	if errors.As(err, &cancel) {
-		steps, _, _ := mem.ListSteps(ctx, "t1", cxsync.StepFailed, "", 0)
+		steps, _, _ := mem.ListSteps(ctx, "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, "", 0)
 		t.Fatalf("a temporary store failure cancelled the job (class %q) and the ledger holds %d failed steps: the event is lost; %v", cxsync.ClassOf(err), len(steps), err)
 	}
 }

@@ -94,7 +94,7 @@ const maxListLimit = 1000
 // ListSteps implements sync.Ledger. The cursor is the position of the last step returned
 // (UpdatedAt and key), so steps changed meanwhile neither repeat nor hide the others. A page
 // holds at most 1,000 steps; ask for the next one with the cursor.
-func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.StepStatus, cursor string, limit int) ([]*cxsync.Step, string, error) {
+func (s *Store) ListSteps(ctx context.Context, tenantID string, f cxsync.StepFilter, cursor string, limit int) ([]*cxsync.Step, string, error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -111,9 +111,13 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, status cxsync.St
 		}
 		afterKey = key
 	}
+	sinceMS := int64(-1 << 62)
+	if !f.Since.IsZero() {
+		sinceMS = ms(f.Since)
+	}
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT doc, version, updated_ms, key_text FROM cx_steps
-		WHERE tenant_id = ? AND status = ? AND (updated_ms > ? OR (updated_ms = ? AND key_text > ?))
-		ORDER BY updated_ms, key_text LIMIT ?`), tenantID, string(status), afterMS, afterMS, afterKey, limit+1)
+		WHERE tenant_id = ? AND status = ? AND updated_ms >= ? AND (updated_ms > ? OR (updated_ms = ? AND key_text > ?))
+		ORDER BY updated_ms, key_text LIMIT ?`), tenantID, string(f.Status), sinceMS, afterMS, afterMS, afterKey, limit+1)
 	if err != nil {
 		return nil, "", wrap("list steps", err)
 	}

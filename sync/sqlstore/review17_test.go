@@ -29,7 +29,7 @@ func TestReview17ListStepsWithTheLargestLimit(t *testing.T) {
 			if _, err := s.PutStep(t.Context(), st); err != nil {
 				t.Fatal(err)
 			}
-			steps, next, err := s.ListSteps(t.Context(), "t1", cxsync.StepFailed, "", math.MaxInt)
+			steps, next, err := s.ListSteps(t.Context(), "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, "", math.MaxInt)
 			if err != nil || len(steps) != 1 || next != "" {
 				t.Fatalf("ListSteps(limit math.MaxInt) = %d steps, %q, %v; want the one step", len(steps), next, err)
 			}

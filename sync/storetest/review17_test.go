@@ -30,7 +30,7 @@ func TestReview17MemstoreWalkDoesNotSkipAStep(t *testing.T) {
 	var seen []string
 	cursor := ""
 	for range 10 {
-		steps, next, err := s.ListSteps(ctx, "t1", cxsync.StepFailed, cursor, 1)
+		steps, next, err := s.ListSteps(ctx, "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, cursor, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -315,10 +315,10 @@ func (b *broken) PutStep(ctx context.Context, st *cxsync.Step) (int64, error) {
 	return b.Store.PutStep(ctx, st)
 }
 
-func (b *broken) ListSteps(ctx context.Context, tenantID string, status cxsync.StepStatus, cursor string, limit int) ([]*cxsync.Step, string, error) {
+func (b *broken) ListSteps(ctx context.Context, tenantID string, f cxsync.StepFilter, cursor string, limit int) ([]*cxsync.Step, string, error) {
 	switch b.how {
 	case "list-offset-cursor", "list-newest-first":
-		all, _, err := b.Store.ListSteps(ctx, tenantID, status, "", 1<<30)
+		all, _, err := b.Store.ListSteps(ctx, tenantID, f, "", 1<<30)
 		if err != nil {
 			return nil, "", err
 		}
@@ -342,7 +342,7 @@ func (b *broken) ListSteps(ctx context.Context, tenantID string, status cxsync.S
 			limit = 1 << 30
 		}
 	}
-	return b.Store.ListSteps(ctx, tenantID, status, cursor, limit)
+	return b.Store.ListSteps(ctx, tenantID, f, cursor, limit)
 }
 
 func (b *broken) PutPerson(ctx context.Context, k cxsync.PersonKey, l *cxsync.PersonLink) error {

@@ -497,12 +497,30 @@ func testLedger(t *testing.T, newStore func(t *testing.T) cxsync.Store) {
 		if got, _ := listAll(t, s, "t1", cxsync.StepPending, 3, nil); !slices.Equal(got, []string{"pending"}) {
 			t.Fatalf("Ledger.ListSteps must list the steps of the status asked for, got %v for pending", got)
 		}
-		if steps, next, err := s.ListSteps(ctx, "t3", cxsync.StepFailed, "", 0); err != nil || len(steps) != 0 || next != "" {
+		if steps, next, err := s.ListSteps(ctx, "t3", cxsync.StepFilter{Status: cxsync.StepFailed}, "", 0); err != nil || len(steps) != 0 || next != "" {
 			t.Fatalf("Ledger.ListSteps of a tenant with no steps must be empty with an empty cursor, got %v, %q, %v", steps, next, err)
 		}
-		steps, _, err := s.ListSteps(ctx, "t1", cxsync.StepFailed, "", 0)
+		steps, _, err := s.ListSteps(ctx, "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, "", 0)
 		if err != nil || len(steps) != 7 {
 			t.Fatalf("Ledger.ListSteps: limit 0 means 100, got %d steps, %v", len(steps), err)
+		}
+		// Since leaves out the steps updated before it (f3's instant, in another zone, is included).
+		var recent []string
+		cursor := ""
+		for range 3 {
+			page, next, err := s.ListSteps(ctx, "t1", cxsync.StepFilter{Status: cxsync.StepFailed, Since: base.Add(4 * time.Minute)}, cursor, 3)
+			if err != nil {
+				t.Fatalf("Ledger.ListSteps with Since: %v", err)
+			}
+			for _, st := range page {
+				recent = append(recent, st.Key.SourceID)
+			}
+			if cursor = next; cursor == "" {
+				break
+			}
+		}
+		if want := []string{"f3", "f2", "f1", "f0"}; !slices.Equal(recent, want) {
+			t.Fatalf("Ledger.ListSteps with Since must list only the steps updated at or after it, oldest first, across pages:\n got %v\nwant %v", recent, want)
 		}
 		func() {
 			defer func() {
@@ -510,7 +528,7 @@ func testLedger(t *testing.T, newStore func(t *testing.T) cxsync.Store) {
 					t.Fatalf("Ledger.ListSteps: a cursor it did not make must fail with an error or be ignored, never panic, got panic %v", p)
 				}
 			}()
-			_, _, _ = s.ListSteps(ctx, "t1", cxsync.StepFailed, "not a cursor \x00\xff", 3)
+			_, _, _ = s.ListSteps(ctx, "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, "not a cursor \x00\xff", 3)
 		}()
 		if !sameStep(steps[0], &cxsync.Step{Key: stepKey("f6"), Status: cxsync.StepFailed, UpdatedAt: base.Add(time.Minute), Err: &cxsync.StepError{Message: "x"}}) || steps[0].Version != 1 {
 			t.Fatalf("Ledger.ListSteps must return every field of the steps, with their versions, got %+v (err %+v)", steps[0], errOf(steps[0]))
@@ -533,11 +551,11 @@ func testLedger(t *testing.T, newStore func(t *testing.T) cxsync.Store) {
 			must(t, "Ledger.PutStep", second(s.PutStep(ctx, &cxsync.Step{Key: stepKey(fmt.Sprintf("f%03d", i)), Status: cxsync.StepFailed, UpdatedAt: base.Add(time.Duration(i) * time.Second)})))
 		}
 		for _, limit := range []int{0, -1} {
-			steps, next, err := s.ListSteps(ctx, "t1", cxsync.StepFailed, "", limit)
+			steps, next, err := s.ListSteps(ctx, "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, "", limit)
 			if err != nil || len(steps) != 100 || next == "" {
 				t.Fatalf("Ledger.ListSteps: limit %d means 100: of 105 steps the first page must hold 100 and a cursor, got %d, %q, %v", limit, len(steps), next, err)
 			}
-			rest, next, err := s.ListSteps(ctx, "t1", cxsync.StepFailed, next, limit)
+			rest, next, err := s.ListSteps(ctx, "t1", cxsync.StepFilter{Status: cxsync.StepFailed}, next, limit)
 			if err != nil || len(rest) != 5 || next != "" || rest[0].Key.SourceID != "f100" {
 				t.Fatalf("Ledger.ListSteps: limit %d: the second page of 105 steps must hold the last 5 (f100…) and an empty cursor, got %d steps, %q, %v", limit, len(rest), next, err)
 			}
@@ -591,7 +609,7 @@ func listAll(t *testing.T, s cxsync.Ledger, tenantID string, status cxsync.StepS
 	var got []string
 	cursor, pages := "", 0
 	for {
-		steps, next, err := s.ListSteps(t.Context(), tenantID, status, cursor, limit)
+		steps, next, err := s.ListSteps(t.Context(), tenantID, cxsync.StepFilter{Status: status}, cursor, limit)
 		if err != nil {
 			t.Fatalf("Ledger.ListSteps: %v", err)
 		}
