@@ -6,6 +6,7 @@ package sync_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -136,24 +137,26 @@ func TestInterruptedPersonAdoptedInRuleOrder(t *testing.T) {
 	}
 }
 
-// A delayed older resolve whose visitor has since changed their email (so the newer visitor's
-// person keys differ from the ones it locked first): it is loaded again, holds the newer keys
-// instead, and writes nothing older over the Contact.
-func TestDelayedOlderEventWithChangedKeysKeepsTheNewerPerson(t *testing.T) {
-	const id = "cv-stale-keys"
-	loader := &staleLoader{loading: make(chan struct{}), release: make(chan struct{})}
+// delayedOlderResolve plays a delayed older resolve: conversation id, its visitor visitorID named
+// "Jane Original", is started; a resolve event is handled with its load held, the conversation
+// is changed by change and resolved again (between runs then), and the held load is let go with
+// the older conversation. It returns once both resolves are handled.
+func delayedOlderResolve(t *testing.T, id, visitorID string, change func(*cloudcx.Conversation), between func(*harness)) (*harness, cloudcx.Visitor) {
+	t.Helper()
+	loader := &staleLoader{loading: make(chan struct{}), release: make(chan struct{})} // no stale load yet
 	h := newHarness(t, withConfig(func(c *cxsync.Config) { c.Loader = loader }))
 	loader.MemoryHost = h.host
 	st := rules.DefaultSettings()
 	st.UpdatePolicy.Contact = rules.Overwrite
 	h.settings("t1", st)
-	v := visitor("stalekeys")
+	v := visitor(visitorID)
 	v.Name = "Jane Original"
 	c := conversation(id, v)
 	h.host.PutConversation(c)
-	h.handle(convEvent(cloudcx.EventConversationStarted, c))
-	loader.id = id
+	h.handle(convEvent(cloudcx.EventConversationStarted, c)) // the Contact exists, named as then
+	loader.id = id                                           // the next load of it is the stale one
 	old := *c
+	old.Messages = slices.Clone(c.Messages)
 	loader.old = &old
 	first := make(chan error, 1)
 	go func() {
@@ -162,13 +165,27 @@ func TestDelayedOlderEventWithChangedKeysKeepsTheNewerPerson(t *testing.T) {
 	}()
 	<-loader.loading
 	newer := *c
-	newer.Visitor.Name, newer.Visitor.Email = "Jane Corrected", "jane.corrected@example.org"
+	newer.Messages = slices.Clone(c.Messages)
+	change(&newer)
 	h.host.PutConversation(&newer)
 	h.handle(convEvent(cloudcx.EventConversationResolved, &newer))
+	if between != nil {
+		between(h)
+	}
 	close(loader.release)
 	if err := <-first; err != nil {
 		t.Fatalf("the delayed first resolve: %v", err)
 	}
+	return h, v
+}
+
+// A delayed older resolve whose visitor has since changed their email (so the newer visitor's
+// person keys differ from the ones it locked first): it is loaded again, holds the newer keys
+// instead, and writes nothing older over the Contact.
+func TestDelayedOlderEventWithChangedKeysKeepsTheNewerPerson(t *testing.T) {
+	h, _ := delayedOlderResolve(t, "cv-stale-keys", "stalekeys", func(c *cloudcx.Conversation) {
+		c.Visitor.Name, c.Visitor.Email = "Jane Corrected", "jane.corrected@example.org"
+	}, nil)
 	got := h.records("Contacts", "Last_Name", "Jane Corrected")
 	if len(got) != 1 || got[0]["Email"] != "jane.corrected@example.org" || len(h.records("Contacts", "Last_Name", "Jane Original")) != 0 {
 		t.Fatalf("Contacts named Jane Corrected %v; the delayed older resolve wrote its visitor back", got)

@@ -6,7 +6,6 @@ package sync_test
 
 import (
 	"errors"
-	"slices"
 	"testing"
 	"time"
 
@@ -176,41 +175,14 @@ func TestReview14cRetryFailedRepeatWritesAnotherRepeat(t *testing.T) {
 // not for the person, so its older visitor ("Jane Original") is merged over the newer name.
 // Expected: the Contact keeps the newer name. Actual: the older name is written over it.
 func TestReview14cDelayedOlderEventOverwritesThePerson(t *testing.T) {
-
-	const id = "cv-r14c-stale"
-	loader := &staleLoader{loading: make(chan struct{}), release: make(chan struct{})} // no stale load yet
-	h := newHarness(t, withConfig(func(c *cxsync.Config) { c.Loader = loader }))
-	loader.MemoryHost = h.host
-	st := rules.DefaultSettings()
-	st.UpdatePolicy.Contact = rules.Overwrite
-	h.settings("t1", st)
-	v := visitor("r14cstale")
-	v.Name = "Jane Original"
-	c := conversation(id, v)
-	h.host.PutConversation(c)
-	h.handle(convEvent(cloudcx.EventConversationStarted, c)) // the Contact exists, named as then
-	loader.id = id                                           // the next load of it is the stale one
-	old := *c
-	old.Messages = slices.Clone(c.Messages)
-	loader.old = &old
-	first := make(chan error, 1)
-	go func() {
-		_, err := h.syncer.Handle(t.Context(), convEvent(cloudcx.EventConversationResolved, c))
-		first <- err
-	}()
-	<-loader.loading
-	newer := *c
-	newer.Visitor.Name = "Jane Corrected"
-	newer.Messages = append(slices.Clone(c.Messages), cloudcx.Message{ID: "late", SentAt: chatStart.Add(2 * time.Hour), SenderKind: cloudcx.SenderVisitor, SenderName: "Jane", Text: "My name is Jane Corrected"})
-	h.host.PutConversation(&newer)
-	h.handle(convEvent(cloudcx.EventConversationResolved, &newer))
-	if got := h.records("Contacts", "Email", v.Email); len(got) != 1 || got[0]["Last_Name"] != "Jane Corrected" {
-		t.Fatalf("after the newer resolve: %v", got)
-	}
-	close(loader.release)
-	if err := <-first; err != nil {
-		t.Fatalf("the delayed first resolve: %v", err)
-	}
+	h, v := delayedOlderResolve(t, "cv-r14c-stale", "r14cstale", func(c *cloudcx.Conversation) {
+		c.Visitor.Name = "Jane Corrected"
+		c.Messages = append(c.Messages, cloudcx.Message{ID: "late", SentAt: chatStart.Add(2 * time.Hour), SenderKind: cloudcx.SenderVisitor, SenderName: "Jane", Text: "My name is Jane Corrected"})
+	}, func(h *harness) {
+		if got := h.records("Contacts", "Email", visitor("r14cstale").Email); len(got) != 1 || got[0]["Last_Name"] != "Jane Corrected" {
+			t.Fatalf("after the newer resolve: %v", got)
+		}
+	})
 	got := h.records("Contacts", "Email", v.Email)
 	if len(got) != 1 || got[0]["Last_Name"] != "Jane Corrected" {
 		name := any(nil)
