@@ -74,7 +74,10 @@ type Worker struct {
 	// administrator must act: reconnect required, scope missing); default 15 minutes.
 	DefaultPause time.Duration
 	// JobTimeout bounds one Handle call (default 10 minutes: large attachments take time). River's
-	// own default of one minute would cut uploads.
+	// own default of one minute would cut uploads. River rescues a job a dead process left
+	// running only once its timeout has passed (and RescueStuckJobsAfter with it, which River
+	// wants above river.Config.JobTimeout): a host that wants crashed work back sooner shortens
+	// both, as the chaos test does (sync/sqlstore/chaos_river_test.go).
 	JobTimeout time.Duration
 }
 
