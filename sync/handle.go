@@ -98,10 +98,12 @@ type work struct {
 	chatLease *lease
 	// reload loads the chat again (nil when the event carried it, or for a manual call): a Case
 	// or Task another event wrote is rendered from what the Loader holds once the chat's lock
-	// is held.
+	// is held, and a person this event would change from what the Loader holds once the
+	// person's locks are.
 	reload func(context.Context) (cloudcx.Interaction, error)
-	// loadedAt: when the event's chat was loaded (set with reload).
-	loadedAt time.Time
+	// fresh: w.in was loaded (again) while the person's locks were held, so what it says of the
+	// visitor is at least as new as anything another event wrote to the person.
+	fresh bool
 }
 
 // Handle does for one CloudCX event what the tenant's settings say (mission §3): a chat or
@@ -158,16 +160,16 @@ func (s *Syncer) handle(ctx context.Context, ev cloudcx.Event, res *Result) erro
 		res.Skipped = fmt.Sprintf("event kind %q needs nothing in Zoho", ev.Kind)
 		return nil
 	}
-	loadedAt := s.cfg.Clock()
 	if w.in, err = s.eventInteraction(ctx, ev); err != nil {
 		return err
 	}
-	if record && ev.Chat == nil && ev.Conversation == nil {
-		// Loaded: loaded again under the person's or the chat's lock when another event wrote
-		// the person since, or the record, so that an event loaded before a later one (a
-		// conversation resolved twice) never writes older content over the newer.
+	if ev.Chat == nil && ev.Conversation == nil {
+		// Loaded: loaded again under the person's locks when it would change the person, and
+		// under the chat's when another event wrote the record, so that an event loaded before
+		// a later one (a delayed start, a conversation resolved twice) never writes older
+		// content over the newer. Which came first is told by the locks, never by clocks:
+		// those of two workers differ.
 		w.reload = func(ctx context.Context) (cloudcx.Interaction, error) { return s.eventInteraction(ctx, ev) }
-		w.loadedAt = loadedAt
 	}
 	if record {
 		if ok, why := w.set.MayRecord(w.in); !ok {

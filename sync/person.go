@@ -182,43 +182,44 @@ func (w *work) ensurePerson(ctx context.Context) (*PersonLink, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A loaded event's visitor may be older than what another event wrote to the person since it
-	// was loaded: load the chat again, under the lock, before merging anything. When the newer
-	// visitor has other keys, theirs are held instead, and the person looked at again under them
-	// (a third event may have written it between the two locks).
-	for tries := 0; w.reload != nil && tries < maxReloads; tries++ {
-		l, _, err := w.known(ctx, p)
-		if err != nil || l == nil || l.UpdatedAt.Before(w.loadedAt) {
-			break // an error here is met again, and answered, by the person step itself
-		}
-		w.loadedAt = w.s.cfg.Clock()
-		in, err := w.reload(ctx)
-		if err != nil {
+	defer func() {
+		if held != nil {
 			held.release()
-			return nil, err
 		}
-		w.in = in
-		np := w.who()
-		if slices.Equal(np.locks, p.locks) {
-			break
-		}
-		held.release()
-		p = np
-		if held, err = lock(p); err != nil {
-			return nil, err
-		}
-	}
-	defer func() { held.release() }()
+	}()
 
 	own, err := w.resolveOwner(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for attempt := 0; ; attempt++ {
+	for attempt, reloads := 0, 0; ; {
 		link, err := w.person(ctx, p, own)
+		if errors.Is(err, errStale) {
+			// This event was loaded before the person's locks were held and would change the
+			// person: another event may have written a newer visitor since, so the chat is
+			// loaded again now. When the newer visitor has other keys, theirs are held instead,
+			// and the person looked at again under them (a third event may write it between
+			// the two locks).
+			reloads++
+			in, err := w.reload(ctx)
+			if err != nil {
+				return nil, err
+			}
+			w.in, w.fresh = in, true
+			if np := w.who(); !slices.Equal(np.locks, p.locks) {
+				held.release()
+				p = np
+				if held, err = lock(p); err != nil {
+					return nil, err
+				}
+				w.fresh = reloads >= maxReloads
+			}
+			continue
+		}
 		if err == nil || attempt == 1 {
 			return link, err
 		}
+		attempt++
 		switch {
 		case w.ownerRejected(ctx, err):
 			own, _ = w.resolveOwner(ctx)
@@ -344,6 +345,9 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 	incoming := values(p.Values)
 
 	if link != nil {
+		if w.reload != nil && !w.fresh && w.set.UpdatePolicy.For(module) != rules.Never && changes(link.Values, incoming) {
+			return nil, errStale
+		}
 		if accountID != "" {
 			w.res.Account = &RecordResult{Module: rules.ModuleAccounts, ID: accountID, Outcome: Found, Reason: "linked earlier"}
 		}
@@ -481,15 +485,7 @@ func (w *work) remember(ctx context.Context, module string, keys []string, link 
 // applyPolicy brings a person known from the map up to date under the update policy. A visitor
 // whose values are those last written costs no call.
 func (w *work) applyPolicy(ctx context.Context, module string, link *PersonLink, incomingRec *crm.Record, incoming map[string]string) (*RecordResult, error) {
-	policy := w.set.UpdatePolicy.For(module)
-	unchanged := true
-	for k, val := range incoming {
-		if link.Values[k] != val {
-			unchanged = false
-			break
-		}
-	}
-	if unchanged || policy == rules.Never {
+	if !changes(link.Values, incoming) || w.set.UpdatePolicy.For(module) == rules.Never {
 		return &RecordResult{Module: module, ID: link.RecordID, Outcome: Found, Reason: "known from an earlier chat; nothing to update"}, nil
 	}
 	existing, _, err := w.client.Records.Get(ctx, module, link.RecordID)
@@ -509,6 +505,16 @@ func (w *work) applyPolicy(ctx context.Context, module string, link *PersonLink,
 	maps.Copy(link.Values, incoming)
 	link.UpdatedAt = w.s.cfg.Clock()
 	return out, nil
+}
+
+// changes reports whether incoming has a value other than the one last written.
+func changes(written, incoming map[string]string) bool {
+	for k, val := range incoming {
+		if written[k] != val {
+			return true
+		}
+	}
+	return false
 }
 
 // merge applies the update policy to a record Zoho has: one update call when something changes.
@@ -562,9 +568,13 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// maxReloads bounds how often ensurePerson loads a chat again because its person was written
-// since it was loaded (each time by an event that got in between).
+// maxReloads bounds how often ensurePerson loads a chat again because the newer visitor it
+// loaded had other keys than the one before (each time another event may have got in between).
 const maxReloads = 3
+
+// errStale: person() found that the event, loaded before the person's locks were held, would
+// change the person; ensurePerson loads it again.
+var errStale = errors.New("sync: the chat was loaded before the person's locks were held")
 
 // maxInterruptedSteps bounds the pending steps interruptedPerson reads (one store call), and
 // interruptedWindow how old one may be (a step its event never came back for is not worth a call
