@@ -122,6 +122,8 @@ func retryAfter(err error) time.Duration {
 // stepError is what the ledger keeps of err.
 func stepError(err error) *StepError {
 	se := &StepError{Class: classify(err), Message: err.Error()}
+	var amb *zoho.AmbiguousError
+	se.Ambiguous = errors.As(err, &amb)
 	var api *zoho.APIError
 	if errors.As(err, &api) {
 		se.Code = api.Code

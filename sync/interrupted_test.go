@@ -191,3 +191,62 @@ func TestDelayedOlderEventWithChangedKeysKeepsTheNewerPerson(t *testing.T) {
 		t.Fatalf("Contacts named Jane Corrected %v; the delayed older resolve wrote its visitor back", got)
 	}
 }
+
+// A person insert Zoho refused (429: an answer, so nothing was created) is not looked for: the
+// same person arriving through the other section — whose rules would find that record, were
+// there one — costs a new visitor's calls (search, insert), no listing of recent Contacts.
+func TestRefusedPersonInsertIsNotLookedFor(t *testing.T) {
+	h := newHarness(t)
+	h.settings("t1", rules.DefaultSettings())
+	vw := cloudcx.Visitor{ID: "v-refused-w", Name: "Refused Once", Email: "refused.once@example.org"}
+	vi := vw
+	vi.ID = "v-refused-i"
+	c, conv := chat("c-refused-w", vw), conversation("cv-refused-i", vi)
+	h.host.PutChat(c)
+	h.host.PutConversation(conv)
+	if _, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Contacts", Status: 429, Code: "TOO_MANY_REQUESTS", Message: "rate limited", Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, c)); cxsync.ClassOf(err) != cxsync.ClassRetry {
+		t.Fatalf("refused insert: %v", err)
+	}
+	if res := h.handle(convEvent(cloudcx.EventConversationStarted, conv)); res.Calls != 2 || res.Person == nil || res.Person.Outcome != cxsync.Created {
+		t.Fatalf("the same person through Inbox after a refused insert: %d calls (%+v), want 2 (search, insert)", res.Calls, res.Person)
+	}
+	h.handle(chatEvent(cloudcx.EventChatStarted, c))
+	if n := len(h.records("Contacts", "Email", vw.Email)); n != 1 {
+		t.Fatalf("%d Contacts, want 1", n)
+	}
+}
+
+// The look for an interrupted insert is made only by visitors whose rules could find its record
+// (its step's match digests), but by those it is: the same person through the other section
+// adopts it, with one listing call.
+func TestInterruptedPersonLookedForOnlyByWhoCouldMatch(t *testing.T) {
+	h := newHarness(t, withFake(zohotest.WithIndexingDelay(10e9)))
+	h.settings("t1", rules.DefaultSettings())
+	vw := cloudcx.Visitor{ID: "v-digest-w", Name: "Digest Person", Email: "Digest.Person@Example.org"}
+	vi := vw
+	vi.ID, vi.Email = "v-digest-i", "digest.person@example.org"
+	c, conv := chat("c-digest-w", vw), conversation("cv-digest-i", vi)
+	h.host.PutChat(c)
+	h.host.PutConversation(conv)
+	if _, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Contacts", Kind: zohotest.FaultDropAfterApply, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, c)); cxsync.ClassOf(err) != cxsync.ClassRetry {
+		t.Fatalf("dropped answer: %v", err)
+	}
+	other := conversation("cv-digest-other", visitor("digestother"))
+	h.host.PutConversation(other)
+	if res := h.handle(convEvent(cloudcx.EventConversationStarted, other)); res.Calls != 2 {
+		t.Fatalf("another person: %d calls, want 2 (search, insert): no look for a record their rules cannot find", res.Calls)
+	}
+	res := h.handle(convEvent(cloudcx.EventConversationStarted, conv))
+	if res.Calls != 2 || res.Person == nil || res.Person.Outcome != cxsync.Found {
+		t.Fatalf("the same person through Inbox: %d calls, %+v; want 2 (search, listing) and the Contact adopted", res.Calls, res.Person)
+	}
+	if n := len(h.records("Contacts", "Last_Name", "Digest Person")); n != 1 {
+		t.Fatalf("%d Contacts, want 1", n)
+	}
+}

@@ -419,6 +419,7 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 
 	// Create it: claim the step, insert, record.
 	step.Module, step.ParentID = module, in.Base().ID
+	step.MatchDigests = rules.MatchDigests(p.Record)
 	step, err = w.claim(ctx, step)
 	if err != nil {
 		return nil, err
@@ -588,9 +589,14 @@ const (
 // recording it (its insert applied but its answer lost, or its worker gone) that the visitor's
 // rules would have found, asked in order; the step is recorded done with it. Steps still in
 // flight are not looked at (this visitor's own keys are locked, so one of them that is this
-// person's was interrupted): only a pending step with an error, or older than a lock's lease,
-// and younger than interruptedWindow. No call is made when there is no such step.
+// person's was interrupted): only a pending step whose insert may have been applied (its error
+// ambiguous, or an earlier attempt's; or no error and older than a lock's lease), younger than
+// interruptedWindow, and whose record the visitor's rules could find (rules.MayMatch on the
+// step's MatchDigests). No Zoho call is made when there is no such step.
 func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*crm.Record, int, error) {
+	if len(pw.searches) == 0 {
+		return nil, 0, nil // no rule could choose a record
+	}
 	now := w.s.cfg.Clock()
 	// One page of the day's pending steps, oldest first: interrupted steps are old or errored;
 	// older ones (whose events never came back) are left out by the store, so they cannot
@@ -606,8 +612,21 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 		if k.Kind != StepPerson || k.Name != module || k.OrgID != w.conn.OrgID || k == pw.step {
 			continue
 		}
-		if st.Err == nil && now.Sub(st.UpdatedAt) < w.s.cfg.LockTTL {
+		switch {
+		case st.Err == nil && now.Sub(st.UpdatedAt) < w.s.cfg.LockTTL:
 			continue // in flight, or just claimed
+		case st.Err != nil && !st.Err.Ambiguous && st.Attempts <= 1:
+			continue // Zoho answered its only insert with a refusal: it created nothing
+		}
+		mayMatch := false
+		for _, s := range pw.searches {
+			if rules.MayMatch(s, st.MatchDigests) {
+				mayMatch = true
+				break
+			}
+		}
+		if !mayMatch {
+			continue // another person's: none of this visitor's rules could find its record
 		}
 		steps = append(steps, st)
 		since = minTime(since, st.UpdatedAt)
@@ -623,11 +642,8 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 		for _, st := range steps {
 			if rules.EndsWithMarker(r.Text("Description"), personMarker(st.Key)) {
 				candidates, creator[r.ID()] = append(candidates, r), st
-				if len(pw.searches) > 0 {
-					_, first := rules.Choose(pw.searches[0], []*crm.Record{r})
-					return first
-				}
-				return false
+				_, first := rules.Choose(pw.searches[0], []*crm.Record{r})
+				return first
 			}
 		}
 		return false
@@ -642,7 +658,15 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 		}
 		interrupted := creator[found.ID()]
 		interrupted.Status, interrupted.RecordID, interrupted.Err, interrupted.UpdatedAt = StepDone, found.ID(), nil, now
-		if _, err := w.s.cfg.Store.PutStep(ctx, interrupted); err != nil {
+		if _, err := w.s.cfg.Store.PutStep(ctx, interrupted); errors.Is(err, ErrConflict) {
+			// Its own event came back meanwhile and worked on it: adopted all the same when it
+			// recorded the same record (its reconcile found it); otherwise try again later.
+			cur, gerr := w.s.cfg.Store.GetStep(ctx, interrupted.Key)
+			if gerr != nil || cur.Status != StepDone || cur.RecordID != found.ID() {
+				return nil, 0, &Error{Class: ClassRetry, Tenant: w.conn.TenantID, Step: &interrupted.Key,
+					Err: fmt.Errorf("sync: another worker changed the person step this visitor's record may come from: %w", err)}
+			}
+		} else if err != nil {
 			return nil, 0, fmt.Errorf("sync: recording the person step: %w", err)
 		}
 		return found, s.RuleIndex, nil

@@ -182,7 +182,6 @@ func TestReview14fOldPendingStepsHideTheInterruptedOne(t *testing.T) {
 // insert, Case).
 // Expected: an unrelated new visitor costs 3 calls. Actual: 4 (one per new visitor, all day).
 func TestReview14fUnrelatedFailedStepTaxesEveryNewVisitor(t *testing.T) {
-	t.Skip("open defect (issue 14), see the session note")
 	h := newHarness(t)
 	x := chat("c-r14e-tax-x", visitor("r14etaxx"))
 	h.host.PutChat(x)

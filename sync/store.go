@@ -275,6 +275,10 @@ type Step struct {
 	Hash string `json:"hash,omitempty"`
 	// Attempts counts the calls made for the step.
 	Attempts int `json:"attempts"`
+	// MatchDigests, on a person step, are rules.MatchDigests of the Lead or Contact it inserts:
+	// when the insert's answer is lost, only a visitor whose identification rules could find
+	// that record (rules.MayMatch) looks for it. One-way digests of the person's values.
+	MatchDigests []string `json:"match_digests,omitempty"`
 	// Err is the last error, for the host to show; nil once done.
 	Err *StepError `json:"err,omitempty"`
 	// UpdatedAt is when the step last changed.
@@ -292,6 +296,9 @@ type StepError struct {
 	Field string `json:"field,omitempty"`
 	// Message says what went wrong.
 	Message string `json:"message"`
+	// Ambiguous: the call may have been applied in Zoho although it failed (its answer was
+	// lost: *zoho.AmbiguousError). The next attempt looks for what it wrote before it sends.
+	Ambiguous bool `json:"ambiguous,omitempty"`
 }
 
 // PersonMap remembers which Zoho Lead or Contact stands for a visitor, under each of the

@@ -294,6 +294,7 @@ func cloneStep(st cxsync.Step) *cxsync.Step {
 		e := *st.Err
 		st.Err = &e
 	}
+	st.MatchDigests = slices.Clone(st.MatchDigests)
 	return &st
 }
 

@@ -364,7 +364,7 @@ func testLedger(t *testing.T, newStore func(t *testing.T) cxsync.Store) {
 		if _, err := s.GetStep(ctx, k); !errors.Is(err, cxsync.ErrNotFound) {
 			t.Fatalf("Ledger.GetStep: an unknown step must fail wrapping sync.ErrNotFound, got %v", err)
 		}
-		st := &cxsync.Step{Key: k, Status: cxsync.StepPending, Hash: "h1", Attempts: 1, UpdatedAt: base, Version: 4}
+		st := &cxsync.Step{Key: k, Status: cxsync.StepPending, Hash: "h1", Attempts: 1, MatchDigests: []string{"0123456789abcdef", "fedcba9876543210"}, UpdatedAt: base, Version: 4}
 		if _, err := s.PutStep(ctx, st); !errors.Is(err, cxsync.ErrConflict) {
 			t.Fatalf("Ledger.PutStep: a version other than 0 when none is stored must fail wrapping sync.ErrConflict, got %v", err)
 		}
@@ -402,18 +402,21 @@ func testLedger(t *testing.T, newStore func(t *testing.T) cxsync.Store) {
 		must(t, "Ledger.PutStep (done → pending, new hash)", second(s.PutStep(ctx, got)))
 		got.Version = 3
 		got.Status, got.UpdatedAt = cxsync.StepFailed, base.Add(3*time.Second)
-		got.Err = &cxsync.StepError{Class: cxsync.ClassPermanent, Code: "INVALID_DATA", Field: "Status", Message: "invalid picklist value"}
+		got.Err = &cxsync.StepError{Class: cxsync.ClassPermanent, Code: "INVALID_DATA", Field: "Status", Message: "invalid picklist value", Ambiguous: true}
 		must(t, "Ledger.PutStep (pending → failed)", second(s.PutStep(ctx, got)))
 		want := *got
-		want.Err = &cxsync.StepError{Class: cxsync.ClassPermanent, Code: "INVALID_DATA", Field: "Status", Message: "invalid picklist value"}
+		want.Err = &cxsync.StepError{Class: cxsync.ClassPermanent, Code: "INVALID_DATA", Field: "Status", Message: "invalid picklist value", Ambiguous: true}
+		want.MatchDigests = slices.Clone(got.MatchDigests)
 		got.Err.Message = "changed by the caller"
+		got.MatchDigests[0] = "changed by the caller"
 		failed, err := s.GetStep(ctx, k)
 		if err != nil || failed.Version != 4 || !sameStep(failed, &want) {
-			t.Fatalf("Ledger: a failed step must keep its new hash, attempts and error (PutStep keeping no reference to the error):\n got %+v (err %+v), %v\nwant %+v (err %+v)", failed, errOf(failed), err, &want, want.Err)
+			t.Fatalf("Ledger: a failed step must keep its new hash, attempts, error and match digests (PutStep keeping no reference to the error or the digests):\n got %+v (err %+v), %v\nwant %+v (err %+v)", failed, errOf(failed), err, &want, want.Err)
 		}
 		failed.Err.Message = "changed by the caller"
+		failed.MatchDigests[1] = "changed by the caller"
 		if again, err := s.GetStep(ctx, k); err != nil || !sameStep(again, &want) {
-			t.Fatalf("Ledger.GetStep must return a step that is the caller's: changing its error changed the store to %+v, %v", errOf(again), err)
+			t.Fatalf("Ledger.GetStep must return a step that is the caller's: changing its error or digests changed the store to %+v %v, %v", errOf(again), digestsOf(again), err)
 		}
 		// failed → done after a retry: the error goes.
 		done := want
@@ -900,4 +903,11 @@ func testKeys(t *testing.T, newStore func(t *testing.T) cxsync.Store) {
 			t.Fatalf("PersonMap.GetPerson(%+v): a PersonKey's fields are opaque and must not be joined so that keys collide, got %+v, %v", k, got, err)
 		}
 	}
+}
+
+func digestsOf(st *cxsync.Step) []string {
+	if st == nil {
+		return nil
+	}
+	return st.MatchDigests
 }
