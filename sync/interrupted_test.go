@@ -5,6 +5,7 @@ package sync_test
 // interruptedPerson), and a loaded event loaded again under the person's lock (ensurePerson).
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/rules"
 	cxsync "github.com/cloudcx/cxzoho/sync"
+	"github.com/cloudcx/cxzoho/sync/memstore"
 	"github.com/cloudcx/cxzoho/zoho/zohotest"
 )
 
@@ -248,5 +250,72 @@ func TestInterruptedPersonLookedForOnlyByWhoCouldMatch(t *testing.T) {
 	}
 	if n := len(h.records("Contacts", "Last_Name", "Digest Person")); n != 1 {
 		t.Fatalf("%d Contacts, want 1", n)
+	}
+}
+
+// The person's insert applied and answered, but recording it failed (the store was down): its
+// step is left as claimed, pending without an error. The same person arriving through the other
+// section at once (well within a lock's lease) adopts that Contact instead of inserting another.
+func TestUnrecordedPersonInsertAdoptedAtOnce(t *testing.T) {
+	fs := &failingStore{Store: memstore.New(), fails: 1}
+	h := newHarness(t, withStore(fs), withFake(zohotest.WithIndexingDelay(10e9)))
+	h.settings("t1", rules.DefaultSettings())
+	vw := cloudcx.Visitor{ID: "v-unrec-w", Name: "Unrecorded Person", Email: "unrecorded@example.org"}
+	vi := vw
+	vi.ID = "v-unrec-i"
+	c, conv := chat("c-unrec-w", vw), conversation("cv-unrec-i", vi)
+	h.host.PutChat(c)
+	h.host.PutConversation(conv)
+	if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, c)); err == nil {
+		t.Fatal("the person step was recorded although the store failed")
+	}
+	res := h.handle(convEvent(cloudcx.EventConversationStarted, conv))
+	if res.Person == nil || res.Person.Outcome != cxsync.Found {
+		t.Fatalf("the same person through Inbox: %+v, want the Contact found", res.Person)
+	}
+	h.handle(chatEvent(cloudcx.EventChatStarted, c))
+	if n := len(h.records("Contacts", "Email", vw.Email)); n != 1 {
+		t.Fatalf("%d Contacts, want 1", n)
+	}
+}
+
+// A visitor of the other section, whom the rules join to a person by another field (the Mobile
+// of an extra mapping), adopts that person's Contact while its own worker is still recording it:
+// the worker's record of the same Contact then stands (no error for the host to retry), and there
+// is one Contact.
+func TestOwnerRecordingAfterAnAdoptionStands(t *testing.T) {
+	hs := &stepHookStore{Store: memstore.New()}
+	h := newHarness(t, withStore(hs), withFake(zohotest.WithIndexingDelay(10e9)))
+	st := rules.DefaultSettings()
+	st.ExtraMappings = []rules.ExtraMapping{{Module: rules.ModuleContacts, CloudCXField: rules.PrefixCustom + "mobile", ZohoField: "Mobile"}}
+	h.settings("t1", st)
+	ctx := t.Context()
+	const mobile = "+1 555 0707 777"
+	vx := cloudcx.Visitor{ID: "v-own-x", Name: "Owner Xu", Email: "owner.xu@example.org", Phone: "+1 555 0808 888"}
+	vy := cloudcx.Visitor{ID: "v-own-y", Name: "Owner Yu", Email: "owner.yu@example.org", Phone: mobile}
+	cx := chat("c-own-x", vx)
+	cx.CustomFields = cloudcx.Fields{{Name: "mobile", Value: mobile}}
+	cy := conversation("cv-own-y", vy)
+	h.host.PutChat(cx)
+	h.host.PutConversation(cy)
+	xStep := cxsync.StepKey{TenantID: "t1", OrgID: h.org.ID(), Section: cloudcx.SectionWebChat, SourceID: "visitor:web_chat:" + vx.ID, Kind: cxsync.StepPerson, Name: rules.ModuleContacts}
+	before := len(h.org.Records("Contacts"))
+	var yRes *cxsync.Result
+	var yErr error
+	hs.mu.Lock()
+	hs.key = xStep
+	hs.hook = func() {
+		yRes, yErr = h.syncer.Handle(context.WithoutCancel(ctx), convEvent(cloudcx.EventConversationStarted, cy))
+	}
+	hs.mu.Unlock()
+	xRes, err := h.syncer.Handle(ctx, chatEvent(cloudcx.EventChatStarted, cx))
+	if err != nil {
+		t.Fatalf("X, recording its Contact after Y adopted it: %v", err)
+	}
+	if yErr != nil || yRes == nil || yRes.Person == nil || xRes.Person == nil || yRes.Person.ID != xRes.Person.ID {
+		t.Fatalf("Y: %+v, %v; X: %+v; want Y linked to X's Contact", yRes, yErr, xRes.Person)
+	}
+	if n := len(h.org.Records("Contacts")) - before; n != 1 {
+		t.Fatalf("%d Contacts made, want 1", n)
 	}
 }

@@ -446,14 +446,35 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 }
 
 func (w *work) personDone(ctx context.Context, module string, keys []string, step *Step, id, accountID string, incoming map[string]string, o Outcome, why string) (*PersonLink, error) {
-	step.Status, step.Module, step.RecordID, step.Err = StepDone, module, id, nil
-	step.UpdatedAt = w.s.cfg.Clock()
-	if _, err := w.s.cfg.Store.PutStep(ctx, step); err != nil {
-		return nil, fmt.Errorf("sync: recording the person step: %w", err)
+	step.Module = module
+	if err := w.personStepDone(ctx, step, id); err != nil {
+		return nil, err
 	}
 	link := &PersonLink{Module: module, RecordID: id, AccountID: accountID, Values: incoming, UpdatedAt: w.s.cfg.Clock()}
 	w.res.Person = &RecordResult{Module: module, ID: id, Outcome: o, Reason: why}
 	return link, w.remember(ctx, module, keys, link)
+}
+
+// personStepDone records that the person step created record id. When another worker changed
+// the step meanwhile (its own event came back and reconciled it, or a visitor of another
+// section adopted its record), it stands if that worker recorded the same record; otherwise
+// the event is to be tried again.
+func (w *work) personStepDone(ctx context.Context, step *Step, id string) error {
+	step.Status, step.RecordID, step.Err, step.UpdatedAt = StepDone, id, nil, w.s.cfg.Clock()
+	_, err := w.s.cfg.Store.PutStep(ctx, step)
+	if errors.Is(err, ErrConflict) {
+		cur, gerr := w.s.cfg.Store.GetStep(ctx, step.Key)
+		if gerr == nil && cur.Status == StepDone && cur.RecordID == id {
+			*step = *cur
+			return nil
+		}
+		return &Error{Class: ClassRetry, Tenant: w.conn.TenantID, Step: &step.Key,
+			Err: fmt.Errorf("sync: another worker changed the person step: %w", err)}
+	}
+	if err != nil {
+		return fmt.Errorf("sync: recording the person step: %w", err)
+	}
+	return nil
 }
 
 // relink stores link again under each of the visitor's keys that names the same record.
@@ -587,12 +608,14 @@ const (
 
 // interruptedPerson finds a Lead or Contact another person step of the tenant created without
 // recording it (its insert applied but its answer lost, or its worker gone) that the visitor's
-// rules would have found, asked in order; the step is recorded done with it. Steps still in
-// flight are not looked at (this visitor's own keys are locked, so one of them that is this
-// person's was interrupted): only a pending step whose insert may have been applied (its error
-// ambiguous, or an earlier attempt's; or no error and older than a lock's lease), younger than
-// interruptedWindow, and whose record the visitor's rules could find (rules.MayMatch on the
-// step's MatchDigests). No Zoho call is made when there is no such step.
+// rules would have found, asked in order; the step is recorded done with it. Looked at: a
+// pending step whose insert may have been applied (its error ambiguous, or an earlier
+// attempt's; or no error: its worker gone, or its record not recorded, perhaps a moment ago),
+// younger than interruptedWindow, and whose record the visitor's rules could find (rules.MayMatch
+// on the step's MatchDigests). A step whose worker is still at work is looked at too: a person
+// sharing an identity key with it waits for its lock, so only one the rules join by other
+// fields meets it, and then its record, if already made, is the one to adopt. No Zoho call is
+// made when there is no such step.
 func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*crm.Record, int, error) {
 	if len(pw.searches) == 0 {
 		return nil, 0, nil // no rule could choose a record
@@ -612,10 +635,7 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 		if k.Kind != StepPerson || k.Name != module || k.OrgID != w.conn.OrgID || k == pw.step {
 			continue
 		}
-		switch {
-		case st.Err == nil && now.Sub(st.UpdatedAt) < w.s.cfg.LockTTL:
-			continue // in flight, or just claimed
-		case st.Err != nil && !st.Err.Ambiguous && st.Attempts <= 1:
+		if st.Err != nil && !st.Err.Ambiguous && st.Attempts <= 1 {
 			continue // Zoho answered its only insert with a refusal: it created nothing
 		}
 		mayMatch := false
@@ -656,18 +676,8 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 		if !ok {
 			continue
 		}
-		interrupted := creator[found.ID()]
-		interrupted.Status, interrupted.RecordID, interrupted.Err, interrupted.UpdatedAt = StepDone, found.ID(), nil, now
-		if _, err := w.s.cfg.Store.PutStep(ctx, interrupted); errors.Is(err, ErrConflict) {
-			// Its own event came back meanwhile and worked on it: adopted all the same when it
-			// recorded the same record (its reconcile found it); otherwise try again later.
-			cur, gerr := w.s.cfg.Store.GetStep(ctx, interrupted.Key)
-			if gerr != nil || cur.Status != StepDone || cur.RecordID != found.ID() {
-				return nil, 0, &Error{Class: ClassRetry, Tenant: w.conn.TenantID, Step: &interrupted.Key,
-					Err: fmt.Errorf("sync: another worker changed the person step this visitor's record may come from: %w", err)}
-			}
-		} else if err != nil {
-			return nil, 0, fmt.Errorf("sync: recording the person step: %w", err)
+		if err := w.personStepDone(ctx, creator[found.ID()], found.ID()); err != nil {
+			return nil, 0, err
 		}
 		return found, s.RuleIndex, nil
 	}
