@@ -13,7 +13,11 @@ import (
 // values: one short digest per field and way of comparing ([Choose] compares emails, phones and
 // other text each its own way), of the value as that comparison sees it. A field holding a
 // lookup without its name (an Account given by id) gets a digest that stands for any value.
-// [MayMatch] then tells, from the digests alone, whether a search could find the record.
+// Full_Name, which Zoho makes itself for Leads and Contacts from Salutation, First_Name and
+// Last_Name, is summarised in each order an org may choose (with and without the salutation,
+// first name first or last) unless r has it. [MayMatch] then tells, from the digests alone,
+// whether a search could find the record. Values Zoho's own workflows or layout defaults would
+// add to the stored record are not known here: a rule on such a field is not answered.
 //
 // Package sync keeps the digests of a Lead or Contact it is about to insert on the person's
 // ledger step, so that when the insert's answer is lost, only a visitor whose rules could find
@@ -48,6 +52,11 @@ func MatchDigests(r *crm.Record) []string {
 		add("email", f, normEmail(v))
 		add("phone", f, phoneKey(v))
 		add("text", f, foldText(normText(v)))
+	}
+	if sal, first, last := r.Text("Salutation"), r.Text("First_Name"), r.Text("Last_Name"); sal+first+last != "" && !r.Has("Full_Name") {
+		for _, parts := range [][]string{{sal, first, last}, {first, last}, {sal, last, first}, {last, first}} {
+			add("text", "Full_Name", foldText(normText(strings.Join(parts, " "))))
+		}
 	}
 	return out
 }
