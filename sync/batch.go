@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	gosync "sync"
 
 	"github.com/cloudcx/cxzoho/zoho"
@@ -158,6 +159,9 @@ func resultOf(res zoho.RecordResults, i int, err error) (string, error) {
 		}
 		if res[i].ID != "" {
 			return res[i].ID, nil
+		}
+		if err == nil { // Zoho answered without an id or an error for it: it may have made one
+			return "", &zoho.AmbiguousError{Method: "POST", Err: errors.New("the insert's answer names no record")}
 		}
 	}
 	if err == nil {

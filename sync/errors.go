@@ -123,7 +123,7 @@ func retryAfter(err error) time.Duration {
 func stepError(err error) *StepError {
 	se := &StepError{Class: classify(err), Message: err.Error()}
 	var amb *zoho.AmbiguousError
-	se.Ambiguous = errors.As(err, &amb)
+	se.NotApplied = !errors.As(err, &amb)
 	var api *zoho.APIError
 	if errors.As(err, &api) {
 		se.Code = api.Code

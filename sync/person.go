@@ -206,6 +206,9 @@ func (w *work) ensurePerson(ctx context.Context) (*PersonLink, error) {
 				return nil, err
 			}
 			w.in, w.fresh = in, true
+			if own, err = w.resolveOwner(ctx); err != nil { // the newer chat's agent
+				return nil, err
+			}
 			if np := w.who(); !slices.Equal(np.locks, p.locks) {
 				held.release()
 				p = np
@@ -393,21 +396,34 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 	if err != nil {
 		return nil, err
 	}
+	var adopted *Step
 	if found == nil {
 		// Another visitor key of this person (another section, an id-less visitor's other chat)
 		// may have created it in an attempt whose answer was lost: Zoho's search may not show it
-		// yet, so it is looked for by that step's marker before anything is inserted.
-		if found, rule, err = w.interruptedPerson(ctx, module, pw); err != nil {
+		// yet, so it is looked for by that step's marker before anything is inserted. Its step
+		// is recorded done once this visitor's merge is written (until then its own event, or
+		// this one again, finds it pending).
+		if found, rule, adopted, err = w.interruptedPerson(ctx, module, pw); err != nil {
 			return nil, err
 		}
 	}
 	if found != nil {
+		if w.reload != nil && !w.fresh {
+			if _, changed := rules.Merge(w.set.UpdatePolicy.For(module), found, p.Values); changed {
+				return nil, errStale // as for a known person: load again before writing over it
+			}
+		}
 		link = &PersonLink{Module: module, RecordID: found.ID(), AccountID: accountID, UpdatedAt: w.s.cfg.Clock()}
 		out, err := w.merge(ctx, module, found, p.Values)
 		if err != nil {
 			return nil, err
 		}
 		out.Reason = fmt.Sprintf("identified by %s rule %d; %s", module, rule+1, out.Reason)
+		if adopted != nil {
+			if err := w.personStepDone(ctx, adopted, found.ID()); err != nil {
+				return nil, err
+			}
+		}
 		w.res.Person = out
 		link.Values = incoming
 		return link, w.remember(ctx, module, pw.keysFor(found), link)
@@ -608,17 +624,18 @@ const (
 
 // interruptedPerson finds a Lead or Contact another person step of the tenant created without
 // recording it (its insert applied but its answer lost, or its worker gone) that the visitor's
-// rules would have found, asked in order; the step is recorded done with it. Looked at: a
-// pending step whose insert may have been applied (its error ambiguous, or an earlier
-// attempt's; or no error: its worker gone, or its record not recorded, perhaps a moment ago),
+// rules would have found, asked in order, with that step (the caller records it done with the
+// record once it has linked the visitor). Looked at: a
+// pending step whose insert may have been applied (its last error not known to have left Zoho
+// unchanged, StepError.NotApplied; or no error: its worker gone, or its record not recorded),
 // younger than interruptedWindow, and whose record the visitor's rules could find (rules.MayMatch
 // on the step's MatchDigests). A step whose worker is still at work is looked at too: a person
 // sharing an identity key with it waits for its lock, so only one the rules join by other
 // fields meets it, and then its record, if already made, is the one to adopt. No Zoho call is
 // made when there is no such step.
-func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*crm.Record, int, error) {
+func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*crm.Record, int, *Step, error) {
 	if len(pw.searches) == 0 {
-		return nil, 0, nil // no rule could choose a record
+		return nil, 0, nil, nil // no rule could choose a record
 	}
 	now := w.s.cfg.Clock()
 	// One page of the day's pending steps, oldest first: interrupted steps are old or errored;
@@ -626,7 +643,7 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 	// crowd the page. A tenant with more pending steps in a day than that is behind on more.
 	page, _, err := w.s.cfg.Store.ListSteps(ctx, w.conn.TenantID, StepFilter{Status: StepPending, Since: now.Add(-interruptedWindow)}, "", maxInterruptedSteps)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	var steps []*Step
 	since := now
@@ -635,8 +652,10 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 		if k.Kind != StepPerson || k.Name != module || k.OrgID != w.conn.OrgID || k == pw.step {
 			continue
 		}
-		if st.Err != nil && !st.Err.Ambiguous && st.Attempts <= 1 {
-			continue // Zoho answered its only insert with a refusal: it created nothing
+		if st.Err != nil && st.Err.NotApplied {
+			// Zoho refused its last insert, which was sent only after the step's own look by
+			// marker found nothing from the attempts before: it created nothing.
+			continue
 		}
 		mayMatch := false
 		for _, s := range pw.searches {
@@ -652,7 +671,7 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 		since = minTime(since, st.UpdatedAt)
 	}
 	if len(steps) == 0 {
-		return nil, 0, nil
+		return nil, 0, nil, nil
 	}
 	// The records those steps created, then the rules asked in order over them, as
 	// identification asks Zoho: a record the first rule finds ends the walk early.
@@ -669,19 +688,16 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 		return false
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	for _, s := range pw.searches {
 		found, ok := rules.Choose(s, candidates)
 		if !ok {
 			continue
 		}
-		if err := w.personStepDone(ctx, creator[found.ID()], found.ID()); err != nil {
-			return nil, 0, err
-		}
-		return found, s.RuleIndex, nil
+		return found, s.RuleIndex, creator[found.ID()], nil
 	}
-	return nil, 0, nil
+	return nil, 0, nil, nil
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -296,9 +296,11 @@ type StepError struct {
 	Field string `json:"field,omitempty"`
 	// Message says what went wrong.
 	Message string `json:"message"`
-	// Ambiguous: the call may have been applied in Zoho although it failed (its answer was
-	// lost: *zoho.AmbiguousError). The next attempt looks for what it wrote before it sends.
-	Ambiguous bool `json:"ambiguous,omitempty"`
+	// NotApplied: the call certainly changed nothing in Zoho (Zoho answered it with an error, or
+	// it was never sent). False when it may have been applied although it failed (its answer
+	// was lost: *zoho.AmbiguousError), and when not known (a step an older version stored): the
+	// next attempt looks for what it may have written before it sends again.
+	NotApplied bool `json:"not_applied,omitempty"`
 }
 
 // PersonMap remembers which Zoho Lead or Contact stands for a visitor, under each of the

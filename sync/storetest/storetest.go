@@ -402,10 +402,10 @@ func testLedger(t *testing.T, newStore func(t *testing.T) cxsync.Store) {
 		must(t, "Ledger.PutStep (done → pending, new hash)", second(s.PutStep(ctx, got)))
 		got.Version = 3
 		got.Status, got.UpdatedAt = cxsync.StepFailed, base.Add(3*time.Second)
-		got.Err = &cxsync.StepError{Class: cxsync.ClassPermanent, Code: "INVALID_DATA", Field: "Status", Message: "invalid picklist value", Ambiguous: true}
+		got.Err = &cxsync.StepError{Class: cxsync.ClassPermanent, Code: "INVALID_DATA", Field: "Status", Message: "invalid picklist value", NotApplied: true}
 		must(t, "Ledger.PutStep (pending → failed)", second(s.PutStep(ctx, got)))
 		want := *got
-		want.Err = &cxsync.StepError{Class: cxsync.ClassPermanent, Code: "INVALID_DATA", Field: "Status", Message: "invalid picklist value", Ambiguous: true}
+		want.Err = &cxsync.StepError{Class: cxsync.ClassPermanent, Code: "INVALID_DATA", Field: "Status", Message: "invalid picklist value", NotApplied: true}
 		want.MatchDigests = slices.Clone(got.MatchDigests)
 		got.Err.Message = "changed by the caller"
 		got.MatchDigests[0] = "changed by the caller"
