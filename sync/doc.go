@@ -14,6 +14,18 @@
 // marker on the client; only when none is found is the write sent again. Zoho users may edit
 // the rest of the Description; the marker matters only while a step is pending.
 //
+// A Lead or Contact whose insert was interrupted may also be this person arriving another way
+// (the other section; an id-less visitor's next chat) before its own event comes back: when
+// identification finds nobody, the tenant's pending person steps that may have created a record
+// (Step.Err not NotApplied) and whose record the visitor's rules could find (Step.MatchDigests,
+// rules.MayMatch: digests of the record sent, so an unrelated visitor pays nothing) are looked
+// for by their markers in one listing, the rules asked in order, and the record adopted.
+//
+// Which of two events for the same person came last is told by locks, never by clocks: an event
+// whose chat was loaded through the host's Loader and would change the person is loaded again
+// once the person's locks are held, and a Case or Task another event wrote is rendered from a
+// load made under the chat's lock.
+//
 // Inserts of one tenant's module that are ready while one is in flight go together in one call
 // (Config.MaxBatch); each record's result is recorded in its own step.
 //
