@@ -208,6 +208,9 @@ type StepFilter struct {
 	// Since, when not zero, leaves out the steps last updated before it (sync looks only at
 	// recent pending steps; a tenant's steps whose events never came back stay pending for ever).
 	Since time.Time
+	// Kind, when not "", leaves out the steps of other kinds (sync looks for pending person
+	// steps, which a backlog of pending Case steps must not crowd out of a page).
+	Kind StepKind
 }
 
 // StepKey names one Zoho write. Chat and conversation ids may collide, so the section is part of

@@ -359,7 +359,7 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, f cxsync.StepFil
 	defer s.mu.Unlock()
 	var all []*cxsync.Step
 	for _, st := range s.steps {
-		if st.Key.TenantID == tenantID && st.Status == f.Status && !st.UpdatedAt.Before(f.Since) && (after == nil || after.before(st)) {
+		if st.Key.TenantID == tenantID && st.Status == f.Status && !st.UpdatedAt.Before(f.Since) && (f.Kind == "" || st.Key.Kind == f.Kind) && (after == nil || after.before(st)) {
 			all = append(all, &st) // a shallow copy until the page is known
 		}
 	}

@@ -88,6 +88,9 @@ func (s *Store) PutStep(ctx context.Context, st *cxsync.Step) (int64, error) {
 	return st.Version + 1, nil
 }
 
+// likeEscaper escapes LIKE's wildcards and its escape character.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 // maxListLimit is the most steps ListSteps returns at once, whatever limit asks.
 const maxListLimit = 1000
 
@@ -115,9 +118,20 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, f cxsync.StepFil
 	if !f.Since.IsZero() {
 		sinceMS = ms(f.Since)
 	}
+	// The kind is an element of the key's JSON array, between quotes no string inside an element
+	// can hold unescaped: a LIKE on it leaves out the other kinds (it may keep a step whose
+	// section or source is that word, or, on SQLite, in another case: those are left out here).
+	kindLike := "%"
+	if f.Kind != "" {
+		q, err := json.Marshal(string(f.Kind))
+		if err != nil {
+			return nil, "", wrap("list steps", err)
+		}
+		kindLike = "%," + likeEscaper.Replace(string(q)) + ",%"
+	}
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT doc, version, updated_ms, key_text FROM cx_steps
-		WHERE tenant_id = ? AND status = ? AND updated_ms >= ? AND (updated_ms > ? OR (updated_ms = ? AND key_text > ?))
-		ORDER BY updated_ms, key_text LIMIT ?`), tenantID, string(f.Status), sinceMS, afterMS, afterMS, afterKey, limit+1)
+		WHERE tenant_id = ? AND status = ? AND updated_ms >= ? AND key_text LIKE ? ESCAPE '\' AND (updated_ms > ? OR (updated_ms = ? AND key_text > ?))
+		ORDER BY updated_ms, key_text LIMIT ?`), tenantID, string(f.Status), sinceMS, kindLike, afterMS, afterMS, afterKey, limit+1)
 	if err != nil {
 		return nil, "", wrap("list steps", err)
 	}
@@ -125,7 +139,9 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, f cxsync.StepFil
 	var out []*cxsync.Step
 	var lastMS int64
 	var lastKey string
+	read := 0
 	for rows.Next() {
+		read++
 		var doc, kt string
 		var version, at int64
 		if err := rows.Scan(&doc, &version, &at, &kt); err != nil {
@@ -139,8 +155,14 @@ func (s *Store) ListSteps(ctx context.Context, tenantID string, f cxsync.StepFil
 		if err != nil {
 			return nil, "", err
 		}
-		out = append(out, st)
 		lastMS, lastKey = at, kt
+		if f.Kind != "" && st.Key.Kind != f.Kind {
+			continue
+		}
+		out = append(out, st)
+	}
+	if read == limit+1 { // a step of another kind was left out of a full page: more may follow
+		return out, base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(lastMS, 10) + "\x00" + lastKey)), wrap2("list steps", rows.Err())
 	}
 	return out, "", wrap2("list steps", rows.Err())
 }

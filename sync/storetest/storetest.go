@@ -525,6 +525,34 @@ func testLedger(t *testing.T, newStore func(t *testing.T) cxsync.Store) {
 		if want := []string{"f3", "f2", "f1", "f0"}; !slices.Equal(recent, want) {
 			t.Fatalf("Ledger.ListSteps with Since must list only the steps updated at or after it, oldest first, across pages:\n got %v\nwant %v", recent, want)
 		}
+		// Kind leaves out the steps of other kinds, whatever their other fields say (a source
+		// named like the kind, in another case, or holding it between quotes), across pages.
+		var persons []string
+		for i, src := range []string{"person", "PERSON", `a","person","b`, "p1", "p2", "p3"} {
+			k := stepKey(src)
+			if strings.HasPrefix(src, "p") && len(src) == 2 {
+				k.Kind, k.Name = cxsync.StepPerson, "Contacts"
+				persons = append(persons, src)
+			}
+			must(t, "Ledger.PutStep", second(s.PutStep(ctx, &cxsync.Step{Key: k, Status: cxsync.StepPending, UpdatedAt: base.Add(time.Duration(i) * time.Second)})))
+		}
+		var kinds []string
+		cursor = ""
+		for range 10 {
+			page, next, err := s.ListSteps(ctx, "t1", cxsync.StepFilter{Status: cxsync.StepPending, Kind: cxsync.StepPerson}, cursor, 2)
+			if err != nil {
+				t.Fatalf("Ledger.ListSteps with Kind: %v", err)
+			}
+			for _, st := range page {
+				kinds = append(kinds, st.Key.SourceID)
+			}
+			if cursor = next; cursor == "" {
+				break
+			}
+		}
+		if !slices.Equal(kinds, persons) {
+			t.Fatalf("Ledger.ListSteps with Kind must list only the steps of that kind, oldest first, across pages:\n got %q\nwant %q", kinds, persons)
+		}
 		func() {
 			defer func() {
 				if p := recover(); p != nil {
