@@ -2,13 +2,17 @@ package sync
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/owner"
 	"github.com/cloudcx/cxzoho/rules"
 	"github.com/cloudcx/cxzoho/zoho"
@@ -93,6 +97,13 @@ func (w *work) resolveOwner(ctx context.Context) (rules.Owner, error) {
 		w.res.Owner = w.owner
 	}
 	return rules.Owner{ID: w.owner.UserID, Name: w.owner.Name}, nil
+}
+
+// loaded takes the chat as loaded again: what was derived from the older load (its agent's
+// owner) is derived again.
+func (w *work) loaded(in cloudcx.Interaction) {
+	w.in = in
+	w.owner, w.res.Owner = nil, nil
 }
 
 // ownerRejected handles Zoho refusing the Owner: the user is forgotten and the owner resolved
@@ -205,7 +216,8 @@ func (w *work) ensurePerson(ctx context.Context) (*PersonLink, error) {
 			if err != nil {
 				return nil, err
 			}
-			w.in, w.fresh = in, true
+			w.loaded(in)
+			w.fresh = true
 			if own, err = w.resolveOwner(ctx); err != nil { // the newer chat's agent
 				return nil, err
 			}
@@ -376,27 +388,40 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 	if step == nil {
 		step = &Step{Key: stepKey}
 	}
-	if step.Status == StepDone && step.RecordID != "" {
-		link = &PersonLink{Module: module, RecordID: step.RecordID, AccountID: accountID, Values: incoming, UpdatedAt: w.s.cfg.Clock()}
-		w.res.Person = &RecordResult{Module: module, ID: step.RecordID, Outcome: Found, Reason: "created for this visitor earlier"}
-		return link, w.remember(ctx, module, pw.keysFor(p.Record), link)
-	}
 	if step.Status == StepPending {
 		id, err := w.reconcilePerson(ctx, module, step)
 		if err != nil {
 			return nil, err
 		}
 		if id != "" {
-			return w.personDone(ctx, module, pw.keysFor(p.Record), step, id, accountID, incoming, Created, "created by an earlier attempt")
+			if err := w.personStepDone(ctx, step, id); err != nil {
+				return nil, err
+			}
+			w.res.Person = &RecordResult{Module: module, ID: id, Outcome: Created, Reason: "created by an earlier attempt"}
 		}
 	}
+	if step.Status == StepDone && step.RecordID != "" {
+		link = &PersonLink{Module: module, RecordID: step.RecordID, AccountID: accountID, Values: incoming, UpdatedAt: w.s.cfg.Clock()}
+		if w.res.Person == nil {
+			w.res.Person = &RecordResult{Module: module, ID: step.RecordID, Outcome: Found, Reason: "created for this visitor earlier"}
+		}
+		if err := w.sentEarlier(ctx, module, link, step.Hash, p.Values, incoming); err != nil {
+			return nil, err
+		}
+		return link, w.remember(ctx, module, pw.keysFor(p.Record), link)
+	}
 
-	// Identification rules.
-	found, rule, err := w.identifyBy(ctx, module, pw.searches)
-	if err != nil {
+	// Identification rules: asked of Zoho, unless this event found the person before it was
+	// loaded again under the same locks (the same searches, and nothing else could write it).
+	var found *crm.Record
+	var rule int
+	var adopted *Step
+	if sf := w.staleFound; sf != nil && slices.Equal(sf.locks, pw.locks) {
+		found, rule, adopted = sf.found, sf.rule, sf.adopted
+	} else if found, rule, err = w.identifyBy(ctx, module, pw.searches); err != nil {
 		return nil, err
 	}
-	var adopted *Step
+	w.staleFound = nil
 	if found == nil {
 		// Another visitor key of this person (another section, an id-less visitor's other chat)
 		// may have created it in an attempt whose answer was lost: Zoho's search may not show it
@@ -410,7 +435,9 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 	if found != nil {
 		if w.reload != nil && !w.fresh {
 			if _, changed := rules.Merge(w.set.UpdatePolicy.For(module), found, p.Values); changed {
-				return nil, errStale // as for a known person: load again before writing over it
+				// As for a known person: load again before writing over it.
+				w.staleFound = &staleFound{found: found, rule: rule, adopted: adopted, locks: slices.Clone(pw.locks)}
+				return nil, errStale
 			}
 		}
 		link = &PersonLink{Module: module, RecordID: found.ID(), AccountID: accountID, UpdatedAt: w.s.cfg.Clock()}
@@ -435,7 +462,7 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 
 	// Create it: claim the step, insert, record.
 	step.Module, step.ParentID = module, in.Base().ID
-	step.MatchDigests = rules.MatchDigests(p.Record)
+	step.MatchDigests, step.Hash = rules.MatchDigests(p.Record), valuesHash(incoming)
 	step, err = w.claim(ctx, step)
 	if err != nil {
 		return nil, err
@@ -469,6 +496,41 @@ func (w *work) personDone(ctx context.Context, module string, keys []string, ste
 	link := &PersonLink{Module: module, RecordID: id, AccountID: accountID, Values: incoming, UpdatedAt: w.s.cfg.Clock()}
 	w.res.Person = &RecordResult{Module: module, ID: id, Outcome: o, Reason: why}
 	return link, w.remember(ctx, module, keys, link)
+}
+
+// sentEarlier brings a person an earlier attempt of the step created up to date with the
+// visitor as this event has it (the update policy, as for a known person), when the values that
+// attempt sent (sentHash) are not these; link.Values are then what was merged.
+func (w *work) sentEarlier(ctx context.Context, module string, link *PersonLink, sentHash string, rec *crm.Record, incoming map[string]string) error {
+	if sentHash == valuesHash(incoming) {
+		return nil
+	}
+	if w.reload != nil && !w.fresh && w.set.UpdatePolicy.For(module) != rules.Never {
+		return errStale // the attempt may have sent newer values than this event loaded
+	}
+	link.Values = nil
+	out, err := w.applyPolicy(ctx, module, link, rec, incoming)
+	if err != nil {
+		return err
+	}
+	w.res.Person.Reason += "; " + out.Reason
+	if out.Outcome == Updated && w.res.Person.Outcome == Found {
+		w.res.Person.Outcome = Updated
+	}
+	return nil
+}
+
+// valuesHash is a digest of a person's mapped values, kept as its step's Hash: the values its
+// insert sent.
+func valuesHash(values map[string]string) string {
+	h := sha256.New()
+	for _, k := range sortedKeys(values) {
+		io.WriteString(h, k)
+		h.Write([]byte{0})
+		io.WriteString(h, values[k])
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // personStepDone records that the person step created record id. When another worker changed
@@ -610,6 +672,16 @@ func sortedKeys(m map[string]string) []string {
 // loaded had other keys than the one before (each time another event may have got in between).
 const maxReloads = 3
 
+// staleFound is what person() found (by identification or adoption) before it returned
+// errStale, under the locks it held: when the chat loaded again has the same keys, it is used
+// as found instead of asking Zoho again.
+type staleFound struct {
+	found   *crm.Record
+	rule    int
+	adopted *Step
+	locks   []string
+}
+
 // errStale: person() found that the event, loaded before the person's locks were held, would
 // change the person; ensurePerson loads it again.
 var errStale = errors.New("sync: the chat was loaded before the person's locks were held")
@@ -638,10 +710,11 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 		return nil, 0, nil, nil // no rule could choose a record
 	}
 	now := w.s.cfg.Clock()
-	// One page of the day's pending steps, oldest first: interrupted steps are old or errored;
-	// older ones (whose events never came back) are left out by the store, so they cannot
-	// crowd the page. A tenant with more pending steps in a day than that is behind on more.
-	page, _, err := w.s.cfg.Store.ListSteps(ctx, w.conn.TenantID, StepFilter{Status: StepPending, Since: now.Add(-interruptedWindow)}, "", maxInterruptedSteps)
+	// One page of the day's pending person steps, oldest first: older ones (whose events never
+	// came back) and other kinds (a backlog of Cases) are left out by the store, so they cannot
+	// crowd the page. A tenant with more pending person steps in a day than that is behind on
+	// more.
+	page, _, err := w.s.cfg.Store.ListSteps(ctx, w.conn.TenantID, StepFilter{Status: StepPending, Since: now.Add(-interruptedWindow), Kind: StepPerson}, "", maxInterruptedSteps)
 	if err != nil {
 		return nil, 0, nil, err
 	}

@@ -188,7 +188,7 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 		if err != nil {
 			return err
 		}
-		w.in = in
+		w.loaded(in)
 	}
 	atts := w.outcomes(ctx)
 	r, err := w.render(ctx, pl, atts)
