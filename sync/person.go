@@ -647,9 +647,10 @@ func (w *work) vanished(ctx context.Context, module, id string, stepKey StepKey)
 	st, err := store.GetStep(ctx, stepKey)
 	if err == nil && st.RecordID == id {
 		// Not failed: nothing for an administrator to fix; the visitor is identified again (and
-		// the step reconciled or claimed anew by the next attempt).
+		// the step reconciled or claimed anew by the next attempt). Its record is gone: no other
+		// visitor looks for it (NotApplied).
 		st.Status, st.RecordID, st.UpdatedAt = StepPending, "", w.s.cfg.Clock()
-		st.Err = &StepError{Class: ClassRetry, Message: "the record is gone from Zoho; the visitor is identified again"}
+		st.Err = &StepError{Class: ClassRetry, Message: "the record is gone from Zoho; the visitor is identified again", NotApplied: true}
 		_, err = store.PutStep(ctx, st)
 	}
 	if err != nil && !errors.Is(err, ErrNotFound) {
