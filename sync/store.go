@@ -299,10 +299,10 @@ type StepError struct {
 	Field string `json:"field,omitempty"`
 	// Message says what went wrong.
 	Message string `json:"message"`
-	// NotApplied: nothing the step's call made is in Zoho (Zoho answered it with an error, it was
-	// never sent, or what it made is gone). False when it may have been applied although it failed (its answer
-	// was lost: *zoho.AmbiguousError), and when not known (a step an older version stored): the
-	// next attempt looks for what it may have written before it sends again.
+	// NotApplied: nothing the step's call made is in Zoho (Zoho answered it with an error, it
+	// was never sent, or what it made is gone). False when it may have been applied although it
+	// failed (its answer was lost: *zoho.AmbiguousError), and when not known (a step an older
+	// version stored): the next attempt looks for what it may have written before it sends again.
 	NotApplied bool `json:"not_applied,omitempty"`
 }
 
