@@ -30,10 +30,11 @@ import (
 // under way cancelled, the Syncer thrown away, the store kept, failed events queued again) and
 // once through sync/riverjob with River on the same database (the River client stopped with
 // StopAndCancel and a new Syncer and client started; River retries, snoozes and rescues). The
-// fake must end with exactly the expected records: one person per visitor and module, one Case
-// or Task per chat, every attachment once, every owner right. CI runs it in the go-line run
-// (not under -race: it is skipped there; PostgreSQL plays 500 events by redelivery and 300
-// through River); CXZOHO_SOAK=1 plays 10,000 events on each.
+// fake must end with exactly the expected records: one person per visitor and module (none
+// missing, none twice, none in a module the tenant's actions do not write), one Case or Task per
+// chat linked to its own visitor's person, every attachment once, every owner right. CI runs it
+// in the go-line run (not under -race: it is skipped there; PostgreSQL plays 500 events by
+// redelivery and 300 through River); CXZOHO_SOAK=1 plays 10,000 events on each.
 func TestChaos(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("chaos: run without -race and -short (CI's go-line run does)")
@@ -98,10 +99,12 @@ type chaosRun struct {
 	failures atomic.Int64 // events failed for good (a permanent class)
 }
 
-// chaosWant is one event's expected record.
+// chaosWant is one event's expected record, and the person it must be linked to: the Lead or
+// Contact (person) of the chat's visitor (email).
 type chaosWant struct {
 	tenant, module, source string
 	files                  int
+	person, email          string
 }
 
 func newChaos(t *testing.T, store *sqlstore.Store, events int) *chaosRun {
@@ -177,12 +180,14 @@ func newChaos(t *testing.T, store *sqlstore.Store, events int) *chaosRun {
 			th.Channel, th.Status = cloudcx.ChannelWebChat, cloudcx.StatusNormal
 			host.PutChat(&cloudcx.Chat{Thread: th})
 			evs = append(evs, cloudcx.Event{Kind: cloudcx.EventChatEnded, EventID: fmt.Sprint("e", i), TenantID: tn.id, ChatID: th.ID})
-			wants = append(wants, chaosWant{tn.id, tn.webModule, rules.Marker(rules.SourceKey{TenantID: tn.id, Section: cloudcx.SectionWebChat, ID: th.ID}), files})
+			wants = append(wants, chaosWant{tn.id, tn.webModule, rules.Marker(rules.SourceKey{TenantID: tn.id, Section: cloudcx.SectionWebChat, ID: th.ID}), files,
+				tn.web.PersonModule(), v.Email})
 		} else {
 			th.Channel = cloudcx.ChannelEmail
 			host.PutConversation(&cloudcx.Conversation{Thread: th, State: cloudcx.ConversationResolved})
 			evs = append(evs, cloudcx.Event{Kind: cloudcx.EventConversationResolved, EventID: fmt.Sprint("e", i), TenantID: tn.id, ConversationID: th.ID})
-			wants = append(wants, chaosWant{tn.id, tn.inboxModule, rules.Marker(rules.SourceKey{TenantID: tn.id, Section: cloudcx.SectionInbox, ID: th.ID}), files})
+			wants = append(wants, chaosWant{tn.id, tn.inboxModule, rules.Marker(rules.SourceKey{TenantID: tn.id, Section: cloudcx.SectionInbox, ID: th.ID}), files,
+				tn.inbox.PersonModule(), v.Email})
 		}
 	}
 
@@ -277,53 +282,85 @@ func (c *chaosRun) redeliver(t *testing.T) {
 	c.figures = append(c.figures, fmt.Sprintf("retried events %d, restarts %d", retries, restarts))
 }
 
-// check reads the books: the fake's records against what the events should have made.
+// check reads the books: the fake's records against what the events should have made — one
+// Case or Task per chat, owned by the agent, with its attachment; one Lead or Contact per visitor
+// and module (none missing, none twice, none where the tenant's actions make none); every Case
+// and Task linked to its own visitor's person (a Case's Related_To; a Task's What_Id with
+// $se_module Leads, or Who_Id for a Contact).
 func (c *chaosRun) check(t *testing.T) {
 	org, srv, anna := c.org, c.srv, c.anna
-	// The books.
-	byMarker := map[string]int{}
-	recordIDs := map[string]string{}
+	errs := map[string]int{} // the first few of each kind are told
+	tell := func(kind, format string, args ...any) {
+		t.Helper()
+		if errs[kind]++; errs[kind] <= 10 {
+			t.Errorf(format, args...)
+		}
+	}
+	// The people: each visitor's Leads and Contacts, by module and email.
+	people := map[string][]string{}
+	for _, module := range []string{"Contacts", "Leads"} {
+		for _, r := range org.Records(module) {
+			if e, _ := r["Email"].(string); strings.HasPrefix(e, "visitor") {
+				people[module+" "+e] = append(people[module+" "+e], fmt.Sprint(r["id"]))
+			}
+		}
+	}
+	// The books: the Cases and Tasks by their chat's marker.
+	records := map[string][]map[string]any{}
 	for _, module := range []string{"Cases", "Tasks"} {
 		for _, r := range org.Records(module) {
 			s, _ := r["Subject"].(string)
 			if i := strings.LastIndex(s, "[cx:"); i >= 0 {
-				byMarker[s[i:]]++
-				recordIDs[s[i:]] = fmt.Sprint(r["id"])
+				records[s[i:]] = append(records[s[i:]], r)
 				if o, _ := r["Owner"].(map[string]any); o["email"] != anna {
-					t.Errorf("%s owned by %v, want %s", s[i:], o["email"], anna)
+					tell("owner", "%s owned by %v, want %s", s[i:], o["email"], anna)
 				}
 			}
 		}
 	}
-	duplicates, missing, files := 0, 0, 0
+	duplicates, missing, files, misLinked := 0, 0, 0, 0
+	wantPeople := map[string]bool{}
 	for _, w := range c.wants {
-		switch n := byMarker[w.source]; {
+		person := w.person + " " + w.email
+		wantPeople[person] = true
+		rs := records[w.source]
+		switch n := len(rs); {
 		case n == 0:
 			missing++
 		case n > 1:
 			duplicates += n - 1
 		}
-		if w.files > 0 {
-			got := len(org.Attachments(w.module, recordIDs[w.source]))
+		if w.files > 0 && len(rs) > 0 {
+			got := len(org.Attachments(w.module, fmt.Sprint(rs[0]["id"])))
 			files += got
-			if got != w.files+0 && !(got == w.files) {
-				t.Errorf("%s: %d attachments, want %d", w.source, got, w.files)
+			if got != w.files {
+				tell("attachments", "%s: %d attachments, want %d", w.source, got, w.files)
+			}
+		}
+		if ids := people[person]; len(ids) == 1 { // else told below
+			for _, r := range rs {
+				if got, want := chaosLink(w.module, r), w.person+" "+ids[0]; got != want {
+					misLinked++
+					tell("link", "%s %v (%s): linked to %q, want %q (%s)", w.module, r["id"], w.source, got, want, w.email)
+				}
 			}
 		}
 	}
-	people := map[string]int{}
-	for _, module := range []string{"Contacts", "Leads"} {
-		for _, r := range org.Records(module) {
-			if e, _ := r["Email"].(string); strings.HasPrefix(e, "visitor") {
-				people[module+" "+e]++
-			}
-		}
-	}
-	dupPeople := 0
-	for k, n := range people {
-		if n > 1 {
+	missingPeople, dupPeople, strayPeople := 0, 0, 0
+	for k := range wantPeople {
+		switch n := len(people[k]); {
+		case n == 0:
+			missingPeople++
+			tell("missing person", "%s: no record", k)
+		case n > 1:
 			dupPeople += n - 1
-			t.Errorf("%s: %d records", k, n)
+			tell("duplicate person", "%s: %d records %v", k, n, people[k])
+		}
+	}
+	for k, ids := range people {
+		if !wantPeople[k] {
+			strayPeople += len(ids)
+			tell("stray person", "%s: %d records, want none", k, len(ids))
 		}
 	}
 	faults := map[string]int{}
@@ -336,12 +373,40 @@ func (c *chaosRun) check(t *testing.T) {
 			faults[key]++
 		}
 	}
-	t.Logf("events %d, Zoho calls %d, faults %v, %s, duplicates %d, missing %d, duplicate people %d, attachments %d",
-		len(c.evs), c.calls.Load(), faults, strings.Join(c.figures, ", "), duplicates, missing, dupPeople, files)
-	if duplicates != 0 || missing != 0 || dupPeople != 0 || c.failures.Load() != 0 {
-		t.Fatalf("duplicates %d, missing %d, duplicate people %d, permanent failures %d", duplicates, missing, dupPeople, c.failures.Load())
+	t.Logf("events %d, Zoho calls %d, faults %v, %s, duplicates %d, missing %d, people %d (missing %d, duplicate %d, stray %d), wrong links %d, attachments %d",
+		len(c.evs), c.calls.Load(), faults, strings.Join(c.figures, ", "), duplicates, missing, len(wantPeople), missingPeople, dupPeople, strayPeople, misLinked, files)
+	if duplicates != 0 || missing != 0 || missingPeople != 0 || dupPeople != 0 || strayPeople != 0 || misLinked != 0 || c.failures.Load() != 0 {
+		t.Fatalf("duplicates %d, missing %d, people missing %d, duplicate %d, stray %d, wrong links %d, permanent failures %d",
+			duplicates, missing, missingPeople, dupPeople, strayPeople, misLinked, c.failures.Load())
 	}
 	if faults["429"] == 0 || faults["drop-after"] == 0 || faults["500"] == 0 {
 		t.Fatalf("the faults did not happen: %v", faults)
 	}
+}
+
+// chaosLink names the person a Case or Task of the fake is linked to, "Contacts <id>" or
+// "Leads <id>", or "" when none: a Case's Related_To (a Contact); a Task's Who_Id (a Contact), else
+// its What_Id when $se_module says Leads.
+func chaosLink(module string, r map[string]any) string {
+	id := func(field string) string {
+		l, _ := r[field].(map[string]any)
+		if l == nil || l["id"] == nil {
+			return ""
+		}
+		return fmt.Sprint(l["id"])
+	}
+	switch module {
+	case "Cases":
+		if id := id("Related_To"); id != "" {
+			return "Contacts " + id
+		}
+	case "Tasks":
+		if id := id("Who_Id"); id != "" {
+			return "Contacts " + id
+		}
+		if se, _ := r["$se_module"].(string); se == "Leads" && id("What_Id") != "" {
+			return "Leads " + id("What_Id")
+		}
+	}
+	return ""
 }
