@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,14 +111,22 @@ func (chaosRetry) NextRetry(job *rivertype.JobRow) time.Time {
 	return time.Now().Add(time.Duration(10<<min(job.Attempt, 7)) * time.Millisecond)
 }
 
-// chaosHandler is the Syncer as the worker's Handler, through the play's counting handle.
+// chaosHandler is the Syncer as the worker's Handler, through the play's counting handle. live
+// counts its process's Handles under way; a dead process starts none.
 type chaosHandler struct {
-	c *chaosRun
-	t *testing.T
-	s *cxsync.Syncer
+	c    *chaosRun
+	t    *testing.T
+	s    *cxsync.Syncer
+	dead *atomic.Bool
+	live *atomic.Int64
 }
 
 func (h chaosHandler) Handle(ctx context.Context, ev cloudcx.Event) (*cxsync.Result, error) {
+	h.live.Add(1)
+	defer h.live.Add(-1)
+	if h.dead.Load() {
+		return nil, context.Canceled
+	}
 	return h.c.handle(ctx, h.t, h.s, ev)
 }
 
@@ -125,12 +134,22 @@ func (h chaosHandler) Handle(ctx context.Context, ev cloudcx.Event) (*cxsync.Res
 // once; a "process" (a Syncer and a River client with 16 workers) ends after ~200 jobs completed,
 // stopped with StopAndCancel (its running jobs cancelled: River makes them available again, and
 // a job a dead client left running is rescued after RescueStuckJobsAfter), and a new one starts
-// on the same database. It ends when every job completed, or fails with River's job states after
-// three minutes.
+// on the same database. Every stop must return within stopWithin and every Handle of a process
+// end within handlesEnd of its end, or the run fails: a process that lives on would work beside
+// its successor. It ends when every job completed, or fails with River's job states after three
+// minutes.
 func (c *chaosRun) viaRiver(t *testing.T, db riverDB) {
-	const jobTimeout = 5 * time.Second
-	newClient := func() (chaosRiverClient, func()) {
-		w := riverjob.NewWorker(chaosHandler{c, t, c.newSyncer()})
+	const (
+		jobTimeout = 5 * time.Second
+		stopWithin = 10 * time.Second
+		// A dead client's stop takes longer: River retries what its closed pool refuses, for ~7 s
+		// (its resignation; on SQLite, where riversqlite does not tell River that the pool is
+		// closed, every batch of completions in turn — up to 37 s a batch by River's own count).
+		deadStopWithin = time.Minute
+		handlesEnd     = 5 * time.Second
+	)
+	newClient := func(dead *atomic.Bool, live *atomic.Int64) (chaosRiverClient, func()) {
+		w := riverjob.NewWorker(chaosHandler{c, t, c.newSyncer(), dead, live})
 		w.JobTimeout = jobTimeout
 		w.MaxPause = 100 * time.Millisecond // Zoho's Retry-After, shortened like the client's waits
 		workers := river.NewWorkers()
@@ -149,7 +168,7 @@ func (c *chaosRun) viaRiver(t *testing.T, db riverDB) {
 	}
 
 	// Insert every event as a job, with riverjob's options (unique by event, 25 attempts).
-	ins, _ := newClient() // inserts and reads; never started
+	ins, _ := newClient(new(atomic.Bool), new(atomic.Int64)) // inserts and reads; never started
 	params := make([]river.InsertManyParams, len(c.evs))
 	for i, ev := range c.evs {
 		params[i] = river.InsertManyParams{Args: riverjob.Args{Event: ev}}
@@ -162,10 +181,27 @@ func (c *chaosRun) viaRiver(t *testing.T, db riverDB) {
 		params = params[n:]
 	}
 
+	// stop stops a process's client, and fails the run when it takes too long.
+	slowest := time.Duration(0)
+	stop := func(client chaosRiverClient, n int, hard bool) {
+		within := stopWithin
+		if hard {
+			within = deadStopWithin
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), within)
+		defer cancel()
+		began := time.Now()
+		if err := client.StopAndCancel(ctx); err != nil {
+			t.Errorf("process %d (killed without a word: %v): StopAndCancel did not return within %v (%v): the process lives on", n, hard, within, err)
+		}
+		slowest = max(slowest, time.Since(began))
+	}
+
 	deadline := time.After(3 * time.Minute)
 	attempts, snoozes, interrupted, restarts, hardKills := 0, 0, 0, 0, 0
 	for c.completedJobs(t, ins) < len(c.evs) {
-		client, closePool := newClient()
+		dead, live := new(atomic.Bool), new(atomic.Int64)
+		client, closePool := newClient(dead, live)
 		events, unsubscribe := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed,
 			river.EventKindJobCancelled, river.EventKindJobSnoozed, river.EventKindJobInterrupted)
 		if err := client.Start(c.ctx); err != nil {
@@ -208,13 +244,12 @@ func (c *chaosRun) viaRiver(t *testing.T, db riverDB) {
 		// pool closed first: the jobs it was running stay "running" until River's rescuer
 		// takes them), else stopped (its running jobs cancelled and made available again).
 		hard := restarts%2 == 0
+		dead.Store(true)
 		if hard {
 			closePool()
 			hardKills++
 		}
-		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		_ = client.StopAndCancel(stopCtx)
-		cancel()
+		stop(client, restarts, hard)
 		if !hard {
 			for drained := false; !drained; { // what River said while it stopped
 				select {
@@ -231,6 +266,13 @@ func (c *chaosRun) viaRiver(t *testing.T, db riverDB) {
 		}
 		unsubscribe()
 		closePool()
+		// Its Handles end before the next process starts (they were cancelled).
+		for began := time.Now(); live.Load() > 0; time.Sleep(5 * time.Millisecond) {
+			if time.Since(began) > handlesEnd {
+				t.Errorf("process %d: %d Handles still under way %v after it ended", restarts, live.Load(), handlesEnd)
+				break
+			}
+		}
 		restarts++
 		c.clk.Add(10 * time.Second) // indexing catches up a little between processes
 		if t.Failed() {
@@ -250,8 +292,8 @@ func (c *chaosRun) viaRiver(t *testing.T, db riverDB) {
 			}
 		}
 	}
-	c.figures = append(c.figures, fmt.Sprintf("River jobs %d, attempts ended %d, snoozes %d, interrupted by a stop %d, rescued %d, restarts %d (%d without a word)",
-		len(c.evs), attempts, snoozes, interrupted, rescued, restarts, hardKills))
+	c.figures = append(c.figures, fmt.Sprintf("River jobs %d, attempts ended %d, snoozes %d, interrupted by a stop %d, rescued %d, restarts %d (%d without a word), slowest stop %v",
+		len(c.evs), attempts, snoozes, interrupted, rescued, restarts, hardKills, slowest.Round(time.Millisecond)))
 }
 
 // completedJobs counts River's completed jobs.
