@@ -28,13 +28,14 @@ import (
 // expired every ~100 calls, search indexing delayed and loose, and the "process" killed every
 // ~200 events, events redelivered until they succeed: once by plain redelivery (every Handle
 // under way cancelled, the Syncer thrown away, the store kept, failed events queued again) and
-// once through sync/riverjob with River on the same database (the River client stopped with
-// StopAndCancel and a new Syncer and client started; River retries, snoozes and rescues). The
-// fake must end with exactly the expected records: one person per visitor and module (none
-// missing, none twice, none in a module the tenant's actions do not write), one Case or Task per
-// chat linked to its own visitor's person, every attachment once, every owner right. CI runs it
-// in the go-line run (not under -race: it is skipped there; PostgreSQL plays 500 events by
-// redelivery and 300 through River); CXZOHO_SOAK=1 plays 10,000 events on each.
+// once through sync/riverjob with River on the same database (a process every ~1/8 of the
+// events, at most ~200: the River client stopped with StopAndCancel, or at least three times
+// killed without a word to River, and a new Syncer and client started; River retries, snoozes
+// and rescues). The fake must end with exactly the expected records: one person per visitor and
+// module (none missing, none twice, none in a module the tenant's actions do not write), one Case
+// or Task per chat linked to its own visitor's person, every attachment once, every owner right.
+// CI runs it in the go-line run (not under -race: it is skipped there; PostgreSQL plays 500
+// events by redelivery and 300 through River); CXZOHO_SOAK=1 plays 10,000 events on each.
 func TestChaos(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("chaos: run without -race and -short (CI's go-line run does)")
