@@ -45,11 +45,13 @@ type riverDB struct {
 }
 
 // riverSQLite is River on the SQLite file the store uses, through pools of their own (one
-// connection each, as riversqlite wants).
+// connection each, as riversqlite wants), whose transactions begin IMMEDIATE as the store's do:
+// a deferred one that reads and then writes (River's scheduler's) cannot wait for another
+// writer and fails with SQLITE_BUSY whatever the busy timeout.
 func riverSQLite(t *testing.T, path string) riverDB {
 	t.Helper()
 	open := func(t *testing.T) *sql.DB {
-		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)")
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)&_txlock=immediate")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,8 +152,8 @@ func (h chaosHandler) Handle(ctx context.Context, ev cloudcx.Event) (*cxsync.Res
 }
 
 // riverLog is River's logger in the play: it counts the SQLite busy errors River logs (its
-// scheduler's, its completer's…) and drops everything else (a killed process's River logs its
-// closed pool).
+// scheduler's, its completer's…), which fail the run, and drops everything else (a killed
+// process's River logs its closed pool).
 type riverLog struct{ busy *atomic.Int64 }
 
 func (l riverLog) Enabled(_ context.Context, lv slog.Level) bool { return lv >= slog.LevelWarn }
@@ -360,6 +362,9 @@ func (c *chaosRun) viaRiver(t *testing.T, db riverDB) {
 	dying.Wait()
 	if hardKills < 3 {
 		t.Errorf("%d processes died without a word to River, want at least 3", hardKills)
+	}
+	if n := busy.Load(); n > 0 {
+		t.Errorf("River logged %d SQLite busy errors", n)
 	}
 	rescued := 0
 	res, err := ins.JobList(c.ctx, river.NewJobListParams().States(rivertype.JobStateCompleted).First(10000))
