@@ -222,6 +222,9 @@ func (w *work) ensurePerson(ctx context.Context) (*PersonLink, error) {
 				return nil, err
 			}
 			if np := w.who(); !slices.Equal(np.locks, p.locks) {
+				// Another visitor's keys: what was found under the old ones is not theirs, and
+				// once the old locks are let go it may be written by another event.
+				w.staleFound = nil
 				held.release()
 				p = np
 				if held, err = lock(p); err != nil {
