@@ -6,6 +6,7 @@ package sync_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -317,5 +318,55 @@ func TestOwnerRecordingAfterAnAdoptionStands(t *testing.T) {
 	}
 	if n := len(h.org.Records("Contacts")) - before; n != 1 {
 		t.Fatalf("%d Contacts made, want 1", n)
+	}
+}
+
+// personMapFailStore fails the first PutPerson: the person's step is recorded done, its links
+// are not (a store that went away between the two writes).
+type personMapFailStore struct {
+	cxsync.Store
+	mu   gosync.Mutex
+	fail bool
+}
+
+func (s *personMapFailStore) PutPerson(ctx context.Context, k cxsync.PersonKey, l *cxsync.PersonLink) error {
+	s.mu.Lock()
+	fail := s.fail
+	s.fail = false
+	s.mu.Unlock()
+	if fail {
+		return errors.New("store down")
+	}
+	return s.Store.PutPerson(ctx, k, l)
+}
+
+// A person whose step is done but whose links were never written, deleted in Zoho before the
+// visitor comes back with another phone: the update finds the record gone, the step is reset
+// and the visitor gets a new Contact, rather than every delivery failing on the vanished record.
+func TestDoneStepOfAVanishedPersonIsCreatedAgain(t *testing.T) {
+	fs := &personMapFailStore{Store: memstore.New(), fail: true}
+	h := newHarness(t, withStore(fs))
+	st := rules.DefaultSettings()
+	st.UpdatePolicy.Contact = rules.Overwrite
+	h.settings("t1", st)
+	v := cloudcx.Visitor{ID: "v-vanish-done", Name: "Gone Person", Email: "gone.person@example.org"}
+	c := chat("c-vanish-done", v)
+	h.host.PutChat(c)
+	if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, c)); err == nil {
+		t.Fatal("the links were written although the store failed")
+	}
+	first := h.records("Contacts", "Email", v.Email)
+	if len(first) != 1 {
+		t.Fatalf("%d Contacts after the first delivery, want 1", len(first))
+	}
+	if err := h.deleteRecord("Contacts", fmt.Sprint(first[0]["id"])); err != nil {
+		t.Fatal(err)
+	}
+	c2 := chat("c-vanish-done", cloudcx.Visitor{ID: v.ID, Name: v.Name, Email: v.Email, Phone: "+1 555 0123 456"})
+	h.host.PutChat(c2)
+	res := h.handle(chatEvent(cloudcx.EventChatStarted, c2))
+	got := h.records("Contacts", "Email", v.Email)
+	if len(got) != 1 || res.Person == nil || res.Person.ID == first[0]["id"] {
+		t.Fatalf("after the deleted Contact's visitor came back: %+v, Contacts %v; want a new one", res.Person, got)
 	}
 }

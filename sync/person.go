@@ -409,6 +409,11 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 			w.res.Person = &RecordResult{Module: module, ID: step.RecordID, Outcome: Found, Reason: "created for this visitor earlier"}
 		}
 		if err := w.sentEarlier(ctx, module, link, step.Hash, p.Values, incoming); err != nil {
+			if errors.Is(err, errVanished) { // deleted, merged or converted since: identify again
+				if derr := w.vanished(ctx, module, step.RecordID, stepKey); derr != nil {
+					return nil, derr
+				}
+			}
 			return nil, err
 		}
 		return link, w.remember(ctx, module, pw.keysFor(p.Record), link)
