@@ -42,9 +42,11 @@ type Config struct {
 	// OAuthClient gives the OAuth client of a connection. Required.
 	OAuthClient OAuthClientFunc
 	// Loader loads a chat or conversation an event names without carrying it. Without one, such
-	// events fail with a ClassPermanent error. An event about a Case or Task that another event
-	// wrote already loads the chat again once the chat's lock is held, so that an event delayed
-	// behind a later one (a conversation resolved twice) never writes the older content: prefer
+	// events fail with a ClassPermanent error. The chat is loaded again once a lock is held where
+	// another event may have written since: a Case or Task another event wrote (under the chat's
+	// lock), a person the event would change, or one sync does not know yet (under the person's
+	// locks, before Zoho is read), so that an event delayed behind a later one (a conversation
+	// resolved twice, a visitor who corrected their name) never writes the older content: prefer
 	// it to events carrying their chat, which are taken as they are.
 	Loader cloudcx.Loader
 	// Attachments opens a chat's files for upload. Without one, files are listed in the

@@ -22,9 +22,10 @@
 // for by their markers in one listing, the rules asked in order, and the record adopted.
 //
 // Which of two events for the same person came last is told by locks, never by clocks: an event
-// whose chat was loaded through the host's Loader and would change the person is loaded again
-// once the person's locks are held, and a Case or Task another event wrote is rendered from a
-// load made under the chat's lock.
+// whose chat was loaded through the host's Loader is loaded again once the person's locks are
+// held when it would change a person the map knows, or before Zoho is read for one it does not
+// know (a visitor new to sync costs the host one more load, no Zoho call), and a Case or Task
+// another event wrote is rendered from a load made under the chat's lock.
 //
 // Inserts of one tenant's module that are ready while one is in flight go together in one call
 // (Config.MaxBatch); each record's result is recorded in its own step.

@@ -122,8 +122,7 @@ func retryAfter(err error) time.Duration {
 // stepError is what the ledger keeps of err.
 func stepError(err error) *StepError {
 	se := &StepError{Class: classify(err), Message: err.Error()}
-	var amb *zoho.AmbiguousError
-	se.NotApplied = !errors.As(err, &amb)
+	se.NotApplied = notApplied(err)
 	var api *zoho.APIError
 	if errors.As(err, &api) {
 		se.Code = api.Code
@@ -132,6 +131,32 @@ func stepError(err error) *StepError {
 		}
 	}
 	return se
+}
+
+// notApplied reports whether err says for certain that the call changed nothing in Zoho: it was
+// never sent, or Zoho refused it (a 4xx answer, or a record's own refusal in a batch answer).
+// An ambiguous failure, Zoho's INTERNAL_ERROR (which may follow a write, even in a 200 answer),
+// and anything else unknown are not.
+func notApplied(err error) bool {
+	var amb *zoho.AmbiguousError
+	if errors.As(err, &amb) {
+		return false
+	}
+	if errors.Is(err, zoho.ErrNotSent) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true // the client answers a call it sent and lost with an *AmbiguousError
+	}
+	var api *zoho.APIError
+	if !errors.As(err, &api) || api.Code == "INTERNAL_ERROR" || api.HTTPStatus >= 500 {
+		return false
+	}
+	if api.HTTPStatus >= 400 {
+		return true
+	}
+	switch api.Code { // a record's own error in an answer that took the others
+	case "INVALID_DATA", "MANDATORY_NOT_FOUND", "DUPLICATE_DATA", "NO_PERMISSION", "INVALID_MODULE", "LIMIT_EXCEEDED":
+		return true
+	}
+	return false
 }
 
 // errField is the field a Zoho INVALID_DATA error names ("" when none).

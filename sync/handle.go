@@ -104,8 +104,6 @@ type work struct {
 	// fresh: w.in was loaded (again) while the person's locks were held, so what it says of the
 	// visitor is at least as new as anything another event wrote to the person.
 	fresh bool
-	// staleFound: what identification found before the chat was loaded again (see staleFound).
-	staleFound *staleFound
 }
 
 // Handle does for one CloudCX event what the tenant's settings say (mission §3): a chat or

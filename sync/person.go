@@ -207,8 +207,8 @@ func (w *work) ensurePerson(ctx context.Context) (*PersonLink, error) {
 		link, err := w.person(ctx, p, own)
 		if errors.Is(err, errStale) {
 			// This event was loaded before the person's locks were held and would change the
-			// person: another event may have written a newer visitor since, so the chat is
-			// loaded again now. When the newer visitor has other keys, theirs are held instead,
+			// person, or read Zoho for it: another event may have written a newer visitor
+			// since, so the chat is loaded again now. When the newer visitor has other keys, theirs are held instead,
 			// and the person looked at again under them (a third event may write it between
 			// the two locks).
 			reloads++
@@ -222,9 +222,6 @@ func (w *work) ensurePerson(ctx context.Context) (*PersonLink, error) {
 				return nil, err
 			}
 			if np := w.who(); !slices.Equal(np.locks, p.locks) {
-				// Another visitor's keys: what was found under the old ones is not theirs, and
-				// once the old locks are let go it may be written by another event.
-				w.staleFound = nil
 				held.release()
 				p = np
 				if held, err = lock(p); err != nil {
@@ -341,6 +338,12 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 	if err != nil {
 		return nil, err
 	}
+	if link == nil && w.reload != nil && !w.fresh && w.set.UpdatePolicy.For(module) != rules.Never {
+		// Not known: what is asked of Zoho next (an earlier attempt's record, identification,
+		// an interrupted insert) may be what a newer event wrote, so the chat is loaded again
+		// first, under the person's locks; Zoho is read only after that.
+		return nil, errStale
+	}
 	accountID, accountCached := "", false
 	if link != nil {
 		accountID = link.AccountID
@@ -391,7 +394,9 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 	if step == nil {
 		step = &Step{Key: stepKey}
 	}
-	if step.Status == StepPending {
+	if step.Status == StepPending && (step.Err == nil || !step.Err.NotApplied) {
+		// An earlier attempt may have made it (Zoho refusing the last one says it did not: that
+		// one was sent only after this look found nothing).
 		id, err := w.reconcilePerson(ctx, module, step)
 		if err != nil {
 			return nil, err
@@ -419,17 +424,12 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 		return link, w.remember(ctx, module, pw.keysFor(p.Record), link)
 	}
 
-	// Identification rules: asked of Zoho, unless this event found the person before it was
-	// loaded again under the same locks (the same searches, and nothing else could write it).
-	var found *crm.Record
-	var rule int
-	var adopted *Step
-	if sf := w.staleFound; sf != nil && slices.Equal(sf.locks, pw.locks) {
-		found, rule, adopted = sf.found, sf.rule, sf.adopted
-	} else if found, rule, err = w.identifyBy(ctx, module, pw.searches); err != nil {
+	// Identification rules.
+	found, rule, err := w.identifyBy(ctx, module, pw.searches)
+	if err != nil {
 		return nil, err
 	}
-	w.staleFound = nil
+	var adopted *Step
 	if found == nil {
 		// Another visitor key of this person (another section, an id-less visitor's other chat)
 		// may have created it in an attempt whose answer was lost: Zoho's search may not show it
@@ -441,13 +441,6 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 		}
 	}
 	if found != nil {
-		if w.reload != nil && !w.fresh {
-			if _, changed := rules.Merge(w.set.UpdatePolicy.For(module), found, p.Values); changed {
-				// As for a known person: load again before writing over it.
-				w.staleFound = &staleFound{found: found, rule: rule, adopted: adopted, locks: slices.Clone(pw.locks)}
-				return nil, errStale
-			}
-		}
 		link = &PersonLink{Module: module, RecordID: found.ID(), AccountID: accountID, UpdatedAt: w.s.cfg.Clock()}
 		out, err := w.merge(ctx, module, found, p.Values)
 		if err != nil {
@@ -512,9 +505,6 @@ func (w *work) personDone(ctx context.Context, module string, keys []string, ste
 func (w *work) sentEarlier(ctx context.Context, module string, link *PersonLink, sentHash string, rec *crm.Record, incoming map[string]string) error {
 	if sentHash == valuesHash(incoming) {
 		return nil
-	}
-	if w.reload != nil && !w.fresh && w.set.UpdatePolicy.For(module) != rules.Never {
-		return errStale // the attempt may have sent newer values than this event loaded
 	}
 	link.Values = nil
 	out, err := w.applyPolicy(ctx, module, link, rec, incoming)
@@ -681,25 +671,17 @@ func sortedKeys(m map[string]string) []string {
 // loaded had other keys than the one before (each time another event may have got in between).
 const maxReloads = 3
 
-// staleFound is what person() found (by identification or adoption) before it returned
-// errStale, under the locks it held: when the chat loaded again has the same keys, it is used
-// as found instead of asking Zoho again.
-type staleFound struct {
-	found   *crm.Record
-	rule    int
-	adopted *Step
-	locks   []string
-}
-
-// errStale: person() found that the event, loaded before the person's locks were held, would
-// change the person; ensurePerson loads it again.
+// errStale: the event, loaded before the person's locks were held, would change a person the
+// map knows, or is about to read Zoho for one it does not know; ensurePerson loads it again.
 var errStale = errors.New("sync: the chat was loaded before the person's locks were held")
 
-// maxInterruptedSteps bounds the pending steps interruptedPerson reads (one store call), and
-// interruptedWindow how old one may be (a step its event never came back for is not worth a call
-// for every new visitor after a day).
+// maxInterruptedSteps and maxInterruptedPages bound the pending person steps interruptedPerson
+// reads (a page per store call: steps Zoho refused during a burst of 429s may fill the first
+// pages), and interruptedWindow how old one may be (a step its event never came back for is not
+// worth a call for every new visitor after a day).
 const (
 	maxInterruptedSteps = 500
+	maxInterruptedPages = 4
 	interruptedWindow   = 24 * time.Hour
 )
 
@@ -719,13 +701,21 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 		return nil, 0, nil, nil // no rule could choose a record
 	}
 	now := w.s.cfg.Clock()
-	// One page of the day's pending person steps, oldest first: older ones (whose events never
-	// came back) and other kinds (a backlog of Cases) are left out by the store, so they cannot
-	// crowd the page. A tenant with more pending person steps in a day than that is behind on
-	// more.
-	page, _, err := w.s.cfg.Store.ListSteps(ctx, w.conn.TenantID, StepFilter{Status: StepPending, Since: now.Add(-interruptedWindow), Kind: StepPerson}, "", maxInterruptedSteps)
-	if err != nil {
-		return nil, 0, nil, err
+	// The day's pending person steps, oldest first, a few pages at most: older ones (whose
+	// events never came back) and other kinds (a backlog of Cases) are left out by the store, so
+	// they cannot crowd the pages. A tenant with more pending person steps in a day than that is
+	// behind on more.
+	var page []*Step
+	cursor := ""
+	for range maxInterruptedPages {
+		p, next, err := w.s.cfg.Store.ListSteps(ctx, w.conn.TenantID, StepFilter{Status: StepPending, Since: now.Add(-interruptedWindow), Kind: StepPerson}, cursor, maxInterruptedSteps)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		page = append(page, p...)
+		if cursor = next; cursor == "" {
+			break
+		}
 	}
 	var steps []*Step
 	since := now
@@ -759,7 +749,7 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 	// identification asks Zoho: a record the first rule finds ends the walk early.
 	var candidates []*crm.Record
 	creator := map[string]*Step{}
-	err = w.recentRecords(ctx, module, since.Add(-reconcileWindow), func(r *crm.Record) bool {
+	err := w.recentRecords(ctx, module, since.Add(-reconcileWindow), func(r *crm.Record) bool {
 		for _, st := range steps {
 			if rules.EndsWithMarker(r.Text("Description"), personMarker(st.Key)) {
 				candidates, creator[r.ID()] = append(candidates, r), st

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -26,5 +27,30 @@ func TestResultOfSuccessWithoutIDIsAmbiguous(t *testing.T) {
 	}
 	if se := stepError(zoho.ErrNotSent); !se.NotApplied {
 		t.Fatal("a call never sent: its step error must say NotApplied")
+	}
+}
+
+// NotApplied only when the error says for certain that Zoho changed nothing.
+func TestNotApplied(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"429", &zoho.APIError{HTTPStatus: 429, Code: "TOO_MANY_REQUESTS"}, true},
+		{"400 INVALID_DATA", &zoho.APIError{HTTPStatus: 400, Code: "INVALID_DATA"}, true},
+		{"a record's refusal in a 202 answer", &zoho.APIError{HTTPStatus: 202, Code: "MANDATORY_NOT_FOUND"}, true},
+		{"INTERNAL_ERROR in a 200 answer", &zoho.APIError{HTTPStatus: 200, Code: "INTERNAL_ERROR"}, false},
+		{"INTERNAL_ERROR in a 400 answer", &zoho.APIError{HTTPStatus: 400, Code: "INTERNAL_ERROR"}, false},
+		{"500", &zoho.APIError{HTTPStatus: 500, Code: "X"}, false},
+		{"an unknown code in a 200 answer", &zoho.APIError{HTTPStatus: 200, Code: "SOMETHING_NEW"}, false},
+		{"ambiguous 400", &zoho.AmbiguousError{Err: &zoho.APIError{HTTPStatus: 400, Code: "INVALID_DATA"}}, false},
+		{"never sent", zoho.ErrNotSent, true},
+		{"cancelled before sending", context.Canceled, true},
+		{"something else", errors.New("store down"), false},
+	} {
+		if got := notApplied(tc.err); got != tc.want {
+			t.Errorf("%s: notApplied = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
