@@ -29,6 +29,7 @@ import (
 
 // claim marks the step pending for one more attempt (compare-and-swap on its version).
 func (w *work) claim(ctx context.Context, st *Step) (*Step, error) {
+	st.unsettled = st.Attempts > 0 && (st.Err == nil || !st.Err.NotApplied)
 	st.Status, st.Err = StepPending, nil
 	st.Attempts++
 	st.UpdatedAt = w.s.cfg.Clock()
@@ -49,6 +50,9 @@ func (w *work) claim(ctx context.Context, st *Step) (*Step, error) {
 func (w *work) stepFailed(ctx context.Context, st *Step, cause error) error {
 	class := classify(cause)
 	st.Err = stepError(cause)
+	if st.unsettled {
+		st.Err.NotApplied = false // this attempt's refusal says nothing of an earlier one's write
+	}
 	st.UpdatedAt = w.s.cfg.Clock()
 	if class == ClassPermanent {
 		st.Status = StepFailed

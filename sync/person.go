@@ -395,8 +395,7 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 		step = &Step{Key: stepKey}
 	}
 	if step.Status == StepPending && (step.Err == nil || !step.Err.NotApplied) {
-		// An earlier attempt may have made it (Zoho refusing the last one says it did not: that
-		// one was sent only after this look found nothing).
+		// An earlier attempt may have made it (NotApplied says every attempt was refused).
 		id, err := w.reconcilePerson(ctx, module, step)
 		if err != nil {
 			return nil, err
@@ -725,8 +724,7 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 			continue
 		}
 		if st.Err != nil && st.Err.NotApplied {
-			// Zoho refused its last insert, which was sent only after the step's own look by
-			// marker found nothing from the attempts before: it created nothing.
+			// Zoho refused its inserts, and none may have been applied: it created nothing.
 			continue
 		}
 		mayMatch := false

@@ -288,6 +288,12 @@ type Step struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	// Version is the stored version, for PutStep's compare-and-swap; 0 for a new step.
 	Version int64 `json:"version"`
+
+	// unsettled: when this attempt was claimed, an earlier one may have been applied (its look
+	// found nothing, but an ambiguous write may land later); kept in process only, between the
+	// claim and the attempt's outcome, so that a refusal of this attempt does not read as
+	// "nothing applied" (StepError.NotApplied).
+	unsettled bool
 }
 
 // StepError is a step's last error as kept in the ledger: no secrets, no personal data.
@@ -299,8 +305,8 @@ type StepError struct {
 	Field string `json:"field,omitempty"`
 	// Message says what went wrong.
 	Message string `json:"message"`
-	// NotApplied: nothing the step's call made is in Zoho (Zoho answered it with an error, it
-	// was never sent, or what it made is gone). False when it may have been applied although it
+	// NotApplied: nothing the step's calls made is in Zoho (Zoho refused every one, they were
+	// never sent, or what they made is gone). False when it may have been applied although it
 	// failed (its answer was lost: *zoho.AmbiguousError), and when not known (a step an older
 	// version stored): the next attempt looks for what it may have written before it sends again.
 	NotApplied bool `json:"not_applied,omitempty"`
