@@ -159,6 +159,37 @@ func notApplied(err error) bool {
 	return false
 }
 
+// duplicateOf is the id of the record Zoho's DUPLICATE_DATA names as the one it keeps ("" for
+// any other error): details.id, or details.duplicate_record.id.
+func duplicateOf(err error) string {
+	var api *zoho.APIError
+	if err == nil || !errors.Is(err, zoho.ErrDuplicateData) || !errors.As(err, &api) {
+		return ""
+	}
+	if id, ok := api.Details["id"].(string); ok && numericID(id) {
+		return id
+	}
+	if d, ok := api.Details["duplicate_record"].(map[string]any); ok {
+		if id, ok := d["id"].(string); ok && numericID(id) {
+			return id
+		}
+	}
+	return ""
+}
+
+// numericID: a Zoho record id's shape (digits), so that an odd answer names no record.
+func numericID(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // errField is the field a Zoho INVALID_DATA error names ("" when none).
 func errField(err error) string {
 	var api *zoho.APIError

@@ -18,6 +18,7 @@ import (
 	"github.com/cloudcx/cxzoho/rules"
 	cxsync "github.com/cloudcx/cxzoho/sync"
 	"github.com/cloudcx/cxzoho/sync/memstore"
+	"github.com/cloudcx/cxzoho/zoho/crm"
 	"github.com/cloudcx/cxzoho/zoho/zohotest"
 )
 
@@ -368,5 +369,38 @@ func TestDoneStepOfAVanishedPersonIsCreatedAgain(t *testing.T) {
 	got := h.records("Contacts", "Email", v.Email)
 	if len(got) != 1 || res.Person == nil || res.Person.ID == first[0]["id"] {
 		t.Fatalf("after the deleted Contact's visitor came back: %+v, Contacts %v; want a new one", res.Person, got)
+	}
+}
+
+// The tenant made Contacts' Email unique in Zoho. A Contact with the visitor's email exists
+// but Zoho's search does not show it yet: the insert is answered DUPLICATE_DATA naming it, and
+// that Contact is taken as the visitor's (the update policy applied), not the chat's event lost
+// to a permanent failure.
+func TestDuplicateDataNamesThePerson(t *testing.T) {
+	h := newHarness(t, withFake(zohotest.WithIndexingDelay(10e9)))
+	fields := h.org.Fields("Contacts")
+	for i := range fields {
+		if fields[i].APIName == "Email" {
+			fields[i].Unique = true
+		}
+	}
+	if err := h.org.SetFields("Contacts", fields); err != nil {
+		t.Fatal(err)
+	}
+	v := cloudcx.Visitor{ID: "v-dup", Name: "Dup Person", Email: "dup.person@example.org", Phone: "+1 555 0199 321"}
+	rec := crm.NewRecord()
+	_ = rec.Set("Last_Name", "Dup Person")
+	_ = rec.Set("Email", v.Email)
+	made, _, err := h.admin().Records.Insert(t.Context(), "Contacts", []*crm.Record{rec}, nil) // by a salesperson: not searchable yet
+	if err != nil || len(made) != 1 || made[0].ID == "" {
+		t.Fatalf("the salesperson's Contact: %v, %v", made, err)
+	}
+	existing := made[0].ID
+	c := chat("c-dup", v)
+	h.host.PutChat(c)
+	res := h.handle(chatEvent(cloudcx.EventChatEnded, c))
+	got := h.records("Contacts", "Email", v.Email)
+	if res.Person == nil || res.Person.ID != existing || !strings.Contains(res.Person.Reason, "duplicate check") || len(got) != 1 || got[0]["Phone"] != v.Phone || res.Record == nil || res.Record.ID == "" {
+		t.Fatalf("person %+v, record %+v, Contacts %v; want the existing %s, its phone filled, and the Case", res.Person, res.Record, got, existing)
 	}
 }

@@ -482,6 +482,22 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 		}
 		newID, err = w.s.batch.insert(ctx, w.client, module, p.Record)
 	}
+	if dup := duplicateOf(err); dup != "" {
+		// Zoho's own duplicate check (a unique field, Email by default) names the record it
+		// keeps: the person, which its lagging search did not show yet. It is taken as found,
+		// and gets the update policy.
+		if err := w.personStepDone(ctx, step, dup); err != nil {
+			return nil, err
+		}
+		link := &PersonLink{Module: module, RecordID: dup, AccountID: accountID, UpdatedAt: w.s.cfg.Clock()}
+		out, err := w.applyPolicy(ctx, module, link, p.Values, incoming)
+		if err != nil {
+			return nil, err
+		}
+		out.Reason = "Zoho's duplicate check found it; " + out.Reason
+		w.res.Person = out
+		return link, w.remember(ctx, module, pw.keysFor(p.Record), link)
+	}
 	if err != nil {
 		return nil, w.stepFailed(ctx, step, err)
 	}

@@ -54,3 +54,26 @@ func TestNotApplied(t *testing.T) {
 		}
 	}
 }
+
+// DUPLICATE_DATA names the record Zoho keeps in details.id or details.duplicate_record.id; any
+// other error, or an id of another shape, names none.
+func TestDuplicateOf(t *testing.T) {
+	dup := func(d map[string]any) error {
+		return &zoho.APIError{HTTPStatus: 400, Code: "DUPLICATE_DATA", Details: d}
+	}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{dup(map[string]any{"api_name": "Email", "id": "4150868000000225227"}), "4150868000000225227"},
+		{dup(map[string]any{"duplicate_record": map[string]any{"id": "42"}}), "42"},
+		{dup(map[string]any{"id": "../42"}), ""},
+		{dup(nil), ""},
+		{&zoho.APIError{HTTPStatus: 400, Code: "INVALID_DATA", Details: map[string]any{"id": "42"}}, ""},
+		{nil, ""},
+	} {
+		if got := duplicateOf(tc.err); got != tc.want {
+			t.Errorf("duplicateOf(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
