@@ -394,8 +394,9 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 	if step == nil {
 		step = &Step{Key: stepKey}
 	}
-	if step.Status == StepPending && (step.Err == nil || !step.Err.NotApplied) {
-		// An earlier attempt may have made it (NotApplied says every attempt was refused).
+	if (step.Status == StepPending || step.Status == StepFailed && step.Attempts > 0) && (step.Err == nil || !step.Err.NotApplied) {
+		// An earlier attempt may have made it (NotApplied says every attempt was refused), even
+		// when the last one was refused for good: its write may have landed since.
 		id, err := w.reconcilePerson(ctx, module, step)
 		if err != nil {
 			return nil, err
@@ -483,20 +484,31 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 		newID, err = w.s.batch.insert(ctx, w.client, module, p.Record)
 	}
 	if dup := duplicateOf(err); dup != "" {
-		// Zoho's own duplicate check (a unique field, Email by default) names the record it
-		// keeps: the person, which its lagging search did not show yet. It is taken as found,
-		// and gets the update policy.
-		if err := w.personStepDone(ctx, step, dup); err != nil {
-			return nil, err
+		// Zoho's own duplicate check (a unique field) names the record it keeps. When the
+		// visitor's rules find that record it is the person, which Zoho's lagging search did not
+		// show yet (or this step's own earlier write): taken as found, with the update policy.
+		// Another unique field (a shared phone the rules do not use) names another person: the
+		// refusal stands.
+		rec, _, gerr := w.client.Records.Get(ctx, module, dup)
+		if gerr != nil && !errors.Is(gerr, zoho.ErrNotFound) {
+			return nil, gerr
 		}
-		link := &PersonLink{Module: module, RecordID: dup, AccountID: accountID, UpdatedAt: w.s.cfg.Clock()}
-		out, err := w.applyPolicy(ctx, module, link, p.Values, incoming)
-		if err != nil {
-			return nil, err
+		for _, s := range pw.searches {
+			if gerr != nil || !rules.Matches(s, rec) {
+				continue
+			}
+			if err := w.personStepDone(ctx, step, dup); err != nil {
+				return nil, err
+			}
+			out, err := w.merge(ctx, module, rec, p.Values)
+			if err != nil {
+				return nil, err
+			}
+			out.Reason = fmt.Sprintf("Zoho's duplicate check named it, %s rule %d finds it; %s", module, s.RuleIndex+1, out.Reason)
+			w.res.Person = out
+			link := &PersonLink{Module: module, RecordID: dup, AccountID: accountID, Values: incoming, UpdatedAt: w.s.cfg.Clock()}
+			return link, w.remember(ctx, module, pw.keysFor(rec), link)
 		}
-		out.Reason = "Zoho's duplicate check found it; " + out.Reason
-		w.res.Person = out
-		return link, w.remember(ctx, module, pw.keysFor(p.Record), link)
 	}
 	if err != nil {
 		return nil, w.stepFailed(ctx, step, err)

@@ -213,8 +213,9 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 		w.res.Record = &RecordResult{Module: r.Module, Outcome: Skipped, Reason: "Zoho refused it earlier: " + st.Err.Message}
 		return &Error{Class: ClassPermanent, Tenant: t, Step: &st.Key, Err: fmt.Errorf("sync: the step failed earlier (%s); retry it once the cause is fixed", st.Err.Message)}
 	default:
-		// Never claimed, or every insert refused by Zoho (NotApplied): nothing to look for.
-		if st.Status == StepPending && st.Attempts > 0 && (st.Err == nil || !st.Err.NotApplied) {
+		// Never claimed, or every insert refused by Zoho (NotApplied): nothing to look for. A
+		// failed step whose earlier attempt may have been applied is looked for too.
+		if (st.Status == StepPending || st.Status == StepFailed) && st.Attempts > 0 && (st.Err == nil || !st.Err.NotApplied) {
 			id, err := w.reconcileRecord(ctx, r.Module, st, src)
 			if err != nil {
 				return err
