@@ -29,10 +29,13 @@ import (
 
 // claim marks the step pending for one more attempt (compare-and-swap on its version).
 func (w *work) claim(ctx context.Context, st *Step) (*Step, error) {
-	st.unsettled = st.Attempts > 0 && (st.Err == nil || !st.Err.NotApplied)
+	st.unsettled = mayHaveApplied(st)
 	st.Status, st.Err = StepPending, nil
 	st.Attempts++
 	st.UpdatedAt = w.s.cfg.Clock()
+	if !st.unsettled || st.SentSince.IsZero() {
+		st.SentSince = st.UpdatedAt // nothing sent before may be in Zoho: from this attempt on
+	}
 	v, err := w.s.cfg.Store.PutStep(ctx, st)
 	if errors.Is(err, ErrConflict) {
 		return nil, &Error{Class: ClassRetry, Tenant: w.conn.TenantID, Step: &st.Key, Err: fmt.Errorf("sync: another worker changed the step: %w", err)}
@@ -86,6 +89,15 @@ func (w *work) recentRecords(ctx context.Context, module string, since time.Time
 	return nil
 }
 
+// lookSince is when the records a step may have made begin: its first attempt that may have
+// been applied, or its last change.
+func lookSince(st *Step) time.Time {
+	if !st.SentSince.IsZero() && st.SentSince.Before(st.UpdatedAt) {
+		return st.SentSince.Add(-reconcileWindow)
+	}
+	return st.UpdatedAt.Add(-reconcileWindow)
+}
+
 // reconcileWindow is how long before a step's claim a record it created may say it was created
 // (clocks of Zoho and of the workers differ).
 const reconcileWindow = 15 * time.Minute
@@ -96,7 +108,7 @@ const reconcileWindow = 15 * time.Minute
 func (w *work) reconcilePerson(ctx context.Context, module string, st *Step) (string, error) {
 	marker := personMarker(st.Key)
 	found := ""
-	err := w.recentRecords(ctx, module, st.UpdatedAt.Add(-reconcileWindow), func(r *crm.Record) bool {
+	err := w.recentRecords(ctx, module, lookSince(st), func(r *crm.Record) bool {
 		if rules.EndsWithMarker(r.Text("Description"), marker) {
 			found = r.ID()
 			return true
@@ -116,7 +128,7 @@ func personMarker(k StepKey) string {
 // reconcileRecord looks for the Case or Task a pending step may have created, by its marker.
 func (w *work) reconcileRecord(ctx context.Context, module string, st *Step, key rules.SourceKey) (string, error) {
 	found := ""
-	err := w.recentRecords(ctx, module, st.UpdatedAt.Add(-reconcileWindow), func(r *crm.Record) bool {
+	err := w.recentRecords(ctx, module, lookSince(st), func(r *crm.Record) bool {
 		if rules.HasMarker(r.Text("Subject"), key) {
 			found = r.ID()
 			return true

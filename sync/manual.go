@@ -394,7 +394,7 @@ func (s *Syncer) RetryFailed(ctx context.Context, key StepKey) (*Result, error) 
 		// left pending goes back on the failed list, so it is retried again rather than left
 		// pending with no event to come.
 		if cur, gerr := s.cfg.Store.GetStep(ctx, key); gerr == nil && cur.Status == StepPending {
-			unsettled := cur.Attempts > 0 && (cur.Err == nil || !cur.Err.NotApplied)
+			unsettled := mayHaveApplied(cur)
 			cur.Status, cur.Err, cur.UpdatedAt = StepFailed, stepError(err), s.cfg.Clock()
 			if unsettled {
 				cur.Err.NotApplied = false // an earlier attempt may have been applied

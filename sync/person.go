@@ -394,7 +394,7 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 	if step == nil {
 		step = &Step{Key: stepKey}
 	}
-	if (step.Status == StepPending || step.Status == StepFailed && step.Attempts > 0) && (step.Err == nil || !step.Err.NotApplied) {
+	if step.Status == StepPending && (step.Err == nil || !step.Err.NotApplied) || step.Status == StepFailed && mayHaveApplied(step) {
 		// An earlier attempt may have made it (NotApplied says every attempt was refused), even
 		// when the last one was refused for good: its write may have landed since.
 		id, err := w.reconcilePerson(ctx, module, step)
@@ -766,7 +766,7 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 			continue // another person's: none of this visitor's rules could find its record
 		}
 		steps = append(steps, st)
-		since = minTime(since, st.UpdatedAt)
+		since = minTime(since, lookSince(st))
 	}
 	if len(steps) == 0 {
 		return nil, 0, nil, nil
@@ -775,7 +775,7 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 	// identification asks Zoho: a record the first rule finds ends the walk early.
 	var candidates []*crm.Record
 	creator := map[string]*Step{}
-	err := w.recentRecords(ctx, module, since.Add(-reconcileWindow), func(r *crm.Record) bool {
+	err := w.recentRecords(ctx, module, since, func(r *crm.Record) bool {
 		for _, st := range steps {
 			if rules.EndsWithMarker(r.Text("Description"), personMarker(st.Key)) {
 				candidates, creator[r.ID()] = append(candidates, r), st

@@ -23,6 +23,22 @@ var linkFields = map[string]bool{"Related_To": true, "What_Id": true, "Who_Id": 
 
 // contentHash is the digest of what a Case or Task says: a repeat with the same subject and
 // description writes nothing.
+// refusedEarlier answers a failed step with the content Zoho refused: skipped, permanently.
+func (w *work) refusedEarlier(st *Step, module string) error {
+	msg := ""
+	if st.Err != nil {
+		msg = st.Err.Message
+	}
+	w.res.Record = &RecordResult{Module: module, Outcome: Skipped, Reason: "Zoho refused it earlier: " + msg}
+	return &Error{Class: ClassPermanent, Tenant: w.conn.TenantID, Step: &st.Key, Err: fmt.Errorf("sync: the step failed earlier (%s); retry it once the cause is fixed", msg)}
+}
+
+// mayHaveApplied reports whether an attempt of the step may have written to Zoho although the
+// step is not done: looked for by marker before it is written again.
+func mayHaveApplied(st *Step) bool {
+	return st.Attempts > 0 && (st.Err == nil || !st.Err.NotApplied)
+}
+
 func contentHash(r *rules.Rendered) string {
 	h := sha256.New()
 	io.WriteString(h, r.Subject)
@@ -209,13 +225,12 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 		if err := w.updateRecord(ctx, st, r, hash); err != nil {
 			return err
 		}
-	case st.Status == StepFailed && st.Hash == hash:
-		w.res.Record = &RecordResult{Module: r.Module, Outcome: Skipped, Reason: "Zoho refused it earlier: " + st.Err.Message}
-		return &Error{Class: ClassPermanent, Tenant: t, Step: &st.Key, Err: fmt.Errorf("sync: the step failed earlier (%s); retry it once the cause is fixed", st.Err.Message)}
+	case st.Status == StepFailed && st.Hash == hash && !mayHaveApplied(st):
+		return w.refusedEarlier(st, r.Module)
 	default:
 		// Never claimed, or every insert refused by Zoho (NotApplied): nothing to look for. A
 		// failed step whose earlier attempt may have been applied is looked for too.
-		if (st.Status == StepPending || st.Status == StepFailed) && st.Attempts > 0 && (st.Err == nil || !st.Err.NotApplied) {
+		if (st.Status == StepPending || st.Status == StepFailed) && mayHaveApplied(st) {
 			id, err := w.reconcileRecord(ctx, r.Module, st, src)
 			if err != nil {
 				return err
@@ -233,6 +248,9 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 					}
 				}
 				break
+			}
+			if st.Status == StepFailed && st.Hash == hash {
+				return w.refusedEarlier(st, r.Module) // not made after all: refused as it was
 			}
 		}
 		if st, r, err = w.insertRecord(ctx, st, r, pl, atts); err != nil {

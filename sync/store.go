@@ -278,6 +278,10 @@ type Step struct {
 	Hash string `json:"hash,omitempty"`
 	// Attempts counts the calls made for the step.
 	Attempts int `json:"attempts"`
+	// SentSince is when the first of the step's attempts that may have been applied was
+	// claimed (zero when none was): a record it made is looked for among those created since,
+	// however late the next attempt comes (a redelivery, an administrator's retry).
+	SentSince time.Time `json:"sent_since,omitzero"`
 	// MatchDigests, on a person step, are rules.MatchDigests of the Lead or Contact it inserts:
 	// when the insert's answer is lost, only a visitor whose identification rules could find
 	// that record (rules.MayMatch) looks for it. One-way digests of the person's values.

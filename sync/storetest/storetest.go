@@ -351,8 +351,12 @@ func sameStep(got, want *cxsync.Step) bool {
 	if got == nil || !sameTime(got.UpdatedAt, want.UpdatedAt) {
 		return false
 	}
+	if !got.SentSince.Equal(want.SentSince) {
+		return false
+	}
 	x, y := *got, *want
 	x.UpdatedAt, y.UpdatedAt, x.Version, y.Version = time.Time{}, time.Time{}, 0, 0
+	x.SentSince, y.SentSince = time.Time{}, time.Time{}
 	return reflect.DeepEqual(x, y)
 }
 
@@ -364,7 +368,7 @@ func testLedger(t *testing.T, newStore func(t *testing.T) cxsync.Store) {
 		if _, err := s.GetStep(ctx, k); !errors.Is(err, cxsync.ErrNotFound) {
 			t.Fatalf("Ledger.GetStep: an unknown step must fail wrapping sync.ErrNotFound, got %v", err)
 		}
-		st := &cxsync.Step{Key: k, Status: cxsync.StepPending, Hash: "h1", Attempts: 1, MatchDigests: []string{"0123456789abcdef", "fedcba9876543210"}, UpdatedAt: base, Version: 4}
+		st := &cxsync.Step{Key: k, Status: cxsync.StepPending, Hash: "h1", Attempts: 1, MatchDigests: []string{"0123456789abcdef", "fedcba9876543210"}, SentSince: base.Add(-time.Hour).In(ist), UpdatedAt: base, Version: 4}
 		if _, err := s.PutStep(ctx, st); !errors.Is(err, cxsync.ErrConflict) {
 			t.Fatalf("Ledger.PutStep: a version other than 0 when none is stored must fail wrapping sync.ErrConflict, got %v", err)
 		}
