@@ -402,6 +402,9 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 			return nil, err
 		}
 		if id != "" {
+			if step.Attempts > 1 {
+				step.Hash = "" // which attempt's values it holds is not known: the policy decides
+			}
 			if err := w.personStepDone(ctx, step, id); err != nil {
 				return nil, err
 			}

@@ -236,9 +236,13 @@ func (w *work) ensureRecord(ctx context.Context, pl *PersonLink) error {
 				return err
 			}
 			if id != "" {
-				// Found with what the earlier attempt sent (st.Hash); newer content (a wrap-up
-				// since) is written on top.
+				// Found with what the earlier attempt sent (st.Hash, when there was one attempt:
+				// after several, which one's content it holds is not known, so it is written
+				// again); newer content (a wrap-up since) is written on top.
 				sent := st.Hash
+				if st.Attempts > 1 {
+					sent = ""
+				}
 				if err := w.recordDone(ctx, st, r, id, sent, "created by an earlier attempt"); err != nil {
 					return err
 				}
