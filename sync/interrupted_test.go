@@ -404,3 +404,46 @@ func TestDuplicateDataNamesThePerson(t *testing.T) {
 		t.Fatalf("person %+v, record %+v, Contacts %v; want the existing %s, its phone filled, and the Case", res.Person, res.Record, got, existing)
 	}
 }
+
+// A person step failed for good after an attempt whose write landed late (its Contact exists,
+// Zoho's search does not show it yet): the same person arriving through the other section adopts
+// that Contact rather than making a second one.
+func TestFailedStepWithALateWriteAdoptedByTheOtherSection(t *testing.T) {
+	h := newHarness(t, withFake(zohotest.WithIndexingDelay(time.Hour)))
+	h.settings("t1", rules.DefaultSettings())
+	ctx := t.Context()
+	vw := cloudcx.Visitor{ID: "v-late-w", Name: "Late Writer", Email: "late.writer@example.org"}
+	vi := vw
+	vi.ID = "v-late-i"
+	c, conv := chat("c-late-w", vw), conversation("cv-late-i", vi)
+	h.host.PutChat(c)
+	h.host.PutConversation(conv)
+	h.dropNextInsert("Contacts")
+	if _, err := h.syncer.Handle(ctx, chatEvent(cloudcx.EventChatStarted, c)); cxsync.ClassOf(err) != cxsync.ClassRetry {
+		t.Fatalf("attempt 1, the Contact's answer lost: %v", err)
+	}
+	rs := h.records("Contacts", "Email", vw.Email)
+	if len(rs) != 1 {
+		t.Fatalf("attempt 1's Contact: %v", rs)
+	}
+	late := map[string]any{}
+	for _, k := range []string{"Last_Name", "First_Name", "Email", "Description"} {
+		if x, ok := rs[0][k]; ok {
+			late[k] = x
+		}
+	}
+	if err := h.deleteRecord("Contacts", rs[0]["id"].(string)); err != nil { // not landed yet
+		t.Fatal(err)
+	}
+	if _, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Contacts", Status: 400, Code: "INVALID_DATA", Message: "refused by a validation rule", Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.syncer.Handle(ctx, chatEvent(cloudcx.EventChatStarted, c)); cxsync.ClassOf(err) != cxsync.ClassPermanent {
+		t.Fatalf("attempt 2, refused for good: %v", err)
+	}
+	h.lateInsert("Contacts", late) // attempt 1's insert lands
+	res := h.handle(convEvent(cloudcx.EventConversationStarted, conv))
+	if got := h.records("Contacts", "Email", vw.Email); len(got) != 1 || res.Person == nil || res.Person.ID != got[0]["id"] {
+		t.Fatalf("the same person through Inbox: %+v, Contacts %v; want the late Contact adopted", res.Person, got)
+	}
+}

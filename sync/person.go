@@ -719,7 +719,7 @@ const (
 // recording it (its insert applied but its answer lost, or its worker gone) that the visitor's
 // rules would have found, asked in order, with that step (the caller records it done with the
 // record once it has linked the visitor). Looked at: a
-// pending step whose insert may have been applied (its last error not known to have left Zoho
+// pending (or failed) step whose insert may have been applied (its last error not known to have left Zoho
 // unchanged, StepError.NotApplied; or no error: its worker gone, or its record not recorded),
 // younger than interruptedWindow, and whose record the visitor's rules could find (rules.MayMatch
 // on the step's MatchDigests). A step whose worker is still at work is looked at too: a person
@@ -747,6 +747,13 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 			break
 		}
 	}
+	// And the day's failed ones: refused for good after an attempt whose write may have landed
+	// late (their errors are not NotApplied; the others are left out below).
+	failed, _, err := w.s.cfg.Store.ListSteps(ctx, w.conn.TenantID, StepFilter{Status: StepFailed, Since: now.Add(-interruptedWindow), Kind: StepPerson}, "", maxInterruptedSteps)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	page = append(page, failed...)
 	var steps []*Step
 	since := now
 	for _, st := range page {
@@ -778,7 +785,7 @@ func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*c
 	// identification asks Zoho: a record the first rule finds ends the walk early.
 	var candidates []*crm.Record
 	creator := map[string]*Step{}
-	err := w.recentRecords(ctx, module, since, func(r *crm.Record) bool {
+	err = w.recentRecords(ctx, module, since, func(r *crm.Record) bool {
 		for _, st := range steps {
 			if rules.EndsWithMarker(r.Text("Description"), personMarker(st.Key)) {
 				candidates, creator[r.ID()] = append(candidates, r), st
