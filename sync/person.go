@@ -718,14 +718,13 @@ const (
 // interruptedPerson finds a Lead or Contact another person step of the tenant created without
 // recording it (its insert applied but its answer lost, or its worker gone) that the visitor's
 // rules would have found, asked in order, with that step (the caller records it done with the
-// record once it has linked the visitor). Looked at: a
-// pending (or failed) step whose insert may have been applied (its last error not known to have left Zoho
-// unchanged, StepError.NotApplied; or no error: its worker gone, or its record not recorded),
-// younger than interruptedWindow, and whose record the visitor's rules could find (rules.MayMatch
-// on the step's MatchDigests). A step whose worker is still at work is looked at too: a person
-// sharing an identity key with it waits for its lock, so only one the rules join by other
-// fields meets it, and then its record, if already made, is the one to adopt. No Zoho call is
-// made when there is no such step.
+// record once it has linked the visitor). Looked at: the day's pending or failed person steps
+// whose insert may have been applied (no error, or one not known to have left Zoho unchanged:
+// StepError.NotApplied) and whose record the visitor's rules could find (rules.MayMatch on the
+// step's MatchDigests). A step whose worker is still at work is looked at too: a person sharing
+// an identity key with it waits for its lock, so only one the rules join by other fields meets
+// it, and then its record, if already made, is the one to adopt. No Zoho call is made when there
+// is no such step.
 func (w *work) interruptedPerson(ctx context.Context, module string, pw who) (*crm.Record, int, *Step, error) {
 	if len(pw.searches) == 0 {
 		return nil, 0, nil, nil // no rule could choose a record
