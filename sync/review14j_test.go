@@ -38,6 +38,28 @@ func (h *harness) lateInsert(module string, fields map[string]any) string {
 	return res[0].ID
 }
 
+// holdBack takes a record out of Zoho as if its insert had not landed yet, and returns what
+// lateInsert writes when it does: a Case's fields and its Related_To, a person's name, email,
+// phone and description (with its marker).
+func (h *harness) holdBack(module string, rec map[string]any) map[string]any {
+	h.t.Helper()
+	late := map[string]any{}
+	fields := []string{"Last_Name", "First_Name", "Email", "Phone", "Description"}
+	if module == "Cases" {
+		late["Related_To"] = map[string]any{"id": lookupID(rec["Related_To"])}
+		fields = []string{"Subject", "Status", "Priority", "Case_Origin", "Description", "Type"}
+	}
+	for _, k := range fields {
+		if x, ok := rec[k]; ok {
+			late[k] = x
+		}
+	}
+	if err := h.deleteRecord(module, rec["id"].(string)); err != nil {
+		h.t.Fatal(err)
+	}
+	return late
+}
+
 // Scenario: a Web Chat's Case insert (its end event, attempt 1) fails ambiguously: Zoho took the
 // call and applies it late, after the client gave up (here: the answer is lost and the Case is
 // not in Zoho yet when the next attempt looks; the test writes it, as Zoho applying it late,
@@ -69,15 +91,7 @@ func TestReview14jRefusedInsertAfterAmbiguousOneSkipsTheLookCase(t *testing.T) {
 		t.Fatalf("attempt 1's Case: %v", cs)
 	}
 	// Not applied yet, as far as the next attempt can see: taken out, written again below.
-	late := map[string]any{"Related_To": map[string]any{"id": lookupID(cs[0]["Related_To"])}}
-	for _, k := range []string{"Subject", "Status", "Priority", "Case_Origin", "Description", "Type"} {
-		if x, ok := cs[0][k]; ok {
-			late[k] = x
-		}
-	}
-	if err := h.deleteRecord("Cases", cs[0]["id"].(string)); err != nil {
-		t.Fatal(err)
-	}
+	late := h.holdBack("Cases", cs[0]) // not landed yet
 	if _, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Cases", Status: 429, Times: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -115,15 +129,7 @@ func TestReview14jRefusedInsertAfterAmbiguousOneSkipsTheLookPerson(t *testing.T)
 	if len(rs) != 1 {
 		t.Fatalf("attempt 1's Contact: %v", rs)
 	}
-	late := map[string]any{}
-	for _, k := range []string{"Last_Name", "First_Name", "Email", "Phone", "Description"} {
-		if x, ok := rs[0][k]; ok {
-			late[k] = x
-		}
-	}
-	if err := h.deleteRecord("Contacts", rs[0]["id"].(string)); err != nil {
-		t.Fatal(err)
-	}
+	late := h.holdBack("Contacts", rs[0]) // not landed yet
 	if _, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Contacts", Status: 429, Times: 1}); err != nil {
 		t.Fatal(err)
 	}
