@@ -418,10 +418,7 @@ func TestFailedStepWithALateWriteAdoptedByTheOtherSection(t *testing.T) {
 	c, conv := chat("c-late-w", vw), conversation("cv-late-i", vi)
 	h.host.PutChat(c)
 	h.host.PutConversation(conv)
-	h.dropNextInsert("Contacts")
-	if _, err := h.syncer.Handle(ctx, chatEvent(cloudcx.EventChatStarted, c)); cxsync.ClassOf(err) != cxsync.ClassRetry {
-		t.Fatalf("attempt 1, the Contact's answer lost: %v", err)
-	}
+	h.lostAnswer("Contacts", chatEvent(cloudcx.EventChatStarted, c))
 	rs := h.records("Contacts", "Email", vw.Email)
 	if len(rs) != 1 {
 		t.Fatalf("attempt 1's Contact: %v", rs)

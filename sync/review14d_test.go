@@ -40,6 +40,16 @@ func (c *r14dClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// lostAnswer handles ev with the next insert of module applied by Zoho and its answer lost: the
+// event fails, to be delivered again.
+func (h *harness) lostAnswer(module string, ev cloudcx.Event) {
+	h.t.Helper()
+	h.dropNextInsert(module)
+	if _, err := h.syncer.Handle(h.t.Context(), ev); cxsync.ClassOf(err) != cxsync.ClassRetry {
+		h.t.Fatalf("%s %s with the %s insert's answer lost: %v, want a retry", ev.Kind, ev.EventID, module, err)
+	}
+}
+
 // dropNextInsert makes the next insert of module applied by Zoho with its answer lost.
 func (h *harness) dropNextInsert(module string) {
 	h.t.Helper()
@@ -257,10 +267,7 @@ func TestReview14dAdoptionLosesTheRaceWithTheOwnerAndDuplicates(t *testing.T) {
 	cy := conversation("cv-r14d-ry", vy)
 	h.host.PutChat(cx)
 	h.host.PutConversation(cy)
-	h.dropNextInsert("Contacts")
-	if _, err := h.syncer.Handle(ctx, chatEvent(cloudcx.EventChatStarted, cx)); cxsync.ClassOf(err) != cxsync.ClassRetry {
-		t.Fatalf("dropped answer: %v", err)
-	}
+	h.lostAnswer("Contacts", chatEvent(cloudcx.EventChatStarted, cx))
 	all := h.org.Records("Contacts")
 	var xid string
 	for _, r := range all {

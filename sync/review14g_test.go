@@ -41,10 +41,7 @@ func TestReview14gDigestsMissFieldsZohoFills(t *testing.T) {
 	cx, cy := chat("c-r14g-fn-x", vx), conversation("cv-r14g-fn-y", vy)
 	h.host.PutChat(cx)
 	h.host.PutConversation(cy)
-	h.dropNextInsert("Contacts")
-	if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, cx)); cxsync.ClassOf(err) != cxsync.ClassRetry {
-		t.Fatalf("dropped answer: %v", err)
-	}
+	h.lostAnswer("Contacts", chatEvent(cloudcx.EventChatStarted, cx))
 	xs := h.records("Contacts", "Full_Name", "Ada Lovelace")
 	if len(xs) != 1 {
 		t.Fatalf("X's Contact by Full_Name: %v", xs)
@@ -110,10 +107,7 @@ func TestReview14gStepFromThePreviousReleaseNotLookedFor(t *testing.T) {
 	c, conv := chat("c-r14g-old-w", vw), conversation("cv-r14g-old-i", vi)
 	h.host.PutChat(c)
 	h.host.PutConversation(conv)
-	h.dropNextInsert("Contacts")
-	if _, err := h.syncer.Handle(ctx, chatEvent(cloudcx.EventChatStarted, c)); cxsync.ClassOf(err) != cxsync.ClassRetry {
-		t.Fatalf("dropped answer: %v", err)
-	}
+	h.lostAnswer("Contacts", chatEvent(cloudcx.EventChatStarted, c))
 	key := cxsync.StepKey{TenantID: "t1", OrgID: h.org.ID(), Section: cloudcx.SectionWebChat, SourceID: "visitor:web_chat:" + vw.ID, Kind: cxsync.StepPerson, Name: rules.ModuleContacts}
 	st, err := h.store.GetStep(ctx, key)
 	if err != nil || st.Status != cxsync.StepPending || st.Err == nil || st.Err.NotApplied || st.Attempts != 1 {

@@ -77,10 +77,7 @@ func TestReview14hStaleAdoptionListsTwice(t *testing.T) {
 	cy.Agents, cy.Messages = nil, cy.Messages[:1] // no agent: no owner lookup in Y's count
 	h.host.PutChat(cx)
 	h.host.PutConversation(cy)
-	h.dropNextInsert("Contacts")
-	if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, cx)); cxsync.ClassOf(err) != cxsync.ClassRetry {
-		t.Fatalf("dropped answer: %v", err)
-	}
+	h.lostAnswer("Contacts", chatEvent(cloudcx.EventChatStarted, cx))
 	xs := h.records("Contacts", "Email", vx.Email)
 	if len(xs) != 1 {
 		t.Fatalf("X's Contact: %v", xs)
@@ -168,10 +165,7 @@ func TestReview14hReconciledPersonKeepsTheOlderVisitor(t *testing.T) {
 	v := cloudcx.Visitor{ID: "v-r14h-recon", Name: "Recon Visitor", Email: "recon.r14h@example.org"}
 	c := chat("c-r14h-recon", v)
 	h.host.PutChat(c)
-	h.dropNextInsert("Contacts")
-	if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, c)); cxsync.ClassOf(err) != cxsync.ClassRetry {
-		t.Fatalf("dropped answer: %v", err)
-	}
+	h.lostAnswer("Contacts", chatEvent(cloudcx.EventChatStarted, c))
 	withPhone := *c
 	withPhone.Visitor.Phone = "+1 555 017 3344"
 	h.host.PutChat(&withPhone)
@@ -217,10 +211,7 @@ func TestReview14hInterruptedPersonCrowdedOutWithinTheDay(t *testing.T) {
 	c, cv := chat("c-r14h-crowd", v), conversation("cv-r14h-crowd", vi)
 	h.host.PutChat(c)
 	h.host.PutConversation(cv)
-	h.dropNextInsert("Contacts")
-	if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, c)); cxsync.ClassOf(err) != cxsync.ClassRetry {
-		t.Fatalf("dropped answer: %v", err)
-	}
+	h.lostAnswer("Contacts", chatEvent(cloudcx.EventChatStarted, c))
 	h.handle(convEvent(cloudcx.EventConversationStarted, cv))
 	if n := len(h.records("Contacts", "Email", v.Email)); n != 1 {
 		t.Fatalf("%d Contacts for %s, want 1 (X's interrupted Contact, adopted)", n, v.Email)

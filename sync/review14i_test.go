@@ -71,10 +71,7 @@ func TestReview14iSentEarlierVanishedStepStaysDone(t *testing.T) {
 	v := cloudcx.Visitor{ID: "v-r14i-gone", Name: "Gone Visitor", Email: "gone.r14i@example.org"}
 	c := chat("c-r14i-gone", v)
 	h.host.PutChat(c)
-	h.dropNextInsert("Contacts")
-	if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, c)); cxsync.ClassOf(err) != cxsync.ClassRetry {
-		t.Fatalf("dropped answer: %v", err)
-	}
+	h.lostAnswer("Contacts", chatEvent(cloudcx.EventChatStarted, c))
 	rs := h.records("Contacts", "Email", v.Email)
 	if len(rs) != 1 {
 		t.Fatalf("the interrupted Contact: %v", rs)
@@ -200,10 +197,7 @@ func TestReview14iInterruptedPersonCrowdedOutByRefusedPersonSteps(t *testing.T) 
 	c, cv := chat("c-r14i-crowd", v), conversation("cv-r14i-crowd", vi)
 	h.host.PutChat(c)
 	h.host.PutConversation(cv)
-	h.dropNextInsert("Contacts")
-	if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, c)); cxsync.ClassOf(err) != cxsync.ClassRetry {
-		t.Fatalf("dropped answer: %v", err)
-	}
+	h.lostAnswer("Contacts", chatEvent(cloudcx.EventChatStarted, c))
 	h.handle(convEvent(cloudcx.EventConversationStarted, cv))
 	if n := len(h.records("Contacts", "Email", v.Email)); n != 1 {
 		t.Fatalf("%d Contacts for %s, want 1 (X's interrupted Contact, adopted)", n, v.Email)
@@ -297,10 +291,7 @@ func TestReview14iAdoptedPersonGoneStepStaysDone(t *testing.T) {
 	cx, cy := chat("c-r14i-adg-x", vx), conversation("cv-r14i-adg-y", vy)
 	h.host.PutChat(cx)
 	h.host.PutConversation(cy)
-	h.dropNextInsert("Contacts")
-	if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, cx)); cxsync.ClassOf(err) != cxsync.ClassRetry {
-		t.Fatalf("dropped answer: %v", err)
-	}
+	h.lostAnswer("Contacts", chatEvent(cloudcx.EventChatStarted, cx))
 	rs := h.records("Contacts", "Email", vx.Email)
 	if len(rs) != 1 {
 		t.Fatalf("X's Contact: %v", rs)
