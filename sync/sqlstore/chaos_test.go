@@ -94,10 +94,11 @@ type chaosRun struct {
 	newSyncer func() *cxsync.Syncer
 	rng       *rand.Rand
 
-	calls    atomic.Int64 // Zoho calls Handle reported
-	handled  atomic.Int64 // Handle calls
-	figures  []string     // what the delivery prints beside the books
-	failures atomic.Int64 // events failed for good (a permanent class)
+	calls    atomic.Int64   // Zoho calls Handle reported
+	handled  atomic.Int64   // Handle calls
+	figures  []string       // what the delivery prints beside the books
+	failures atomic.Int64   // events failed for good (a permanent class)
+	quiet    gosync.RWMutex // held for reading by every Handle, for writing while the clock moves
 }
 
 // chaosWant is one event's expected record, and the person it must be linked to: the Lead or
@@ -160,14 +161,17 @@ func newChaos(t *testing.T, store *sqlstore.Store, events int) *chaosRun {
 		}
 	}
 
-	// The events: chats and conversations of 300 visitors per tenant, every 10th with a file.
+	// The events: chats and conversations of up to 300 visitors per tenant, each visitor coming
+	// through Web Chat and Inbox both (events i and i+3: one Contact of two sections at
+	// t-support, one Lead at t-sales, one Contact and one Lead at t-both), every 10th with a file.
 	var evs []cloudcx.Event
 	var wants []chaosWant
 	start := clk.Now()
 	for i := range events {
 		tn := tenants[i%len(tenants)]
-		v := cloudcx.Visitor{ID: fmt.Sprintf("v%d", i/len(tenants)%300), Name: fmt.Sprintf("Visitor %d", i/len(tenants)%300),
-			Email: fmt.Sprintf("visitor%d.%s@example.org", i/len(tenants)%300, tn.id)}
+		n := i / (2 * len(tenants)) % 300 // events i and i+3: the visitor's chat and conversation
+		v := cloudcx.Visitor{ID: fmt.Sprintf("v%d", n), Name: fmt.Sprintf("Visitor %d", n),
+			Email: fmt.Sprintf("visitor%d.%s@example.org", n, tn.id)}
 		th := cloudcx.Thread{ID: fmt.Sprint("x", i), TenantID: tn.id, Visitor: v, Agents: []cloudcx.Agent{{ID: "a1", Name: "Anna Kingsley", Email: anna}},
 			Messages:  []cloudcx.Message{{ID: "m1", SentAt: start, SenderKind: cloudcx.SenderVisitor, SenderName: v.Name, Text: "hello"}, {ID: "m2", SentAt: start.Add(time.Minute), SenderKind: cloudcx.SenderAgent, SenderID: "a1", SenderName: "Anna Kingsley", Text: "hi"}},
 			StartedAt: start, EndedAt: start.Add(2 * time.Minute)}
@@ -213,20 +217,39 @@ func newChaos(t *testing.T, store *sqlstore.Store, events int) *chaosRun {
 
 // handle is every delivery's Handle: it counts the calls, expires the tokens every ~100 events
 // (a few hundred calls) and moves the clock on, and says whether a failure is for good.
+//
+// The clock moves only while no Handle is under way (advance). The Syncer judges its leases on
+// the play's clock and renews them on real time (every third of LockTTL): a clock moving minutes
+// while a Handle holds a lock would end a lease in use, and another worker would take the person
+// beside its holder — duplicates of the play's own making (helper 35's experiment, and one CI run
+// with 20 s moves). Between moves, a dead process's locks expire as they would in production.
+
 func (c *chaosRun) handle(ctx context.Context, t *testing.T, s *cxsync.Syncer, ev cloudcx.Event) (*cxsync.Result, error) {
+	c.quiet.RLock()
 	res, err := s.Handle(ctx, ev)
+	c.quiet.RUnlock()
 	if res != nil {
 		c.calls.Add(int64(res.Calls))
 	}
 	if c.handled.Add(1)%100 == 0 {
-		c.org.ExpireTokens()
-		c.clk.Add(2 * time.Minute)
+		c.advance(2*time.Minute, true)
 	}
 	if err != nil && cxsync.ClassOf(err) == cxsync.ClassPermanent && !errors.Is(err, context.Canceled) {
 		c.failures.Add(1)
 		t.Errorf("event %s: permanent failure: %v", ev.EventID, err)
 	}
 	return res, err
+}
+
+// advance moves the play's clock by d, and expires every access token when expire is set, once
+// every Handle under way has returned (new ones wait).
+func (c *chaosRun) advance(d time.Duration, expire bool) {
+	c.quiet.Lock()
+	defer c.quiet.Unlock()
+	c.clk.Add(d)
+	if expire {
+		c.org.ExpireTokens()
+	}
 }
 
 // redeliver plays the events by plain redelivery: workers take events; a "process" ends after
@@ -278,7 +301,7 @@ func (c *chaosRun) redeliver(t *testing.T) {
 		restarts++
 		retries += len(failed)
 		queue = append(queue, failed...)
-		c.clk.Add(10 * time.Second) // indexing catches up a little between processes
+		c.advance(10*time.Second, false) // indexing catches up a little between processes
 	}
 	c.figures = append(c.figures, fmt.Sprintf("retried events %d, restarts %d", retries, restarts))
 }
@@ -355,7 +378,14 @@ func (c *chaosRun) check(t *testing.T) {
 			tell("missing person", "%s: no record", k)
 		case n > 1:
 			dupPeople += n - 1
-			tell("duplicate person", "%s: %d records %v", k, n, people[k])
+			var made []string // which person step made each (its marker)
+			module, _, _ := strings.Cut(k, " ")
+			for _, id := range people[k] {
+				r, _ := org.Record(module, id)
+				d, _ := r["Description"].(string)
+				made = append(made, id+" "+d[max(0, strings.LastIndex(d, "[cx:")):])
+			}
+			tell("duplicate person", "%s: %d records %v", k, n, made)
 		}
 	}
 	for k, ids := range people {
