@@ -94,8 +94,10 @@ type work struct {
 	// fieldOverrides are an agent's values (Zoho field → value) for the person (personOverrides)
 	// or the Case/Task (recordOverrides) of a manual call; nil otherwise.
 	personOverrides, recordOverrides map[string]string
-	// chatLease is the chat's lock while its Case or Task and files are written.
-	chatLease *lease
+	// chatLease is the chat's lock while its Case or Task and files are written; personLease
+	// the person's locks while its Lead or Contact is found or written. A claim renews both
+	// (keepLeases).
+	chatLease, personLease *lease
 	// reload loads the chat again (nil when the event carried it, or for a manual call): a Case
 	// or Task another event wrote is rendered from what the Loader holds once the chat's lock
 	// is held, and a person this event would change from what the Loader holds once the

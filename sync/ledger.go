@@ -27,8 +27,13 @@ import (
 // attachment by its file name, which is unique within its chat (a transcript replaced after a
 // re-resolve: by its name and an id other than the file it replaces).
 
-// claim marks the step pending for one more attempt (compare-and-swap on its version).
+// claim marks the step pending for one more attempt (compare-and-swap on its version), after
+// renewing the leases the work holds: a worker whose lease ran out while it read Zoho (a stall
+// longer than LockTTL) and was taken by another must not write beside it.
 func (w *work) claim(ctx context.Context, st *Step) (*Step, error) {
+	if err := w.keepLeases(ctx, st); err != nil {
+		return nil, err
+	}
 	st.unsettled = mayHaveApplied(st)
 	st.Status, st.Err = StepPending, nil
 	st.Attempts++
@@ -45,6 +50,23 @@ func (w *work) claim(ctx context.Context, st *Step) (*Step, error) {
 	}
 	st.Version = v
 	return st, nil
+}
+
+// keepLeases renews the person's and the chat's leases the work holds. It returns a ClassRetry
+// *Error wrapping ErrLockHeld when another worker holds one of their locks (the lease had
+// ended), and the store's error when it cannot tell.
+func (w *work) keepLeases(ctx context.Context, st *Step) error {
+	for _, l := range []*lease{w.personLease, w.chatLease} {
+		if l == nil {
+			continue
+		}
+		if err := l.renew(ctx); errors.Is(err, ErrLockHeld) {
+			return &Error{Class: ClassRetry, Tenant: w.conn.TenantID, Step: &st.Key, Err: fmt.Errorf("sync: a lease ended and another worker holds its lock: %w", err)}
+		} else if err != nil {
+			return fmt.Errorf("sync: renewing a lease: %w", err)
+		}
+	}
+	return nil
 }
 
 // stepFailed records a failed write. A write that may have happened (*zoho.AmbiguousError) and

@@ -193,7 +193,10 @@ func (w *work) ensurePerson(ctx context.Context) (*PersonLink, error) {
 	if err != nil {
 		return nil, err
 	}
+	outer := w.personLease // a person identified again while its chat's record is written
+	w.personLease = held
 	defer func() {
+		w.personLease = outer
 		if held != nil {
 			held.release()
 		}
@@ -227,6 +230,7 @@ func (w *work) ensurePerson(ctx context.Context) (*PersonLink, error) {
 				if held, err = lock(p); err != nil {
 					return nil, err
 				}
+				w.personLease = held
 				w.fresh = reloads >= maxReloads
 			}
 			continue

@@ -475,10 +475,8 @@ func (w *work) upload(ctx context.Context, module, recordID, name, version strin
 // ran out meanwhile (a stall longer than LockTTL) must not write what another worker has taken
 // over. It returns a ClassRetry *Error when the step changed.
 func (w *work) stillOurs(ctx context.Context, st *Step) error {
-	if w.chatLease != nil {
-		if err := w.chatLease.renew(ctx); err != nil && errors.Is(err, ErrLockHeld) {
-			return &Error{Class: ClassRetry, Tenant: w.conn.TenantID, Step: &st.Key, Err: fmt.Errorf("sync: the chat's lease ended and another worker holds it: %w", err)}
-		}
+	if err := w.keepLeases(ctx, st); err != nil {
+		return err
 	}
 	cur, err := w.s.cfg.Store.GetStep(ctx, st.Key)
 	if err != nil {

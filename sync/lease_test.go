@@ -1,0 +1,153 @@
+package sync_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/cloudcx/cxzoho/cloudcx"
+	cxsync "github.com/cloudcx/cxzoho/sync"
+	"github.com/cloudcx/cxzoho/sync/memstore"
+	"github.com/cloudcx/cxzoho/zoho/zohotest"
+)
+
+// thiefStore is a store whose locks another replica ("thief") can take over: it remembers the
+// keys of the locks the Syncer took, and takes those with a prefix for the thief when told.
+type thiefStore struct {
+	cxsync.Store
+	clock func() time.Time
+	mu    gosync.Mutex
+	keys  []string
+	// onGetStep, when set, runs once before the first GetStep of a step of its kind.
+	onGetStep     func()
+	onGetStepKind cxsync.StepKind
+}
+
+func (s *thiefStore) AcquireLock(ctx context.Context, key, owner string, ttl time.Duration, now time.Time) (func(context.Context) error, error) {
+	if owner != "thief" {
+		s.mu.Lock()
+		s.keys = append(s.keys, key)
+		s.mu.Unlock()
+	}
+	return s.Store.AcquireLock(ctx, key, owner, ttl, now)
+}
+
+func (s *thiefStore) GetStep(ctx context.Context, key cxsync.StepKey) (*cxsync.Step, error) {
+	s.mu.Lock()
+	hook := s.onGetStep
+	if hook != nil && key.Kind == s.onGetStepKind {
+		s.onGetStep = nil
+	} else {
+		hook = nil
+	}
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return s.Store.GetStep(ctx, key)
+}
+
+// steal takes every lock the Syncer took whose key starts with prefix for the thief (their leases
+// have ended by the clock), and returns a func that gives them back.
+func (s *thiefStore) steal(t *testing.T, prefix string) func() {
+	s.mu.Lock()
+	keys := append([]string(nil), s.keys...)
+	s.mu.Unlock()
+	var releases []func(context.Context) error
+	for _, k := range keys {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		rel, err := s.Store.AcquireLock(context.Background(), k, "thief", time.Minute, s.clock())
+		if err != nil {
+			t.Errorf("the thief could not take %s: %v", k, err)
+			continue
+		}
+		releases = append(releases, rel)
+	}
+	if len(releases) == 0 {
+		t.Errorf("no lock with prefix %q to take", prefix)
+	}
+	return func() {
+		for _, rel := range releases {
+			_ = rel(context.Background())
+		}
+	}
+}
+
+// newThiefHarness is a harness on a thiefStore, with a clock the test moves and one-minute leases.
+func newThiefHarness(t *testing.T) (*harness, *thiefStore, *r14dClock) {
+	clk := &r14dClock{now: time.Now()}
+	ts := &thiefStore{Store: memstore.New(), clock: clk.Now}
+	h := newHarness(t, withStore(ts), withFake(zohotest.WithClock(clk.Now)),
+		withConfig(func(c *cxsync.Config) { c.Clock, c.LockTTL = clk.Now, time.Minute }))
+	return h, ts, clk
+}
+
+// A worker's person lease runs out while it searches Zoho (a stall longer than LockTTL, its
+// renewals failing), and another replica takes the person's locks. The worker must not insert the
+// person beside it: its claim renews the lease, finds the lock taken and gives up with a retry.
+// Once the other replica is done, the event makes one Contact.
+func TestPersonLeaseTakenOverWhileZohoIsSearchedIsNotWrittenBeside(t *testing.T) {
+	h, ts, clk := newThiefHarness(t)
+	var give func()
+	var once gosync.Once
+	if _, err := h.srv.InjectFault(zohotest.Fault{Path: "/crm/v2/Contacts/search", Status: 500, Match: func(zohotest.Call) bool {
+		once.Do(func() {
+			clk.Add(2 * time.Minute) // the lease ended
+			give = ts.steal(t, "person|")
+		})
+		return false // a hook, never a fault
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	c := chat("c-lease-person", visitor("lease-person"))
+	h.host.PutChat(c)
+	ev := chatEvent(cloudcx.EventChatStarted, c)
+	_, err := h.syncer.Handle(t.Context(), ev)
+	if cxsync.ClassOf(err) != cxsync.ClassRetry || !errors.Is(err, cxsync.ErrLockHeld) {
+		t.Fatalf("Handle with its lease taken over: %v, want a retry wrapping ErrLockHeld", err)
+	}
+	if n := len(h.records("Contacts", "Email", c.Visitor.Email)); n != 0 {
+		t.Fatalf("%d Contacts written beside the lock's new holder, want 0", n)
+	}
+	give()
+	clk.Add(time.Minute)
+	h.handle(ev)
+	if n := len(h.records("Contacts", "Email", c.Visitor.Email)); n != 1 {
+		t.Fatalf("%d Contacts after the retry, want 1", n)
+	}
+}
+
+// The same for the chat's lease: taken over between the chat's lock and the claim of its Case,
+// the Case is not inserted; the retry makes one.
+func TestChatLeaseTakenOverBeforeTheCaseIsClaimedIsNotWrittenBeside(t *testing.T) {
+	h, ts, clk := newThiefHarness(t)
+	c := chat("c-lease-chat", visitor("lease-chat"))
+	h.host.PutChat(c)
+	h.handle(chatEvent(cloudcx.EventChatStarted, c)) // the Contact
+	var give func()
+	ts.mu.Lock()
+	ts.onGetStepKind, ts.onGetStep = cxsync.StepRecord, func() {
+		clk.Add(2 * time.Minute)
+		give = ts.steal(t, "chat|")
+	}
+	ts.mu.Unlock()
+	ev := chatEvent(cloudcx.EventChatEnded, c)
+	_, err := h.syncer.Handle(t.Context(), ev)
+	if cxsync.ClassOf(err) != cxsync.ClassRetry || !errors.Is(err, cxsync.ErrLockHeld) {
+		t.Fatalf("Handle with its lease taken over: %v, want a retry wrapping ErrLockHeld", err)
+	}
+	if n := len(h.withMarker("Cases", c)); n != 0 {
+		t.Fatalf("%d Cases written beside the lock's new holder, want 0", n)
+	}
+	give()
+	clk.Add(time.Minute)
+	h.handle(ev)
+	if n := len(h.withMarker("Cases", c)); n != 1 {
+		t.Fatalf("%d Cases after the retry, want 1", n)
+	}
+}
