@@ -3,12 +3,15 @@ package sync_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cloudcx/cxzoho/cloudcx"
+	"github.com/cloudcx/cxzoho/rules"
 	cxsync "github.com/cloudcx/cxzoho/sync"
 	"github.com/cloudcx/cxzoho/sync/memstore"
 	"github.com/cloudcx/cxzoho/zoho/zohotest"
@@ -149,5 +152,59 @@ func TestChatLeaseTakenOverBeforeTheCaseIsClaimedIsNotWrittenBeside(t *testing.T
 	h.handle(ev)
 	if n := len(h.withMarker("Cases", c)); n != 1 {
 		t.Fatalf("%d Cases after the retry, want 1", n)
+	}
+}
+
+// A person's update is a write its lease must cover too. Worker A loads a re-resolved
+// conversation whose visitor changed their name ("Jane Two"), holds the person's locks, reads the
+// Contact and stalls longer than LockTTL; worker B (the visitor corrected their name once more:
+// "Jane Three") takes the locks, writes "Jane Three" and gives them back. A's lease ended, though
+// no worker holds its locks now: it must not write "Jane Two" over the newer name, but give up
+// with a retry, whose reload writes what the host now says.
+func TestPersonUpdateAfterTheLeaseEndedIsNotWritten(t *testing.T) {
+	h, _, clk := newThiefHarness(t)
+	st := rules.DefaultSettings()
+	st.Sections.Inbox.Action = rules.Support
+	st.UpdatePolicy.Contact = rules.Overwrite
+	h.settings("t1", st)
+	c := conversation("cv-lease-update", visitor("lease-update"))
+	h.host.PutConversation(c)
+	ev := convEvent(cloudcx.EventConversationResolved, c)
+	h.handle(ev)
+	made := h.records("Contacts", "Email", c.Visitor.Email)
+	if len(made) != 1 {
+		t.Fatalf("%d Contacts, want 1", len(made))
+	}
+	id := made[0]["id"].(string)
+
+	set := func(name string) {
+		c2 := c.Clone()
+		c2.Visitor.Name = name
+		h.host.PutConversation(c2)
+	}
+	set("Jane Two")
+	var fired atomic.Bool
+	var berr error
+	if _, err := h.srv.InjectFault(zohotest.Fault{Method: "GET", Path: "/crm/v2/Contacts/" + id, Status: 500, Match: func(zohotest.Call) bool {
+		if fired.CompareAndSwap(false, true) {
+			clk.Add(2 * time.Minute) // A's lease ended while it read the Contact
+			set("Jane Three")
+			_, berr = h.syncer.Handle(context.Background(), ev)
+		}
+		return false // a hook, never a fault
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	_, aerr := h.syncer.Handle(t.Context(), ev)
+	if berr != nil {
+		t.Fatalf("B's Handle: %v", berr)
+	}
+	if cxsync.ClassOf(aerr) != cxsync.ClassRetry || !errors.Is(aerr, cxsync.ErrLockHeld) {
+		t.Fatalf("A's Handle after its lease ended: %v, want a retry wrapping ErrLockHeld", aerr)
+	}
+	h.handle(ev) // A's event, redelivered
+	r, _ := h.org.Record("Contacts", id)
+	if got := fmt.Sprint(r["Last_Name"]); got != "Jane Three" {
+		t.Fatalf("the Contact is %q, want the newest name %q", got, "Jane Three")
 	}
 }

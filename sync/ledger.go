@@ -31,7 +31,7 @@ import (
 // renewing the leases the work holds: a worker whose lease ran out while it read Zoho (a stall
 // longer than LockTTL) and was taken by another must not write beside it.
 func (w *work) claim(ctx context.Context, st *Step) (*Step, error) {
-	if err := w.keepLeases(ctx, st); err != nil {
+	if err := w.keepLeases(ctx, &st.Key); err != nil {
 		return nil, err
 	}
 	st.unsettled = mayHaveApplied(st)
@@ -52,16 +52,17 @@ func (w *work) claim(ctx context.Context, st *Step) (*Step, error) {
 	return st, nil
 }
 
-// keepLeases renews the person's and the chat's leases the work holds. It returns a ClassRetry
-// *Error wrapping ErrLockHeld when another worker holds one of their locks (the lease had
-// ended), and the store's error when it cannot tell.
-func (w *work) keepLeases(ctx context.Context, st *Step) error {
+// keepLeases renews the person's and the chat's leases the work holds, before a write to Zoho.
+// It returns a ClassRetry *Error wrapping ErrLockHeld when a lease has ended (another worker may
+// have held its locks since, even if none holds them now), and the store's error when it cannot
+// tell. key names the step written, if any.
+func (w *work) keepLeases(ctx context.Context, key *StepKey) error {
 	for _, l := range []*lease{w.personLease, w.chatLease} {
 		if l == nil {
 			continue
 		}
 		if err := l.renew(ctx); errors.Is(err, ErrLockHeld) {
-			return &Error{Class: ClassRetry, Tenant: w.conn.TenantID, Step: &st.Key, Err: fmt.Errorf("sync: a lease ended and another worker holds its lock: %w", err)}
+			return &Error{Class: ClassRetry, Tenant: w.conn.TenantID, Step: key, Err: fmt.Errorf("sync: a lease ended before the write: %w", err)}
 		} else if err != nil {
 			return fmt.Errorf("sync: renewing a lease: %w", err)
 		}

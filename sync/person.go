@@ -488,6 +488,9 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 		if id != "" {
 			_ = p.Record.Set("Account_Name", crm.Lookup{ID: id})
 		}
+		if err := w.keepLeases(ctx, &step.Key); err != nil {
+			return nil, err
+		}
 		newID, err = w.s.batch.insert(ctx, w.client, module, p.Record)
 	}
 	if dup := duplicateOf(err); dup != "" {
@@ -655,6 +658,9 @@ func (w *work) merge(ctx context.Context, module string, existing, incoming *crm
 	upd, changed := rules.Merge(w.set.UpdatePolicy.For(module), existing, incoming)
 	if !changed {
 		return &RecordResult{Module: module, ID: existing.ID(), Outcome: Found, Reason: "nothing to update"}, nil
+	}
+	if err := w.keepLeases(ctx, nil); err != nil { // another worker may have written a newer visitor
+		return nil, err
 	}
 	res, _, err := w.client.Records.Update(ctx, module, []*crm.Record{upd}, nil)
 	if err == nil && len(res) > 0 {

@@ -275,6 +275,11 @@ func (w *work) insertRecord(ctx context.Context, st *Step, r *rules.Rendered, pl
 		return nil, nil, err
 	}
 	for attempt := 0; ; attempt++ {
+		if attempt > 0 { // after Zoho was read again (the Account, the person)
+			if err := w.keepLeases(ctx, &st.Key); err != nil {
+				return nil, nil, err
+			}
+		}
 		id, err := w.s.batch.insert(ctx, w.client, r.Module, r.Record)
 		if err == nil {
 			return st, r, w.recordDone(ctx, st, r, id, contentHash(r), "")
@@ -333,6 +338,9 @@ func (w *work) updateRecord(ctx context.Context, st *Step, r *rules.Rendered, ha
 		return err
 	}
 	if err := upd.Set("Description", r.Description); err != nil {
+		return err
+	}
+	if err := w.keepLeases(ctx, &st.Key); err != nil { // another worker may have written newer content
 		return err
 	}
 	res, _, err := w.client.Records.Update(ctx, r.Module, []*crm.Record{upd}, nil)
@@ -475,7 +483,7 @@ func (w *work) upload(ctx context.Context, module, recordID, name, version strin
 // ran out meanwhile (a stall longer than LockTTL) must not write what another worker has taken
 // over. It returns a ClassRetry *Error when the step changed.
 func (w *work) stillOurs(ctx context.Context, st *Step) error {
-	if err := w.keepLeases(ctx, st); err != nil {
+	if err := w.keepLeases(ctx, &st.Key); err != nil {
 		return err
 	}
 	cur, err := w.s.cfg.Store.GetStep(ctx, st.Key)

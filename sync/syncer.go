@@ -206,25 +206,42 @@ type lease struct {
 	s        *Syncer
 	keys     []string
 	owner    string
-	mu       gosync.Mutex // guards releases: a renewal's grant replaces the one it extends
+	mu       gosync.Mutex // guards releases, until and ended: a renewal's grant replaces the one it extends
 	releases []func(context.Context) error
-	stop     chan struct{}
-	done     chan struct{}
-	once     gosync.Once
+	// until is when the lease ends unless renewed (the earliest of its locks' grants, by
+	// Config.Clock); ended is set once it did, for good: another worker may have held its locks
+	// since, even if none holds them now.
+	until time.Time
+	ended bool
+	stop  chan struct{}
+	done  chan struct{}
+	once  gosync.Once
 }
 
-// renew extends every lock of the lease. It fails with an error wrapping ErrLockHeld when
-// another worker took one over (the lease had ended).
+// renew extends every lock of the lease. It fails with an error wrapping ErrLockHeld when the
+// lease has ended — its time passed (another worker may have taken its locks and given them back
+// meanwhile), or another worker holds one of its locks — and from then on.
 func (l *lease) renew(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := l.s.cfg.Clock()
+	if !l.ended && !now.Before(l.until) {
+		l.ended = true
+	}
+	if l.ended {
+		return fmt.Errorf("sync: the lease of %d lock(s) ended at %s: %w", len(l.keys), l.until.Format(time.RFC3339Nano), ErrLockHeld)
+	}
 	for i, k := range l.keys {
-		rel, err := l.s.cfg.Store.AcquireLock(ctx, k, l.owner, l.s.cfg.LockTTL, l.s.cfg.Clock())
+		rel, err := l.s.cfg.Store.AcquireLock(ctx, k, l.owner, l.s.cfg.LockTTL, now)
+		if errors.Is(err, ErrLockHeld) {
+			l.ended = true
+		}
 		if err != nil {
 			return err
 		}
 		l.releases[i] = rel
 	}
+	l.until = now.Add(l.s.cfg.LockTTL)
 	return nil
 }
 
@@ -254,9 +271,13 @@ func (s *Syncer) lockAll(ctx context.Context, keys []string) (*lease, error) {
 	for _, k := range keys {
 		wait := 5 * time.Millisecond
 		for {
-			rel, err := s.cfg.Store.AcquireLock(ctx, k, l.owner, s.cfg.LockTTL, s.cfg.Clock())
+			now := s.cfg.Clock()
+			rel, err := s.cfg.Store.AcquireLock(ctx, k, l.owner, s.cfg.LockTTL, now)
 			if err == nil {
 				l.releases = append(l.releases, rel)
+				if l.until.IsZero() { // the first grant ends first
+					l.until = now.Add(s.cfg.LockTTL)
+				}
 				break
 			}
 			if !errors.Is(err, ErrLockHeld) || time.Now().After(deadline) {
@@ -287,6 +308,9 @@ func (s *Syncer) lockAll(ctx context.Context, keys []string) (*lease, error) {
 			case <-t.C:
 				if err := l.renew(rctx); err != nil {
 					s.cfg.Logger.WarnContext(rctx, "sync: a lock's lease could not be renewed", "err", err)
+					if errors.Is(err, ErrLockHeld) {
+						return // ended for good: the next write's claim gives up
+					}
 				}
 			}
 		}
