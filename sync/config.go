@@ -77,10 +77,13 @@ type Config struct {
 	// call.
 	MaxBatch int
 	// LockTTL is the lease of a person or chat lock (default DefaultLockTTL): a worker that dies
-	// holding one blocks that person or chat for at most this long.
+	// holding one blocks that person or chat for at most this long, and a worker whose lease
+	// ended (a stall longer than this) gives up before its next write.
 	LockTTL time.Duration
 	// LockWait is how long Handle waits for a lock another worker holds before it gives up with
-	// a ClassRetry error (default DefaultLockWait).
+	// a ClassRetry error (default DefaultLockWait, or half of LockTTL when that is less). It must
+	// be at most half of LockTTL: the locks already held are not renewed while it waits for the
+	// next.
 	LockWait time.Duration
 	// ReconcilePages is how many pages of recent records are read to find a write that was not
 	// recorded (default DefaultReconcilePages).
@@ -124,7 +127,10 @@ func (c *Config) setDefaults() error {
 		c.LockTTL = DefaultLockTTL
 	}
 	if c.LockWait == 0 {
-		c.LockWait = DefaultLockWait
+		c.LockWait = min(DefaultLockWait, c.LockTTL/2)
+	}
+	if c.LockWait > c.LockTTL/2 {
+		return fmt.Errorf("sync: invalid Config: LockWait (%v) must be at most half of LockTTL (%v): the locks already held are not renewed while Handle waits for the next", c.LockWait, c.LockTTL)
 	}
 	if c.AccountCacheTTL == 0 {
 		c.AccountCacheTTL = DefaultAccountCacheTTL

@@ -9,6 +9,7 @@ import (
 	"github.com/cloudcx/cxzoho/cloudcx"
 	"github.com/cloudcx/cxzoho/rules"
 	cxsync "github.com/cloudcx/cxzoho/sync"
+	"github.com/cloudcx/cxzoho/sync/memstore"
 	"github.com/cloudcx/cxzoho/zoho"
 	"github.com/cloudcx/cxzoho/zoho/zohotest"
 )
@@ -121,6 +122,17 @@ func TestSaveSettingsRefusesUnknownZone(t *testing.T) {
 func TestConfigValidation(t *testing.T) {
 	if _, err := cxsync.New(cxsync.Config{}); err == nil || !contains(err.Error(), "Store is required") || !contains(err.Error(), "OAuthClient is required") {
 		t.Fatalf("empty config: %v", err)
+	}
+	cfg := cxsync.Config{Store: memstore.New(), OAuthClient: func(context.Context, cxsync.OAuthClientRef) (*zoho.OAuthConfig, error) { return nil, nil }}
+	// A lock held while Handle waits for the next is not renewed: a wait longer than half the
+	// lease would end it before the work began.
+	cfg.LockTTL, cfg.LockWait = time.Minute, 31*time.Second
+	if _, err := cxsync.New(cfg); err == nil || !contains(err.Error(), "LockWait") {
+		t.Fatalf("LockWait over half of LockTTL: %v, want an invalid Config", err)
+	}
+	cfg.LockTTL, cfg.LockWait = 10*time.Second, 0 // the default wait shrinks to fit
+	if _, err := cxsync.New(cfg); err != nil {
+		t.Fatalf("a short LockTTL with the default LockWait: %v", err)
 	}
 }
 
