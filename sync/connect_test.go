@@ -228,8 +228,13 @@ func TestFailedStepListedAndRetried(t *testing.T) {
 		t.Fatalf("redelivered: %v", err)
 	}
 	rule.Remove() // the administrator fixes it
+	listings := h.srv.CallCount("GET", "/crm/v2/Cases")
 	if _, err := h.syncer.RetryFailed(t.Context(), steps[0].Key); err != nil {
 		t.Fatal(err)
+	}
+	// Zoho refused every insert of the step: nothing of it is in Zoho, and nothing is looked for.
+	if n := h.srv.CallCount("GET", "/crm/v2/Cases") - listings; n != 0 {
+		t.Fatalf("the retry of a step Zoho only ever refused listed Cases %d times, want 0", n)
 	}
 	if n := len(h.withMarker("Cases", c)); n != 1 {
 		t.Fatalf("%d cases", n)

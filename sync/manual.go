@@ -360,7 +360,12 @@ func (s *Syncer) RetryFailed(ctx context.Context, key StepKey) (*Result, error) 
 	if st.Status != StepFailed {
 		return nil, fmt.Errorf("sync: RetryFailed: the step is %s, not failed", st.Status)
 	}
-	st.Status, st.Err, st.UpdatedAt = StepPending, nil, s.cfg.Clock()
+	st.Status, st.UpdatedAt = StepPending, s.cfg.Clock()
+	if st.Err == nil || !st.Err.NotApplied {
+		// An error that says nothing was applied stays: the retry need not look for the write
+		// in Zoho (a listing) before sending it again. The claim clears it.
+		st.Err = nil
+	}
 	if st.Key.Kind == StepRecord || st.Key.Kind == StepPerson {
 		st.Hash = "" // content must be written again
 	}
