@@ -83,7 +83,7 @@ type Config struct {
 	// LockWait is how long Handle waits for a lock another worker holds before it gives up with
 	// a ClassRetry error (default DefaultLockWait, or half of LockTTL when that is less). It must
 	// be at most half of LockTTL: the locks already held are not renewed while it waits for the
-	// next.
+	// next, and one another worker takes meanwhile ends the work.
 	LockWait time.Duration
 	// ReconcilePages is how many pages of recent records are read to find a write that was not
 	// recorded (default DefaultReconcilePages).

@@ -26,12 +26,12 @@
 // held when it would change a person the map knows, or before Zoho is read for one it does not
 // know (a visitor new to sync costs the host one more load, no Zoho call), and a Case or Task
 // another event wrote is rendered from a load made under the chat's lock. Locks are leases
-// (Config.LockTTL, judged by Config.Clock), renewed while work goes on; every write to Zoho (an
-// insert's claim, an update, an upload) renews them first, and a worker whose lease ended
-// meanwhile — another worker may have held its locks since, even if none holds them now — gives
-// up with a ClassRetry error instead of writing beside it or over what the other wrote. (Zoho has
-// no conditional write: a lease that ends between that renewal and Zoho applying the write is not
-// fenced.)
+// (Config.LockTTL), renewed while work goes on; every write to Zoho (an insert's claim, an update,
+// an upload) renews them first. A renewal is fenced by the store (Locker.RenewLock), not by any
+// worker's clock: a worker one of whose locks another worker took meanwhile — whether it still
+// holds it or gave it back — gives up with a ClassRetry error instead of writing beside it or
+// over what the other wrote. (Zoho has no conditional write: a lock taken over between that
+// renewal and Zoho applying the write is not fenced.)
 //
 // Inserts of one tenant's module that are ready while one is in flight go together in one call
 // (Config.MaxBatch); each record's result is recorded in its own step.

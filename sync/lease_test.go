@@ -208,3 +208,59 @@ func TestPersonUpdateAfterTheLeaseEndedIsNotWritten(t *testing.T) {
 		t.Fatalf("the Contact is %q, want the newest name %q", got, "Jane Three")
 	}
 }
+
+// twoWays is one person arriving two ways at tenant t1, both sections writing Contacts: a Web
+// Chat (worker A: the harness's Syncer) and an Inbox conversation (worker B: another visitor id,
+// the same email and phone).
+type twoWays struct {
+	h    *harness
+	v    cloudcx.Visitor
+	chat *cloudcx.Chat
+	conv *cloudcx.Conversation
+}
+
+func newTwoWays(h *harness, name string) *twoWays {
+	st := rules.DefaultSettings()
+	st.Sections.Inbox.Action = rules.Support
+	h.settings("t1", st)
+	v := visitor(name)
+	w := &twoWays{h: h, v: v, chat: chat("c-"+name, v)}
+	vb := v
+	vb.ID = "v-" + name + "-inbox"
+	w.conv = conversation("cv-"+name, vb)
+	h.host.PutChat(w.chat)
+	h.host.PutConversation(w.conv)
+	return w
+}
+
+// a and b are the two ways' start events.
+func (w *twoWays) a() cloudcx.Event { return chatEvent(cloudcx.EventChatStarted, w.chat) }
+func (w *twoWays) b() cloudcx.Event {
+	return convEvent(cloudcx.EventConversationStarted, w.conv)
+}
+
+// duringSearch runs fn once, while the first search of Contacts is under way (Zoho is slow).
+func (w *twoWays) duringSearch(fn func()) {
+	w.h.t.Helper()
+	var fired atomic.Bool
+	if _, err := w.h.srv.InjectFault(zohotest.Fault{Path: "/crm/v2/Contacts/search", Status: 500, Match: func(zohotest.Call) bool {
+		if fired.CompareAndSwap(false, true) {
+			fn()
+		}
+		return false // a hook, never a fault
+	}}); err != nil {
+		w.h.t.Fatal(err)
+	}
+}
+
+// settle delivers both events again once the clock moved past every lease, and fails unless the
+// person has exactly one Contact.
+func (w *twoWays) settle(clk *r14dClock, why string) {
+	w.h.t.Helper()
+	clk.Add(time.Minute)
+	w.h.handle(w.a())
+	w.h.handle(w.b())
+	if n := len(w.h.records("Contacts", "Email", w.v.Email)); n != 1 {
+		w.h.t.Fatalf("%d Contacts for one email, want 1 (%s)", n, why)
+	}
+}

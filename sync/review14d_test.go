@@ -130,24 +130,36 @@ func lastNames(recs []map[string]any) []any {
 	return out
 }
 
-// lockHookStore runs hook once, just before the first lock whose key ends with suffix is taken.
+// lockHookStore runs hook once, inside the first AcquireLock or RenewLock (after it is armed) of
+// a key match accepts, before the store judges the call: a lock taken at a chosen moment, or a
+// store call slow to run after its caller read the clock.
 type lockHookStore struct {
 	cxsync.Store
-	mu     gosync.Mutex
-	suffix string
-	hook   func()
+	mu    gosync.Mutex
+	match func(key string) bool
+	hook  func()
 }
 
-func (s *lockHookStore) arm(suffix string, hook func()) {
+func (s *lockHookStore) arm(match func(key string) bool, hook func()) {
 	s.mu.Lock()
-	s.suffix, s.hook = suffix, hook
+	s.match, s.hook = match, hook
 	s.mu.Unlock()
 }
 
 func (s *lockHookStore) AcquireLock(ctx context.Context, key, owner string, ttl time.Duration, now time.Time) (func(context.Context) error, error) {
+	s.run(key)
+	return s.Store.AcquireLock(ctx, key, owner, ttl, now)
+}
+
+func (s *lockHookStore) RenewLock(ctx context.Context, key, owner string, ttl time.Duration, now time.Time) error {
+	s.run(key)
+	return s.Store.RenewLock(ctx, key, owner, ttl, now)
+}
+
+func (s *lockHookStore) run(key string) {
 	s.mu.Lock()
 	hook := s.hook
-	if hook != nil && strings.HasSuffix(key, s.suffix) {
+	if hook != nil && s.match(key) {
 		s.hook = nil
 	} else {
 		hook = nil
@@ -156,7 +168,6 @@ func (s *lockHookStore) AcquireLock(ctx context.Context, key, owner string, ttl 
 	if hook != nil {
 		hook()
 	}
-	return s.Store.AcquireLock(ctx, key, owner, ttl, now)
 }
 
 // A delayed resolve E loaded the visitor with email A. Meanwhile the visitor changed their email
@@ -192,7 +203,7 @@ func TestReview14dRelockGapLetsANewerWriteBeOverwritten(t *testing.T) {
 	h.host.PutConversation(two)
 	h.handle(convEvent(cloudcx.EventConversationResolved, two))
 	var thirdErr error
-	hs.arm("|email:"+emailB, func() { // E's relock of the newer keys: the third resolve slips in
+	hs.arm(func(key string) bool { return strings.HasSuffix(key, "|email:"+emailB) }, func() { // E's relock of the newer keys: the third resolve slips in
 		three := newerCopy(two, "Jane Three", "")
 		h.host.PutConversation(three)
 		_, thirdErr = h.syncer.Handle(context.WithoutCancel(t.Context()), convEvent(cloudcx.EventConversationResolved, three))

@@ -3,7 +3,6 @@ package sync_test
 import (
 	"context"
 	gosync "sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,36 +44,18 @@ func newR14nHarness(t *testing.T) (*harness, *r14dClock) {
 // worker at the moment of the claim is noticed.
 func TestR14nLeaseLapsedAndLockReturnedIsNotNoticed(t *testing.T) {
 	h, clk := newR14nHarness(t)
-	v := visitor("lapse-both")
-	c := chat("c-lapse-both", v)
-	h.host.PutChat(c)
-	vb := v
-	vb.ID = "v-lapse-both-inbox"
-	conv := conversation("cv-lapse-both", vb)
-	h.host.PutConversation(conv)
-
-	var fired atomic.Bool
+	w := newTwoWays(h, "lapse-both")
 	var berr error
-	if _, err := h.srv.InjectFault(zohotest.Fault{Path: "/crm/v2/Contacts/search", Status: 500, Match: func(zohotest.Call) bool {
-		if fired.CompareAndSwap(false, true) {
-			clk.Add(2 * time.Minute) // A's lease ended while it waited for Zoho
-			_, berr = h.syncer.Handle(context.Background(), convEvent(cloudcx.EventConversationStarted, conv))
-		}
-		return false // a hook, never a fault
-	}}); err != nil {
-		t.Fatal(err)
-	}
-	_, aerr := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, c))
+	w.duringSearch(func() {
+		clk.Add(2 * time.Minute) // A's lease ended while it waited for Zoho
+		_, berr = h.syncer.Handle(context.Background(), w.b())
+	})
+	_, aerr := h.syncer.Handle(t.Context(), w.a())
 	if berr != nil {
 		t.Fatalf("B's Handle: %v", berr)
 	}
 	t.Logf("A's Handle: %v", aerr)
-	clk.Add(time.Minute)
-	h.handle(chatEvent(cloudcx.EventChatStarted, c))
-	h.handle(convEvent(cloudcx.EventConversationStarted, conv))
-	if n := len(h.records("Contacts", "Email", v.Email)); n != 1 {
-		t.Fatalf("%d Contacts for one email, want 1 (A wrote beside B after its lease lapsed)", n)
-	}
+	w.settle(clk, "A wrote beside B after its lease lapsed")
 }
 
 // hookLoader runs hook once, on the second load of chat id after it is armed (the reload an event

@@ -364,4 +364,11 @@ type Locker interface {
 	// the owner still holds it; releasing twice, or after the lease expired and another owner
 	// took the lock, does nothing to the other owner's lock.
 	AcquireLock(ctx context.Context, key, owner string, ttl time.Duration, now time.Time) (release func(context.Context) error, err error)
+	// RenewLock extends the lock named key to now+ttl if owner still holds it: if no other owner
+	// has taken it since owner's AcquireLock, even when owner's lease has passed meanwhile, and it
+	// was not released. Otherwise it changes nothing and fails with an error wrapping
+	// ErrLockHeld, whether another owner holds the lock now or took it and gave it back: a
+	// worker's lease is fenced by the store, not by the worker's clock. The release function
+	// AcquireLock returned still gives the renewed lock up.
+	RenewLock(ctx context.Context, key, owner string, ttl time.Duration, now time.Time) error
 }

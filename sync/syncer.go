@@ -206,42 +206,34 @@ type lease struct {
 	s        *Syncer
 	keys     []string
 	owner    string
-	mu       gosync.Mutex // guards releases, until and ended: a renewal's grant replaces the one it extends
+	mu       gosync.Mutex // guards ended; renewals one at a time
 	releases []func(context.Context) error
-	// until is when the lease ends unless renewed (the earliest of its locks' grants, by
-	// Config.Clock); ended is set once it did, for good: another worker may have held its locks
-	// since, even if none holds them now.
-	until time.Time
+	// ended is set, for good, once a renewal found a lock no longer the lease's: another worker
+	// took it, whether or not it still holds it.
 	ended bool
 	stop  chan struct{}
 	done  chan struct{}
 	once  gosync.Once
 }
 
-// renew extends every lock of the lease. It fails with an error wrapping ErrLockHeld when the
-// lease has ended — its time passed (another worker may have taken its locks and given them back
-// meanwhile), or another worker holds one of its locks — and from then on.
+// renew extends every lock of the lease (Store.RenewLock: fenced by the store, so a lease that
+// passed by any worker's clock is extended only if no other worker took a lock meanwhile). It
+// fails with an error wrapping ErrLockHeld when one is no longer the lease's, and from then on.
 func (l *lease) renew(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.s.cfg.Clock()
-	if !l.ended && !now.Before(l.until) {
-		l.ended = true
-	}
 	if l.ended {
-		return fmt.Errorf("sync: the lease of %d lock(s) ended at %s: %w", len(l.keys), l.until.Format(time.RFC3339Nano), ErrLockHeld)
+		return fmt.Errorf("sync: the lease of %d lock(s) ended: %w", len(l.keys), ErrLockHeld)
 	}
-	for i, k := range l.keys {
-		rel, err := l.s.cfg.Store.AcquireLock(ctx, k, l.owner, l.s.cfg.LockTTL, now)
-		if errors.Is(err, ErrLockHeld) {
-			l.ended = true
-		}
-		if err != nil {
+	now := l.s.cfg.Clock()
+	for _, k := range l.keys {
+		if err := l.s.cfg.Store.RenewLock(ctx, k, l.owner, l.s.cfg.LockTTL, now); err != nil {
+			if errors.Is(err, ErrLockHeld) {
+				l.ended = true
+			}
 			return err
 		}
-		l.releases[i] = rel
 	}
-	l.until = now.Add(l.s.cfg.LockTTL)
 	return nil
 }
 
@@ -271,13 +263,9 @@ func (s *Syncer) lockAll(ctx context.Context, keys []string) (*lease, error) {
 	for _, k := range keys {
 		wait := 5 * time.Millisecond
 		for {
-			now := s.cfg.Clock()
-			rel, err := s.cfg.Store.AcquireLock(ctx, k, l.owner, s.cfg.LockTTL, now)
+			rel, err := s.cfg.Store.AcquireLock(ctx, k, l.owner, s.cfg.LockTTL, s.cfg.Clock())
 			if err == nil {
 				l.releases = append(l.releases, rel)
-				if l.until.IsZero() { // the first grant ends first
-					l.until = now.Add(s.cfg.LockTTL)
-				}
 				break
 			}
 			if !errors.Is(err, ErrLockHeld) || time.Now().After(deadline) {
@@ -299,18 +287,24 @@ func (s *Syncer) lockAll(ctx context.Context, keys []string) (*lease, error) {
 	rctx := context.WithoutCancel(ctx)
 	go func() {
 		defer close(l.done)
-		t := time.NewTicker(max(s.cfg.LockTTL/3, time.Millisecond))
+		every, soon := max(s.cfg.LockTTL/3, time.Millisecond), max(s.cfg.LockTTL/12, time.Millisecond)
+		t := time.NewTimer(every)
 		defer t.Stop()
 		for {
 			select {
 			case <-l.stop:
 				return
 			case <-t.C:
-				if err := l.renew(rctx); err != nil {
+				err := l.renew(rctx)
+				switch {
+				case err == nil:
+					t.Reset(every)
+				case errors.Is(err, ErrLockHeld):
+					s.cfg.Logger.WarnContext(rctx, "sync: a lock's lease ended: another worker took it", "err", err)
+					return // for good: the next write gives up
+				default: // the store failed: try again soon, before the lease passes
 					s.cfg.Logger.WarnContext(rctx, "sync: a lock's lease could not be renewed", "err", err)
-					if errors.Is(err, ErrLockHeld) {
-						return // ended for good: the next write's claim gives up
-					}
+					t.Reset(soon)
 				}
 			}
 		}

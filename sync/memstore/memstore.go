@@ -461,6 +461,22 @@ func cloneMap(m map[string]string) map[string]string {
 	return out
 }
 
+// RenewLock implements sync.Locker.
+func (s *Store) RenewLock(ctx context.Context, key, owner string, ttl time.Duration, now time.Time) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.locks[key]
+	if !ok || cur.owner != owner {
+		return fmt.Errorf("memstore: lock %q: no longer %q's: %w", key, owner, cxsync.ErrLockHeld)
+	}
+	cur.expires = now.Add(ttl)
+	s.locks[key] = cur
+	return nil
+}
+
 // AcquireLock implements sync.Locker.
 func (s *Store) AcquireLock(ctx context.Context, key, owner string, ttl time.Duration, now time.Time) (func(context.Context) error, error) {
 	if err := checkCtx(ctx); err != nil {

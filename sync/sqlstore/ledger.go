@@ -208,6 +208,19 @@ func (s *Store) DeletePerson(ctx context.Context, tenantID, orgID, module, recor
 	return wrap2("delete person", err)
 }
 
+// RenewLock implements sync.Locker: one update of the row while owner's (its grant, and the
+// release AcquireLock returned, stay).
+func (s *Store) RenewLock(ctx context.Context, key, owner string, ttl time.Duration, now time.Time) error {
+	n, err := s.exec(ctx, `UPDATE cx_locks SET until_ms = ? WHERE key = ? AND owner = ?`, msCeil(now.Add(ttl)), key, owner)
+	if err != nil {
+		return wrap("renew lock", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlstore: lock %q: no longer %q's: %w", key, owner, cxsync.ErrLockHeld)
+	}
+	return nil
+}
+
 // AcquireLock implements sync.Locker: one upsert that takes the row when it is free, expired, or
 // the owner's already; each grant has its own id, so a release after the lock passed to another
 // owner (or was extended) changes nothing.

@@ -47,6 +47,8 @@ var breakages = []struct{ name, part, want string }{
 	{"lock-no-reacquire", "Locker", "by the owner must extend the lock"},
 	{"lock-never-expires", "Locker", "whose lease ended (1ms after) must be taken by another owner"},
 	{"lock-check-then-act", "Locker", "exactly one must win"},
+	{"lock-renew-reacquires", "Locker", "the owner released must fail wrapping sync.ErrLockHeld"},
+	{"lock-renew-never-extends", "Locker", "a renewed lock must be held until its new lease ends"},
 	{"times-not-utc", "Times", "times must come back in UTC"},
 	{"tenants-case-folded", "Keys", "compared byte for byte"},
 	{"step-keys-joined", "Keys", "must not be joined so that keys collide"},
@@ -388,6 +390,20 @@ func (b *broken) AcquireLock(ctx context.Context, key, owner string, ttl time.Du
 		return b.checkThenAct(key, owner, ttl, now)
 	}
 	return b.Store.AcquireLock(ctx, key, owner, ttl, now)
+}
+
+func (b *broken) RenewLock(ctx context.Context, key, owner string, ttl time.Duration, now time.Time) error {
+	switch b.how {
+	case "lock-renew-reacquires": // a renewal that takes a free lock back, as AcquireLock would
+		err := b.Store.RenewLock(ctx, key, owner, ttl, now)
+		if errors.Is(err, cxsync.ErrLockHeld) {
+			_, err = b.Store.AcquireLock(ctx, key, owner, ttl, now)
+		}
+		return err
+	case "lock-renew-never-extends":
+		return nil
+	}
+	return b.Store.RenewLock(ctx, key, owner, ttl, now)
 }
 
 // checkThenAct is a lock that reads whether it is free and takes it in two steps: two callers

@@ -809,6 +809,58 @@ func testLocker(t *testing.T, newStore func(t *testing.T) cxsync.Store) {
 			must(t, "Locker release", r(ctx))
 		}
 	})
+	t.Run("Renew", func(t *testing.T) {
+		s := newStore(t)
+		ctx := t.Context()
+		releaseA, err := s.AcquireLock(ctx, "chat|c1", "a", time.Minute, base)
+		if err != nil {
+			t.Fatalf("Locker.AcquireLock of a free lock: %v", err)
+		}
+		if err := s.RenewLock(ctx, "chat|c1", "a", time.Minute, base.Add(30*time.Second)); err != nil {
+			t.Fatalf("Locker.RenewLock by the owner must extend the lock, got %v", err)
+		}
+		if _, err := s.AcquireLock(ctx, "chat|c1", "b", time.Minute, base.Add(90*time.Second-time.Millisecond)); !errors.Is(err, cxsync.ErrLockHeld) {
+			t.Fatalf("Locker.RenewLock: a renewed lock must be held until its new lease ends (1ms before), got %v", err)
+		}
+		// The lease passed and nobody took the lock: still the owner's.
+		if err := s.RenewLock(ctx, "chat|c1", "a", time.Minute, base.Add(5*time.Minute)); err != nil {
+			t.Fatalf("Locker.RenewLock: a lock whose lease passed but which no other owner took must still be renewed by its owner, got %v", err)
+		}
+		if err := releaseA(ctx); err != nil {
+			t.Fatalf("Locker release of a renewed lock: %v", err)
+		}
+		if r, err := s.AcquireLock(ctx, "chat|c1", "b", time.Minute, base.Add(5*time.Minute)); err != nil {
+			t.Fatalf("Locker release: the release AcquireLock returned must give a renewed lock up, got %v", err)
+		} else {
+			must(t, "Locker release", r(ctx))
+		}
+		if err := s.RenewLock(ctx, "chat|c1", "a", time.Minute, base.Add(5*time.Minute)); !errors.Is(err, cxsync.ErrLockHeld) {
+			t.Fatalf("Locker.RenewLock of a lock the owner released must fail wrapping sync.ErrLockHeld, got %v", err)
+		}
+
+		// Another owner took the lock after the lease passed: the first owner's renewal fails,
+		// while the other holds it and after it gave it back.
+		if _, err := s.AcquireLock(ctx, "chat|c2", "a", time.Minute, base); err != nil {
+			t.Fatal(err)
+		}
+		releaseB, err := s.AcquireLock(ctx, "chat|c2", "b", time.Minute, base.Add(2*time.Minute))
+		if err != nil {
+			t.Fatalf("Locker.AcquireLock of a lock whose lease ended: %v", err)
+		}
+		if err := s.RenewLock(ctx, "chat|c2", "a", time.Minute, base.Add(2*time.Minute)); !errors.Is(err, cxsync.ErrLockHeld) {
+			t.Fatalf("Locker.RenewLock of a lock another owner took must fail wrapping sync.ErrLockHeld, got %v", err)
+		}
+		must(t, "Locker release", releaseB(ctx))
+		if err := s.RenewLock(ctx, "chat|c2", "a", time.Minute, base.Add(2*time.Minute)); !errors.Is(err, cxsync.ErrLockHeld) {
+			t.Fatalf("Locker.RenewLock of a lock another owner took and gave back must fail wrapping sync.ErrLockHeld (the store fences the lease, not the owner's clock), got %v", err)
+		}
+		if _, err := s.AcquireLock(ctx, "chat|c2", "c", time.Minute, base.Add(2*time.Minute)); err != nil {
+			t.Fatalf("Locker.RenewLock: a failed renewal must change nothing (the free lock taken at once), got %v", err)
+		}
+		if err := s.RenewLock(ctx, "chat|c3", "a", time.Minute, base); !errors.Is(err, cxsync.ErrLockHeld) {
+			t.Fatalf("Locker.RenewLock of a lock never taken must fail wrapping sync.ErrLockHeld, got %v", err)
+		}
+	})
 	t.Run("ConcurrentOneWins", func(t *testing.T) {
 		s := newStore(t)
 		ctx := t.Context()
