@@ -88,7 +88,9 @@ type Config struct {
 	// ReconcilePages is how many pages of recent records are read to find a write that was not
 	// recorded (default DefaultReconcilePages).
 	ReconcilePages int
-	// WorkerID names this Syncer's locks (default: random). Give each replica its own.
+	// WorkerID names this Syncer's locks in the store, for the host's operators (default:
+	// random). Each lock's owner also has a random part of the Syncer's own, so two Syncers never
+	// share a lock, even with the same WorkerID.
 	WorkerID string
 	// AccountCacheTTL is how long the Account the rules found for a company (or that none was
 	// found) is remembered, so visitors of one company cost one Account search per TTL (default

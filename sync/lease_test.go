@@ -264,3 +264,39 @@ func (w *twoWays) settle(clk *r14dClock, why string) {
 		w.h.t.Fatalf("%d Contacts for one email, want 1 (%s)", n, why)
 	}
 }
+
+// Two Syncers given the same WorkerID (a replica restarted while its locks are held, a copied
+// configuration) never share a lock: the second waits for the first's lock and gives up.
+func TestSameWorkerIDSharesNoLock(t *testing.T) {
+	h := newHarness(t, withConfig(func(c *cxsync.Config) { c.WorkerID = "pod-1" }))
+	b := newSyncerWith(t, h, func(c *cxsync.Config) { c.WorkerID, c.LockWait = "pod-1", 50*time.Millisecond })
+	c := chat("c-same-worker", visitor("same-worker"))
+	h.host.PutChat(c)
+	held := make(chan struct{})
+	release := make(chan struct{})
+	var once gosync.Once
+	if _, err := h.srv.InjectFault(zohotest.Fault{Path: "/crm/v2/Contacts/search", Status: 500, Match: func(zohotest.Call) bool {
+		// A holds the person's locks while its search waits; a hook, never a fault.
+		once.Do(func() { close(held); <-release })
+		return false
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.syncer.Handle(context.Background(), chatEvent(cloudcx.EventChatStarted, c))
+		done <- err
+	}()
+	<-held
+	_, err := b.Handle(t.Context(), chatEvent(cloudcx.EventChatStarted, c))
+	close(release)
+	if !errors.Is(err, cxsync.ErrLockHeld) {
+		t.Errorf("the second Syncer with the same WorkerID while the first holds the person: %v, want an error wrapping ErrLockHeld", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.records("Contacts", "Email", c.Visitor.Email)); n != 1 {
+		t.Fatalf("%d Contacts, want 1", n)
+	}
+}

@@ -3,6 +3,8 @@ package sync
 import (
 	"container/list"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,6 +23,9 @@ import (
 type Syncer struct {
 	cfg  Config
 	lock atomic.Uint64 // lock-owner counter
+	// incarnation is random, part of every lock owner this Syncer names: two Syncers never share
+	// one, even with the same WorkerID (a replica restarted, a WorkerID copied).
+	incarnation string
 
 	mu      gosync.Mutex
 	clients map[string]*list.Element // tenant → *tenantClient in lru
@@ -58,8 +63,10 @@ func New(cfg Config) (*Syncer, error) {
 	cfg.TokenOptions = slices.Clone(cfg.TokenOptions)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 32
+	var b [6]byte
+	_, _ = rand.Read(b[:])
 	return &Syncer{cfg: cfg, clients: map[string]*list.Element{}, lru: list.New(), transport: tr,
-		batch: batcher{max: cfg.MaxBatch, queues: map[batchKey]*batchQueue{}}}, nil
+		batch: batcher{max: cfg.MaxBatch, queues: map[batchKey]*batchQueue{}}, incarnation: hex.EncodeToString(b[:])}, nil
 }
 
 // callCounter counts the Zoho API calls made for one Handle, through the client's call hook.
@@ -258,7 +265,7 @@ func (l *lease) release() {
 // another worker holds one. The lease it returns is renewed until released.
 func (s *Syncer) lockAll(ctx context.Context, keys []string) (*lease, error) {
 	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
-	l := &lease{s: s, keys: keys, owner: fmt.Sprintf("%s/%d", s.cfg.WorkerID, s.lock.Add(1))}
+	l := &lease{s: s, keys: keys, owner: fmt.Sprintf("%s/%s/%d", s.cfg.WorkerID, s.incarnation, s.lock.Add(1))}
 	deadline := time.Now().Add(s.cfg.LockWait)
 	for _, k := range keys {
 		wait := 5 * time.Millisecond
