@@ -70,6 +70,16 @@ func (w *work) keepLeases(ctx context.Context, key *StepKey) error {
 	return nil
 }
 
+// outcomeTimeout bounds the store call that records what Zoho answered (see outcomeCtx).
+const outcomeTimeout = 30 * time.Second
+
+// outcomeCtx is the context a write's outcome is recorded with once Zoho answered: not ended with
+// ctx (a caller that gave up while the write was in flight must not leave a step pending that
+// no event will come back to, or a done write unrecorded), but bounded by outcomeTimeout.
+func outcomeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), outcomeTimeout)
+}
+
 // stepFailed records a failed write. A write that may have happened (*zoho.AmbiguousError) and
 // any temporary failure leave the step pending, so that the next attempt reconciles before it
 // sends; a permanent refusal marks it failed with the error kept for the host to show.
@@ -83,7 +93,9 @@ func (w *work) stepFailed(ctx context.Context, st *Step, cause error) error {
 	if class == ClassPermanent {
 		st.Status = StepFailed
 	}
-	if v, err := w.s.cfg.Store.PutStep(ctx, st); err == nil {
+	rctx, cancel := outcomeCtx(ctx)
+	defer cancel()
+	if v, err := w.s.cfg.Store.PutStep(rctx, st); err == nil {
 		st.Version = v
 	}
 	return &Error{Class: class, Tenant: w.conn.TenantID, Step: &st.Key, RetryAfter: retryAfter(cause), Err: cause}

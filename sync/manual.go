@@ -395,16 +395,18 @@ func (s *Syncer) RetryFailed(ctx context.Context, key StepKey) (*Result, error) 
 		}
 	}
 	if err != nil {
-		// Interrupted (a temporary failure, a paused tenant), refused again or not written: a step
-		// left pending goes back on the failed list, so it is retried again rather than left
-		// pending with no event to come.
-		if cur, gerr := s.cfg.Store.GetStep(ctx, key); gerr == nil && cur.Status == StepPending {
+		// Interrupted (a temporary failure, a paused tenant, the caller gone), refused again or
+		// not written: a step left pending goes back on the failed list, so it is retried again
+		// rather than left pending with no event to come.
+		rctx, cancel := outcomeCtx(ctx)
+		defer cancel()
+		if cur, gerr := s.cfg.Store.GetStep(rctx, key); gerr == nil && cur.Status == StepPending {
 			unsettled := mayHaveApplied(cur)
 			cur.Status, cur.Err, cur.UpdatedAt = StepFailed, stepError(err), s.cfg.Clock()
 			if unsettled {
 				cur.Err.NotApplied = false // an earlier attempt may have been applied
 			}
-			_, _ = s.cfg.Store.PutStep(ctx, cur)
+			_, _ = s.cfg.Store.PutStep(rctx, cur)
 		}
 	}
 	return res, err

@@ -574,9 +574,11 @@ func valuesHash(values map[string]string) string {
 // the event is to be tried again.
 func (w *work) personStepDone(ctx context.Context, step *Step, id string) error {
 	step.Status, step.RecordID, step.Err, step.UpdatedAt = StepDone, id, nil, w.s.cfg.Clock()
-	_, err := w.s.cfg.Store.PutStep(ctx, step)
+	rctx, cancel := outcomeCtx(ctx)
+	defer cancel()
+	_, err := w.s.cfg.Store.PutStep(rctx, step)
 	if errors.Is(err, ErrConflict) {
-		cur, gerr := w.s.cfg.Store.GetStep(ctx, step.Key)
+		cur, gerr := w.s.cfg.Store.GetStep(rctx, step.Key)
 		if gerr == nil && cur.Status == StepDone && cur.RecordID == id {
 			*step = *cur
 			return nil

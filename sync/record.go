@@ -319,7 +319,9 @@ func (w *work) insertRecord(ctx context.Context, st *Step, r *rules.Rendered, pl
 func (w *work) recordDone(ctx context.Context, st *Step, r *rules.Rendered, id, hash, why string) error {
 	st.Status, st.Module, st.RecordID, st.Hash, st.Err = StepDone, r.Module, id, hash, nil
 	st.UpdatedAt = w.s.cfg.Clock()
-	v, err := w.s.cfg.Store.PutStep(ctx, st)
+	rctx, cancel := outcomeCtx(ctx)
+	defer cancel()
+	v, err := w.s.cfg.Store.PutStep(rctx, st)
 	if err != nil {
 		return fmt.Errorf("sync: recording the %s: %w", r.Module, err)
 	}
@@ -351,7 +353,9 @@ func (w *work) updateRecord(ctx context.Context, st *Step, r *rules.Rendered, ha
 		return &Error{Class: classify(err), Tenant: w.conn.TenantID, Step: &st.Key, RetryAfter: retryAfter(err), Err: err}
 	}
 	st.Hash, st.UpdatedAt = hash, w.s.cfg.Clock()
-	v, err := w.s.cfg.Store.PutStep(ctx, st)
+	rctx, cancel := outcomeCtx(ctx)
+	defer cancel()
+	v, err := w.s.cfg.Store.PutStep(rctx, st)
 	if err != nil {
 		return fmt.Errorf("sync: recording the update: %w", err)
 	}
@@ -468,7 +472,9 @@ func (w *work) upload(ctx context.Context, module, recordID, name, version strin
 		var rej *zoho.AttachmentRejectedError
 		if errors.As(err, &rej) {
 			st.Status, st.Err, st.UpdatedAt = StepFailed, &StepError{Class: ClassPermanent, Message: err.Error()}, w.s.cfg.Clock()
-			_, _ = w.s.cfg.Store.PutStep(ctx, st)
+			rctx, cancel := outcomeCtx(ctx)
+			_, _ = w.s.cfg.Store.PutStep(rctx, st)
+			cancel()
 			w.res.Attachments = append(w.res.Attachments, AttachmentResult{FileName: name, Reason: err.Error()})
 			return nil
 		}
@@ -509,7 +515,9 @@ func (w *work) attachmentDone(ctx context.Context, st *Step, module, recordID, i
 	}
 	st.Status, st.Module, st.RecordID, st.ParentID, st.Err = StepDone, module, id, recordID, nil
 	st.UpdatedAt = w.s.cfg.Clock()
-	if _, err := w.s.cfg.Store.PutStep(ctx, st); err != nil {
+	rctx, cancel := outcomeCtx(ctx)
+	defer cancel()
+	if _, err := w.s.cfg.Store.PutStep(rctx, st); err != nil {
 		return fmt.Errorf("sync: recording an attachment: %w", err)
 	}
 	w.res.Attachments = append(w.res.Attachments, AttachmentResult{FileName: name, ID: id, Uploaded: true})
