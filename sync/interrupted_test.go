@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -434,5 +435,37 @@ func TestFailedStepWithALateWriteAdoptedByTheOtherSection(t *testing.T) {
 	res := h.handle(convEvent(cloudcx.EventConversationStarted, conv))
 	if got := h.records("Contacts", "Email", vw.Email); len(got) != 1 || res.Person == nil || res.Person.ID != got[0]["id"] {
 		t.Fatalf("the same person through Inbox: %+v, Contacts %v; want the late Contact adopted", res.Person, got)
+	}
+}
+
+// putPersonFailsOnce is a store whose next PutPerson fails (a store error, not the caller's).
+type putPersonFailsOnce struct {
+	cxsync.Store
+	armed atomic.Bool
+}
+
+func (s *putPersonFailsOnce) PutPerson(ctx context.Context, k cxsync.PersonKey, l *cxsync.PersonLink) error {
+	if s.armed.CompareAndSwap(true, false) {
+		return errors.New("store: connection reset by peer")
+	}
+	return s.Store.PutPerson(ctx, k, l)
+}
+
+// A new Contact is made, but the store fails to map the visitor to it. Until the visitor's event
+// comes back, the same person arriving another way (Inbox: another visitor id, the same email)
+// must still find it — by the pending step's marker, since Zoho's search lags — and not make a
+// second: the map is written before the step is recorded done, never neither.
+func TestPersonMappedBeforeItsStepIsDone(t *testing.T) {
+	ps := &putPersonFailsOnce{Store: memstore.New()}
+	h := newHarness(t, withStore(ps), withFake(zohotest.WithIndexingDelay(time.Hour)))
+	w := newTwoWays(h, "mapped-first")
+	ps.armed.Store(true)
+	if _, err := h.syncer.Handle(t.Context(), w.a()); cxsync.ClassOf(err) != cxsync.ClassRetry {
+		t.Fatalf("A with its map write failing: %v, want a retry", err)
+	}
+	h.handle(w.b())
+	h.handle(w.a())
+	if n := len(h.records("Contacts", "Email", w.v.Email)); n != 1 {
+		t.Fatalf("%d Contacts for one person, want 1", n)
 	}
 }

@@ -454,14 +454,19 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 			return nil, err
 		}
 		out.Reason = fmt.Sprintf("identified by %s rule %d; %s", module, rule+1, out.Reason)
+		link.Values = incoming
+		// The map before the adopted step is recorded done: until then the step's record is
+		// found by its marker (a pending step), from then on through the map.
+		if err := w.remember(ctx, module, pw.keysFor(found), link); err != nil {
+			return nil, err
+		}
 		if adopted != nil {
 			if err := w.personStepDone(ctx, adopted, found.ID()); err != nil {
 				return nil, err
 			}
 		}
 		w.res.Person = out
-		link.Values = incoming
-		return link, w.remember(ctx, module, pw.keysFor(found), link)
+		return link, nil
 	}
 	if ok, why := w.set.MayCreatePerson(v, in.Section()); !ok {
 		w.res.Person = &RecordResult{Module: module, Outcome: Skipped, Reason: why}
@@ -528,12 +533,18 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 
 func (w *work) personDone(ctx context.Context, module string, keys []string, step *Step, id, accountID string, incoming map[string]string, o Outcome, why string) (*PersonLink, error) {
 	step.Module = module
+	link := &PersonLink{Module: module, RecordID: id, AccountID: accountID, Values: incoming, UpdatedAt: w.s.cfg.Clock()}
+	// The map before the step is recorded done: until then the record is found by the step's
+	// marker (a pending step: its own event, or the visitor arriving another way), from then on
+	// through the map — never neither, whichever store write fails.
+	if err := w.remember(ctx, module, keys, link); err != nil {
+		return nil, err
+	}
 	if err := w.personStepDone(ctx, step, id); err != nil {
 		return nil, err
 	}
-	link := &PersonLink{Module: module, RecordID: id, AccountID: accountID, Values: incoming, UpdatedAt: w.s.cfg.Clock()}
 	w.res.Person = &RecordResult{Module: module, ID: id, Outcome: o, Reason: why}
-	return link, w.remember(ctx, module, keys, link)
+	return link, nil
 }
 
 // sentEarlier brings a person an earlier attempt of the step created up to date with the
@@ -611,6 +622,11 @@ func (w *work) relink(ctx context.Context, p who, link *PersonLink) error {
 
 // remember stores the link under every identity key.
 func (w *work) remember(ctx context.Context, module string, keys []string, link *PersonLink) error {
+	// On the outcome's context: a person step recorded done whose map is not written would hide
+	// its record from the visitor's other keys (another section's visitor with the same email
+	// finds no pending step to adopt, and Zoho's search lags) when the caller gave up meanwhile.
+	ctx, cancel := outcomeCtx(ctx)
+	defer cancel()
 	for _, k := range keys {
 		if err := w.s.cfg.Store.PutPerson(ctx, PersonKey{TenantID: w.conn.TenantID, OrgID: w.conn.OrgID, Module: module, Identity: k}, link); err != nil {
 			return fmt.Errorf("sync: remembering the person: %w", err)
