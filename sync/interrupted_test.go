@@ -378,6 +378,15 @@ func TestDoneStepOfAVanishedPersonIsCreatedAgain(t *testing.T) {
 // that Contact is taken as the visitor's (the update policy applied), not the chat's event lost
 // to a permanent failure.
 func TestDuplicateDataNamesThePerson(t *testing.T) {
+	for _, mergeFails := range []bool{false, true} {
+		t.Run(map[bool]string{false: "merged", true: "merge retried"}[mergeFails], func(t *testing.T) { duplicateDataNamesThePerson(t, mergeFails) })
+	}
+}
+
+// duplicateDataNamesThePerson plays TestDuplicateDataNamesThePerson; with mergeFails, Zoho answers
+// the update that fills the named Contact 500 once: the redelivery fills it (the step is
+// recorded done only after the merge, or its values would count as sent).
+func duplicateDataNamesThePerson(t *testing.T, mergeFails bool) {
 	h := newHarness(t, withFake(zohotest.WithIndexingDelay(10e9)))
 	fields := h.org.Fields("Contacts")
 	for i := range fields {
@@ -399,6 +408,14 @@ func TestDuplicateDataNamesThePerson(t *testing.T) {
 	existing := made[0].ID
 	c := chat("c-dup", v)
 	h.host.PutChat(c)
+	if mergeFails {
+		if _, err := h.srv.InjectFault(zohotest.Fault{Method: "PUT", Path: "/crm/v2/Contacts", Status: 500, Times: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.syncer.Handle(t.Context(), chatEvent(cloudcx.EventChatEnded, c)); cxsync.ClassOf(err) != cxsync.ClassRetry {
+			t.Fatalf("the merge answered 500: %v, want a retry", err)
+		}
+	}
 	res := h.handle(chatEvent(cloudcx.EventChatEnded, c))
 	got := h.records("Contacts", "Email", v.Email)
 	if res.Person == nil || res.Person.ID != existing || !strings.Contains(res.Person.Reason, "duplicate check") || len(got) != 1 || got[0]["Phone"] != v.Phone || res.Record == nil || res.Record.ID == "" {

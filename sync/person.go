@@ -512,17 +512,22 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 			if gerr != nil || !rules.Matches(s, rec) {
 				continue
 			}
-			if err := w.personStepDone(ctx, step, dup); err != nil {
-				return nil, err
-			}
+			// The merge, then the map, then the step: a step recorded done says its values were
+			// sent (its Hash), so a merge that failed would never be tried again.
 			out, err := w.merge(ctx, module, rec, p.Values)
 			if err != nil {
 				return nil, err
 			}
+			link := &PersonLink{Module: module, RecordID: dup, AccountID: accountID, Values: incoming, UpdatedAt: w.s.cfg.Clock()}
+			if err := w.remember(ctx, module, pw.keysFor(rec), link); err != nil {
+				return nil, err
+			}
+			if err := w.personStepDone(ctx, step, dup); err != nil {
+				return nil, err
+			}
 			out.Reason = fmt.Sprintf("Zoho's duplicate check named it, %s rule %d finds it; %s", module, s.RuleIndex+1, out.Reason)
 			w.res.Person = out
-			link := &PersonLink{Module: module, RecordID: dup, AccountID: accountID, Values: incoming, UpdatedAt: w.s.cfg.Clock()}
-			return link, w.remember(ctx, module, pw.keysFor(rec), link)
+			return link, nil
 		}
 	}
 	if err != nil {
