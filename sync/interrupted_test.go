@@ -486,3 +486,33 @@ func TestPersonMappedBeforeItsStepIsDone(t *testing.T) {
 		t.Fatalf("%d Contacts for one person, want 1", n)
 	}
 }
+
+// A person insert whose answer was lost is found again by its own event, which brings a new
+// phone: the update filling it is refused once (a 500). Until that update is made, the step is
+// not recorded done, so the same person arriving through the other section (Zoho's search
+// lagging) still finds the Contact by the pending step's marker instead of making a second.
+func TestReconciledPersonRecordedDoneOnlyOnceUpdated(t *testing.T) {
+	h := newHarness(t, withFake(zohotest.WithIndexingDelay(time.Hour)))
+	w := newTwoWays(h, "reconciled-last")
+	phone := w.chat.Visitor.Phone
+	w.chat.Visitor.Phone = ""
+	h.host.PutChat(w.chat)
+	h.lostAnswer("Contacts", w.a())
+	w.chat.Visitor.Phone = phone
+	h.host.PutChat(w.chat)
+	if _, err := h.srv.InjectFault(zohotest.Fault{Method: "PUT", Path: "/crm/v2/Contacts", Status: 500, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.syncer.Handle(t.Context(), w.a()); cxsync.ClassOf(err) != cxsync.ClassRetry {
+		t.Fatalf("the reconciled Contact's update answered 500: %v, want a retry", err)
+	}
+	h.handle(w.b())
+	h.handle(w.a())
+	got := h.records("Contacts", "Email", w.v.Email)
+	if len(got) != 1 {
+		t.Fatalf("%d Contacts for one person, want 1", len(got))
+	}
+	if got[0]["Phone"] != phone {
+		t.Fatalf("the Contact's phone is %v, want %s", got[0]["Phone"], phone)
+	}
+}

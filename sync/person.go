@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -398,6 +399,7 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 	if step == nil {
 		step = &Step{Key: stepKey}
 	}
+	reconciled := "" // the record an earlier attempt made, found now: the step is recorded done below
 	if step.Status == StepPending && (step.Err == nil || !step.Err.NotApplied) || step.Status == StepFailed && mayHaveApplied(step) {
 		// An earlier attempt may have made it (NotApplied says every attempt was refused), even
 		// when the last one was refused for good: its write may have landed since.
@@ -409,26 +411,34 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 			if step.Attempts > 1 {
 				step.Hash = "" // which attempt's values it holds is not known: the policy decides
 			}
-			if err := w.personStepDone(ctx, step, id); err != nil {
-				return nil, err
-			}
+			reconciled = id
 			w.res.Person = &RecordResult{Module: module, ID: id, Outcome: Created, Reason: "created by an earlier attempt"}
 		}
 	}
-	if step.Status == StepDone && step.RecordID != "" {
-		link = &PersonLink{Module: module, RecordID: step.RecordID, AccountID: accountID, Values: incoming, UpdatedAt: w.s.cfg.Clock()}
+	if recordID := cmp.Or(reconciled, step.RecordID); reconciled != "" || step.Status == StepDone && recordID != "" {
+		link = &PersonLink{Module: module, RecordID: recordID, AccountID: accountID, Values: incoming, UpdatedAt: w.s.cfg.Clock()}
 		if w.res.Person == nil {
-			w.res.Person = &RecordResult{Module: module, ID: step.RecordID, Outcome: Found, Reason: "created for this visitor earlier"}
+			w.res.Person = &RecordResult{Module: module, ID: recordID, Outcome: Found, Reason: "created for this visitor earlier"}
 		}
 		if err := w.sentEarlier(ctx, module, link, step.Hash, p.Values, incoming); err != nil {
 			if errors.Is(err, errVanished) { // deleted, merged or converted since: identify again
-				if derr := w.vanished(ctx, module, step.RecordID, stepKey); derr != nil {
+				if derr := w.vanished(ctx, module, recordID, stepKey); derr != nil {
 					return nil, derr
 				}
 			}
 			return nil, err
 		}
-		return link, w.remember(ctx, module, pw.keysFor(p.Record), link)
+		// The policy, then the map, then the step (see personDone): a step recorded done says its
+		// values are in Zoho and its record is mapped.
+		if err := w.remember(ctx, module, pw.keysFor(p.Record), link); err != nil {
+			return nil, err
+		}
+		if reconciled != "" {
+			if err := w.personStepDone(ctx, step, reconciled); err != nil {
+				return nil, err
+			}
+		}
+		return link, nil
 	}
 
 	// Identification rules.
