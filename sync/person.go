@@ -328,6 +328,34 @@ func (w *work) known(ctx context.Context, p who) (*PersonLink, string, error) {
 	return nil, "", nil
 }
 
+// settleOwnStep records the visitor's own person step done when the map, under the visitor's own
+// key (hit), names the record that step's insert made but the step was left unrecorded: the
+// store failed between the map's write and the step's (personDone writes the map first). The
+// record is found by the step's marker (one listing, only then); a step another way settled, or
+// with no write that may be in Zoho, is left as it is. Without it, the step would stay pending
+// (or failed, for RetryFailed) for good, every later event going through the map.
+func (w *work) settleOwnStep(ctx context.Context, pw who, hit string, link *PersonLink) error {
+	if hit == "" || hit != pw.visitor && hit != pw.step.SourceID {
+		return nil
+	}
+	st, err := w.s.cfg.Store.GetStep(ctx, pw.step)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st.RecordID != "" || !(st.Status == StepPending && (st.Err == nil || !st.Err.NotApplied) || st.Status == StepFailed && mayHaveApplied(st)) {
+		return nil
+	}
+	id, err := w.reconcilePerson(ctx, pw.module, st)
+	if err != nil || id != link.RecordID {
+		return err
+	}
+	st.Hash = "" // which values it holds is not known: the map's are what the policy compares
+	return w.personStepDone(ctx, st, id)
+}
+
 // errVanished: the person the ledger knew is gone from Zoho (deleted, merged, a Lead converted).
 var errVanished = errors.New("sync: the Zoho record is gone")
 
@@ -388,7 +416,10 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 			return nil, err
 		}
 		w.res.Person = out
-		return link, w.remember(ctx, module, pw.keysFor(nil, hit), link)
+		if err := w.remember(ctx, module, pw.keysFor(nil, hit), link); err != nil {
+			return nil, err
+		}
+		return link, w.settleOwnStep(ctx, pw, hit, link)
 	}
 
 	// Not known: the ledger step says whether an earlier attempt created it.
