@@ -4,7 +4,10 @@
 // settings from the host's [Store], asks package rules what to write, package owner who owns it,
 // and calls package zoho. Every Zoho write is a ledger [Step]: claimed before the call, completed
 // after it, and reconciled (looked for in Zoho) when a crash or an ambiguous failure left it
-// pending, so redelivered events and retries never create a second record.
+// pending, so redelivered events and retries never create a second record. What Zoho answered
+// is recorded even when the caller gave up meanwhile. A Lead or Contact is recorded in a fixed
+// order — Zoho's write (and the update policy's), then the visitor's map, then its step done —
+// so that it can always be found, by the map or by the pending step's marker.
 //
 // What sync writes carries a marker it can be found by without Zoho's search (which lags
 // behind writes): a Case or Task ends its Subject with rules.Marker ("[cx:<tenant>:chat:<id>]"),
