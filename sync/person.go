@@ -328,16 +328,14 @@ func (w *work) known(ctx context.Context, p who) (*PersonLink, string, error) {
 	return nil, "", nil
 }
 
-// settleOwnStep records the visitor's own person step done when the map, under the visitor's own
-// key (hit), names the record that step's insert made but the step was left unrecorded: the
-// store failed between the map's write and the step's (personDone writes the map first). The
-// record is found by the step's marker (one listing, only then); a step another way settled, or
-// with no write that may be in Zoho, is left as it is. Without it, the step would stay pending
-// (or failed, for RetryFailed) for good, every later event going through the map.
-func (w *work) settleOwnStep(ctx context.Context, pw who, hit string, link *PersonLink) error {
-	if hit == "" || hit != pw.visitor && hit != pw.step.SourceID {
-		return nil
-	}
+// settleOwnStep records the visitor's own person step done with the record the map links the
+// visitor to, when that step is left pending or failed without one: the store failed between
+// the map's write and the step's (personDone writes the map first), or its insert was refused or
+// may have been applied while the visitor was identified another way. The visitor is that
+// record's person now, whatever the step's own insert did: no event of the visitor asks Zoho
+// for it again (each goes through the map), and a RetryFailed of the step is answered by the
+// link. One store read for a visitor the map knows; no Zoho call.
+func (w *work) settleOwnStep(ctx context.Context, pw who, link *PersonLink) error {
 	st, err := w.s.cfg.Store.GetStep(ctx, pw.step)
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -345,15 +343,11 @@ func (w *work) settleOwnStep(ctx context.Context, pw who, hit string, link *Pers
 	if err != nil {
 		return err
 	}
-	if st.RecordID != "" || !(st.Status == StepPending && (st.Err == nil || !st.Err.NotApplied) || st.Status == StepFailed && mayHaveApplied(st)) {
+	if st.Status == StepDone || st.RecordID != "" {
 		return nil
 	}
-	id, err := w.reconcilePerson(ctx, pw.module, st)
-	if err != nil || id != link.RecordID {
-		return err
-	}
-	st.Hash = "" // which values it holds is not known: the map's are what the policy compares
-	return w.personStepDone(ctx, st, id)
+	st.Hash = "" // which values the record holds is not the step's to say: the map's are compared
+	return w.personStepDone(ctx, st, link.RecordID)
 }
 
 // errVanished: the person the ledger knew is gone from Zoho (deleted, merged, a Lead converted).
@@ -419,7 +413,7 @@ func (w *work) person(ctx context.Context, pw who, own rules.Owner) (*PersonLink
 		if err := w.remember(ctx, module, pw.keysFor(nil, hit), link); err != nil {
 			return nil, err
 		}
-		return link, w.settleOwnStep(ctx, pw, hit, link)
+		return link, w.settleOwnStep(ctx, pw, link)
 	}
 
 	// Not known: the ledger step says whether an earlier attempt created it.

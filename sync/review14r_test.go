@@ -42,11 +42,21 @@ func (s *personDoneFailsOnce) PutStep(ctx context.Context, st *cxsync.Step) (int
 // the step") answers ClassPermanent and puts the step back on the failed list — every retry,
 // for good. Before 564a566 the map was not written when the step could not be recorded, and the
 // next retry reconciled the step by its marker.
+//
+// Review 14s: the same for a visitor without an id (its person step is its chat's, and the map
+// holds it under the rules' keys only): the "without an id" subtest.
 func TestReview14rRetryAfterMapWrittenStepNotRecordedFailsForGood(t *testing.T) {
+	t.Run("with an id", func(t *testing.T) { retryAfterMapWritten(t, visitor("r14rretry")) })
+	v := visitor("r14sidless")
+	v.ID = ""
+	t.Run("without an id", func(t *testing.T) { retryAfterMapWritten(t, v) })
+}
+
+func retryAfterMapWritten(t *testing.T, v cloudcx.Visitor) {
 	ps := &personDoneFailsOnce{Store: memstore.New()}
 	h := newHarness(t, withStore(ps))
 	ctx := t.Context()
-	c := chat("c-r14r-retry", visitor("r14rretry"))
+	c := chat("c-"+v.Email, v)
 	h.host.PutChat(c)
 	fr, err := h.srv.InjectFault(zohotest.Fault{Method: "POST", Path: "/crm/v2/Contacts", Status: 400, Code: "INVALID_DATA", Message: "refused by a validation rule", Times: 1})
 	if err != nil {
