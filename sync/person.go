@@ -328,13 +328,20 @@ func (w *work) known(ctx context.Context, p who) (*PersonLink, string, error) {
 	return nil, "", nil
 }
 
-// settleOwnStep records the visitor's own person step done with the record the map links the
-// visitor to, when that step is left pending or failed without one: the store failed between
-// the map's write and the step's (personDone writes the map first), or its insert was refused or
-// may have been applied while the visitor was identified another way. The visitor is that
-// record's person now, whatever the step's own insert did: no event of the visitor asks Zoho
-// for it again (each goes through the map), and a RetryFailed of the step is answered by the
-// link. One store read for a visitor the map knows; no Zoho call.
+// settleOwnStep settles the visitor's own person step when the map links the visitor to a
+// record while that step is left pending or failed without one — the store failed between the
+// map's write and the step's (personDone writes the map first), or the step's insert was refused
+// or lost while the visitor was identified another way. Each such step is settled once:
+//   - nothing it sent can be in Zoho (StepError.NotApplied): recorded done with the map's record,
+//     no Zoho call;
+//   - its insert may have landed: looked for by its marker (one listing). Found as the map's
+//     record, or not found: recorded done with the map's record. Found as another record (the
+//     visitor's values changed since): that record is left for the person it was made for —
+//     the step stays pending, naming it (RecordID), so that the same person arriving another way
+//     still adopts it by its marker, and this visitor's next events do not look again.
+//
+// Without it, the step would stay pending (or failed, for RetryFailed) for good, every later
+// event of the visitor going through the map. One store read for a visitor the map knows.
 func (w *work) settleOwnStep(ctx context.Context, pw who, link *PersonLink) error {
 	st, err := w.s.cfg.Store.GetStep(ctx, pw.step)
 	if errors.Is(err, ErrNotFound) {
@@ -345,6 +352,21 @@ func (w *work) settleOwnStep(ctx context.Context, pw who, link *PersonLink) erro
 	}
 	if st.Status == StepDone || st.RecordID != "" {
 		return nil
+	}
+	id := ""
+	if st.Err == nil || !st.Err.NotApplied {
+		if id, err = w.reconcilePerson(ctx, pw.module, st); err != nil {
+			return err
+		}
+	}
+	if id != "" && id != link.RecordID {
+		st.RecordID, st.UpdatedAt = id, w.s.cfg.Clock()
+		st.Status, st.Err = StepPending, &StepError{Class: ClassRetry, Message: "its record exists; the visitor is linked to another"}
+		_, err := w.s.cfg.Store.PutStep(ctx, st)
+		if errors.Is(err, ErrConflict) {
+			return nil // another worker settled it
+		}
+		return err
 	}
 	st.Hash = "" // which values the record holds is not the step's to say: the map's are compared
 	return w.personStepDone(ctx, st, link.RecordID)
