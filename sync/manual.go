@@ -386,7 +386,9 @@ func (s *Syncer) RetryFailed(ctx context.Context, key StepKey) (*Result, error) 
 		// Handled, but was this step written? A section switched off, a chat that no longer
 		// qualifies, a retry that wrote another step: the step would be left pending with no
 		// event to come, so it fails again with the reason.
-		if cur, gerr := s.cfg.Store.GetStep(ctx, key); gerr == nil && cur.Status == StepPending {
+		// A person step left pending naming its own record (settleOwnStep: the visitor is
+		// linked to another; the record is kept for the person it was made for) is settled.
+		if cur, gerr := s.cfg.Store.GetStep(ctx, key); gerr == nil && cur.Status == StepPending && !(key.Kind == StepPerson && cur.RecordID != "") {
 			why := "the retry wrote another step"
 			if res != nil && res.Skipped != "" {
 				why = res.Skipped
